@@ -1,0 +1,1 @@
+"""Shared domain package of the meeting platform (deployed as the `core` Lambda layer)."""

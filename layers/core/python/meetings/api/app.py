@@ -1,0 +1,30 @@
+"""Builds a FastAPI application from domain routers, with the shared error handling and /health."""
+
+from collections.abc import Iterable
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from meetings.api.errors import error_body, install_error_handlers
+from meetings.db import get_engine
+from meetings.log import logger
+
+
+def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "") -> FastAPI:
+    app = FastAPI(title=title, description=description, version="1.0.0")
+    install_error_handlers(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/health", tags=["health"], summary="Liveness and database check")
+    def health() -> JSONResponse:
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # the answer is the report
+            logger.warning("health check failed", extra={"error_type": type(exc).__name__})
+            return JSONResponse(error_body("database_unavailable", "The database is not reachable."), status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app

@@ -1,0 +1,32 @@
+"""The authenticated backoffice caller, as a FastAPI dependency."""
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from meetings.db import DbSession
+from meetings.errors import Unauthorized
+from meetings.manager.users.models import User
+from meetings.security import Principal, decode_access_token
+from meetings.settings import get_settings
+
+bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/login")
+
+
+def get_current_principal(
+    db: DbSession,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Resolves the bearer token to an active user; role and entity are read fresh from the database."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Authentication is required.", code="not_authenticated")
+    user_id = decode_access_token(credentials.credentials, get_settings())
+    user = db.execute(select(User).where(User.id == user_id, User.active.is_(True))).scalar_one_or_none()
+    if user is None:
+        raise Unauthorized("The access token is invalid.", code="invalid_token")
+    return Principal(user_id=user.id, role=user.role, entity_id=user.entity_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]

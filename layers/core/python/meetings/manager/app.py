@@ -1,0 +1,22 @@
+"""The manager (backoffice) API: the FastAPI app behind the manager Lambda."""
+
+from meetings.api.app import create_app
+from meetings.manager.auth.routes import router as auth_router
+from meetings.manager.departments.routes import router as departments_router
+from meetings.manager.entities.routes import router as entities_router
+from meetings.manager.knowledge.routes import router as knowledge_router
+from meetings.manager.professionals.routes import router as professionals_router
+from meetings.manager.usage.routes import router as usage_router
+from meetings.manager.users.routes import router as users_router
+
+ROUTERS = [
+    auth_router,
+    users_router,
+    entities_router,
+    departments_router,
+    professionals_router,
+    knowledge_router,
+    usage_router,
+]
+
+app = create_app("Meetings manager API", ROUTERS, description="Backoffice: organizations, people, usage.")

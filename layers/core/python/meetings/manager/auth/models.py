@@ -1,0 +1,20 @@
+from datetime import datetime
+
+from sqlalchemy import DateTime, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meetings.db import Base, updated_at_column
+
+
+class LoginThrottle(Base):
+    """Failed logins per email address (known or not), so guessing is slowed for every address."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failed_count: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("0"), default=0
+    )
+    first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = updated_at_column()

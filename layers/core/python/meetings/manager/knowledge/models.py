@@ -1,0 +1,119 @@
+import enum
+from datetime import datetime
+from typing import Any
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meetings.constraints import CHUNK_TEXT_MAX_LENGTH, max_length
+from meetings.db import Base, created_at_column, updated_at_column
+from meetings.settings import get_settings
+
+CHUNK_METADATA_RULE = (
+    "COALESCE(jsonb_typeof(metadata -> 'page') = 'number' "
+    "AND jsonb_typeof(metadata -> 'chunk_index') = 'number' "
+    "AND jsonb_typeof(metadata -> 'total_chunks') = 'number', false)"
+)
+
+
+class KnowledgeChunk(Base):
+    """One embedded chunk of an organization's document (table `knowledge_base`)."""
+
+    __tablename__ = "knowledge_base"
+    __table_args__ = (
+        CheckConstraint(max_length("chunk_text", CHUNK_TEXT_MAX_LENGTH), name="chunk_text_length"),
+        CheckConstraint(CHUNK_METADATA_RULE, name="metadata_shape"),
+        ForeignKeyConstraint(
+            ["department_id", "entity_id"],
+            ["departments.id", "departments.entity_id"],
+            name="fk_knowledge_base_department_same_entity",
+            ondelete="CASCADE",
+        ),
+        Index("idx_kb_entity", "entity_id"),
+        Index("idx_kb_department", "department_id", postgresql_where=text("department_id IS NOT NULL")),
+        Index(
+            "idx_kb_embedding",
+            "embedding",
+            postgresql_using="hnsw",
+            postgresql_ops={"embedding": "vector_cosine_ops"},
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), nullable=False
+    )
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    document_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    chunk_text: Mapped[str] = mapped_column(Text, nullable=False)
+    embedding: Mapped[Any] = mapped_column(Vector(get_settings().embedding_dim), nullable=False)
+    chunk_metadata: Mapped[dict] = mapped_column("metadata", JSONB, nullable=False)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+
+class DocumentStatus(enum.StrEnum):
+    PENDING = "PENDING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class KnowledgeDocument(Base):
+    """An uploaded document and the state of its ingestion; its chunks live in `knowledge_base`."""
+
+    __tablename__ = "knowledge_documents"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["department_id", "entity_id"],
+            ["departments.id", "departments.entity_id"],
+            name="fk_knowledge_documents_department_same_entity",
+            ondelete="CASCADE",
+        ),
+        Index(
+            "uq_knowledge_documents_scope_name",
+            "entity_id",
+            "department_id",
+            "document_name",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity_id: Mapped[int] = mapped_column(
+        ForeignKey("entities.id", ondelete="CASCADE"), nullable=False
+    )
+    department_id: Mapped[int | None] = mapped_column(Integer)
+    document_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    s3_key: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # The ETag of the object last ingested: a redelivered S3 event for it changes nothing.
+    source_etag: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[DocumentStatus] = mapped_column(
+        Enum(DocumentStatus, name="knowledge_document_status", values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+        server_default=DocumentStatus.PENDING.value,
+        default=DocumentStatus.PENDING,
+    )
+    error: Mapped[str | None] = mapped_column(Text)
+    page_count: Mapped[int | None] = mapped_column(Integer)
+    chunk_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"), default=0)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ingested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()

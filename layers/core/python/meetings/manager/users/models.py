@@ -1,0 +1,49 @@
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, matches
+from meetings.db import Base, created_at_column, updated_at_column
+
+
+class UserRole(enum.StrEnum):
+    MANAGER = "MANAGER"
+    ENTITY_ADMIN = "ENTITY_ADMIN"
+
+
+class User(Base):
+    """A backoffice account: a platform MANAGER or the ENTITY_ADMIN of one organization."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'MANAGER' AND entity_id IS NULL) OR (role = 'ENTITY_ADMIN' AND entity_id IS NOT NULL)",
+            name="role_entity",
+        ),
+        CheckConstraint(matches("phone_number", E164_PATTERN), name="phone_e164"),
+        CheckConstraint(matches("password", BCRYPT_PATTERN), name="password_bcrypt"),
+        Index("idx_users_email", "email", unique=True),
+        Index("idx_users_phone", "phone_number"),
+        Index("idx_users_entity", "entity_id", postgresql_where=text("entity_id IS NOT NULL")),
+        Index("idx_users_active", "active", postgresql_where=text("active = true")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    password: Mapped[str] = mapped_column(String(255), nullable=False)
+    phone_number: Mapped[str] = mapped_column(String(20), nullable=False)
+    role: Mapped[UserRole] = mapped_column(
+        Enum(UserRole, name="user_role", values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+    )
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
+    active: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("true"), default=True
+    )
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, role={self.role!r}, entity_id={self.entity_id!r})"

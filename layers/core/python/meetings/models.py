@@ -1,0 +1,37 @@
+"""Imports every table so the metadata is complete (migrations, tests, tooling)."""
+
+from meetings.db import Base
+from meetings.manager.auth.models import LoginThrottle
+from meetings.manager.departments.models import Department
+from meetings.manager.entities.models import Entity
+from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from meetings.manager.professionals.models import Professional, ProfessionalEntity
+from meetings.manager.users.models import User
+from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
+from meetings.secretary.participants.models import Participant, RoomParticipant
+from meetings.secretary.recordings.models import Recording
+from meetings.secretary.rooms.models import Room
+from meetings.secretary.webhooks.models import WebhookReceipt
+
+metadata = Base.metadata
+
+__all__ = [
+    "AgentSessionEvent",
+    "AgentUsage",
+    "Department",
+    "Entity",
+    "KnowledgeChunk",
+    "KnowledgeDocument",
+    "LoginThrottle",
+    "Participant",
+    "Professional",
+    "ProfessionalEntity",
+    "Recording",
+    "Room",
+    "RoomEvent",
+    "RoomParticipant",
+    "User",
+    "WebhookReceipt",
+    "metadata",
+]

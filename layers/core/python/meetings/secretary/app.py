@@ -1,0 +1,20 @@
+"""The secretary (meetings) API: the FastAPI app behind the secretary Lambda."""
+
+from meetings.api.app import create_app
+from meetings.secretary.events.routes import router as events_router
+from meetings.secretary.joinpage.routes import router as joinpage_router
+from meetings.secretary.joins.routes import router as joins_router
+from meetings.secretary.participants.routes import router as participants_router
+from meetings.secretary.recordings.routes import router as recordings_router
+from meetings.secretary.rooms.routes import router as rooms_router
+
+ROUTERS = [
+    rooms_router,
+    participants_router,
+    joins_router,
+    recordings_router,
+    events_router,
+    joinpage_router,
+]
+
+app = create_app("Meetings secretary API", ROUTERS, description="Rooms, participants, joins, recordings.")

@@ -1,0 +1,37 @@
+"""The room and agent event logs: append-only, read in time order."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from meetings.secretary.events.models import AgentSessionEvent, RoomEvent, RoomEventName
+
+
+def append_room_event(*, db: Session, room_id: str, event_name: RoomEventName, data: dict) -> RoomEvent:
+    """Appends one event to a room's log (flushed by the caller's commit)."""
+    event = RoomEvent(room_id=room_id, event_name=event_name.value, data=data)
+    db.add(event)
+    return event
+
+
+def list_room_events(*, db: Session, room_id: str, limit: int, offset: int = 0) -> list[RoomEvent]:
+    """Returns a page of a room's events, oldest first."""
+    statement = (
+        select(RoomEvent)
+        .where(RoomEvent.room_id == room_id)
+        .order_by(RoomEvent.created_at, RoomEvent.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(db.execute(statement).scalars())
+
+
+def list_agent_events(*, db: Session, room_id: str, limit: int, offset: int = 0) -> list[AgentSessionEvent]:
+    """Returns a page of the agent's events in a room, oldest first."""
+    statement = (
+        select(AgentSessionEvent)
+        .where(AgentSessionEvent.room_id == room_id)
+        .order_by(AgentSessionEvent.created_at, AgentSessionEvent.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(db.execute(statement).scalars())

@@ -1,0 +1,109 @@
+"""One real PostgreSQL (embedded, with pgvector) per test run, migrated to head; every test runs inside
+a transaction that is rolled back, and route commits become savepoint releases."""
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pytest
+
+os.environ.setdefault("ENVIRONMENT", "test")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+TEST_DATABASE = "meetings_test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Starts the test database before any test module imports the settings."""
+    if os.environ.get("DATABASE_URL"):
+        config._pg_dir = None
+        return
+    from meetings.local.embedded_db import start_embedded_database
+
+    data_dir = tempfile.mkdtemp(prefix="meetings-test-")
+    config._pg_dir = data_dir
+    os.environ["DATABASE_URL"] = start_embedded_database(data_dir, TEST_DATABASE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    data_dir = getattr(config, "_pg_dir", None)
+    if data_dir:
+        from meetings.local.embedded_db import start_embedded_database
+
+        for server in start_embedded_database.servers:
+            server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    from meetings.db import sqlalchemy_url
+
+    return sqlalchemy_url(os.environ["DATABASE_URL"])
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str):
+    from meetings.db import get_engine
+    from meetings.migrate import upgrade_to_head
+
+    upgrade_to_head(database_url)
+    return get_engine()
+
+
+@pytest.fixture
+def db(engine) -> Iterator:
+    """A session whose work is rolled back after the test; `commit()` inside releases a savepoint."""
+    from sqlalchemy.orm import Session
+
+    connection = engine.connect()
+    transaction = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        session.close()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def api(db) -> Callable:
+    """Builds a TestClient for a FastAPI app whose requests use the test's session."""
+    from fastapi.testclient import TestClient
+
+    from meetings.db import get_db
+
+    clients = []
+
+    def make(app) -> TestClient:
+        app.dependency_overrides[get_db] = lambda: db
+        client = TestClient(app, raise_server_exceptions=False)
+        clients.append((app, client))
+        return client
+
+    yield make
+    for app, client in clients:
+        client.close()
+        app.dependency_overrides.clear()
+
+
+@pytest.fixture
+def auth_headers() -> Callable:
+    """Bearer headers for a user row, as POST /v1/auth/login would issue them."""
+    from meetings.security import Principal, issue_access_token
+    from meetings.settings import get_settings
+
+    def make(user) -> dict[str, str]:
+        principal = Principal(user_id=user.id, role=user.role, entity_id=user.entity_id)
+        token, _ = issue_access_token(principal, get_settings())
+        return {"Authorization": f"Bearer {token}"}
+
+    return make
