@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 HOST = "127.0.0.1"
-PORT = 8000
+PORT = int(os.environ.get("PORT", "8000"))
 
 
 def main() -> None:
@@ -13,7 +13,7 @@ def main() -> None:
     from meetings.local.s3 import create_buckets, start_local_s3
 
     if not os.environ.get("S3_ENDPOINT_URL"):
-        start_local_s3()
+        start_local_s3(int(os.environ.get("LOCAL_S3_PORT", "4566")))
 
     import uvicorn
 
