@@ -15,6 +15,7 @@ def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME)
 
     runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
     runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    runtime_dir.chmod(0o700)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
 
     import pgserver

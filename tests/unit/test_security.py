@@ -1,0 +1,57 @@
+"""Passwords and backoffice tokens."""
+
+import jwt
+import pytest
+
+from meetings.errors import Unauthorized
+from meetings.manager.users.models import UserRole
+from meetings.security import (
+    Principal,
+    decode_access_token,
+    hash_password,
+    issue_access_token,
+    verify_password,
+)
+from meetings.settings import Settings
+
+
+def test_password_hash_verifies_only_the_right_password():
+    hashed = hash_password("s3cret-passphrase", rounds=10)
+    assert hashed.startswith("$2b$10$")
+    assert verify_password("s3cret-passphrase", hashed)
+    assert not verify_password("s3cret-passphrasE", hashed)
+    assert not verify_password("anything", "not-a-hash")
+
+
+def test_access_token_round_trip():
+    settings = Settings(jwt_secret="k" * 40)
+    token, ttl = issue_access_token(Principal(7, UserRole.ENTITY_ADMIN, 3), settings)
+    assert ttl == settings.jwt_ttl_seconds
+    assert decode_access_token(token, settings) == 7
+
+
+def test_tampered_or_foreign_tokens_are_refused():
+    settings = Settings(jwt_secret="k" * 40)
+    token, _ = issue_access_token(Principal(7, UserRole.MANAGER, None), settings)
+    with pytest.raises(Unauthorized) as wrong_key:
+        decode_access_token(token, Settings(jwt_secret="z" * 40))
+    assert wrong_key.value.code == "invalid_token"
+    forged = jwt.encode({"sub": "1", "aud": "other", "exp": 9999999999}, "k" * 40, algorithm="HS256")
+    with pytest.raises(Unauthorized):
+        decode_access_token(forged, settings)
+
+
+def test_expired_tokens_have_their_own_code():
+    settings = Settings(jwt_secret="k" * 40)
+    expired = jwt.encode({"sub": "1", "aud": "meetings-backoffice", "exp": 1}, "k" * 40, algorithm="HS256")
+    with pytest.raises(Unauthorized) as caught:
+        decode_access_token(expired, settings)
+    assert caught.value.code == "token_expired"
+
+
+def test_entity_admin_reaches_only_its_entity():
+    admin = Principal(1, UserRole.ENTITY_ADMIN, 5)
+    assert admin.can_access_entity(5)
+    assert not admin.can_access_entity(6)
+    assert not admin.can_access_entity(None)
+    assert Principal(2, UserRole.MANAGER, None).can_access_entity(None)
