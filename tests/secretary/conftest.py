@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.support.fixtures"]
+from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401 (pytest fixtures)
