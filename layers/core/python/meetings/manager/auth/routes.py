@@ -1,3 +1,39 @@
 from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.errors import error_body
+from meetings.db import DbSession
+from meetings.errors import TooManyRequests
+from meetings.manager.auth import service
+from meetings.manager.auth.schemas import LoginRequest, TokenOut
+from meetings.manager.users.schemas import UserOut
 
 router = APIRouter(tags=["auth"])
+
+TOO_MANY_ATTEMPTS = {429: {"description": "Too many failed logins for this address; see Retry-After."}}
+
+
+@router.post(
+    "/v1/auth/login",
+    response_model=TokenOut,
+    summary="Log in with email and password",
+    responses={401: {"description": "Email or password is incorrect (same answer for both)."}, **TOO_MANY_ATTEMPTS},
+)
+def login(db: DbSession, data: LoginRequest):
+    try:
+        result = service.login(db=db, email=data.email, password=data.password)
+    except TooManyRequests as exc:
+        retry_after = str(exc.details["retry_after_seconds"])
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details), status_code=exc.status_code, headers={"Retry-After": retry_after}
+        )
+    finally:
+        # Failures are counted too: commit whatever the outcome.
+        db.commit()
+    return TokenOut(access_token=result.access_token, expires_in=result.expires_in, user=UserOut.model_validate(result.user))
+
+
+@router.get("/v1/auth/me", response_model=UserOut, summary="The logged-in user")
+def me(db: DbSession, principal: CurrentPrincipal):
+    return service.get_me(db=db, principal=principal)

@@ -1,3 +1,63 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.errors import register_constraint_error
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.errors import Conflict
+from meetings.manager.departments import service
+from meetings.manager.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
 
 router = APIRouter(tags=["departments"])
+
+register_constraint_error(
+    "uq_departments_entity_active_name",
+    Conflict("An active department of this entity already has this name.", code="department_name_taken"),
+)
+
+
+@router.get("/v1/entities/{entity_id}/departments", response_model=Page[DepartmentOut], summary="List an entity's departments")
+def list_departments(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    entity_id: int,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
+):
+    statement = service.list_departments_query(db=db, principal=principal, entity_id=entity_id, active=active, q=q)
+    items, total = paginate(db, statement, page)
+    return Page[DepartmentOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/v1/entities/{entity_id}/departments",
+    response_model=DepartmentOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a department in an entity",
+)
+def create_department(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: DepartmentCreate):
+    department = service.create_department(db=db, principal=principal, entity_id=entity_id, data=data)
+    db.commit()
+    return department
+
+
+@router.get("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Get a department")
+def get_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
+    return service.get_department(db=db, principal=principal, department_id=department_id)
+
+
+@router.patch("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Update a department")
+def update_department(db: DbSession, principal: CurrentPrincipal, department_id: int, data: DepartmentUpdate):
+    department = service.update_department(db=db, principal=principal, department_id=department_id, data=data)
+    db.commit()
+    return department
+
+
+@router.delete("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Deactivate a department (soft delete)")
+def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
+    department = service.deactivate_department(db=db, principal=principal, department_id=department_id)
+    db.commit()
+    return department

@@ -1,3 +1,61 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.errors import register_constraint_error
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.errors import Conflict
+from meetings.manager.entities import service
+from meetings.manager.entities.schemas import EntityCreate, EntityDeletionOut, EntityOut, EntityUpdate
 
 router = APIRouter(tags=["entities"])
+
+register_constraint_error(
+    "uq_entities_active_name", Conflict("An active entity already has this name.", code="entity_name_taken")
+)
+
+
+@router.get("/v1/entities", response_model=Page[EntityOut], summary="List entities")
+def list_entities(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    active: bool | None = None,
+    type: Annotated[str | None, Query(description="Exact entity type, e.g. medical_clinic")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Search in the name")] = None,
+):
+    statement = service.list_entities_query(principal=principal, active=active, type=type, q=q)
+    items, total = paginate(db, statement, page)
+    return Page[EntityOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/v1/entities", response_model=EntityOut, status_code=status.HTTP_201_CREATED, summary="Create an entity")
+def create_entity(db: DbSession, principal: CurrentPrincipal, data: EntityCreate):
+    entity = service.create_entity(db=db, principal=principal, data=data)
+    db.commit()
+    return entity
+
+
+@router.get("/v1/entities/{entity_id}", response_model=EntityOut, summary="Get an entity")
+def get_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
+    return service.get_entity(db=db, principal=principal, entity_id=entity_id)
+
+
+@router.patch("/v1/entities/{entity_id}", response_model=EntityOut, summary="Update an entity")
+def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: EntityUpdate):
+    entity = service.update_entity(db=db, principal=principal, entity_id=entity_id, data=data)
+    db.commit()
+    return entity
+
+
+@router.delete(
+    "/v1/entities/{entity_id}",
+    response_model=EntityDeletionOut,
+    summary="Delete an entity (soft) and cascade to its departments, links, users, knowledge base and future rooms",
+)
+def delete_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
+    deletion = service.delete_entity(db=db, principal=principal, entity_id=entity_id)
+    db.commit()
+    return EntityDeletionOut.model_validate(deletion)

@@ -1,3 +1,118 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.errors import register_constraint_error
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.errors import Conflict, ValidationFailed
+from meetings.manager.professionals import service
+from meetings.manager.professionals.schemas import (
+    ProfessionalCreate,
+    ProfessionalLinkCreate,
+    ProfessionalLinkOut,
+    ProfessionalOut,
+    ProfessionalUpdate,
+)
 
 router = APIRouter(tags=["professionals"])
+
+register_constraint_error(
+    "idx_professionals_external",
+    Conflict("Another professional already has this external_id.", code="external_id_taken"),
+)
+register_constraint_error(
+    "idx_prof_entity_unique",
+    Conflict("The professional already has this active link.", code="link_exists"),
+)
+register_constraint_error(
+    "fk_professional_entities_department_same_entity",
+    ValidationFailed(
+        "The department does not belong to this entity.",
+        details=[{"field": "department_id", "code": "department_not_in_entity", "message": "The department does not belong to this entity."}],
+    ),
+)
+
+
+@router.get("/v1/professionals", response_model=Page[ProfessionalOut], summary="List professionals")
+def list_professionals(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    active: bool | None = None,
+    entity_id: Annotated[int | None, Query(description="Only professionals actively linked to this entity")] = None,
+    q: Annotated[str | None, Query(max_length=254, description="Search in name, email and phone number")] = None,
+):
+    statement = service.list_professionals_query(principal=principal, active=active, entity_id=entity_id, q=q)
+    items, total = paginate(db, statement, page)
+    return Page[ProfessionalOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/v1/professionals",
+    response_model=ProfessionalOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a professional (an entity admin's is linked to their entity)",
+)
+def create_professional(db: DbSession, principal: CurrentPrincipal, data: ProfessionalCreate):
+    professional = service.create_professional(db=db, principal=principal, data=data)
+    db.commit()
+    return professional
+
+
+@router.get("/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Get a professional")
+def get_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
+    return service.get_professional(db=db, principal=principal, professional_id=professional_id)
+
+
+@router.patch("/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Update a professional")
+def update_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalUpdate):
+    professional = service.update_professional(db=db, principal=principal, professional_id=professional_id, data=data)
+    db.commit()
+    return professional
+
+
+@router.delete(
+    "/v1/professionals/{professional_id}",
+    response_model=ProfessionalOut,
+    summary="Deactivate a professional and their links (soft delete)",
+)
+def delete_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
+    professional = service.deactivate_professional(db=db, principal=principal, professional_id=professional_id)
+    db.commit()
+    return professional
+
+
+@router.get(
+    "/v1/professionals/{professional_id}/entities",
+    response_model=Page[ProfessionalLinkOut],
+    summary="List a professional's entity links",
+)
+def list_links(db: DbSession, principal: CurrentPrincipal, page: Pagination, professional_id: int, active: bool | None = None):
+    statement = service.list_links_query(db=db, principal=principal, professional_id=professional_id, active=active)
+    items, total = paginate(db, statement, page)
+    return Page[ProfessionalLinkOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post(
+    "/v1/professionals/{professional_id}/entities",
+    response_model=ProfessionalLinkOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Link a professional to an entity (and optionally a department)",
+)
+def create_link(db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalLinkCreate):
+    link = service.create_link(db=db, principal=principal, professional_id=professional_id, data=data)
+    db.commit()
+    return link
+
+
+@router.delete(
+    "/v1/professionals/{professional_id}/entities/{link_id}",
+    response_model=ProfessionalLinkOut,
+    summary="Deactivate a professional's entity link (soft delete)",
+)
+def delete_link(db: DbSession, principal: CurrentPrincipal, professional_id: int, link_id: int):
+    link = service.deactivate_link(db=db, principal=principal, professional_id=professional_id, link_id=link_id)
+    db.commit()
+    return link

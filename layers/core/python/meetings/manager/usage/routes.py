@@ -1,3 +1,39 @@
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.db import DbSession
+from meetings.manager.usage import service
+from meetings.manager.usage.schemas import UsageGroup, UsageReport
 
 router = APIRouter(tags=["usage"])
+
+
+@router.get(
+    "/v1/usage",
+    response_model=UsageReport,
+    summary="Agent usage totals for billing (JSON, or CSV with Accept: text/csv)",
+    responses={200: {"content": {"text/csv": {"example": "key,label,sessions,...\n2026-11-20,,3,...\nTOTAL,,3,...\n"}}}},
+)
+def usage(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    entity_id: Annotated[int | None, Query(description="Managers: omit for every entity. Entity admins: their own.")] = None,
+    start: Annotated[datetime | None, Query(alias="from", description="Inclusive; default `to` minus 30 days")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="Exclusive; default now")] = None,
+    group_by: UsageGroup = UsageGroup.DAY,
+    accept: Annotated[str | None, Header()] = None,
+):
+    report = service.usage_report(
+        db=db, principal=principal, entity_id=entity_id, start=start, end=end, group_by=group_by
+    )
+    if accept and "text/csv" in accept:
+        return Response(
+            service.usage_csv(report),
+            media_type="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="usage.csv"'},
+        )
+    return report

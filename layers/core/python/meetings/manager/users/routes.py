@@ -1,3 +1,57 @@
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.errors import register_constraint_error
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.errors import Conflict
+from meetings.manager.users import service
+from meetings.manager.users.models import UserRole
+from meetings.manager.users.schemas import UserCreate, UserOut, UserUpdate
 
 router = APIRouter(tags=["users"])
+
+register_constraint_error("idx_users_email", Conflict("A user with this email already exists.", code="email_taken"))
+
+
+@router.get("/v1/users", response_model=Page[UserOut], summary="List backoffice users")
+def list_users(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    active: bool | None = None,
+    entity_id: int | None = None,
+    role: UserRole | None = None,
+    q: Annotated[str | None, Query(max_length=254, description="Search in email and phone number")] = None,
+):
+    statement = service.list_users_query(principal=principal, active=active, entity_id=entity_id, role=role, q=q)
+    items, total = paginate(db, statement, page)
+    return Page[UserOut](items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.post("/v1/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user")
+def create_user(db: DbSession, principal: CurrentPrincipal, data: UserCreate):
+    user = service.create_user(db=db, principal=principal, data=data)
+    db.commit()
+    return user
+
+
+@router.get("/v1/users/{user_id}", response_model=UserOut, summary="Get a user")
+def get_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
+    return service.get_user(db=db, principal=principal, user_id=user_id)
+
+
+@router.patch("/v1/users/{user_id}", response_model=UserOut, summary="Update a user (email, password, phone, active)")
+def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate):
+    user = service.update_user(db=db, principal=principal, user_id=user_id, data=data)
+    db.commit()
+    return user
+
+
+@router.delete("/v1/users/{user_id}", response_model=UserOut, summary="Deactivate a user (soft delete)")
+def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
+    user = service.deactivate_user(db=db, principal=principal, user_id=user_id)
+    db.commit()
+    return user

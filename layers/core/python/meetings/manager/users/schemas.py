@@ -1,0 +1,90 @@
+"""Backoffice accounts as the API reads and writes them; the password hash never leaves."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
+
+from meetings.manager.users.models import UserRole
+from meetings.security import BCRYPT_MAX_PASSWORD_BYTES
+from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def within_bcrypt_limit(value: str) -> str:
+    """bcrypt reads only the first 72 bytes of a password: longer ones are refused, not truncated."""
+    if len(value.encode()) > BCRYPT_MAX_PASSWORD_BYTES:
+        raise PydanticCustomError("password_too_long", "Password must be at most 72 bytes in UTF-8.")
+    return value
+
+
+NewPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=MIN_PASSWORD_LENGTH), AfterValidator(within_bcrypt_limit)
+]
+
+
+class UserOut(ResponseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "email": "admin@clinic.example.com",
+                    "phone_number": "+5511987654321",
+                    "role": "ENTITY_ADMIN",
+                    "entity_id": 3,
+                    "active": True,
+                    "created_at": "2026-11-26T04:00:00Z",
+                    "updated_at": "2026-11-26T04:00:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    email: str
+    phone_number: str
+    role: UserRole
+    entity_id: int | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreate(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "admin@clinic.example.com",
+                    "password": "a long passphrase",
+                    "phone_number": "+5511987654321",
+                    "role": "ENTITY_ADMIN",
+                    "entity_id": 3,
+                }
+            ]
+        }
+    )
+
+    email: EmailAddress
+    password: NewPassword
+    phone_number: PhoneNumber
+    role: UserRole
+    entity_id: int | None = Field(
+        default=None, description="Required for ENTITY_ADMIN (an entity admin may omit it: their own), null for MANAGER."
+    )
+
+
+class UserUpdate(RequestModel):
+    """Only the fields sent change. Role and organization are fixed at creation."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone_number": "+5511912345678"}, {"password": "a new long passphrase"}]}
+    )
+
+    email: EmailAddress = None
+    password: NewPassword = None
+    phone_number: PhoneNumber = None
+    active: bool = None

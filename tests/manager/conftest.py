@@ -1,0 +1,55 @@
+"""A manager, two organizations with an admin each, and a client for the manager API."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from meetings.manager.users.models import UserRole
+from tests.factories import make_department, make_entity, make_user
+
+
+@pytest.fixture
+def client(api):
+    from meetings.manager.app import app
+
+    return api(app)
+
+
+@pytest.fixture
+def manager(db):
+    return make_user(db, role=UserRole.MANAGER)
+
+
+@pytest.fixture
+def tenant(db):
+    """Builds an organization with a department and an ENTITY_ADMIN."""
+
+    def make(**entity_fields) -> SimpleNamespace:
+        entity = make_entity(db, **entity_fields)
+        return SimpleNamespace(
+            entity=entity,
+            department=make_department(db, entity),
+            admin=make_user(db, role=UserRole.ENTITY_ADMIN, entity=entity),
+        )
+
+    return make
+
+
+@pytest.fixture
+def clinic(tenant):
+    return tenant()
+
+
+@pytest.fixture
+def other_clinic(tenant):
+    return tenant()
+
+
+def field_codes(response) -> dict[str, str]:
+    """{field: code} of a 422 answer."""
+    assert response.status_code == 422, response.text
+    return {detail["field"]: detail["code"] for detail in response.json()["error"]["details"]}
+
+
+def error_code(response) -> str:
+    return response.json()["error"]["code"]

@@ -1,0 +1,141 @@
+"""Login: tokens, identical failures for unknown emails and wrong passwords, inactive users, throttling."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from meetings.manager.auth import service
+from meetings.manager.auth.models import LoginThrottle
+from meetings.manager.users.models import UserRole
+from meetings.security import decode_access_token
+from meetings.settings import get_settings
+from tests.factories import TEST_PASSWORD, make_user
+from tests.manager.conftest import error_code, field_codes
+
+
+def login(client, email, password=TEST_PASSWORD):
+    return client.post("/v1/auth/login", json={"email": email, "password": password})
+
+
+def test_login_returns_a_token_for_the_user_and_me_reads_it(client, clinic):
+    response = login(client, clinic.admin.email)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == get_settings().jwt_ttl_seconds
+    assert body["user"] == {**body["user"], "id": clinic.admin.id, "role": "ENTITY_ADMIN", "entity_id": clinic.entity.id}
+    assert "password" not in body["user"]
+    assert decode_access_token(body["access_token"], get_settings()) == clinic.admin.id
+
+    me = client.get("/v1/auth/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json()["email"] == clinic.admin.email
+
+
+def test_login_email_is_case_insensitive(client, manager):
+    assert login(client, manager.email.upper()).status_code == 200
+
+
+def test_wrong_password_unknown_email_and_inactive_user_get_the_same_answer(client, db, manager):
+    inactive = make_user(db, role=UserRole.MANAGER, active=False)
+    answers = [
+        login(client, manager.email, "wrong password"),
+        login(client, "nobody@example.com"),
+        login(client, inactive.email),
+    ]
+    assert [answer.status_code for answer in answers] == [401, 401, 401]
+    assert len({answer.text for answer in answers}) == 1
+    assert error_code(answers[0]) == "invalid_credentials"
+
+
+def test_unknown_email_is_checked_against_a_bcrypt_hash_too(db, monkeypatch):
+    checked = []
+    real_verify = service.verify_password
+    monkeypatch.setattr(service, "verify_password", lambda plain, hashed: checked.append(hashed) or real_verify(plain, hashed))
+
+    with pytest.raises(Exception):
+        service.login(db=db, email="ghost@example.com", password="whatever")
+
+    assert checked == [service.dummy_hash(get_settings().bcrypt_rounds)]
+
+
+def test_five_failures_lock_the_address_even_for_the_right_password(client, manager):
+    for _ in range(service.MAX_FAILED_LOGINS):
+        assert login(client, manager.email, "wrong password").status_code == 401
+
+    locked = login(client, manager.email)
+
+    assert locked.status_code == 429
+    assert error_code(locked) == "too_many_attempts"
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= service.LOCK_DURATION.total_seconds()
+
+
+def test_unknown_addresses_are_throttled_the_same_way(client):
+    for _ in range(service.MAX_FAILED_LOGINS):
+        assert login(client, "ghost@example.com").status_code == 401
+    assert login(client, "ghost@example.com").status_code == 429
+
+
+def test_lock_expires_and_success_resets_the_count(db, manager):
+    start = datetime.now(UTC)
+    for _ in range(service.MAX_FAILED_LOGINS):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=manager.email, password="wrong", now=start)
+    with pytest.raises(service.TooManyRequests):
+        service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=start + timedelta(minutes=14))
+
+    later = start + service.LOCK_DURATION + timedelta(seconds=1)
+    assert service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=later).user.id == manager.id
+    assert db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one_or_none() is None
+
+
+def test_failures_outside_the_window_start_a_new_count(db, manager):
+    start = datetime.now(UTC)
+    for minute in range(service.MAX_FAILED_LOGINS - 1):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=manager.email, password="wrong", now=start + timedelta(minutes=minute))
+    later = start + service.FAILURE_WINDOW + timedelta(minutes=1)
+    with pytest.raises(service.Unauthorized):
+        service.login(db=db, email=manager.email, password="wrong", now=later)
+
+    throttle = db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one()
+    db.refresh(throttle)
+    assert (throttle.failed_count, throttle.locked_until) == (1, None)
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "code"),
+    [
+        ({"email": "not-an-email", "password": "x"}, "email", "invalid_email"),
+        ({"email": "a@example.com", "password": ""}, "password", "string_too_short"),
+        ({"email": "a@example.com", "password": "é" * 37}, "password", "password_too_long"),
+        ({"email": "a@example.com"}, "password", "missing"),
+        ({"email": "a@example.com", "password": "x", "remember": True}, "remember", "extra_forbidden"),
+    ],
+)
+def test_login_rejects_bad_input(client, body, field, code):
+    assert field_codes(client.post("/v1/auth/login", json=body))[field] == code
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [
+        ({}, "not_authenticated"),
+        ({"Authorization": "Bearer not-a-jwt"}, "invalid_token"),
+        ({"Authorization": "Basic dXNlcjpwYXNz"}, "not_authenticated"),
+    ],
+)
+def test_me_requires_a_valid_token(client, headers, code):
+    response = client.get("/v1/auth/me", headers=headers)
+    assert response.status_code == 401
+    assert error_code(response) == code
+
+
+def test_a_deactivated_users_token_stops_working(client, db, manager, auth_headers):
+    headers = auth_headers(manager)
+    manager.active = False
+    db.flush()
+    assert client.get("/v1/auth/me", headers=headers).status_code == 401
