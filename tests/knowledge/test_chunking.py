@@ -1,0 +1,81 @@
+"""Chunks fit the model (characters and word pieces), overlap by 50 tokens and carry their metadata."""
+
+import pytest
+
+from meetings.manager.knowledge.chunking import OVERLAP_TOKENS, chunk_blocks, count_tokens
+from meetings.manager.knowledge.extract import TextBlock
+
+
+@pytest.fixture(scope="module")
+def tokenizer(embedder):
+    return embedder.tokenizer
+
+
+def sentences(count: int, start: int = 0) -> str:
+    return " ".join(f"Sentence number {i} says that protocol step {i} needs a signed form." for i in range(start, start + count))
+
+
+def test_short_blocks_stay_whole_and_are_numbered_across_the_document(tokenizer):
+    blocks = [TextBlock("First page text.", 1), TextBlock("Second page.", 2, "Billing")]
+
+    chunks = chunk_blocks(blocks, tokenizer=tokenizer, max_seq_length=256)
+
+    assert [c.text for c in chunks] == ["First page text.", "Second page."]
+    assert [c.metadata for c in chunks] == [
+        {"page": 1, "chunk_index": 0, "total_chunks": 2},
+        {"page": 2, "chunk_index": 1, "total_chunks": 2, "section": "Billing"},
+    ]
+
+
+@pytest.mark.parametrize("max_seq_length", [128, 256, 384])
+def test_every_chunk_fits_the_model_and_the_character_limit(tokenizer, max_seq_length):
+    text = sentences(300) + " " + "supercalifragilisticexpialidociously-hyphenated-words " * 40
+
+    chunks = chunk_blocks([TextBlock(text, 4)], tokenizer=tokenizer, max_seq_length=max_seq_length)
+
+    assert len(chunks) > 3
+    for chunk in chunks:
+        assert len(chunk.text) <= 2000
+        assert count_tokens(chunk.text, tokenizer) <= max_seq_length
+        assert chunk.page == 4 and chunk.total_chunks == len(chunks)
+
+
+def test_character_limit_applies_when_tokens_are_long(tokenizer):
+    text = " ".join(["pneumonoultramicroscopicsilicovolcanoconiosis"] * 200)
+
+    chunks = chunk_blocks([TextBlock(text, 1)], tokenizer=tokenizer, max_seq_length=10_000)
+
+    assert all(len(chunk.text) <= 2000 for chunk in chunks)
+    assert max(len(chunk.text) for chunk in chunks) > 1500
+
+
+def test_consecutive_chunks_overlap_by_about_fifty_tokens_and_lose_nothing(tokenizer):
+    text = sentences(120)
+
+    chunks = chunk_blocks([TextBlock(text, 1)], tokenizer=tokenizer, max_seq_length=128)
+
+    for previous, following in zip(chunks, chunks[1:]):
+        tail = tokenizer(previous.text, add_special_tokens=False)["input_ids"][-OVERLAP_TOKENS:]
+        head = tokenizer(following.text, add_special_tokens=False)["input_ids"][: OVERLAP_TOKENS + 20]
+        shared = next(n for n in range(min(len(tail), len(head)), 0, -1) if any(
+            head[i : i + n] == tail[-n:] for i in range(len(head) - n + 1)))
+        assert shared >= OVERLAP_TOKENS - 5
+    # every sentence survives in some chunk
+    for i in range(120):
+        assert any(f"protocol step {i} needs" in chunk.text for chunk in chunks)
+
+
+def test_breaks_prefer_sentence_ends(tokenizer):
+    chunks = chunk_blocks([TextBlock(sentences(60), 1)], tokenizer=tokenizer, max_seq_length=128)
+
+    assert all(chunk.text.endswith(".") for chunk in chunks)
+
+
+def test_chunks_never_straddle_pages(tokenizer):
+    blocks = [TextBlock(sentences(30), 1), TextBlock(sentences(30, 100), 2)]
+
+    chunks = chunk_blocks(blocks, tokenizer=tokenizer, max_seq_length=128)
+
+    assert {chunk.page for chunk in chunks if "number 5 " in chunk.text} == {1}
+    assert {chunk.page for chunk in chunks if "number 105 " in chunk.text} == {2}
+    assert [chunk.chunk_index for chunk in chunks] == list(range(len(chunks)))
