@@ -1,0 +1,123 @@
+"""The agent's presence in the database: its participant, its place in the room, AGENT_JOINED and
+an open `agent_usage` row; on the way out AGENT_LEFT and `session_end`."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from meetings.errors import NotFound
+from meetings.manager.departments.models import Department
+from meetings.manager.entities.models import Entity
+from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+from meetings.secretary.rooms.models import Room
+
+from .events import event_data
+from .instructions import MeetingContext
+
+
+@dataclass(frozen=True)
+class Registration:
+    participant_id: int
+    usage_id: int
+    session_start: datetime
+
+
+def load_meeting_context(*, db: Session, room_id: str) -> MeetingContext:
+    """Reads the room with its entity and department."""
+    room = db.get(Room, room_id)
+    if room is None:
+        raise NotFound("Room not found.", code="room_not_found", details={"room_id": room_id})
+    entity = db.get(Entity, room.entity_id) if room.entity_id else None
+    department = db.get(Department, room.department_id) if room.department_id else None
+    return MeetingContext(
+        room_id=room.id,
+        livekit_room=room.livekit_room_id,
+        title=room.title,
+        entity_id=room.entity_id,
+        entity_name=entity.name if entity else None,
+        department_id=room.department_id,
+        department_name=department.name if department else None,
+        entity_instructions=entity.default_instructions if entity else None,
+        department_instructions=department.instructions if department else None,
+        custom_prompt=room.custom_prompt,
+    )
+
+
+def find_or_create_agent_participant(*, db: Session, name: str, phone_number: str) -> Participant:
+    """The deployment's one AGENT participant, found by name and number, created on first use."""
+    agent = db.scalars(
+        select(Participant)
+        .where(Participant.type == ParticipantType.AGENT, Participant.name == name, Participant.phone_number == phone_number)
+        .order_by(Participant.id)
+        .limit(1)
+    ).first()
+    if agent is None:
+        agent = Participant(name=name, type=ParticipantType.AGENT, phone_number=phone_number)
+        db.add(agent)
+        db.flush()
+    return agent
+
+
+def register_agent(*, db: Session, context: MeetingContext, name: str, phone_number: str, usage_data: dict) -> Registration:
+    """Joins the agent to the room: participant row, AGENT_JOINED and an open usage record.
+
+    A usage row this agent left open in the same room (a crashed worker) is closed at its last flush.
+    """
+    now = datetime.now(UTC)
+    agent = find_or_create_agent_participant(db=db, name=name, phone_number=phone_number)
+    membership = db.scalars(
+        select(RoomParticipant).where(RoomParticipant.room_id == context.room_id, RoomParticipant.participant_id == agent.id)
+    ).first()
+    if membership is None:
+        membership = RoomParticipant(room_id=context.room_id, participant_id=agent.id)
+        db.add(membership)
+    membership.joined_at = now
+    membership.left_at = None
+    db.execute(
+        update(AgentUsage)
+        .where(AgentUsage.room_id == context.room_id, AgentUsage.participant_id == agent.id, AgentUsage.session_end.is_(None))
+        .values(session_end=func.greatest(AgentUsage.updated_at, AgentUsage.session_start))
+    )
+    usage = AgentUsage(
+        room_id=context.room_id,
+        participant_id=agent.id,
+        entity_id=context.entity_id,
+        department_id=context.department_id,
+        session_start=now,
+        data=usage_data,
+    )
+    db.add(usage)
+    db.add(
+        AgentSessionEvent(
+            room_id=context.room_id,
+            event_name=AgentEventName.AGENT_JOINED.value,
+            data=event_data(
+                participant_id=agent.id,
+                content=f"{name} joined the meeting",
+                metadata={"livekit_room": context.livekit_room, "entity_id": context.entity_id, "department_id": context.department_id},
+            ),
+        )
+    )
+    db.flush()
+    return Registration(participant_id=agent.id, usage_id=usage.id, session_start=now)
+
+
+def unregister_agent(*, db: Session, room_id: str, registration: Registration, reason: str) -> None:
+    """Marks the agent gone from the room and logs AGENT_LEFT (the usage row is closed by the recorder)."""
+    db.execute(
+        update(RoomParticipant)
+        .where(RoomParticipant.room_id == room_id, RoomParticipant.participant_id == registration.participant_id)
+        .values(left_at=datetime.now(UTC))
+    )
+    db.add(
+        AgentSessionEvent(
+            room_id=room_id,
+            event_name=AgentEventName.AGENT_LEFT.value,
+            data=event_data(participant_id=registration.participant_id, content="The assistant left the meeting", metadata={"reason": reason}),
+        )
+    )
+    db.flush()
