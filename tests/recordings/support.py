@@ -1,0 +1,144 @@
+"""Shared by the recording tests: a local S3 endpoint (moto server), rooms in any state, recordings,
+and rows committed for real when a test needs other connections (handlers, concurrent purges)."""
+
+import itertools
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from meetings.secretary.events.models import RoomEvent
+from meetings.secretary.recordings.models import Recording, RecordingStatus
+from meetings.secretary.recordings.service import recording_key
+from meetings.secretary.rooms.models import Room, RoomStatus
+from tests.factories import make_entity, unique
+
+NOW = datetime.now(UTC)
+_buckets = itertools.count(1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """One local S3 endpoint (moto server) for the whole run; each test gets its own bucket."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint, monkeypatch):
+    """A client of the local endpoint and a fresh recordings bucket the settings point at."""
+    from meetings.settings import get_settings
+    from meetings.storage import s3_client
+
+    bucket = f"recordings-test-{next(_buckets)}-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("S3_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("RECORDINGS_BUCKET", bucket)
+    get_settings.cache_clear()
+    s3_client.cache_clear()
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    client.bucket = bucket
+    yield client
+    get_settings.cache_clear()
+    s3_client.cache_clear()
+
+
+def make_room(db: Session, entity=None, *, status: RoomStatus = RoomStatus.ACTIVE, **fields) -> Room:
+    room = Room(
+        **{
+            "id": str(uuid.uuid4()),
+            "livekit_room_id": unique("meeting"),
+            "title": "Consultation",
+            "entity_id": entity.id if entity else None,
+            "scheduled_at": NOW,
+            "status": status,
+            "max_participants": 5,
+            **fields,
+        }
+    )
+    db.add(room)
+    db.flush()
+    return room
+
+
+def make_recording(db: Session, room: Room, *, bucket: str = "b", age_days: float = 0, **fields) -> Recording:
+    """A recording row; `age_days` back-dates created_at, so purge_at (from the trigger) can be past."""
+    recording_id = uuid.uuid4()
+    recording = Recording(
+        **{
+            "id": recording_id,
+            "room_id": room.id,
+            "livekit_egress_id": f"EG_{uuid.uuid4().hex[:12]}",
+            "s3_bucket": bucket,
+            "s3_key": recording_key(entity_id=room.entity_id, room_id=room.id, recording_id=recording_id),
+            "retention_days": 30,
+            "created_at": datetime.now(UTC) - timedelta(days=age_days),
+            **fields,
+        }
+    )
+    db.add(recording)
+    db.flush()
+    db.refresh(recording)
+    return recording
+
+
+def make_due_recording(db: Session, room: Room, *, bucket: str, **fields) -> Recording:
+    return make_recording(db, room, bucket=bucket, age_days=31, status=RecordingStatus.READY, **fields)
+
+
+@dataclass
+class Committed:
+    """Rows committed for real, removed after the test (product code never deletes recordings)."""
+
+    engine: object
+    session: Session
+    room_ids: list[str] = field(default_factory=list)
+    entity_ids: list[int] = field(default_factory=list)
+
+    def entity(self, **fields):
+        entity = make_entity(self.session, **fields)
+        self.entity_ids.append(entity.id)
+        return entity
+
+    def room(self, entity=None, **fields) -> Room:
+        room = make_room(self.session, entity, **fields)
+        self.room_ids.append(room.id)
+        return room
+
+    def cleanup(self) -> None:
+        self.session.rollback()
+        with self.engine.begin() as connection:
+            connection.execute(delete(Recording).where(Recording.room_id.in_(self.room_ids)))
+            connection.execute(delete(RoomEvent).where(RoomEvent.room_id.in_(self.room_ids)))
+            connection.execute(delete(Room).where(Room.id.in_(self.room_ids)))
+            from meetings.manager.entities.models import Entity
+
+            connection.execute(delete(Entity).where(Entity.id.in_(self.entity_ids)))
+        self.session.close()
+
+
+@pytest.fixture
+def committed(engine) -> Iterator[Committed]:
+    rows = Committed(engine=engine, session=Session(bind=engine, expire_on_commit=False))
+    yield rows
+    rows.cleanup()
