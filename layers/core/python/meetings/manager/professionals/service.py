@@ -1,7 +1,7 @@
 """Professionals are shared by organizations: a MANAGER manages all of them; an ENTITY_ADMIN sees the
 ones actively linked to their entity, creates new ones (linked at once) and manages their own links."""
 
-from sqlalchemy import Select, exists, or_, select, update
+from sqlalchemy import Select, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -66,6 +66,8 @@ def list_professionals_query(
     if not principal.is_manager:
         statement = statement.where(_linked_to(principal.entity_id))
     if entity_id is not None:
+        if not principal.can_access_entity(entity_id):
+            return statement.where(false())
         statement = statement.where(_linked_to(entity_id))
     if active is not None:
         statement = statement.where(Professional.active.is_(active))
