@@ -1,6 +1,7 @@
 """The agent's event log (`agent_session_events`): every event's data is
 `{participant_id, content, metadata}`; a database outage queues events and records it as AGENT_ERROR."""
 
+import asyncio
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class EventLog:
     agent_participant_id: int
     pending: deque[PendingEvent] = field(default_factory=lambda: deque(maxlen=MAX_PENDING_EVENTS))
     written: int = 0
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def record(
         self,
@@ -61,6 +63,10 @@ class EventLog:
 
     async def flush(self) -> bool:
         """Writes every queued event in order; on failure queues an AGENT_ERROR about it for later."""
+        async with self._lock:
+            return await self._flush_locked()
+
+    async def _flush_locked(self) -> bool:
         if not self.pending:
             return True
         batch = list(self.pending)

@@ -75,29 +75,33 @@ class MeetingTranscriber:
 
     async def _transcribe(self, human: Human, audio: AsyncIterable[rtc.AudioFrame]) -> None:
         frames = aiter(audio)
+        next_frame: asyncio.Future | None = None  # survives a stream restart, so no frame is lost
         offset = 0.0  # seconds of this participant's audio already sent to earlier streams
         failures = 0
         while True:
             stream = self.stt.stream()
             reader = asyncio.create_task(self._read(human, stream, offset))
             try:
-                audio_ended = True
-                async for frame in frames:
+                while True:
+                    if next_frame is None:
+                        next_frame = asyncio.ensure_future(anext(frames, None))
+                    await asyncio.wait({next_frame, reader}, return_when=asyncio.FIRST_COMPLETED)
                     if reader.done():
-                        audio_ended = False
-                        break
+                        reader.result()
+                        raise RuntimeError("speech recognition stream closed unexpectedly")
+                    frame, next_frame = next_frame.result(), None
+                    if frame is None:
+                        stream.end_input()
+                        await reader
+                        return
                     stream.push_frame(frame)
                     seconds = frame.samples_per_channel / frame.sample_rate
                     offset += seconds
                     self.on_audio(seconds)
-                if audio_ended:
-                    stream.end_input()
-                await reader
-                if audio_ended:
-                    return
-                raise RuntimeError("speech recognition stream closed unexpectedly")
             except asyncio.CancelledError:
                 reader.cancel()
+                if next_frame is not None:
+                    next_frame.cancel()
                 raise
             except Exception as exc:
                 reader.cancel()
@@ -105,6 +109,8 @@ class MeetingTranscriber:
                 await self.on_error(human, exc)
                 if failures > self.restart_limit:
                     logger.error("speech recognition gave up for a participant", extra={"identity": human.identity})
+                    if next_frame is not None:
+                        next_frame.cancel()
                     return
                 await asyncio.sleep(self.restart_delay_seconds)
             finally:

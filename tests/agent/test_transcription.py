@@ -1,0 +1,141 @@
+"""One recognition stream per participant: transcripts attributed, timed, published and logged;
+a failing stream is reported and restarted."""
+
+import asyncio
+
+from sqlalchemy import select
+
+from meetings.meeting_protocol import ATTR_PARTICIPANT_ID, TRANSCRIPTION_TOPIC
+from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from tests.agent.fakes import STT_FAILURE_CODE, AudioFeed, CodedSpeechSTT
+
+PHRASES = {
+    1: "How are you feeling since the procedure?",
+    2: "Much better, only some bruising.",
+    3: "Any chest pain when climbing stairs?",
+    4: "No, none at all.",
+}
+
+
+def transcription_events(db, room_id):
+    return db.scalars(
+        select(AgentSessionEvent)
+        .where(
+            AgentSessionEvent.room_id == room_id,
+            AgentSessionEvent.event_name == AgentEventName.TRANSCRIPTION_PROCESSED.value,
+        )
+        .order_by(AgentSessionEvent.id)
+    ).all()
+
+
+async def finish(meeting, *feeds: AudioFeed) -> None:
+    for feed in feeds:
+        feed.hang_up()
+    for task in list(meeting.transcriber._tasks.values()):
+        await asyncio.wait_for(task, timeout=10)
+
+
+async def test_each_participant_is_transcribed_and_attributed(meeting_setup, build_meeting):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt)
+    await meeting.start()
+    doctor, client = AudioFeed(), AudioFeed()
+    meeting.participant_joined(meeting_setup.professional, audio=doctor)
+    meeting.participant_joined(meeting_setup.client, audio=client)
+
+    doctor.say(1, seconds=2.0)
+    client.say(2, seconds=1.5)
+    doctor.say(3, seconds=1.0)
+    client.say(4, seconds=0.5)
+    await finish(meeting, doctor, client)
+
+    assert stt.streams_opened == 2
+    by_speaker: dict[int, list[str]] = {}
+    for event in transcription_events(meeting_setup.db, meeting_setup.room.id):
+        by_speaker.setdefault(event.data["participant_id"], []).append(event.data["content"])
+    assert by_speaker == {
+        meeting_setup.professional.participant_id: [PHRASES[1], PHRASES[3]],
+        meeting_setup.client.participant_id: [PHRASES[2], PHRASES[4]],
+    }
+    doctor_events = [
+        e for e in transcription_events(meeting_setup.db, meeting_setup.room.id)
+        if e.data["participant_id"] == meeting_setup.professional.participant_id
+    ]
+    first, second = (e.data["metadata"] for e in doctor_events)
+    assert (first["start_seconds"], first["end_seconds"]) == (0.0, 2.0)
+    assert (second["start_seconds"], second["end_seconds"]) == (2.3, 3.3)
+    assert first["speaker_type"] == "PROFESSIONAL"
+
+    published = meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)
+    assert sorted(s.text for s in published) == sorted(PHRASES.values())
+    for sent in published:
+        speaker = meeting_setup.professional if sent.text in (PHRASES[1], PHRASES[3]) else meeting_setup.client
+        assert sent.attributes[ATTR_PARTICIPANT_ID] == str(speaker.participant_id)
+        assert sent.attributes["lk.transcription_final"] == "true"
+    assert meeting.usage.transcriptions == 4
+    assert abs(meeting.usage.audio_seconds - (2.3 + 1.8 + 1.3 + 0.8)) < 1e-6
+
+
+async def test_a_participant_who_leaves_stops_being_transcribed(meeting_setup, build_meeting):
+    meeting = build_meeting(stt=CodedSpeechSTT(PHRASES))
+    await meeting.start()
+    client = AudioFeed()
+    meeting.participant_joined(meeting_setup.client, audio=client)
+    client.say(2)
+    await client.drained()
+    await asyncio.sleep(0.05)
+
+    await meeting.participant_left(meeting_setup.client.identity)
+    client.say(4)
+    await asyncio.sleep(0.05)
+
+    assert meeting.transcriber.identities == set()
+    assert meeting_setup.client.identity not in meeting.humans
+    texts = [e.data["content"] for e in transcription_events(meeting_setup.db, meeting_setup.room.id)]
+    assert PHRASES[4] not in texts
+
+
+async def test_a_failed_stream_is_an_agent_error_and_transcription_goes_on(meeting_setup, build_meeting):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt)
+    await meeting.start()
+    client, doctor = AudioFeed(), AudioFeed()
+    meeting.participant_joined(meeting_setup.client, audio=client)
+    meeting.participant_joined(meeting_setup.professional, audio=doctor)
+
+    client.say(2)
+    client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
+    await client.drained()
+    await asyncio.sleep(0.1)
+    client.say(4)
+    doctor.say(1)
+    await finish(meeting, client, doctor)
+
+    errors = meeting_setup.db.scalars(
+        select(AgentSessionEvent).where(
+            AgentSessionEvent.room_id == meeting_setup.room.id,
+            AgentSessionEvent.event_name == AgentEventName.AGENT_ERROR.value,
+        )
+    ).all()
+    assert [e.data["metadata"]["stage"] for e in errors] == ["stt"]
+    assert errors[0].data["participant_id"] == meeting_setup.client.participant_id
+    texts = [e.data["content"] for e in transcription_events(meeting_setup.db, meeting_setup.room.id)]
+    assert sorted(texts) == sorted([PHRASES[2], PHRASES[4], PHRASES[1]])
+    assert stt.streams_opened == 3  # the client's stream was restarted once
+
+
+async def test_the_agent_stops_retrying_a_stream_that_keeps_failing(meeting_setup, build_meeting):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt, stt_restart_limit=2)
+    await meeting.start()
+    client = AudioFeed()
+    task_done = asyncio.Event()
+    meeting.participant_joined(meeting_setup.client, audio=client)
+    meeting.transcriber._tasks[meeting_setup.client.identity].add_done_callback(lambda _: task_done.set())
+
+    for _ in range(4):
+        client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
+        await asyncio.sleep(0.05)
+    await asyncio.wait_for(task_done.wait(), timeout=10)
+
+    assert stt.streams_opened == 3
