@@ -1,0 +1,146 @@
+"""Manager API: warm requests through the Lambda handler (Mangum + FastAPI + SQLAlchemy) against the
+same reads in raw psycopg; cold import of the handler against its bare dependencies; login against
+one bcrypt check at the same cost."""
+
+import base64
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import bench_database, median, report, samples  # noqa: E402
+
+HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "manager_api" / "handler.py"
+WARM_REQUESTS = 300
+LOGINS = 15
+COLD_IMPORTS = 5
+LIST_ROWS = 50
+PASSWORD = "bench passphrase 123"
+
+FLOOR_IMPORT = "import fastapi, mangum, sqlalchemy, psycopg"
+HANDLER_IMPORT = (
+    "import importlib.util\n"
+    f"spec = importlib.util.spec_from_file_location('handler', {str(HANDLER_FILE)!r})\n"
+    "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)"
+)
+
+
+def http_api_event(method: str, path: str, *, query: str = "", token: str | None = None, body: dict | None = None) -> dict:
+    """An API Gateway HTTP API payload format 2.0 event."""
+    headers = {"accept": "application/json", "content-type": "application/json", "host": "api.example.com"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    raw = json.dumps(body).encode() if body else b""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7"},
+            "requestId": "bench",
+            "stage": "$default",
+        },
+        "body": base64.b64encode(raw).decode() if raw else None,
+        "isBase64Encoded": bool(raw),
+    }
+
+
+def import_seconds(statement: str) -> float:
+    """Time of one import in a fresh interpreter, measured inside it (interpreter start-up excluded)."""
+    script = f"import time\nstart = time.perf_counter()\n{statement}\nprint(time.perf_counter() - start)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def seed() -> tuple[int, int]:
+    """A manager and enough entities for a full page; returns (manager id, one entity id)."""
+    from meetings.db import session_factory
+    from meetings.manager.entities.models import Entity
+    from meetings.manager.users.models import User, UserRole
+    from meetings.security import hash_password
+    from meetings.settings import get_settings
+
+    with session_factory()() as db:
+        manager = User(email="bench@example.com", password=hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds),
+                       phone_number="+5511999990001", role=UserRole.MANAGER)
+        entities = [Entity(name=f"Bench clinic {i}", type="medical_clinic") for i in range(LIST_ROWS + 10)]
+        db.add_all([manager, *entities])
+        db.commit()
+        return manager.id, entities[0].id
+
+
+def main() -> None:
+    cold_floor = median([import_seconds(FLOOR_IMPORT) for _ in range(COLD_IMPORTS)])
+    cold_handler = median([import_seconds(HANDLER_IMPORT) for _ in range(COLD_IMPORTS)])
+
+    with bench_database() as url:
+        import bcrypt
+        import psycopg
+
+        from meetings.settings import get_settings
+
+        manager_id, entity_id = seed()
+        spec = importlib.util.spec_from_file_location("manager_api_handler", HANDLER_FILE)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        handler = module.handler
+
+        login_event = http_api_event("POST", "/v1/auth/login", body={"email": "bench@example.com", "password": PASSWORD})
+        login_answer = handler(login_event, None)
+        assert login_answer["statusCode"] == 200, login_answer
+        token = json.loads(login_answer["body"])["access_token"]
+
+        get_event = http_api_event("GET", f"/v1/entities/{entity_id}", token=token)
+        list_event = http_api_event("GET", "/v1/entities", query=f"limit={LIST_ROWS}&offset=0", token=token)
+
+        def handler_get() -> None:
+            assert handler(get_event, None)["statusCode"] == 200
+
+        def handler_list() -> None:
+            answer = handler(list_event, None)
+            assert answer["statusCode"] == 200 and len(json.loads(answer["body"])["items"]) == LIST_ROWS
+
+        handler_get_s = median(samples(handler_get, WARM_REQUESTS, warmup=20))
+        handler_list_s = median(samples(handler_list, WARM_REQUESTS, warmup=20))
+        login_s = median(samples(lambda: handler(login_event, None), LOGINS, warmup=2))
+
+        entity_columns = ("id, name, type, default_instructions, max_participants, recording_retention_days, "
+                          "active, created_at, updated_at")
+        with psycopg.connect(url, autocommit=True) as connection:
+            def principal() -> None:
+                connection.execute("SELECT id, role, entity_id FROM users WHERE id = %s AND active", (manager_id,)).fetchone()
+
+            def raw_get() -> None:
+                principal()
+                assert connection.execute(f"SELECT {entity_columns} FROM entities WHERE id = %s", (entity_id,)).fetchone()
+
+            def raw_list() -> None:
+                principal()
+                connection.execute("SELECT count(*) FROM entities").fetchone()
+                rows = connection.execute(
+                    f"SELECT {entity_columns} FROM entities ORDER BY id LIMIT %s OFFSET 0", (LIST_ROWS,)
+                ).fetchall()
+                assert len(rows) == LIST_ROWS
+
+            raw_get_s = median(samples(raw_get, WARM_REQUESTS, warmup=20))
+            raw_list_s = median(samples(raw_list, WARM_REQUESTS, warmup=20))
+
+        stored_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds))
+        checkpw_s = median(samples(lambda: bcrypt.checkpw(PASSWORD.encode(), stored_hash), LOGINS, warmup=2))
+
+    report("manager GET /v1/entities/{id} via Lambda handler (median)", handler_get_s * 1000, "ms",
+           floor=raw_get_s * 1000, floor_name="raw psycopg reads")
+    report(f"manager GET /v1/entities?limit={LIST_ROWS} via Lambda handler (median)", handler_list_s * 1000, "ms",
+           floor=raw_list_s * 1000, floor_name="raw psycopg reads")
+    report("manager handler cold import (median of 5 fresh interpreters)", cold_handler * 1000, "ms",
+           floor=cold_floor * 1000, floor_name="fastapi+mangum+sqlalchemy+psycopg")
+    report(f"manager login via Lambda handler, bcrypt cost {get_settings().bcrypt_rounds} (median)", login_s * 1000, "ms",
+           floor=checkpw_s * 1000, floor_name="one bcrypt.checkpw")
+
+
+if __name__ == "__main__":
+    main()
