@@ -1,0 +1,71 @@
+"""CDK entry point: `npx cdk synth -c stage=dev` (cdk.json runs `python -m infra.app`).
+
+One stack per environment, `Meetings-<stage>`, checked by the cdk-nag AwsSolutions and HIPAA Security
+packs at synth time.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from aws_cdk import App, Aspects, Environment, Tags
+from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
+
+from infra import layer_build, sources
+from infra.compliance import acknowledge_findings
+from infra.config import load_stage_config
+from infra.stacks.platform_stack import PlatformStack
+
+STAGED_MIGRATE_DIR = sources.REPO_ROOT / ".build" / "assets" / "migrate"
+
+
+def stage_migrate_code(target: Path = STAGED_MIGRATE_DIR) -> Path:
+    """The migrate function's asset: its handler plus the alembic migrations directory."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    handler = sources.function_dir("migrate") / "handler.py"
+    shutil.copy2(handler, target / "handler.py")
+    shutil.copytree(
+        sources.MIGRATIONS_DIR, target / "migrations", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    return target
+
+
+def _environment(app: App) -> Environment | None:
+    """Environment-agnostic unless `-c account=... -c region=...` pins it (synth stays offline)."""
+    account = app.node.try_get_context("account")
+    region = app.node.try_get_context("region")
+    return Environment(account=account, region=region) if account or region else None
+
+
+def build_app(context: dict | None = None, outdir: str | None = None) -> App:
+    """The whole CDK app for the stage in the context; also used by the infra tests."""
+    app = App(context=context, outdir=outdir)
+    config = load_stage_config(app.node)
+    layer_dir = layer_build.empty_layer() if config.skip_layer_build else layer_build.build_dependencies_layer()
+    stack = PlatformStack(
+        app,
+        f"Meetings-{config.stage}",
+        config=config,
+        dependencies_layer_dir=str(layer_dir),
+        staged_migrate_dir=str(stage_migrate_code()),
+        env=_environment(app),
+        description=f"Meetings platform ({config.stage})",
+    )
+    # The proxy target group's schema has no Tags (the CloudFormation schema check flags them).
+    untaggable = ["AWS::RDS::DBProxyTargetGroup"]
+    Tags.of(app).add("project", "meetings", exclude_resource_types=untaggable)
+    Tags.of(app).add("stage", config.stage, exclude_resource_types=untaggable)
+    acknowledge_findings(stack)
+    Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
+    Aspects.of(app).add(HIPAASecurityChecks(verbose=True))
+    return app
+
+
+def main() -> None:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    build_app().synth()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,139 @@
+"""The meeting agent: a livekit-agents worker on ECS Fargate, built from agent_container/, secrets
+injected from Secrets Manager, scaled on CPU, rolled back by the deployment circuit breaker."""
+
+from aws_cdk import Duration
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.logging import encrypted_log_group
+from infra.constructs.network import APPLICATION_SUBNETS
+from infra.constructs.permissions import read_secrets, use_key
+
+# Keys of the application secret the agent receives as environment variables at task start.
+INJECTED_APP_SECRET_KEYS = ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API_KEY", "JWT_SECRET")
+ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
+
+
+class MeetingAgent(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        vpc: ec2.IVpc,
+        key: kms.IKey,
+        image: ecr_assets.DockerImageAsset,
+        app_secret: secretsmanager.ISecret,
+        database_secret: secretsmanager.ISecret,
+        environment: dict[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            cluster_name=f"meetings-{config.stage}",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+        )
+        self.log_group = encrypted_log_group(self, "Logs", key=key, retention_days=config.log_retention_days)
+        # Both roles carry one managed policy and refuse the inline grants ECS constructs would add.
+        execution_policy = iam.ManagedPolicy(
+            self,
+            "ExecutionPolicy",
+            description="Meeting agent task start: pull its image, write its logs, inject its secrets",
+            statements=[
+                iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+                iam.PolicyStatement(sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[image.repository.repository_arn]),
+                iam.PolicyStatement(
+                    sid="WriteOwnLogs",
+                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                    resources=[self.log_group.log_group_arn],
+                ),
+                read_secrets(app_secret),
+                use_key(self, key, services=["secretsmanager"]),
+            ],
+        )
+        self.execution_role = iam.Role(
+            self,
+            "ExecutionRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="Meeting agent task execution role",
+            managed_policies=[execution_policy],
+        )
+        task_policy = iam.ManagedPolicy(
+            self,
+            "TaskPolicy",
+            description="Meeting agent at run time: read the database credentials",
+            statements=[read_secrets(database_secret), use_key(self, key, services=["secretsmanager"])],
+        )
+        self.task_role = iam.Role(
+            self,
+            "TaskRole",
+            assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
+            description="Meeting agent task role",
+            managed_policies=[task_policy],
+        )
+        task = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=config.agent.cpu,
+            memory_limit_mib=config.agent.memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+            ),
+            execution_role=self.execution_role.without_policy_updates(),
+            task_role=self.task_role.without_policy_updates(),
+        )
+        # Referenced by ARN so ECS's automatic grants have nowhere to go: the managed policy above holds them.
+        injected = secretsmanager.Secret.from_secret_complete_arn(self, "InjectedAppSecret", app_secret.secret_arn)
+        task.add_container(
+            "agent",
+            image=ecs.ContainerImage.from_docker_image_asset(image),
+            environment=environment,
+            secrets={
+                name: ecs.Secret.from_secrets_manager(injected, name) for name in INJECTED_APP_SECRET_KEYS
+            },
+            logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=self.log_group),
+            # Sessions in progress get the longest drain Fargate allows before SIGKILL.
+            stop_timeout=Duration.seconds(120),
+        )
+        self.security_group = ec2.SecurityGroup(
+            self,
+            "SecurityGroup",
+            vpc=vpc,
+            description="Meeting agent: no inbound; outbound to LiveKit, OpenAI and the RDS Proxy",
+            allow_all_outbound=True,
+        )
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            service_name="meeting-agent",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=config.agent.min_tasks,
+            vpc_subnets=APPLICATION_SUBNETS,
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            enable_execute_command=False,
+        )
+        scaling = self.service.auto_scale_task_count(
+            min_capacity=config.agent.min_tasks, max_capacity=config.agent.max_tasks
+        )
+        scaling.scale_on_cpu_utilization(
+            "CpuScaling",
+            target_utilization_percent=config.agent.target_cpu_percent,
+            scale_out_cooldown=Duration.minutes(1),
+            # Scaling in stops a task with live meetings: be slow about it.
+            scale_in_cooldown=Duration.minutes(15),
+        )

@@ -1,0 +1,130 @@
+"""RDS PostgreSQL 17 with pgvector, its rotated credentials, and the TLS-only RDS Proxy for the Lambdas."""
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_rds as rds
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.logging import encrypted_log_group
+from infra.constructs.network import APPLICATION_SUBNETS, DATABASE_SUBNETS
+
+ENGINE_VERSION = rds.PostgresEngineVersion.VER_17_9
+DATABASE_NAME = "meetings"
+MASTER_USERNAME = "meetings_admin"
+PORT = 5432
+EXPORTED_LOGS = ("postgresql", "upgrade")
+ROTATION_DAYS = 30
+
+
+class Database(Construct):
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, vpc: ec2.IVpc, key: kms.IKey) -> None:
+        super().__init__(scope, id)
+        self.instance_identifier = f"meetings-{config.stage}"
+        self.security_group = ec2.SecurityGroup(
+            self, "InstanceSecurityGroup", vpc=vpc, description="PostgreSQL: proxy, migrations and rotation only",
+            allow_all_outbound=False,
+        )
+        self.proxy_security_group = ec2.SecurityGroup(
+            self, "ProxySecurityGroup", vpc=vpc, description="RDS Proxy: platform Lambdas and the meeting agent",
+            allow_all_outbound=False,
+        )
+        self.secret = rds.DatabaseSecret(
+            self, "Secret", username=MASTER_USERNAME, encryption_key=key,
+            secret_name=f"meetings/{config.stage}/database",
+        )
+        parameters = rds.ParameterGroup(
+            self,
+            "Parameters",
+            engine=rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION),
+            description="TLS only; slow statements and connections logged",
+            parameters={
+                "rds.force_ssl": "1",
+                "log_connections": "1",
+                "log_disconnections": "1",
+                "log_min_duration_statement": "1000",
+            },
+        )
+        # Created here (retention, KMS) rather than by RDS on first write (kept forever, unencrypted).
+        log_groups = [
+            encrypted_log_group(
+                self,
+                f"{name.capitalize()}Logs",
+                name=f"/aws/rds/instance/{self.instance_identifier}/{name}",
+                key=key,
+                retention_days=config.log_retention_days,
+            )
+            for name in EXPORTED_LOGS
+        ]
+        self.instance = rds.DatabaseInstance(
+            self,
+            "Instance",
+            instance_identifier=self.instance_identifier,
+            engine=rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION),
+            instance_type=ec2.InstanceType(config.db_instance_type),
+            vpc=vpc,
+            vpc_subnets=DATABASE_SUBNETS,
+            security_groups=[self.security_group],
+            port=PORT,
+            credentials=rds.Credentials.from_secret(self.secret),
+            database_name=DATABASE_NAME,
+            parameter_group=parameters,
+            multi_az=config.db_multi_az,
+            storage_type=rds.StorageType.GP3,
+            allocated_storage=config.db_allocated_storage_gib,
+            max_allocated_storage=config.db_max_allocated_storage_gib,
+            storage_encrypted=True,
+            storage_encryption_key=key,
+            backup_retention=Duration.days(config.db_backup_retention_days),
+            preferred_backup_window="03:00-04:00",
+            preferred_maintenance_window="sun:04:30-sun:05:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=config.db_deletion_protection,
+            removal_policy=RemovalPolicy.SNAPSHOT,
+            auto_minor_version_upgrade=True,
+            publicly_accessible=False,
+            cloudwatch_logs_exports=list(EXPORTED_LOGS),
+            monitoring_interval=Duration.seconds(60),
+            enable_performance_insights=config.db_performance_insights,
+            performance_insight_encryption_key=key if config.db_performance_insights else None,
+            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
+        )
+        for log_group in log_groups:
+            self.instance.node.add_dependency(log_group)
+        self.rotation = self.instance.add_rotation_single_user(
+            automatically_after=Duration.days(ROTATION_DAYS),
+            vpc_subnets=APPLICATION_SUBNETS,
+        )
+        self.proxy = rds.DatabaseProxy(
+            self,
+            "Proxy",
+            db_proxy_name=f"meetings-{config.stage}",
+            proxy_target=rds.ProxyTarget.from_instance(self.instance),
+            secrets=[self.secret],
+            vpc=vpc,
+            vpc_subnets=DATABASE_SUBNETS,
+            security_groups=[self.proxy_security_group],
+            require_tls=True,
+            iam_auth=False,
+            idle_client_timeout=Duration.minutes(30),
+            max_connections_percent=90,
+        )
+        self.security_group.add_ingress_rule(
+            self.proxy_security_group, ec2.Port.tcp(PORT), "RDS Proxy to PostgreSQL"
+        )
+        self.proxy_security_group.add_egress_rule(
+            self.security_group, ec2.Port.tcp(PORT), "RDS Proxy to PostgreSQL"
+        )
+
+    def allow_proxy_from(self, peer: ec2.SecurityGroup, description: str, *, peer_egress: bool = True) -> None:
+        """Lets a client security group open connections to the proxy."""
+        self.proxy_security_group.add_ingress_rule(peer, ec2.Port.tcp(PORT), description)
+        if peer_egress:
+            peer.add_egress_rule(self.proxy_security_group, ec2.Port.tcp(PORT), description)
+
+    def allow_instance_from(self, peer: ec2.SecurityGroup, description: str) -> None:
+        """Direct connections to the instance: the migrate function only."""
+        self.security_group.add_ingress_rule(peer, ec2.Port.tcp(PORT), description)
+        peer.add_egress_rule(self.security_group, ec2.Port.tcp(PORT), description)
+

@@ -1,0 +1,134 @@
+"""One platform Lambda: its own role (one customer-managed policy, nothing inline), its own encrypted log
+group, inside the VPC, and for functions invoked asynchronously an encrypted dead-letter queue."""
+
+from dataclasses import dataclass, field
+
+from aws_cdk import Duration, Size
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.logging import encrypted_log_group
+from infra.constructs.network import APPLICATION_SUBNETS
+
+RUNTIME = lambda_.Runtime.PYTHON_3_11
+ARCHITECTURE = lambda_.Architecture.X86_64
+
+# Lambda creates and deletes the ENIs of VPC functions; these EC2 actions have no resource-level scope.
+ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+@dataclass
+class FunctionSettings:
+    """What differs between the platform's functions."""
+
+    name: str
+    description: str
+    memory_mib: int
+    timeout: Duration
+    environment: dict[str, str]
+    statements: list[iam.PolicyStatement] = field(default_factory=list)
+    asynchronous: bool = False
+    reserved_concurrency: int | None = None
+    ephemeral_storage_mib: int = 512
+
+
+class PlatformFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        settings: FunctionSettings,
+        code: lambda_.Code | lambda_.DockerImageCode,
+        layers: list[lambda_.ILayerVersion] | None,
+        vpc: ec2.IVpc,
+        security_group: ec2.ISecurityGroup,
+        key: kms.IKey,
+        log_retention_days: int,
+    ) -> None:
+        super().__init__(scope, id)
+        self.log_group = encrypted_log_group(
+            self, "Logs", key=key, retention_days=log_retention_days
+        )
+        self.dead_letter_queue = None
+        statements = [
+            iam.PolicyStatement(
+                sid="WriteOwnLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            ),
+            iam.PolicyStatement(sid="ManageVpcNetworkInterfaces", actions=ENI_ACTIONS, resources=["*"]),
+            *settings.statements,
+        ]
+        if settings.asynchronous:
+            self.dead_letter_queue = sqs.Queue(
+                self,
+                "DeadLetterQueue",
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
+            )
+            statements.append(
+                iam.PolicyStatement(
+                    sid="SendToDeadLetterQueue",
+                    actions=["sqs:SendMessage"],
+                    resources=[self.dead_letter_queue.queue_arn],
+                )
+            )
+            statements.append(
+                iam.PolicyStatement(
+                    sid="EncryptDeadLetters", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                )
+            )
+        self.policy = iam.ManagedPolicy(
+            self,
+            "Policy",
+            description=f"{settings.name}: least privilege for its own use case",
+            statements=statements,
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of the {settings.name} function",
+            managed_policies=[self.policy],
+        )
+        common = dict(
+            description=settings.description,
+            role=self.role,
+            architecture=ARCHITECTURE,
+            memory_size=settings.memory_mib,
+            timeout=settings.timeout,
+            ephemeral_storage_size=Size.mebibytes(settings.ephemeral_storage_mib),
+            environment=settings.environment,
+            vpc=vpc,
+            vpc_subnets=APPLICATION_SUBNETS,
+            security_groups=[security_group],
+            log_group=self.log_group,
+            reserved_concurrent_executions=settings.reserved_concurrency,
+        )
+        if isinstance(code, lambda_.DockerImageCode):
+            self.function = lambda_.DockerImageFunction(self, "Function", code=code, **common)
+        else:
+            self.function = lambda_.Function(
+                self, "Function", code=code, handler="handler.handler", runtime=RUNTIME, layers=layers, **common
+            )
+        if self.dead_letter_queue is not None:
+            # Set on the resource so the send permission lives in the managed policy, not an inline one.
+            cfn_function: lambda_.CfnFunction = self.function.node.default_child
+            cfn_function.dead_letter_config = lambda_.CfnFunction.DeadLetterConfigProperty(
+                target_arn=self.dead_letter_queue.queue_arn
+            )
+            self.function.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
+

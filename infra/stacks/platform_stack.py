@@ -1,0 +1,455 @@
+"""One environment of the platform: network, data, storage, functions, API, schedules and the agent."""
+
+import json
+
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import triggers
+from constructs import Construct
+
+from infra import sources
+from infra.config import StageConfig
+from infra.constructs.agent import MeetingAgent
+from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROUTES, WEBHOOK_ROUTES, HttpApi
+from infra.constructs.database import Database
+from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings, PlatformFunction
+from infra.constructs.network import Network
+from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
+from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
+
+EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
+EMBEDDING_DIM = "768"
+# Filled by the operator after the first deploy (see the README); the services refuse these placeholders.
+APP_SECRET_PLACEHOLDERS = {"LIVEKIT_API_KEY": "changeme", "LIVEKIT_API_SECRET": "changeme", "OPENAI_API_KEY": "changeme"}
+PURGE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
+
+
+class PlatformStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        dependencies_layer_dir: str,
+        staged_migrate_dir: str,
+        **kwargs,
+    ) -> None:
+        super().__init__(scope, id, **kwargs)
+        self.config = config
+        self.key = self._data_key()
+        self.storage = Storage(self, "Storage", config=config, key=self.key)
+        self.network = Network(self, "Network", config=config, log_bucket=self.storage.log_bucket)
+        vpc = self.network.vpc
+        self.database = Database(self, "Database", config=config, vpc=vpc, key=self.key)
+        self.app_secret = secretsmanager.Secret(
+            self,
+            "AppSecret",
+            secret_name=f"meetings/{config.stage}/app",
+            description="JWT_SECRET (generated), LIVEKIT_API_KEY, LIVEKIT_API_SECRET, OPENAI_API_KEY (set by the operator)",
+            encryption_key=self.key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(APP_SECRET_PLACEHOLDERS),
+                generate_string_key="JWT_SECRET",
+                password_length=64,
+                exclude_punctuation=True,
+            ),
+        )
+        self.http_api = HttpApi(self, "Http", config=config, key=self.key)
+        public_base_url = config.public_base_url or self.http_api.url
+
+        self.function_security_group = ec2.SecurityGroup(
+            self, "FunctionSecurityGroup", vpc=vpc, description="Platform Lambdas: the RDS Proxy and HTTPS out",
+            allow_all_outbound=False,
+        )
+        self.function_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs, LiveKit, OpenAI"
+        )
+        self.database.allow_proxy_from(self.function_security_group, "Platform Lambdas to RDS Proxy")
+        self.layers = self._layers(dependencies_layer_dir)
+        environment = {
+            "ENVIRONMENT": "production",
+            "DATABASE_SECRET_ARN": self.database.secret.secret_arn,
+            "DATABASE_HOST": self.database.proxy.endpoint,
+            "APP_SECRET_ARN": self.app_secret.secret_arn,
+            "LIVEKIT_URL": config.livekit_url,
+            "RECORDINGS_BUCKET": self.storage.recordings_bucket.bucket_name,
+            "KB_BUCKET": self.storage.kb_bucket.bucket_name,
+            "EMBEDDING_MODEL": EMBEDDING_MODEL,
+            "EMBEDDING_DIM": EMBEDDING_DIM,
+            "PUBLIC_BASE_URL": public_base_url,
+        }
+        self.egress_role = self._egress_role()
+        egress_environment = {}
+        if self.egress_role is not None:
+            egress_environment = {
+                "EGRESS_S3_ASSUME_ROLE_ARN": self.egress_role.role_arn,
+                "EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID": config.egress_external_id or "",
+            }
+        self.functions = self._functions(environment, egress_environment)
+        self._wire_api()
+        self._wire_storage_events()
+        self._schedule_purge()
+        self._migrations(staged_migrate_dir)
+        self.agent = self._agent(environment)
+        self._outputs()
+        missing = sources.missing_sources()
+        if missing:
+            Annotations.of(self).add_warning_v2(
+                "meetings:missing-sources", "placeholders deployed for missing sources: " + ", ".join(missing)
+            )
+
+    # -- building blocks -------------------------------------------------------------------------
+
+    def _data_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "DataKey",
+            alias=f"alias/meetings-{self.config.stage}-data",
+            description="Encrypts the platform's data at rest: database, buckets, secrets, queues, logs",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:*"
+                    }
+                },
+            )
+        )
+        return key
+
+    def _layers(self, dependencies_layer_dir: str) -> dict[str, lambda_.LayerVersion]:
+        return {
+            "dependencies": lambda_.LayerVersion(
+                self,
+                "DependenciesLayer",
+                description="Third-party packages of the API and job functions (layer_requirements.txt)",
+                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete"]),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+            ),
+            "core": lambda_.LayerVersion(
+                self,
+                "CoreLayer",
+                description="The shared meetings package (layers/core/python)",
+                code=lambda_.Code.from_asset(str(sources.CORE_LAYER_DIR), exclude=sources.CODE_EXCLUDES),
+                compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+            ),
+        }
+
+    def _egress_role(self) -> iam.Role | None:
+        """A role LiveKit egress assumes to upload recordings, when the operator names its principal."""
+        if not self.config.egress_role_principal:
+            return None
+        policy = iam.ManagedPolicy(
+            self,
+            "EgressUploadPolicy",
+            description="LiveKit egress: upload recordings under recordings/",
+            statements=[
+                objects("UploadRecordings", self.storage.recordings_bucket, RECORDINGS_PREFIX, ["s3:PutObject"]),
+                use_key(self, self.key, services=["s3"], encrypt=True),
+            ],
+        )
+        return iam.Role(
+            self,
+            "EgressUploadRole",
+            assumed_by=iam.ArnPrincipal(self.config.egress_role_principal),
+            external_ids=[self.config.egress_external_id] if self.config.egress_external_id else None,
+            description="Assumed by LiveKit egress to write meeting recordings",
+            managed_policies=[policy],
+        )
+
+    def _zip_code(self, name: str) -> lambda_.Code:
+        directory = sources.function_dir(name)
+        if not (directory / "handler.py").exists():
+            directory = sources.placeholder_function(name)
+        return lambda_.Code.from_asset(str(directory), exclude=sources.CODE_EXCLUDES)
+
+    def _function(self, id: str, settings: FunctionSettings, code) -> PlatformFunction:
+        settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
+        return PlatformFunction(
+            self,
+            id,
+            settings=settings,
+            code=code,
+            layers=None if isinstance(code, lambda_.DockerImageCode) else list(self.layers.values()),
+            vpc=self.network.vpc,
+            security_group=self.function_security_group,
+            key=self.key,
+            log_retention_days=self.config.log_retention_days,
+        )
+
+    def _functions(self, environment: dict[str, str], egress_environment: dict[str, str]) -> dict[str, PlatformFunction]:
+        recordings = self.storage.recordings_bucket
+        kb = self.storage.kb_bucket
+        secrets = read_secrets(self.database.secret, self.app_secret)
+        secrets_key = use_key(self, self.key, services=["secretsmanager"])
+        api_timeout = Duration.seconds(29)
+        kb_code = sources.kb_image_code
+        functions = {
+            "manager_api": self._function(
+                "ManagerApi",
+                FunctionSettings(
+                    name="manager-api",
+                    description="Backoffice API: auth, users, entities, departments, professionals, knowledge base, usage",
+                    memory_mib=1024,
+                    timeout=api_timeout,
+                    environment=dict(environment),
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        objects("KnowledgeDocuments", kb, KB_PREFIX, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]),
+                        use_key(self, self.key, services=["s3"], encrypt=True),
+                    ],
+                ),
+                self._zip_code("manager_api"),
+            ),
+            "secretary_api": self._function(
+                "SecretaryApi",
+                FunctionSettings(
+                    name="secretary-api",
+                    description="Meetings API: rooms, participants, joins, recordings, events, join page",
+                    memory_mib=1024,
+                    timeout=api_timeout,
+                    environment={**environment, **egress_environment},
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        objects("DownloadRecordings", recordings, RECORDINGS_PREFIX, ["s3:GetObject"]),
+                        use_key(self, self.key, services=["s3"]),
+                    ],
+                ),
+                self._zip_code("secretary_api"),
+            ),
+            "livekit_webhook": self._function(
+                "LivekitWebhook",
+                FunctionSettings(
+                    name="livekit-webhook",
+                    description="LiveKit webhook receiver: room, participant and egress events",
+                    memory_mib=512,
+                    timeout=api_timeout,
+                    environment={**environment, **egress_environment},
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        objects(
+                            "InspectAndTagRecordings",
+                            recordings,
+                            RECORDINGS_PREFIX,
+                            ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                        ),
+                        use_key(self, self.key, services=["s3"]),
+                    ],
+                ),
+                self._zip_code("livekit_webhook"),
+            ),
+            "recording_finalizer": self._function(
+                "RecordingFinalizer",
+                FunctionSettings(
+                    name="recording-finalizer",
+                    description="Marks a recording available when its file lands under recordings/",
+                    memory_mib=512,
+                    timeout=Duration.minutes(1),
+                    environment=dict(environment),
+                    asynchronous=True,
+                    reserved_concurrency=5,
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        objects(
+                            "InspectAndTagRecordings",
+                            recordings,
+                            RECORDINGS_PREFIX,
+                            ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                        ),
+                        use_key(self, self.key, services=["s3"]),
+                    ],
+                ),
+                self._zip_code("recording_finalizer"),
+            ),
+            "retention_purge": self._function(
+                "RetentionPurge",
+                FunctionSettings(
+                    name="retention-purge",
+                    description="Deletes recordings (every version) whose retention has passed",
+                    memory_mib=512,
+                    timeout=Duration.minutes(5),
+                    environment=dict(environment),
+                    asynchronous=True,
+                    # One purge at a time: runs never race over the same rows.
+                    reserved_concurrency=1,
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        bucket_level("ListRecordingVersions", recordings, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=RECORDINGS_PREFIX),
+                        bucket_level("ReadVersioningState", recordings, ["s3:GetBucketVersioning"]),
+                        objects("DeleteRecordings", recordings, RECORDINGS_PREFIX, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+                    ],
+                ),
+                self._zip_code("retention_purge"),
+            ),
+            "kb_ingest": self._function(
+                "KnowledgeIngest",
+                FunctionSettings(
+                    name="kb-ingest",
+                    description="Chunks and embeds a knowledge-base document uploaded under kb/",
+                    memory_mib=3008,
+                    timeout=Duration.minutes(10),
+                    environment=dict(environment),
+                    asynchronous=True,
+                    reserved_concurrency=2,
+                    ephemeral_storage_mib=2048,
+                    statements=[
+                        secrets,
+                        secrets_key,
+                        objects("ReadKnowledgeDocuments", kb, KB_PREFIX, ["s3:GetObject"]),
+                        use_key(self, self.key, services=["s3"]),
+                    ],
+                ),
+                kb_code("ingest"),
+            ),
+            "kb_search": self._function(
+                "KnowledgeSearch",
+                FunctionSettings(
+                    name="kb-search",
+                    description="Semantic search over an entity's knowledge base",
+                    memory_mib=2048,
+                    timeout=api_timeout,
+                    environment=dict(environment),
+                    statements=[secrets, secrets_key],
+                ),
+                kb_code("search"),
+            ),
+        }
+        return functions
+
+    def _wire_api(self) -> None:
+        api = self.http_api
+        api.route("Manager", self.functions["manager_api"].function, MANAGER_ROUTES)
+        api.route("KnowledgeSearch", self.functions["kb_search"].function, KB_SEARCH_ROUTES)
+        api.route("Secretary", self.functions["secretary_api"].function, SECRETARY_ROUTES)
+        api.route("Webhook", self.functions["livekit_webhook"].function, WEBHOOK_ROUTES)
+        api.throttle_join_routes()
+
+    def _wire_storage_events(self) -> None:
+        self.storage.recordings_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.functions["recording_finalizer"].function),
+            s3.NotificationKeyFilter(prefix=RECORDINGS_PREFIX, suffix=".mp4"),
+        )
+        self.storage.kb_bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED,
+            s3n.LambdaDestination(self.functions["kb_ingest"].function),
+            s3.NotificationKeyFilter(prefix=KB_PREFIX),
+        )
+
+    def _schedule_purge(self) -> None:
+        self.purge_rule = events.Rule(
+            self,
+            "RetentionPurgeSchedule",
+            description="Hourly retention purge of recordings",
+            schedule=PURGE_SCHEDULE,
+            targets=[targets.LambdaFunction(self.functions["retention_purge"].function, retry_attempts=2)],
+        )
+
+    def _migrations(self, staged_migrate_dir: str) -> None:
+        """`alembic upgrade head` at every deploy, straight to the instance (not the proxy)."""
+        security_group = ec2.SecurityGroup(
+            self, "MigrateSecurityGroup", vpc=self.network.vpc, description="Migrate function: PostgreSQL instance",
+            allow_all_outbound=False,
+        )
+        security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: Secrets Manager")
+        self.database.allow_instance_from(security_group, "Migrate function to PostgreSQL")
+        migrate = PlatformFunction(
+            self,
+            "Migrate",
+            settings=FunctionSettings(
+                name="migrate",
+                description="Brings the database to the newest schema (alembic upgrade head)",
+                memory_mib=1024,
+                timeout=Duration.minutes(10),
+                # No ENVIRONMENT/APP_SECRET_ARN: migrations read only the database and the embedding
+                # dimension, and must run on the first deploy, before the operator fills the app secret.
+                environment={
+                    "DATABASE_SECRET_ARN": self.database.secret.secret_arn,
+                    "DATABASE_HOST": self.database.instance.db_instance_endpoint_address,
+                    "EMBEDDING_DIM": EMBEDDING_DIM,
+                    "MIGRATIONS_DIR": "/var/task/migrations",
+                    "POWERTOOLS_SERVICE_NAME": "migrate",
+                },
+                statements=[
+                    read_secrets(self.database.secret),
+                    use_key(self, self.key, services=["secretsmanager"]),
+                ],
+            ),
+            code=lambda_.Code.from_asset(staged_migrate_dir, exclude=sources.CODE_EXCLUDES),
+            layers=list(self.layers.values()),
+            vpc=self.network.vpc,
+            security_group=security_group,
+            key=self.key,
+            log_retention_days=self.config.log_retention_days,
+        )
+        self.functions["migrate"] = migrate
+        self.migration_trigger = triggers.Trigger(
+            self,
+            "MigrateOnDeploy",
+            handler=migrate.function,
+            timeout=Duration.minutes(10),
+            invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
+            execute_on_handler_change=True,
+            execute_after=[self.database],
+        )
+
+    def _agent(self, environment: dict[str, str]) -> MeetingAgent:
+        agent_environment = {
+            name: environment[name]
+            for name in ("ENVIRONMENT", "DATABASE_SECRET_ARN", "DATABASE_HOST", "LIVEKIT_URL", "EMBEDDING_MODEL", "EMBEDDING_DIM", "KB_BUCKET", "RECORDINGS_BUCKET")
+        }
+        image = ecr_assets.DockerImageAsset(
+            self,
+            "AgentImage",
+            directory=str(sources.agent_image_context()),
+            file=sources.agent_image_file(),
+            exclude=sources.DOCKER_CONTEXT_EXCLUDES,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+        )
+        agent = MeetingAgent(
+            self,
+            "Agent",
+            config=self.config,
+            vpc=self.network.vpc,
+            key=self.key,
+            image=image,
+            app_secret=self.app_secret,
+            database_secret=self.database.secret,
+            environment=agent_environment,
+        )
+        # The agent keeps open egress (WebRTC media to LiveKit uses UDP ports), so no egress rule is added.
+        self.database.allow_proxy_from(agent.security_group, "Meeting agent to RDS Proxy", peer_egress=False)
+        return agent
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "ApiUrl", value=self.http_api.url, description="Base URL of the HTTP API")
+        CfnOutput(self, "RecordingsBucketName", value=self.storage.recordings_bucket.bucket_name)
+        CfnOutput(self, "KnowledgeBaseBucketName", value=self.storage.kb_bucket.bucket_name)
+        CfnOutput(self, "AgentClusterName", value=self.agent.cluster.cluster_name)
+        CfnOutput(self, "AgentServiceName", value=self.agent.service.service_name)
+        CfnOutput(self, "AppSecretArn", value=self.app_secret.secret_arn, description="Fill LIVEKIT_* and OPENAI_API_KEY here")
+        CfnOutput(self, "DatabaseProxyEndpoint", value=self.database.proxy.endpoint)
