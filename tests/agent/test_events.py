@@ -1,0 +1,71 @@
+"""Events keep the spec's shape, and a database outage neither stops the meeting nor loses them."""
+
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from meetings.meeting_protocol import CHAT_TOPIC
+from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from tests.agent.fakes import Reply, ScriptedLLM
+
+# Nothing listens on the discard port of the loopback address: every connection is refused.
+UNREACHABLE_DATABASE = "postgresql+psycopg://agent@127.0.0.1:9/meetings?connect_timeout=1"
+
+
+@contextmanager
+def unreachable_session():
+    engine = create_engine(UNREACHABLE_DATABASE)
+    session = Session(bind=engine)
+    try:
+        yield session
+    finally:
+        session.close()
+        engine.dispose()
+
+
+def names(db, room_id):
+    return [
+        e.event_name
+        for e in db.scalars(
+            select(AgentSessionEvent).where(AgentSessionEvent.room_id == room_id).order_by(AgentSessionEvent.id)
+        )
+    ]
+
+
+async def test_a_database_outage_is_survived_and_reported_once_it_is_back(meeting_setup, build_meeting, store):
+    model = ScriptedLLM([Reply("I could not check the documents just now.", 100, 9), Reply("Yes.", 50, 1)])
+    meeting = build_meeting(llm=model)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.client)
+    healthy_scope = store.session_scope
+
+    store.session_scope = unreachable_session
+    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.settle()
+    assert [s.text for s in meeting_setup.gateway.on(CHAT_TOPIC)] == ["I could not check the documents just now."]
+    assert names(meeting_setup.db, meeting_setup.room.id) == [AgentEventName.AGENT_JOINED]
+
+    store.session_scope = healthy_scope
+    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.settle()
+
+    events = meeting_setup.db.scalars(
+        select(AgentSessionEvent).where(AgentSessionEvent.room_id == meeting_setup.room.id).order_by(AgentSessionEvent.id)
+    ).all()
+    assert [e.event_name for e in events] == [
+        AgentEventName.AGENT_JOINED,
+        AgentEventName.AGENT_ERROR,  # retrieval failed: the database was down
+        AgentEventName.AGENT_ERROR,  # the event log could not be written
+        AgentEventName.QUESTION_ANSWERED,
+        AgentEventName.CONTEXT_RETRIEVED,
+        AgentEventName.QUESTION_ANSWERED,
+    ]
+    stages = [e.data["metadata"]["stage"] for e in events if e.event_name == AgentEventName.AGENT_ERROR]
+    assert stages == ["retrieval", "database"]
+    for event in events:
+        assert set(event.data) == {"participant_id", "content", "metadata"}
+        assert isinstance(event.data["participant_id"], int)
+        assert isinstance(event.data["content"], str)
+        assert isinstance(event.data["metadata"], dict)
+    assert meeting.events.pending == type(meeting.events.pending)()
