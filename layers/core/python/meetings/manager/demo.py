@@ -1,4 +1,5 @@
-"""Demo data of the backoffice: a manager login, an organization with a department, a professional."""
+"""Demo data of the backoffice: a manager login, an organization with a department, its admin login
+and a professional linked to the department."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from meetings.security import hash_password
 from meetings.settings import get_settings
 
 DEMO_MANAGER_EMAIL = "manager@demo.example.com"
+DEMO_ENTITY_ADMIN_EMAIL = "admin@demo.example.com"
 
 
 def seed(db: Session, context: dict) -> list[str]:
@@ -50,7 +52,15 @@ def seed(db: Session, context: dict) -> list[str]:
         phone_number="+5511988887777",
         license_number="CRM-SP 123456",
     )
-    db.add_all([department, professional])
+    admin_password = context["password_factory"]()
+    admin = User(
+        email=DEMO_ENTITY_ADMIN_EMAIL,
+        password=hash_password(admin_password, rounds=get_settings().bcrypt_rounds),
+        phone_number="+5511999990001",
+        role=UserRole.ENTITY_ADMIN,
+        entity_id=entity.id,
+    )
+    db.add_all([department, professional, admin])
     db.flush()
     db.add(
         ProfessionalEntity(
@@ -61,5 +71,6 @@ def seed(db: Session, context: dict) -> list[str]:
     context.update(entity_id=entity.id, department_id=department.id, professional_id=professional.id)
     return [
         f"Demo manager login: {DEMO_MANAGER_EMAIL} / {password}",
+        f"Demo Clinic admin login: {DEMO_ENTITY_ADMIN_EMAIL} / {admin_password}",
         f"Demo organization: Demo Clinic (entity {entity.id}), department Cardiology ({department.id})",
     ]
