@@ -1,3 +1,116 @@
-from fastapi import APIRouter
+"""/v1/participants (directory) and /v1/rooms/{id}/participants (who may join, with magic links)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.livekit import LiveKit
+from meetings.secretary.participants import room_service, service
+from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+from meetings.secretary.participants.schemas import (
+    MagicLinkOut,
+    ParticipantCreate,
+    ParticipantOut,
+    ParticipantUpdate,
+    ProfessionalSummary,
+    RoomParticipantAdd,
+    RoomParticipantOut,
+)
 
 router = APIRouter(tags=["participants"])
+
+
+def participant_out(db, participant: Participant) -> ParticipantOut:
+    professional = service.professional_of(db, participant)
+    answer = ParticipantOut.model_validate(participant)
+    answer.professional = ProfessionalSummary.model_validate(professional) if professional else None
+    return answer
+
+
+def room_participant_out(db, room_participant: RoomParticipant) -> RoomParticipantOut:
+    participant = db.get(Participant, room_participant.participant_id)
+    fields = {name: getattr(room_participant, name) for name in RoomParticipantOut.model_fields if name != "participant"}
+    return RoomParticipantOut(**fields, participant=participant_out(db, participant))
+
+
+def magic_link_out(db, issued: room_service.IssuedLink) -> MagicLinkOut:
+    base = room_participant_out(db, issued.room_participant)
+    return MagicLinkOut(**base.model_dump(), magic_link_url=issued.magic_link_url, password=issued.password)
+
+
+@router.post("/v1/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantOut)
+def create_participant(data: ParticipantCreate, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
+    participant = service.create_participant(db=db, principal=principal, data=data)
+    answer = participant_out(db, participant)
+    db.commit()
+    return answer
+
+
+@router.get("/v1/participants", response_model=Page[ParticipantOut])
+def list_participants(
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    type: ParticipantType | None = None,
+    phone_number: Annotated[str | None, Query(max_length=20)] = None,
+    external_id: Annotated[str | None, Query(max_length=254)] = None,
+) -> Page[ParticipantOut]:
+    statement = service.list_participants(principal=principal, type=type, phone_number=phone_number, external_id=external_id)
+    rows, total = paginate(db, statement, page)
+    return Page[ParticipantOut](items=[participant_out(db, p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/v1/participants/{participant_id}", response_model=ParticipantOut)
+def get_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
+    return participant_out(db, service.get_participant(db=db, principal=principal, participant_id=participant_id))
+
+
+@router.patch("/v1/participants/{participant_id}", response_model=ParticipantOut)
+def update_participant(participant_id: int, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
+    participant = service.update_participant(db=db, principal=principal, participant_id=participant_id, data=data)
+    answer = participant_out(db, participant)
+    db.commit()
+    return answer
+
+
+@router.delete("/v1/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+    service.delete_participant(db=db, principal=principal, participant_id=participant_id)
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
+def list_room_participants(room_id: str, db: DbSession, principal: CurrentPrincipal) -> list[RoomParticipantOut]:
+    rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
+    return [room_participant_out(db, row) for row in rows]
+
+
+@router.post("/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut)
+def add_room_participant(room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal) -> MagicLinkOut:
+    issued = room_service.add_room_participant(db=db, principal=principal, room_id=room_id, data=data)
+    answer = magic_link_out(db, issued)
+    db.commit()
+    return answer
+
+
+@router.post("/v1/rooms/{room_id}/participants/{participant_id}/reissue", response_model=MagicLinkOut)
+def reissue_magic_link(room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal) -> MagicLinkOut:
+    issued = room_service.reissue_magic_link(db=db, principal=principal, room_id=room_id, participant_id=participant_id)
+    answer = magic_link_out(db, issued)
+    db.commit()
+    return answer
+
+
+@router.delete("/v1/rooms/{room_id}/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_room_participant(
+    room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal, livekit: LiveKit
+) -> Response:
+    room_service.remove_room_participant(
+        db=db, principal=principal, room_id=room_id, participant_id=participant_id, livekit=livekit
+    )
+    db.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
