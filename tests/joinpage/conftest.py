@@ -111,9 +111,9 @@ def open_page(browser):
         context.close()
 
 
-def screenshot(page, name: str) -> Path:
-    """Saves the page as test-artifacts/joinpage/<name>.png (full page)."""
+def screenshot(page, name: str, *, full_page: bool = True) -> Path:
+    """Saves the page as test-artifacts/joinpage/<name>.png (the whole page, or what the viewport shows)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
