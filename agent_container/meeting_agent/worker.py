@@ -59,9 +59,8 @@ async def audio_frames(track: rtc.Track) -> AsyncIterator[rtc.AudioFrame]:
         await stream.aclose()
 
 
-def connect_room(ctx: JobContext, meeting: MeetingAgent) -> None:
-    """Routes room events (arrivals, audio, departures, chat) to the meeting."""
-    room = ctx.room
+def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frames) -> set[asyncio.Task]:
+    """Routes room events (arrivals, audio, departures, chat) to the meeting; returns its pending tasks."""
     tasks: set[asyncio.Task] = set()
 
     def spawn(coro) -> None:
@@ -78,7 +77,7 @@ def connect_room(ctx: JobContext, meeting: MeetingAgent) -> None:
 
     def on_track_subscribed(track: rtc.Track, _publication, participant: rtc.RemoteParticipant) -> None:
         if track.kind == rtc.TrackKind.KIND_AUDIO and (human := track_human(participant)) is not None:
-            meeting.participant_joined(human, audio=audio_frames(track))
+            meeting.participant_joined(human, audio=audio_source(track))
 
     def on_participant_disconnected(participant: rtc.RemoteParticipant) -> None:
         spawn(meeting.participant_left(participant.identity))
@@ -93,6 +92,7 @@ def connect_room(ctx: JobContext, meeting: MeetingAgent) -> None:
     room.on("track_subscribed", on_track_subscribed)
     room.on("participant_disconnected", on_participant_disconnected)
     room.register_text_stream_handler(CHAT_TOPIC, on_chat)
+    return tasks
 
 
 settings = get_settings()
@@ -136,14 +136,11 @@ async def entrypoint(ctx: JobContext) -> None:
 
     ctx.add_shutdown_callback(leave)
     try:
-        connect_room(ctx, meeting)
+        connect_room(ctx.room, meeting)
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
         for participant in ctx.room.remote_participants.values():
             if (human := human_from_attributes(participant.identity, participant.name, dict(participant.attributes))) is not None:
-                meeting.participant_joined(human)
-                for publication in participant.track_publications.values():
-                    if publication.track is not None and publication.kind == rtc.TrackKind.KIND_AUDIO:
-                        meeting.participant_joined(human, audio=audio_frames(publication.track))
+                meeting.participant_joined(human)  # their audio arrives through track_subscribed
     except Exception as exc:
         await meeting.events.error("agent", exc)
         ctx.shutdown(reason=f"agent failed: {type(exc).__name__}")
