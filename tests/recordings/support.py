@@ -1,26 +1,39 @@
 """Shared by the recording tests: a local S3 endpoint (moto server), rooms in any state, recordings,
 and rows committed for real when a test needs other connections (handlers, concurrent purges)."""
 
+import importlib.util
 import itertools
 import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from meetings.manager.entities.models import Entity
+from meetings.manager.users.models import User
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.recordings.service import recording_key
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.factories import make_entity, unique
+from tests.factories import make_entity, make_user, unique
 
 NOW = datetime.now(UTC)
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 _buckets = itertools.count(1)
+
+
+def load_function(name: str):
+    """Imports functions/<name>/handler.py as the Lambda runtime would (a module of its own)."""
+    spec = importlib.util.spec_from_file_location(f"{name}_handler", FUNCTIONS / name / "handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _free_port() -> int:
@@ -114,11 +127,17 @@ class Committed:
     session: Session
     room_ids: list[str] = field(default_factory=list)
     entity_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
 
     def entity(self, **fields):
         entity = make_entity(self.session, **fields)
         self.entity_ids.append(entity.id)
         return entity
+
+    def user(self, **fields):
+        user = make_user(self.session, **fields)
+        self.user_ids.append(user.id)
+        return user
 
     def room(self, entity=None, **fields) -> Room:
         room = make_room(self.session, entity, **fields)
@@ -131,8 +150,7 @@ class Committed:
             connection.execute(delete(Recording).where(Recording.room_id.in_(self.room_ids)))
             connection.execute(delete(RoomEvent).where(RoomEvent.room_id.in_(self.room_ids)))
             connection.execute(delete(Room).where(Room.id.in_(self.room_ids)))
-            from meetings.manager.entities.models import Entity
-
+            connection.execute(delete(User).where(User.id.in_(self.user_ids)))
             connection.execute(delete(Entity).where(Entity.id.in_(self.entity_ids)))
         self.session.close()
 

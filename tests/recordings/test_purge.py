@@ -193,3 +193,16 @@ def test_two_concurrent_runs_never_delete_the_same_key(committed, engine, s3_end
     with Session(bind=engine) as check:
         statuses = check.execute(select(Recording.status).where(Recording.id.in_(ids))).scalars().all()
     assert statuses == [RecordingStatus.PURGED] * len(ids)
+
+
+def test_rows_of_a_missing_bucket_are_reported_and_the_rest_purged(db, s3):
+    room = make_room(db)
+    lost = make_due_recording(db, room, bucket=s3.bucket + "-gone")
+    fine = make_due_recording(db, room, bucket=s3.bucket)
+
+    report = purge_due_recordings(db=db, s3=s3)
+
+    assert [(f.recording_id, f.code) for f in report.failures] == [(str(lost.id), "NoSuchBucket")]
+    db.refresh(lost)
+    db.refresh(fine)
+    assert (lost.deleted_at, fine.status) == (None, RecordingStatus.PURGED)

@@ -112,11 +112,10 @@ def purge_batch(*, db: Session, s3, batch: list[DueRecording], versioned: dict[s
     for due in batch:
         by_bucket.setdefault(due.bucket, []).append(due)
     for bucket, recordings in by_bucket.items():
-        if bucket not in versioned:
-            versioned[bucket] = _is_versioned(s3, bucket)
-        keys = {due.key for due in recordings}
-        targets = _object_versions(s3, bucket, keys) if versioned[bucket] else [{"Key": key} for key in sorted(keys)]
-        errors = _delete_objects(s3, bucket, targets)
+        try:
+            errors = _delete_every_version(s3, bucket, {due.key for due in recordings}, versioned)
+        except (BotoCoreError, ClientError) as exc:  # the bucket itself is unreachable: every key fails
+            errors = {due.key: _error_of(exc) for due in recordings}
         failures.extend(
             PurgeFailure(str(due.id), bucket, due.key, errors[due.key]["Code"], errors[due.key]["Message"])
             for due in recordings
@@ -134,6 +133,18 @@ def purge_batch(*, db: Session, s3, batch: list[DueRecording], versioned: dict[s
     for failure in failures:
         logger.warning("recording object not deleted; left for the next run", extra=failure.__dict__)
     return failures
+
+
+def _delete_every_version(s3, bucket: str, keys: set[str], versioned: dict[str, bool]) -> dict[str, dict]:
+    if bucket not in versioned:
+        versioned[bucket] = _is_versioned(s3, bucket)
+    targets = _object_versions(s3, bucket, keys) if versioned[bucket] else [{"Key": key} for key in sorted(keys)]
+    return _delete_objects(s3, bucket, targets)
+
+
+def _error_of(exc: Exception) -> dict:
+    code = exc.response["Error"].get("Code", "Unknown") if isinstance(exc, ClientError) else type(exc).__name__
+    return {"Code": code, "Message": str(exc)}
 
 
 def _is_versioned(s3, bucket: str) -> bool:
@@ -160,8 +171,7 @@ def _delete_objects(s3, bucket: str, targets: list[dict]) -> dict[str, dict]:
         try:
             answer = s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
         except (BotoCoreError, ClientError) as exc:
-            code = exc.response["Error"].get("Code", "Unknown") if isinstance(exc, ClientError) else type(exc).__name__
-            answer = {"Errors": [{"Key": target["Key"], "Code": code, "Message": str(exc)} for target in chunk]}
+            answer = {"Errors": [{"Key": target["Key"], **_error_of(exc)} for target in chunk]}
         for error in answer.get("Errors", []):
             errors.setdefault(
                 error["Key"], {"Code": error.get("Code", "Unknown"), "Message": error.get("Message", "")}
