@@ -139,3 +139,31 @@ def test_a_deactivated_users_token_stops_working(client, db, manager, auth_heade
     manager.active = False
     db.flush()
     assert client.get("/v1/auth/me", headers=headers).status_code == 401
+
+
+def test_parallel_failures_are_all_counted(engine):
+    """Each failure is one atomic upsert: concurrent guesses cannot overwrite each other's count."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    email = "parallel-guess@example.com"
+    attempts = 4
+
+    def guess(_):
+        with Session(engine) as session:
+            try:
+                service.login(db=session, email=email, password="wrong")
+            except service.Unauthorized:
+                session.commit()
+
+    try:
+        with ThreadPoolExecutor(max_workers=attempts) as pool:
+            list(pool.map(guess, range(attempts)))
+        with Session(engine) as session:
+            assert session.get(LoginThrottle, email).failed_count == attempts
+    finally:
+        with Session(engine) as session:
+            session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))
+            session.commit()
