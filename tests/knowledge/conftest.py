@@ -1,10 +1,11 @@
-"""Knowledge-base fixtures: the real packaged MiniLM model (loaded once) and chunk builders."""
+"""Knowledge-base fixtures: the real packaged MiniLM model (loaded once) and chunk builders.
+
+Nothing from `meetings` is imported at module level: pytest imports this file before the root
+conftest points DATABASE_URL at the test database, and the settings are read once.
+"""
 
 import numpy as np
 import pytest
-
-from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
-from meetings.settings import get_settings
 
 
 @pytest.fixture(scope="session")
@@ -15,6 +16,8 @@ def embedder():
 
 
 def unit_vector(seed: int, dimension: int | None = None) -> np.ndarray:
+    from meetings.settings import get_settings
+
     vector = np.random.default_rng(seed).standard_normal(dimension or get_settings().embedding_dim)
     return vector / np.linalg.norm(vector)
 
@@ -25,8 +28,10 @@ def near(vector: np.ndarray, seed: int, noise: float) -> np.ndarray:
     return mixed / np.linalg.norm(mixed)
 
 
-def add_document(db, *, entity, document_name: str, vectors, department=None, texts=None) -> KnowledgeDocument:
+def add_document(db, *, entity, document_name: str, vectors, department=None, texts=None):
     """Stores a READY document with one chunk per vector (chunk i is on page i + 1)."""
+    from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+
     document = KnowledgeDocument(
         entity_id=entity.id,
         department_id=department.id if department else None,
@@ -49,3 +54,45 @@ def add_document(db, *, entity, document_name: str, vectors, department=None, te
         )
     db.flush()
     return document
+
+
+@pytest.fixture
+def kb_bucket():
+    """The knowledge-base bucket (versioned, as deployed) on moto's in-process S3; yields the client."""
+    from moto import mock_aws
+
+    from meetings.settings import get_settings
+    from meetings.storage import s3_client
+
+    with mock_aws():
+        s3_client.cache_clear()
+        client = s3_client()
+        bucket = get_settings().kb_bucket
+        client.create_bucket(Bucket=bucket)
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        yield client
+    s3_client.cache_clear()
+
+
+@pytest.fixture
+def knowledge_api(api):
+    """A client for the document routes and the search route, on the test's session."""
+    from meetings.api.app import create_app
+    from meetings.manager.knowledge.routes import router as documents_router
+    from meetings.manager.knowledge.search_routes import router as search_router
+
+    return api(create_app("knowledge test", [documents_router, search_router]))
+
+
+def chunk_rows(db, entity_id: int, document_name: str) -> list:
+    from sqlalchemy import select
+
+    from meetings.manager.knowledge.models import KnowledgeChunk
+
+    return list(
+        db.execute(
+            select(KnowledgeChunk)
+            .where(KnowledgeChunk.entity_id == entity_id, KnowledgeChunk.document_name == document_name)
+            .order_by(KnowledgeChunk.id)
+        ).scalars()
+    )

@@ -1,0 +1,276 @@
+"""Ingestion: a document's bytes become embedded chunks, replacing its previous chunks atomically.
+
+Objects live at `kb/{entity_id}/{department_id | "entity"}/{document_name}`. The S3 event only says
+"look at this key": ingestion reads the key's current object, and the document row's `source_etag`
+records what was ingested last, so a redelivered or stale event changes nothing.
+"""
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from psycopg.types.json import Jsonb
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from meetings.errors import DomainError, PayloadTooLarge
+from meetings.log import logger
+from meetings.manager.departments.models import Department
+from meetings.manager.entities.models import Entity
+from meetings.manager.knowledge.chunking import Chunk, chunk_blocks
+from meetings.manager.knowledge.extract import detect_document_type, extract_document
+from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
+
+KB_PREFIX = "kb/"
+ENTITY_WIDE_SEGMENT = "entity"
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+EMBED_BATCH_SIZE = 32
+
+COPY_CHUNKS_SQL = (
+    "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
+    "FROM STDIN WITH (FORMAT BINARY)"
+)
+
+
+@dataclass(frozen=True)
+class DocumentLocation:
+    entity_id: int
+    department_id: int | None
+    document_name: str
+
+    @property
+    def key(self) -> str:
+        scope = ENTITY_WIDE_SEGMENT if self.department_id is None else str(self.department_id)
+        return f"{KB_PREFIX}{self.entity_id}/{scope}/{self.document_name}"
+
+
+def parse_document_key(key: str) -> DocumentLocation | None:
+    """Reads entity, department and document name back from an object key (None if it is not one)."""
+    if not key.startswith(KB_PREFIX):
+        return None
+    parts = key[len(KB_PREFIX) :].split("/")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2]:
+        return None
+    if parts[1] != ENTITY_WIDE_SEGMENT and not parts[1].isdigit():
+        return None
+    department_id = None if parts[1] == ENTITY_WIDE_SEGMENT else int(parts[1])
+    return DocumentLocation(int(parts[0]), department_id, parts[2])
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    status: str  # ingested | failed | unchanged | skipped
+    document_id: int | None = None
+    chunk_count: int = 0
+    reason: str | None = None
+
+
+def content_etag(content: bytes) -> str:
+    """The ETag S3 gives a single-part upload of these bytes."""
+    return f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
+
+
+def ingest_s3_object(*, db: Session, bucket: str, key: str, embedder=None) -> IngestOutcome:
+    """Ingests the current object at a `kb/` key; a redelivered event for it changes nothing."""
+    from meetings.storage import s3_client
+
+    location = parse_document_key(key)
+    if location is None:
+        return IngestOutcome("skipped", reason="not a knowledge-base document key")
+    client = s3_client()
+    try:
+        head = client.head_object(Bucket=bucket, Key=key)
+    except client.exceptions.ClientError as exc:
+        if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return IngestOutcome("skipped", reason="the object no longer exists")
+        raise
+    etag = head["ETag"]
+    current = _find_document(db, location)
+    if current is not None and current.source_etag == etag and current.status != DocumentStatus.PENDING:
+        return IngestOutcome("unchanged", current.id, current.chunk_count)
+    if head["ContentLength"] > MAX_DOCUMENT_BYTES:
+        content = b""
+    else:
+        try:
+            content = client.get_object(Bucket=bucket, Key=key, IfMatch=etag)["Body"].read()
+        except client.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] in ("PreconditionFailed", "404", "NoSuchKey"):
+                return IngestOutcome("skipped", reason="the object changed while being read")
+            raise
+
+    def still_current() -> bool:
+        try:
+            return client.head_object(Bucket=bucket, Key=key)["ETag"] == etag
+        except client.exceptions.ClientError:
+            return False
+
+    return ingest_document(
+        db=db,
+        location=location,
+        content=content,
+        content_type=head.get("ContentType"),
+        source_etag=etag,
+        s3_key=key,
+        size_bytes=head["ContentLength"],
+        embedder=embedder,
+        still_current=still_current,
+    )
+
+
+def ingest_document(
+    *,
+    db: Session,
+    location: DocumentLocation,
+    content: bytes,
+    content_type: str | None,
+    source_etag: str,
+    s3_key: str | None = None,
+    size_bytes: int | None = None,
+    uploaded_by: int | None = None,
+    embedder=None,
+    on_progress: Callable[[int], None] | None = None,
+    still_current: Callable[[], bool] | None = None,
+) -> IngestOutcome:
+    """Extracts, chunks, embeds and stores one document, replacing its previous chunks atomically."""
+    if not _scope_exists(db, location):
+        return IngestOutcome("skipped", reason="the entity or department does not exist")
+    size_bytes = len(content) if size_bytes is None else size_bytes
+    chunks: list[Chunk] = []
+    vectors = None
+    page_count = None
+    error = None
+    try:
+        if size_bytes > MAX_DOCUMENT_BYTES:
+            raise PayloadTooLarge(f"The document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
+        document_type = detect_document_type(content, content_type, location.document_name)
+        extracted = extract_document(content, document_type)
+        content_type, page_count = document_type.value, extracted.page_count
+        if embedder is None:
+            from meetings.embeddings import get_embedder
+
+            embedder = get_embedder()
+        chunks = chunk_blocks(extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length)
+        vectors = embed_in_batches(embedder, [chunk.text for chunk in chunks], on_progress=on_progress)
+    except DomainError as exc:
+        error = exc.message
+
+    document, created = _lock_document(db, location, uploaded_by)
+    if still_current is not None and not still_current():
+        if created:
+            db.delete(document)
+        db.flush()
+        return IngestOutcome("skipped", reason="a newer upload replaced the object")
+    replace_chunks(db=db, document=document, chunks=chunks, vectors=vectors)
+    document.status = DocumentStatus.FAILED if error else DocumentStatus.READY
+    document.error = error
+    document.source_etag = source_etag
+    document.s3_key = s3_key
+    document.content_type = content_type
+    document.size_bytes = size_bytes
+    document.page_count = page_count
+    document.chunk_count = len(chunks)
+    document.ingested_at = datetime.now(UTC)
+    db.flush()
+    logger.info(
+        "knowledge document ingested",
+        extra={"document_id": document.id, "entity_id": location.entity_id, "status": document.status.value,
+               "chunks": len(chunks), "error": error},
+    )
+    return IngestOutcome("failed" if error else "ingested", document.id, len(chunks), error)
+
+
+def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int], None] | None = None):
+    """Embeds texts batch by batch, reporting progress after each batch; returns a float32 array."""
+    import numpy as np
+
+    batches = []
+    for start in range(0, len(texts), EMBED_BATCH_SIZE):
+        batch = texts[start : start + EMBED_BATCH_SIZE]
+        batches.append(np.asarray(embedder.embed(batch, batch_size=EMBED_BATCH_SIZE), dtype=np.float32))
+        if on_progress is not None:
+            on_progress(len(batch))
+    return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
+
+
+def replace_chunks(*, db: Session, document: KnowledgeDocument, chunks: list[Chunk], vectors) -> None:
+    """Deletes the document's chunks and COPYs the new ones in, inside the caller's transaction."""
+    import numpy as np
+    from pgvector.psycopg.vector import register_vector_info
+    from psycopg.types import TypeInfo
+
+    db.execute(delete(KnowledgeChunk).where(*_chunk_scope(document)))
+    if not chunks:
+        return
+    raw = db.connection().connection.driver_connection
+    vector_type = TypeInfo.fetch(raw, "vector")
+    with raw.cursor() as cursor:
+        register_vector_info(cursor, vector_type)
+        with cursor.copy(COPY_CHUNKS_SQL) as copy:
+            copy.set_types(["int4", "int4", "text", "text", "vector", "jsonb"])
+            for chunk, vector in zip(chunks, vectors, strict=True):
+                copy.write_row(
+                    (document.entity_id, document.department_id, document.document_name, chunk.text,
+                     np.asarray(vector, dtype=np.float32), Jsonb(chunk.metadata))
+                )
+
+
+def delete_chunks(*, db: Session, document: KnowledgeDocument) -> None:
+    db.execute(delete(KnowledgeChunk).where(*_chunk_scope(document)))
+
+
+def _chunk_scope(document: KnowledgeDocument) -> list:
+    return [
+        KnowledgeChunk.entity_id == document.entity_id,
+        KnowledgeChunk.department_id.is_(None)
+        if document.department_id is None
+        else KnowledgeChunk.department_id == document.department_id,
+        KnowledgeChunk.document_name == document.document_name,
+    ]
+
+
+def _document_filter(location: DocumentLocation) -> list:
+    return [
+        KnowledgeDocument.entity_id == location.entity_id,
+        KnowledgeDocument.department_id.is_(None)
+        if location.department_id is None
+        else KnowledgeDocument.department_id == location.department_id,
+        KnowledgeDocument.document_name == location.document_name,
+    ]
+
+
+def _find_document(db: Session, location: DocumentLocation) -> KnowledgeDocument | None:
+    return db.execute(select(KnowledgeDocument).where(*_document_filter(location))).scalar_one_or_none()
+
+
+def _lock_document(db: Session, location: DocumentLocation, uploaded_by: int | None) -> tuple[KnowledgeDocument, bool]:
+    """Locks the document row for this write, creating it if the upload did not (CLI, direct S3 upload)."""
+    query = select(KnowledgeDocument).where(*_document_filter(location)).with_for_update().execution_options(
+        populate_existing=True
+    )
+    document = db.execute(query).scalar_one_or_none()
+    if document is not None:
+        return document, False
+    db.execute(
+        insert(KnowledgeDocument)
+        .values(
+            entity_id=location.entity_id,
+            department_id=location.department_id,
+            document_name=location.document_name,
+            status=DocumentStatus.PENDING,
+            chunk_count=0,
+            uploaded_by=uploaded_by,
+        )
+        .on_conflict_do_nothing()
+    )
+    return db.execute(query).scalar_one(), True
+
+
+def _scope_exists(db: Session, location: DocumentLocation) -> bool:
+    if db.get(Entity, location.entity_id) is None:
+        return False
+    if location.department_id is None:
+        return True
+    department = db.get(Department, location.department_id)
+    return department is not None and department.entity_id == location.entity_id
