@@ -1,3 +1,46 @@
-from fastapi import APIRouter
+"""/v1/join/{token}: the public side of a magic link (no backoffice token)."""
 
-router = APIRouter(tags=["join"])
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from meetings.db import DbSession
+from meetings.errors import DomainError
+from meetings.livekit import LiveKit
+from meetings.secretary.joins import service
+from meetings.secretary.joins.schemas import JoinGrant, JoinLinkInfo, JoinRequest
+from meetings.secretary.rooms.schemas import RoomOut
+
+router = APIRouter(prefix="/v1/join", tags=["join"])
+meeting_bearer = HTTPBearer(auto_error=False, description="access_token from POST /v1/join/{token}")
+
+
+@router.get("/{token}", response_model=JoinLinkInfo)
+def describe_link(token: str, db: DbSession) -> JoinLinkInfo:
+    return service.describe_link(db=db, token=token)
+
+
+@router.post("/{token}", response_model=JoinGrant)
+def join(token: str, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant:
+    try:
+        grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
+    except DomainError:
+        db.commit()  # keep the failed attempt, the lock or the CAPACITY_REACHED event
+        raise
+    db.commit()
+    return grant
+
+
+@router.post("/{token}/end", response_model=RoomOut)
+def end_meeting(
+    token: str,
+    db: DbSession,
+    livekit: LiveKit,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(meeting_bearer)],
+) -> RoomOut:
+    access_token = credentials.credentials if credentials is not None else None
+    room = service.end_room_from_meeting(db=db, token=token, access_token=access_token, livekit=livekit)
+    answer = RoomOut.model_validate(room)
+    db.commit()
+    return answer

@@ -1,0 +1,65 @@
+"""Bodies of the public join endpoints (/v1/join/{token}), which the join page uses."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from meetings.secretary.participants.models import ParticipantType
+from meetings.secretary.rooms.models import RoomStatus
+from meetings.validation import RequestModel
+
+
+class JoinRoomInfo(BaseModel):
+    id: str
+    title: str
+    description: str | None
+    scheduled_at: datetime
+    status: RoomStatus
+    join_opens_at: datetime = Field(description="Joining is refused (too_early) before this time")
+
+
+class JoinParticipantInfo(BaseModel):
+    name: str
+    type: ParticipantType
+    is_organizer: bool
+
+
+class JoinLinkInfo(BaseModel):
+    room: JoinRoomInfo
+    participant: JoinParticipantInfo
+    link_expires_at: datetime
+    attempts_left: int
+    locked_until: datetime | None
+
+
+class JoinRequest(RequestModel):
+    password: Annotated[str, Field(pattern=r"^[0-9]{8}$", description="The 8-digit password sent with the link")]
+
+    model_config = {"json_schema_extra": {"examples": [{"password": "12345678"}]}}
+
+
+class JoinGrant(BaseModel):
+    livekit_url: str
+    access_token: str = Field(description="LiveKit access token for this room; short-lived")
+    identity: str
+    room_name: str
+    participant_name: str
+    is_organizer: bool
+    expires_in: int = Field(description="Seconds until access_token expires")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "livekit_url": "wss://meet.example.com",
+                    "access_token": "eyJhbGciOiJIUzI1NiIs...",
+                    "identity": "participant-12",
+                    "room_name": "meeting-5b0e...",
+                    "participant_name": "Maria Silva",
+                    "is_organizer": False,
+                    "expires_in": 600,
+                }
+            ]
+        }
+    }

@@ -1,0 +1,248 @@
+"""Joining a meeting with a magic link and its password, and ending it from inside the meeting.
+
+A participant is *admitted* (holds one of the room's seats) from a successful join until they leave:
+`joined_at` is set and `left_at` is not, and either LiveKit confirmed the connection (webhook
+participant_joined) or the join is younger than the access token's lifetime. A token that is never
+used so frees its seat when it expires. Capacity is checked with the room row locked, so concurrent
+joins never admit more than `max_participants`.
+"""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
+from meetings.livekit import ACCESS_TOKEN_TTL, LiveKitGateway
+from meetings.meeting_protocol import (
+    ATTR_IS_ORGANIZER,
+    ATTR_PARTICIPANT_ID,
+    ATTR_PARTICIPANT_TYPE,
+    ATTR_ROOM_ID,
+    participant_identity,
+)
+from meetings.secretary.events.models import RoomEventName
+from meetings.secretary.events.service import append_room_event
+from meetings.secretary.joins.schemas import JoinGrant, JoinLinkInfo, JoinParticipantInfo, JoinRoomInfo
+from meetings.secretary.participants.models import Participant, RoomParticipant
+from meetings.secretary.rooms.models import Room, RoomStatus
+from meetings.secretary.rooms.service import activate_room, end_room
+from meetings.security import verify_password
+from meetings.settings import get_settings
+
+JOIN_WINDOW = timedelta(minutes=15)
+MAX_FAILED_ATTEMPTS = 5
+LOCK_DURATION = timedelta(minutes=15)
+ADMISSION_HOLD = ACCESS_TOKEN_TTL
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _find_link(db: Session, token: str, *, for_update: bool = False) -> RoomParticipant:
+    try:
+        canonical = str(uuid.UUID(token))
+    except ValueError:
+        canonical = None
+    if canonical is None or canonical != token.lower():
+        raise NotFound("This link does not exist.", code="link_not_found")
+    statement = select(RoomParticipant).where(RoomParticipant.magic_link_token == canonical)
+    if for_update:
+        statement = statement.with_for_update()
+    room_participant = db.execute(statement).scalar_one_or_none()
+    if room_participant is None:
+        raise NotFound("This link does not exist.", code="link_not_found")
+    return room_participant
+
+
+def _check_not_expired(room_participant: RoomParticipant, at: datetime) -> None:
+    expires_at = room_participant.magic_link_expires_at
+    if expires_at is None or expires_at <= at:
+        raise Gone("This link has expired; ask the organizer for a new one.", code="link_expired")
+
+
+def _check_room_open(room: Room, at: datetime) -> None:
+    if room.status == RoomStatus.CANCELED:
+        raise Conflict("This meeting was canceled.", code="room_canceled")
+    if room.status == RoomStatus.COMPLETED:
+        raise Conflict("This meeting is over.", code="room_completed")
+    opens_at = room.scheduled_at - JOIN_WINDOW
+    if at < opens_at:
+        raise Conflict("The meeting is not open yet.", code="too_early", details={"opens_at": opens_at.isoformat()})
+
+
+def _release_expired_lock(room_participant: RoomParticipant, at: datetime) -> None:
+    if room_participant.locked_until is not None and room_participant.locked_until <= at:
+        room_participant.locked_until = None
+        room_participant.failed_attempts = 0
+
+
+def is_locked(room_participant: RoomParticipant, at: datetime) -> bool:
+    return room_participant.locked_until is not None and room_participant.locked_until > at
+
+
+def describe_link(*, db: Session, token: str) -> JoinLinkInfo:
+    """What the link holder may know before entering the password: the room, their name, the lock."""
+    room_participant = _find_link(db, token)
+    at = now()
+    _check_not_expired(room_participant, at)
+    room = db.get(Room, room_participant.room_id)
+    participant = db.get(Participant, room_participant.participant_id)
+    locked = is_locked(room_participant, at)
+    lock_over = room_participant.locked_until is not None and not locked
+    attempts_left = 0 if locked else MAX_FAILED_ATTEMPTS - (0 if lock_over else room_participant.failed_attempts)
+    return JoinLinkInfo(
+        room=JoinRoomInfo(
+            id=room.id,
+            title=room.title,
+            description=room.description,
+            scheduled_at=room.scheduled_at,
+            status=room.status,
+            join_opens_at=room.scheduled_at - JOIN_WINDOW,
+        ),
+        participant=JoinParticipantInfo(
+            name=participant.name, type=participant.type, is_organizer=room_participant.is_organizer
+        ),
+        link_expires_at=room_participant.magic_link_expires_at,
+        attempts_left=attempts_left,
+        locked_until=room_participant.locked_until if locked else None,
+    )
+
+
+def _check_password(room_participant: RoomParticipant, password: str, at: datetime) -> None:
+    _release_expired_lock(room_participant, at)
+    if is_locked(room_participant, at):
+        raise Locked(
+            "Too many wrong passwords; try again later.",
+            code="link_locked",
+            details={"locked_until": room_participant.locked_until.isoformat()},
+        )
+    if verify_password(password, room_participant.password_hash or ""):
+        room_participant.failed_attempts = 0
+        return
+    room_participant.failed_attempts += 1
+    if room_participant.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        room_participant.locked_until = at + LOCK_DURATION
+        raise Locked(
+            "Too many wrong passwords; try again later.",
+            code="link_locked",
+            details={"locked_until": room_participant.locked_until.isoformat()},
+        )
+    raise Unauthorized(
+        "Wrong password.",
+        code="invalid_password",
+        details={"attempts_left": MAX_FAILED_ATTEMPTS - room_participant.failed_attempts},
+    )
+
+
+def is_admitted(room_participant: RoomParticipant, at: datetime) -> bool:
+    if room_participant.joined_at is None or room_participant.left_at is not None:
+        return False
+    return bool(room_participant.context.get("connected")) or room_participant.joined_at >= at - ADMISSION_HOLD
+
+
+def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | None = None) -> int:
+    """How many seats of a room are taken at `at` (see the module docstring)."""
+    statement = select(func.count()).where(
+        RoomParticipant.room_id == room_id,
+        RoomParticipant.joined_at.is_not(None),
+        RoomParticipant.left_at.is_(None),
+        or_(
+            RoomParticipant.joined_at >= at - ADMISSION_HOLD,
+            RoomParticipant.context["connected"].as_boolean().is_(True),
+        ),
+    )
+    if excluding is not None:
+        statement = statement.where(RoomParticipant.id != excluding)
+    return db.execute(statement).scalar_one()
+
+
+def _take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: datetime) -> None:
+    if is_admitted(room_participant, at):
+        return  # a rejoin (new token, same seat)
+    admitted = count_admitted(db, room.id, at, excluding=room_participant.id)
+    if admitted >= room.max_participants:
+        append_room_event(
+            db=db,
+            room_id=room.id,
+            event_name=RoomEventName.CAPACITY_REACHED,
+            data={"participant_id": room_participant.participant_id, "max_participants": room.max_participants},
+        )
+        db.flush()
+        raise Conflict("The meeting is full.", code="room_full", details={"max_participants": room.max_participants})
+
+
+def join_with_password(*, db: Session, token: str, password: str, livekit: LiveKitGateway) -> JoinGrant:
+    """Checks the link, the room and the password, takes a seat, and mints a LiveKit access token.
+
+    A refusal may still leave changes to commit (failed attempt, lock, CAPACITY_REACHED event).
+    """
+    room_participant = _find_link(db, token, for_update=True)
+    at = now()
+    _check_not_expired(room_participant, at)
+    room = db.get(Room, room_participant.room_id)
+    _check_room_open(room, at)
+    _check_password(room_participant, password, at)
+    db.flush()
+    room = db.execute(select(Room).where(Room.id == room.id).with_for_update().execution_options(populate_existing=True)).scalar_one()
+    _check_room_open(room, at)
+    _take_seat(db, room, room_participant, at)
+    if room.status == RoomStatus.SCHEDULED:
+        activate_room(db=db, room=room, livekit=livekit, at=at)
+    room_participant.joined_at = at
+    room_participant.left_at = None
+    db.flush()
+    return _grant(db, room, room_participant, livekit)
+
+
+def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: LiveKitGateway) -> JoinGrant:
+    participant = db.get(Participant, room_participant.participant_id)
+    identity = participant_identity(participant.id)
+    access_token = livekit.mint_access_token(
+        room_name=room.livekit_room_id,
+        identity=identity,
+        name=participant.name,
+        metadata={"participant_id": participant.id, "room_id": room.id},
+        attributes={
+            ATTR_PARTICIPANT_ID: str(participant.id),
+            ATTR_PARTICIPANT_TYPE: participant.type.value,
+            ATTR_ROOM_ID: room.id,
+            ATTR_IS_ORGANIZER: "true" if room_participant.is_organizer else "false",
+        },
+        room_admin=room_participant.is_organizer,
+        ttl=ACCESS_TOKEN_TTL,
+    )
+    return JoinGrant(
+        livekit_url=get_settings().livekit_url,
+        access_token=access_token,
+        identity=identity,
+        room_name=room.livekit_room_id,
+        participant_name=participant.name,
+        is_organizer=room_participant.is_organizer,
+        expires_in=int(ACCESS_TOKEN_TTL.total_seconds()),
+    )
+
+
+def end_room_from_meeting(*, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway) -> Room:
+    """Ends the meeting for everyone, for the organizer holding a valid access token from this link."""
+    room_participant = _find_link(db, token)
+    if not access_token:
+        raise Unauthorized("The meeting access token is required.", code="not_authenticated")
+    try:
+        claims = livekit.verify_access_token(access_token)
+    except Exception as exc:  # any verification failure (signature, expiry, shape) is a bad token
+        raise Unauthorized("The meeting access token is invalid.", code="invalid_token") from exc
+    room = db.execute(select(Room).where(Room.id == room_participant.room_id).with_for_update()).scalar_one()
+    video = claims.video
+    is_this_organizer = (
+        room_participant.is_organizer
+        and claims.identity == participant_identity(room_participant.participant_id)
+        and video is not None
+        and bool(video.room_admin)
+        and video.room == room.livekit_room_id
+    )
+    if not is_this_organizer:
+        raise Forbidden("Only the organizer can end the meeting.", code="not_organizer")
+    return end_room(db=db, room=room, livekit=livekit, reason="ended_by_organizer")

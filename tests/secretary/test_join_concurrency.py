@@ -1,0 +1,68 @@
+"""Concurrent joins on committed data, each on its own connection: capacity is never exceeded."""
+
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
+import pytest
+from sqlalchemy import create_engine, delete
+from sqlalchemy.orm import Session
+
+from meetings.errors import DomainError
+from meetings.livekit import get_livekit
+from meetings.secretary.events.models import RoomEvent
+from meetings.secretary.joins.service import join_with_password
+from meetings.secretary.participants.models import Participant
+from meetings.secretary.rooms.models import Room, RoomStatus
+from tests.secretary.helpers import JOIN_PASSWORD, add_to_room, make_participant, make_room
+
+CAPACITY = 3
+JOINERS = 12
+
+
+@pytest.fixture
+def committed_room(database_url, engine):
+    """A room with JOINERS linked participants, committed; removed afterwards."""
+    own_engine = create_engine(database_url, pool_size=JOINERS, max_overflow=0)
+    with Session(own_engine) as session:
+        room = make_room(session, max_participants=CAPACITY)
+        participants = [make_participant(session) for _ in range(JOINERS)]
+        tokens = [add_to_room(session, room, participant=p).magic_link_token for p in participants]
+        session.commit()
+        room_id, participant_ids = room.id, [p.id for p in participants]
+    try:
+        yield own_engine, room_id, tokens
+    finally:
+        with Session(own_engine) as session:
+            session.execute(delete(Room).where(Room.id == room_id))
+            session.execute(delete(Participant).where(Participant.id.in_(participant_ids)))
+            session.commit()
+        own_engine.dispose()
+
+
+def test_concurrent_joins_never_exceed_capacity(committed_room, livekit_server):
+    own_engine, room_id, tokens = committed_room
+    start = Barrier(JOINERS)
+
+    def attempt(token: str) -> str:
+        start.wait()
+        with Session(own_engine) as session:
+            try:
+                join_with_password(db=session, token=token, password=JOIN_PASSWORD, livekit=get_livekit())
+                session.commit()
+                return "admitted"
+            except DomainError as refusal:
+                session.commit()
+                return refusal.code
+
+    with ThreadPoolExecutor(max_workers=JOINERS) as pool:
+        outcomes = list(pool.map(attempt, tokens))
+
+    assert outcomes.count("admitted") == CAPACITY
+    assert outcomes.count("room_full") == JOINERS - CAPACITY
+    with Session(own_engine) as session:
+        room = session.get(Room, room_id)
+        assert room.status == RoomStatus.ACTIVE
+        names = [e.event_name for e in session.query(RoomEvent).filter_by(room_id=room_id)]
+    assert names.count("ROOM_STARTED") == 1
+    assert names.count("CAPACITY_REACHED") == JOINERS - CAPACITY
+    assert len(livekit_server.method_calls("CreateDispatch")) == 1
