@@ -58,6 +58,7 @@ def test_right_password_opens_the_meeting_and_says_the_server_cannot_be_reached(
     _state(page, "unreachable")
     assert len([url for url in connection_attempts if "/rtc" in url]) >= 2
     assert probe.csp_violations() == [] and probe.page_errors() == []
+    assert link.token not in live_server.output()  # the server logs at DEBUG, without access log
 
 
 def test_chat_refuses_to_send_while_disconnected(live_server, links, open_page):
@@ -154,6 +155,7 @@ def test_organizer_ends_the_meeting_for_everyone(livekit_api_server, links, open
     delete_calls = livekit_api_server.stand_in.method_calls("DeleteRoom")
     assert [call.room for call in delete_calls] == [f"meeting-{room.id}"]
     assert probe.page_errors() == []
+    assert link.token not in livekit_api_server.output()
 
 
 def test_organizer_is_told_when_the_meeting_could_not_be_ended(live_server, links, open_page):
