@@ -1,3 +1,32 @@
-from fastapi import APIRouter
+"""POST /v1/webhooks/livekit: LiveKit's signed event deliveries."""
 
-router = APIRouter(tags=["webhooks"])
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from meetings.db import DbSession
+from meetings.secretary.webhooks.service import handle_webhook, verify_webhook
+
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+
+
+class WebhookAnswer(BaseModel):
+    status: str  # processed, duplicate or ignored
+    event_id: str
+
+
+@router.post("/livekit", response_model=WebhookAnswer)
+async def receive_livekit_webhook(
+    request: Request, db: DbSession, authorization: Annotated[str | None, Header()] = None
+) -> WebhookAnswer:
+    body = (await request.body()).decode("utf-8", errors="replace")
+    return await run_in_threadpool(_process, db, body, authorization)
+
+
+def _process(db, body: str, authorization: str | None) -> WebhookAnswer:
+    event = verify_webhook(body=body, authorization=authorization)
+    outcome = handle_webhook(db=db, event=event)
+    db.commit()
+    return WebhookAnswer(status=outcome, event_id=event.id)
