@@ -1,0 +1,85 @@
+"""`make run`'s stand-in for the recording Lambdas: the local S3 endpoint sends no notifications, so a
+background thread lists `recordings/` every few seconds and hands new objects to the same finalize code
+the recording-finalizer Lambda runs, and runs the retention purge now and then, like the schedule.
+
+Wire it in `meetings.local.run` once the buckets exist:
+
+    from meetings.local.recording_events import start_local_recording_jobs
+    start_local_recording_jobs()
+"""
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from meetings.db import session_factory
+from meetings.log import logger
+from meetings.secretary.recordings.finalize import RECORDINGS_PREFIX, StoredObject, finalize_recording_objects
+from meetings.secretary.recordings.purge import purge_due_recordings
+from meetings.settings import get_settings
+from meetings.storage import s3_client
+
+FINALIZE_EVERY_SECONDS = 2.0
+PURGE_EVERY_SECONDS = 600.0
+
+
+@dataclass
+class LocalRecordingJobs:
+    """Finalizes objects that appeared since the last look; purges due recordings on a slower beat."""
+
+    bucket: str
+    finalize_every: float = FINALIZE_EVERY_SECONDS
+    purge_every: float = PURGE_EVERY_SECONDS
+    stopped: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _last_purge: float = 0.0
+
+    def finalize_new_objects(self) -> int:
+        """Finalizes each object not seen before (by key and ETag); returns how many it handed over."""
+        new = []
+        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=RECORDINGS_PREFIX):
+            for item in page.get("Contents", []):
+                marker = (item["Key"], item["ETag"])
+                if marker not in self._seen:
+                    new.append((marker, StoredObject(bucket=self.bucket, key=item["Key"], size=item["Size"])))
+        if new:
+            with session_factory()() as db:
+                finalize_recording_objects(db=db, s3=s3_client(), objects=[stored for _, stored in new])
+                db.commit()
+            self._seen.update(marker for marker, _ in new)
+        return len(new)
+
+    def purge_if_due(self) -> None:
+        if time.monotonic() - self._last_purge < self.purge_every:
+            return
+        with session_factory()() as db:
+            purge_due_recordings(db=db, s3=s3_client())
+        self._last_purge = time.monotonic()
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.finalize_new_objects()
+                self.purge_if_due()
+            except Exception:  # a local job keeps going; the next round retries
+                logger.exception("local recording job failed")
+            self.stopped.wait(self.finalize_every)
+
+    def stop(self) -> None:
+        """Ends the loop after the current round and waits for it."""
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+
+def start_local_recording_jobs(
+    *, finalize_every: float = FINALIZE_EVERY_SECONDS, purge_every: float = PURGE_EVERY_SECONDS
+) -> LocalRecordingJobs:
+    """Starts the jobs on a daemon thread (it ends with the process); returns them (`.stop()` to end early)."""
+    jobs = LocalRecordingJobs(
+        bucket=get_settings().recordings_bucket, finalize_every=finalize_every, purge_every=purge_every
+    )
+    jobs.thread = threading.Thread(target=jobs.run, name="local-recording-jobs", daemon=True)
+    jobs.thread.start()
+    return jobs
