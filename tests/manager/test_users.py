@@ -180,3 +180,15 @@ def test_list_rejects_bad_pagination(client, manager, auth_headers, limit):
 def test_every_users_endpoint_requires_authentication(client, method, path):
     response = client.request(method, path, json={})
     assert (response.status_code, error_code(response)) == (401, "not_authenticated")
+
+
+def test_patch_to_a_taken_email_answers_409(client, db, manager, clinic, auth_headers):
+    response = client.patch(f"/v1/users/{clinic.admin.id}", json={"email": manager.email}, headers=auth_headers(manager))
+    assert (response.status_code, error_code(response)) == (409, "email_taken")
+    db.refresh(clinic.admin)
+    assert clinic.admin.email != manager.email
+
+
+def test_entity_admin_cannot_see_or_change_managers(client, manager, clinic, auth_headers):
+    response = client.patch(f"/v1/users/{manager.id}", json={"password": "take over now"}, headers=auth_headers(clinic.admin))
+    assert (response.status_code, error_code(response)) == (404, "user_not_found")

@@ -3,9 +3,8 @@
 import csv
 import io
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from sqlalchemy import Integer, Numeric, case, cast, func, null, select
+from sqlalchemy import Integer, Numeric, String, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import ValidationFailed
@@ -45,7 +44,7 @@ def _group_columns(group_by: UsageGroup):
         return [day.label("key"), null().label("label")], [day], []
     if group_by == UsageGroup.DEPARTMENT:
         return (
-            [cast(AgentUsage.department_id, Numeric).label("key"), Department.name.label("label")],
+            [cast(AgentUsage.department_id, String).label("key"), Department.name.label("label")],
             [AgentUsage.department_id, Department.name],
             [(Department, Department.id == AgentUsage.department_id)],
         )
@@ -103,15 +102,12 @@ def usage_report(
 
 
 def _row(result) -> UsageRow:
-    key = result["key"]
-    if isinstance(key, Decimal):
-        key = str(int(key))
     values = {figure: result[figure] for figure in FIGURES}
     for figure in ("audio_minutes", "cost_estimate"):
         values[figure] = float(values[figure])
     for figure in ("tokens_in", "tokens_out", "interactions", "duration_seconds"):
         values[figure] = int(values[figure])
-    return UsageRow(key=key, label=result["label"], **values)
+    return UsageRow(key=result["key"], label=result["label"], **values)
 
 
 def usage_csv(report: UsageReport) -> str:
