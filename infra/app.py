@@ -16,10 +16,10 @@ from infra.compliance import acknowledge_findings
 from infra.config import load_stage_config
 from infra.stacks.platform_stack import PlatformStack
 
-STAGED_MIGRATE_DIR = sources.REPO_ROOT / ".build" / "assets" / "migrate"
+BUILD_ROOT = sources.REPO_ROOT / ".build"
 
 
-def stage_migrate_code(target: Path = STAGED_MIGRATE_DIR) -> Path:
+def stage_migrate_code(target: Path) -> Path:
     """The migrate function's asset: its handler plus the alembic migrations directory."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
@@ -38,17 +38,23 @@ def _environment(app: App) -> Environment | None:
     return Environment(account=account, region=region) if account or region else None
 
 
-def build_app(context: dict | None = None, outdir: str | None = None) -> App:
-    """The whole CDK app for the stage in the context; also used by the infra tests."""
+def build_app(context: dict | None = None, outdir: str | None = None, build_root: Path = BUILD_ROOT) -> App:
+    """The whole CDK app for the stage in the context; also used by the infra tests.
+
+    `build_root` receives the staged migrate code and the dependencies layer (cached between synths).
+    """
     app = App(context=context, outdir=outdir)
     config = load_stage_config(app.node)
-    layer_dir = layer_build.empty_layer() if config.skip_layer_build else layer_build.build_dependencies_layer()
+    if config.skip_layer_build:
+        layer_dir = layer_build.empty_layer(build_root / "layers")
+    else:
+        layer_dir = layer_build.build_dependencies_layer(build_root=build_root / "layers")
     stack = PlatformStack(
         app,
         f"Meetings-{config.stage}",
         config=config,
         dependencies_layer_dir=str(layer_dir),
-        staged_migrate_dir=str(stage_migrate_code()),
+        staged_migrate_dir=str(stage_migrate_code(build_root / "assets" / "migrate")),
         env=_environment(app),
         description=f"Meetings platform ({config.stage})",
     )

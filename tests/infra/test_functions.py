@@ -1,0 +1,263 @@
+"""Functions: environment, one least-privilege role each, dead-letter queues, S3 notifications,
+the purge schedule and the deploy-time migration."""
+
+import json
+
+import pytest
+
+API_FUNCTIONS = ("manager_api", "secretary_api", "livekit_webhook", "kb_search")
+ASYNC_FUNCTIONS = ("recording_finalizer", "retention_purge", "kb_ingest")
+ALL_FUNCTIONS = (*API_FUNCTIONS, *ASYNC_FUNCTIONS, "migrate")
+
+
+def _function(synth, name) -> dict:
+    return synth.resources[synth.logical_id(synth.stack.functions[name].function)]
+
+
+def _policy_statements(synth, name) -> list[dict]:
+    platform_function = synth.stack.functions[name]
+    role = synth.resources[synth.logical_id(platform_function.role)]["Properties"]
+    (policy_ref,) = role["ManagedPolicyArns"]
+    policy = synth.resources[policy_ref["Ref"]]
+    assert policy["Type"] == "AWS::IAM::ManagedPolicy"
+    return policy["Properties"]["PolicyDocument"]["Statement"]
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _statement(statements, sid) -> dict:
+    (statement,) = [s for s in statements if s.get("Sid") == sid]
+    return statement
+
+
+def test_every_platform_function_exists_once(dev):
+    assert set(dev.stack.functions) == set(ALL_FUNCTIONS)
+    roles = {dev.logical_id(fn.role) for fn in dev.stack.functions.values()}
+    assert len(roles) == len(ALL_FUNCTIONS)
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_function_runs_in_private_subnets_with_its_own_encrypted_log_group(dev, name):
+    properties = _function(dev, name)["Properties"]
+    private_subnets = {dev.stack.get_logical_id(s.node.default_child) for s in dev.stack.network.vpc.private_subnets}
+    assert {ref["Ref"] for ref in properties["VpcConfig"]["SubnetIds"]} == private_subnets
+    log_group = dev.resources[properties["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
+    assert "KmsKeyId" in log_group and log_group["RetentionInDays"] == 30
+    if name.startswith("kb_"):
+        assert properties["PackageType"] == "Image"
+    else:
+        assert properties["Runtime"] == "python3.11" and properties["Handler"] == "handler.handler"
+        assert properties["Architectures"] == ["x86_64"]
+        assert len(properties["Layers"]) == 2
+
+
+@pytest.mark.parametrize("name", [n for n in ALL_FUNCTIONS if n != "migrate"])
+def test_application_functions_get_the_production_environment(dev, name):
+    variables = _function(dev, name)["Properties"]["Environment"]["Variables"]
+    proxy_id = dev.logical_id(dev.stack.database.proxy)
+    assert variables["ENVIRONMENT"] == "production"
+    assert variables["DATABASE_HOST"] == {"Fn::GetAtt": [proxy_id, "Endpoint"]}
+    assert variables["DATABASE_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.database.secret)}
+    assert variables["APP_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.app_secret)}
+    assert variables["LIVEKIT_URL"] == dev.stack.config.livekit_url
+    assert variables["EMBEDDING_MODEL"] == "sentence-transformers/all-mpnet-base-v2"
+    assert variables["EMBEDDING_DIM"] == "768"
+    assert variables["RECORDINGS_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.recordings_bucket)}
+    assert variables["KB_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.kb_bucket)}
+    assert variables["POWERTOOLS_SERVICE_NAME"]
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_roles_have_no_inline_policies_and_no_wildcard_actions(synthesized, name):
+    role = synthesized.resources[synthesized.logical_id(synthesized.stack.functions[name].role)]["Properties"]
+    assert "Policies" not in role
+    attached = [
+        p for p in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": synthesized.logical_id(synthesized.stack.functions[name].role)} in p["Properties"].get("Roles", [])
+    ]
+    assert attached == []
+    for statement in _policy_statements(synthesized, name):
+        assert statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, (name, action)
+        if _as_list(statement["Resource"]) == ["*"]:
+            assert statement["Sid"] == "ManageVpcNetworkInterfaces"
+            assert all(action.startswith("ec2:") for action in _as_list(statement["Action"]))
+
+
+def _object_resources(synth, statement) -> list[tuple[str, str]]:
+    """(bucket logical id, key pattern) of every object ARN in a statement."""
+    answer = []
+    for resource in _as_list(statement["Resource"]):
+        parts = resource["Fn::Join"][1]
+        answer.append((parts[0]["Fn::GetAtt"][0], parts[1]))
+    return answer
+
+
+S3_ACCESS = {
+    "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}},
+    "secretary_api": {("recordings", "/recordings/*"): {"s3:GetObject"}},
+    "livekit_webhook": {
+        ("recordings", "/recordings/*"): {"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}
+    },
+    "recording_finalizer": {
+        ("recordings", "/recordings/*"): {"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}
+    },
+    "retention_purge": {("recordings", "/recordings/*"): {"s3:DeleteObject", "s3:DeleteObjectVersion"}},
+    "kb_ingest": {("kb", "/kb/*"): {"s3:GetObject"}},
+    "kb_search": {},
+    "migrate": {},
+}
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_s3_access_is_scoped_to_one_bucket_prefix(dev, name):
+    buckets = {
+        dev.logical_id(dev.stack.storage.recordings_bucket): "recordings",
+        dev.logical_id(dev.stack.storage.kb_bucket): "kb",
+    }
+    granted = {}
+    for statement in _policy_statements(dev, name):
+        actions = {a for a in _as_list(statement["Action"]) if a.startswith("s3:")}
+        if not actions or statement["Sid"] in ("ListRecordingVersions", "ReadVersioningState"):
+            continue
+        for bucket_id, pattern in _object_resources(dev, statement):
+            granted.setdefault((buckets[bucket_id], pattern), set()).update(actions)
+    assert granted == S3_ACCESS[name]
+
+
+def test_purge_lists_only_the_recordings_prefix(dev):
+    statements = _policy_statements(dev, "retention_purge")
+    listing = _statement(statements, "ListRecordingVersions")
+    bucket_id = dev.logical_id(dev.stack.storage.recordings_bucket)
+    assert listing["Resource"] == {"Fn::GetAtt": [bucket_id, "Arn"]}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["recordings/*"]}}
+    assert _statement(statements, "ReadVersioningState")["Action"] == "s3:GetBucketVersioning"
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_secrets_read_are_only_the_ones_needed(dev, name):
+    statement = _statement(_policy_statements(dev, name), "ReadSecrets")
+    expected = [{"Ref": dev.logical_id(dev.stack.database.secret)}]
+    if name != "migrate":
+        expected.append({"Ref": dev.logical_id(dev.stack.app_secret)})
+    assert sorted(map(str, _as_list(statement["Resource"]))) == sorted(map(str, expected))
+    assert set(_as_list(statement["Action"])) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_key_use_is_limited_to_named_services(dev, name):
+    key_id = dev.logical_id(dev.stack.key)
+    for statement in _policy_statements(dev, name):
+        if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
+            assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+            if statement["Sid"] != "EncryptDeadLetters":
+                assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+@pytest.mark.parametrize("name", ALL_FUNCTIONS)
+def test_dead_letter_queues_exactly_for_async_functions(dev, name):
+    properties = _function(dev, name)["Properties"]
+    platform_function = dev.stack.functions[name]
+    if name in ASYNC_FUNCTIONS:
+        queue_id = dev.logical_id(platform_function.dead_letter_queue)
+        assert properties["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+        queue = dev.resources[queue_id]["Properties"]
+        assert queue["KmsMasterKeyId"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.key), "Arn"]}
+        send = _statement(_policy_statements(dev, name), "SendToDeadLetterQueue")
+        assert send["Action"] == "sqs:SendMessage" and send["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+        assert properties["ReservedConcurrentExecutions"] >= 1
+    else:
+        assert "DeadLetterConfig" not in properties
+        assert platform_function.dead_letter_queue is None
+
+
+def test_dead_letter_queues_refuse_plain_http(dev):
+    queues = {dev.logical_id(dev.stack.functions[n].dead_letter_queue) for n in ASYNC_FUNCTIONS}
+    policies = dev.of_type("AWS::SQS::QueuePolicy").values()
+    secured = set()
+    for policy in policies:
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}:
+                secured.update(ref["Ref"] for ref in policy["Properties"]["Queues"])
+    assert queues <= secured
+
+
+def _notifications(synth, bucket) -> list[dict]:
+    bucket_id = synth.logical_id(bucket)
+    (notification,) = [
+        n for n in synth.of_type("Custom::S3BucketNotifications").values()
+        if n["Properties"]["BucketName"] == {"Ref": bucket_id}
+    ]
+    return notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+
+
+def _filter(configuration) -> dict:
+    rules = configuration["Filter"]["Key"]["FilterRules"]
+    return {rule["Name"]: rule["Value"] for rule in rules}
+
+
+def test_recordings_prefix_notifies_the_finalizer(dev):
+    (configuration,) = _notifications(dev, dev.stack.storage.recordings_bucket)
+    finalizer_id = dev.logical_id(dev.stack.functions["recording_finalizer"].function)
+    assert configuration["Events"] == ["s3:ObjectCreated:*"]
+    assert configuration["LambdaFunctionArn"] == {"Fn::GetAtt": [finalizer_id, "Arn"]}
+    assert _filter(configuration) == {"prefix": "recordings/", "suffix": ".mp4"}
+
+
+def test_kb_prefix_notifies_the_ingestion_function(dev):
+    (configuration,) = _notifications(dev, dev.stack.storage.kb_bucket)
+    ingest_id = dev.logical_id(dev.stack.functions["kb_ingest"].function)
+    assert configuration["Events"] == ["s3:ObjectCreated:*"]
+    assert configuration["LambdaFunctionArn"] == {"Fn::GetAtt": [ingest_id, "Arn"]}
+    assert _filter(configuration) == {"prefix": "kb/"}
+
+
+def test_purge_runs_hourly_from_eventbridge(dev):
+    (rule,) = dev.of_type("AWS::Events::Rule").values()
+    purge_id = dev.logical_id(dev.stack.functions["retention_purge"].function)
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    assert rule["Properties"]["State"] == "ENABLED"
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [purge_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
+
+
+def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
+    migrate = _function(dev, "migrate")
+    variables = migrate["Properties"]["Environment"]["Variables"]
+    instance_id = dev.logical_id(dev.stack.database.instance)
+    assert variables["DATABASE_HOST"] == {"Fn::GetAtt": [instance_id, "Endpoint.Address"]}
+    assert variables["EMBEDDING_DIM"] == "768"
+    assert variables["MIGRATIONS_DIR"] == "/var/task/migrations"
+    assert "APP_SECRET_ARN" not in variables
+    (_, trigger) = next(iter(dev.of_type("Custom::Trigger").items()))
+    assert trigger["Properties"]["InvocationType"] == "RequestResponse"
+    migrate_id = dev.logical_id(dev.stack.functions["migrate"].function)
+    version = dev.resources[trigger["Properties"]["HandlerArn"]["Ref"]]
+    # The current version: a new migration or a new core layer is a new version, so it runs again.
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": migrate_id}
+    assert instance_id in trigger["DependsOn"]
+
+
+def test_migrate_reaches_the_instance_directly(dev):
+    database_sg = dev.logical_id(dev.stack.database.security_group)
+    ingress = [
+        r["Properties"] for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [database_sg, "GroupId"]}
+    ]
+    sources = {json.dumps(rule["SourceSecurityGroupId"]) for rule in ingress}
+    migrate_sg = dev.resources[_function(dev, "migrate")["Properties"]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]]
+    assert migrate_sg["Type"] == "AWS::EC2::SecurityGroup"
+    assert any("MigrateSecurityGroup" in source for source in sources)
+    assert not any("FunctionSecurityGroup" in source for source in sources)
+
+
+def test_migrate_asset_carries_the_migrations(dev):
+    staged = dev.build_root / "assets" / "migrate"
+    assert (staged / "handler.py").exists()
+    assert (staged / "migrations" / "env.py").exists()
+    assert sorted(p.name for p in (staged / "migrations" / "versions").glob("*.py"))
