@@ -1,0 +1,184 @@
+"""Knowledge-base documents of an organization: upload, list, delete, and search.
+
+Uploads land in S3 under `kb/`; the ingestion job (S3 event, or the local poller) turns them into
+chunks. Nothing here loads the embedding model at import time.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from meetings.errors import NotFound, PayloadTooLarge, ValidationFailed
+from meetings.manager.departments.models import Department
+from meetings.manager.entities.service import get_active_entity, get_entity
+from meetings.manager.knowledge.extract import declared_document_type, detect_document_type, extract_document
+from meetings.manager.knowledge.ingest import MAX_DOCUMENT_BYTES, DocumentLocation, delete_chunks
+from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
+from meetings.manager.knowledge.retrieval import RetrievedChunk, search_knowledge_text
+from meetings.manager.knowledge.schemas import MAX_DIRECT_UPLOAD_BYTES, DocumentUploadRequest, SearchRequest
+from meetings.security import Principal
+from meetings.settings import get_settings
+
+PRESIGNED_UPLOAD_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+    expires_in: int
+    max_size_bytes: int
+    method: str = "POST"
+
+
+def request_upload(
+    *, db: Session, principal: Principal, entity_id: int, data: DocumentUploadRequest
+) -> tuple[KnowledgeDocument, PresignedPost]:
+    """Registers a pending document and returns a presigned S3 POST limited to its type and size."""
+    from meetings.storage import s3_client
+
+    get_active_entity(db=db, principal=principal, entity_id=entity_id)
+    _check_department(db, entity_id, data.department_id)
+    document_type = declared_document_type(data.content_type, data.document_name)
+    _check_size(data.size_bytes, MAX_DOCUMENT_BYTES)
+    location = DocumentLocation(entity_id, data.department_id, data.document_name)
+    document = _mark_pending(db, location, principal, document_type.value, data.size_bytes)
+    post = s3_client().generate_presigned_post(
+        Bucket=get_settings().kb_bucket,
+        Key=location.key,
+        Fields={"Content-Type": document_type.value},
+        Conditions=[{"Content-Type": document_type.value}, ["content-length-range", 1, MAX_DOCUMENT_BYTES]],
+        ExpiresIn=PRESIGNED_UPLOAD_SECONDS,
+    )
+    return document, PresignedPost(post["url"], post["fields"], PRESIGNED_UPLOAD_SECONDS, MAX_DOCUMENT_BYTES)
+
+
+def upload_document(
+    *,
+    db: Session,
+    principal: Principal,
+    entity_id: int,
+    department_id: int | None,
+    document_name: str,
+    content_type: str | None,
+    content: bytes,
+) -> KnowledgeDocument:
+    """Checks a small file (type, content, readability), stores it in S3 and marks it pending ingestion."""
+    from meetings.storage import s3_client
+
+    get_active_entity(db=db, principal=principal, entity_id=entity_id)
+    _check_department(db, entity_id, department_id)
+    _check_size(len(content), MAX_DIRECT_UPLOAD_BYTES)
+    document_type = detect_document_type(content, content_type, document_name)
+    extract_document(content, document_type)
+    location = DocumentLocation(entity_id, department_id, document_name)
+    document = _mark_pending(db, location, principal, document_type.value, len(content))
+    s3_client().put_object(
+        Bucket=get_settings().kb_bucket, Key=location.key, Body=content, ContentType=document_type.value
+    )
+    return document
+
+
+def list_documents_query(
+    *, db: Session, principal: Principal, entity_id: int, department_id: int | None = None
+) -> Select:
+    """The entity's documents (optionally one department's), ordered by name."""
+    get_entity(db=db, principal=principal, entity_id=entity_id)
+    statement = select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)
+    if department_id is not None:
+        statement = statement.where(KnowledgeDocument.department_id == department_id)
+    return statement.order_by(KnowledgeDocument.document_name, KnowledgeDocument.id)
+
+
+def get_document(*, db: Session, principal: Principal, entity_id: int, document_id: int) -> KnowledgeDocument:
+    """A document of a visible entity; any other id reads as missing."""
+    get_entity(db=db, principal=principal, entity_id=entity_id)
+    document = db.get(KnowledgeDocument, document_id)
+    if document is None or document.entity_id != entity_id:
+        raise NotFound("Document not found.", code="document_not_found", details={"document_id": document_id})
+    return document
+
+
+def delete_document(*, db: Session, principal: Principal, entity_id: int, document_id: int) -> None:
+    """Deletes a document, its chunks and every stored version of its file."""
+    from meetings.storage import s3_client
+
+    document = get_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)
+    delete_chunks(db=db, document=document)
+    db.delete(document)
+    db.flush()
+    if document.s3_key:
+        client, bucket = s3_client(), get_settings().kb_bucket
+        listing = client.list_object_versions(Bucket=bucket, Prefix=document.s3_key)
+        versions = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in [*listing.get("Versions", []), *listing.get("DeleteMarkers", [])]
+            if item["Key"] == document.s3_key
+        ]
+        if versions:
+            client.delete_objects(Bucket=bucket, Delete={"Objects": versions, "Quiet": True})
+        else:
+            client.delete_object(Bucket=bucket, Key=document.s3_key)
+
+
+def search_documents(
+    *, db: Session, principal: Principal, entity_id: int, data: SearchRequest, embedder=None
+) -> list[RetrievedChunk]:
+    """The entity's chunks nearest to a question, department override applied, best first."""
+    get_entity(db=db, principal=principal, entity_id=entity_id)
+    _check_department(db, entity_id, data.department_id, for_upload=False)
+    return search_knowledge_text(
+        db=db, entity_id=entity_id, department_id=data.department_id, query=data.query, k=data.k, embedder=embedder
+    )
+
+
+def _check_department(db: Session, entity_id: int, department_id: int | None, *, for_upload: bool = True) -> None:
+    if department_id is None:
+        return
+    department = db.get(Department, department_id)
+    if department is None or department.entity_id != entity_id or (for_upload and not department.active):
+        raise ValidationFailed(
+            "The department does not exist in this entity.",
+            code="invalid_department",
+            details=[{"field": "department_id", "code": "invalid_department", "message": "Not an active department of this entity."}],
+        )
+
+
+def _check_size(size: int, limit: int) -> None:
+    if size == 0:
+        raise ValidationFailed("The document is empty.", code="empty_document")
+    if size > limit:
+        raise PayloadTooLarge(
+            f"The file is larger than {limit // (1024 * 1024)} MB.",
+            code="file_too_large",
+            details={"max_size_bytes": limit, "size_bytes": size},
+        )
+
+
+def _mark_pending(
+    db: Session, location: DocumentLocation, principal: Principal, content_type: str, size_bytes: int
+) -> KnowledgeDocument:
+    """Creates the document row, or marks an existing one pending again (a re-upload replaces it)."""
+    values = {
+        "status": DocumentStatus.PENDING,
+        "error": None,
+        "s3_key": location.key,
+        "content_type": content_type,
+        "size_bytes": size_bytes,
+        "uploaded_by": principal.user_id,
+    }
+    statement = (
+        insert(KnowledgeDocument)
+        .values(
+            entity_id=location.entity_id,
+            department_id=location.department_id,
+            document_name=location.document_name,
+            chunk_count=0,
+            **values,
+        )
+        .on_conflict_do_update(index_elements=["entity_id", "department_id", "document_name"], set_=values)
+        .returning(KnowledgeDocument)
+    )
+    return db.scalars(statement, execution_options={"populate_existing": True}).one()
