@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity

@@ -26,12 +26,16 @@ def login(db: DbSession, data: LoginRequest):
     except TooManyRequests as exc:
         retry_after = str(exc.details["retry_after_seconds"])
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), status_code=exc.status_code, headers={"Retry-After": retry_after}
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status_code,
+            headers={"Retry-After": retry_after},
         )
     finally:
         # Failures are counted too: commit whatever the outcome.
         db.commit()
-    return TokenOut(access_token=result.access_token, expires_in=result.expires_in, user=UserOut.model_validate(result.user))
+    return TokenOut(
+        access_token=result.access_token, expires_in=result.expires_in, user=UserOut.model_validate(result.user)
+    )
 
 
 @router.get("/v1/auth/me", response_model=UserOut, summary="The logged-in user")

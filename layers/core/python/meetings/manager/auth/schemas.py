@@ -7,7 +7,9 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from meetings.manager.users.schemas import UserOut, within_bcrypt_limit
 from meetings.validation import EmailAddress, RequestModel, ResponseModel
 
-PasswordInput = Annotated[str, StringConstraints(strip_whitespace=False), Field(min_length=1), AfterValidator(within_bcrypt_limit)]
+PasswordInput = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=1), AfterValidator(within_bcrypt_limit)
+]
 
 
 class LoginRequest(RequestModel):

@@ -18,7 +18,9 @@ register_constraint_error(
 )
 
 
-@router.get("/v1/entities/{entity_id}/departments", response_model=Page[DepartmentOut], summary="List an entity's departments")
+@router.get(
+    "/v1/entities/{entity_id}/departments", response_model=Page[DepartmentOut], summary="List an entity's departments"
+)
 def list_departments(
     db: DbSession,
     principal: CurrentPrincipal,
@@ -56,7 +58,9 @@ def update_department(db: DbSession, principal: CurrentPrincipal, department_id:
     return department
 
 
-@router.delete("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Deactivate a department (soft delete)")
+@router.delete(
+    "/v1/departments/{department_id}", response_model=DepartmentOut, summary="Deactivate a department (soft delete)"
+)
 def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
     department = service.deactivate_department(db=db, principal=principal, department_id=department_id)
     db.commit()

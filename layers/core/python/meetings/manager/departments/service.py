@@ -22,7 +22,9 @@ def get_department(*, db: Session, principal: Principal, department_id: int) -> 
 def _get_active_department(db: Session, principal: Principal, department_id: int) -> Department:
     department = get_department(db=db, principal=principal, department_id=department_id)
     if not department.active:
-        raise Conflict("The department is deleted.", code="department_inactive", details={"department_id": department_id})
+        raise Conflict(
+            "The department is deleted.", code="department_inactive", details={"department_id": department_id}
+        )
     return department
 
 

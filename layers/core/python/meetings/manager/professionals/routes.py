@@ -6,7 +6,7 @@ from meetings.api.auth import CurrentPrincipal
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
 from meetings.db import DbSession
-from meetings.errors import Conflict, ValidationFailed
+from meetings.errors import Conflict
 from meetings.manager.professionals import service
 from meetings.manager.professionals.schemas import (
     ProfessionalCreate,
@@ -26,13 +26,7 @@ register_constraint_error(
     "idx_prof_entity_unique",
     Conflict("The professional already has this active link.", code="link_exists"),
 )
-register_constraint_error(
-    "fk_professional_entities_department_same_entity",
-    ValidationFailed(
-        "The department does not belong to this entity.",
-        details=[{"field": "department_id", "code": "department_not_in_entity", "message": "The department does not belong to this entity."}],
-    ),
-)
+register_constraint_error("fk_professional_entities_department_same_entity", service.department_not_in_entity())
 
 
 @router.get("/v1/professionals", response_model=Page[ProfessionalOut], summary="List professionals")
@@ -89,7 +83,9 @@ def delete_professional(db: DbSession, principal: CurrentPrincipal, professional
     response_model=Page[ProfessionalLinkOut],
     summary="List a professional's entity links",
 )
-def list_links(db: DbSession, principal: CurrentPrincipal, page: Pagination, professional_id: int, active: bool | None = None):
+def list_links(
+    db: DbSession, principal: CurrentPrincipal, page: Pagination, professional_id: int, active: bool | None = None
+):
     statement = service.list_links_query(db=db, principal=principal, professional_id=professional_id, active=active)
     items, total = paginate(db, statement, page)
     return Page[ProfessionalLinkOut](items=items, total=total, limit=page.limit, offset=page.offset)

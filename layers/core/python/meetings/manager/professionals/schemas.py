@@ -63,7 +63,8 @@ class ProfessionalLinkOut(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": 4, "professional_id": 9, "entity_id": 3, "department_id": 5, "active": True, **TIMESTAMPS_EXAMPLE}
+                {"id": 4, "professional_id": 9, "entity_id": 3, "department_id": 5, "active": True,
+                 **TIMESTAMPS_EXAMPLE}
             ]
         }
     )

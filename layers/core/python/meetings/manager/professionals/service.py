@@ -140,17 +140,21 @@ def list_links_query(
     return statement
 
 
+def department_not_in_entity() -> ValidationFailed:
+    message = "The department does not belong to this entity."
+    return ValidationFailed(
+        message, details=[{"field": "department_id", "code": "department_not_in_entity", "message": message}]
+    )
+
+
 def _department_in_entity(db: Session, department_id: int, entity_id: int) -> None:
     department = db.get(Department, department_id)
     if department is None or department.entity_id != entity_id:
-        message = "The department does not belong to this entity."
-        raise ValidationFailed(
-            message,
-            code="validation_failed",
-            details=[{"field": "department_id", "code": "department_not_in_entity", "message": message}],
-        )
+        raise department_not_in_entity()
     if not department.active:
-        raise Conflict("The department is deleted.", code="department_inactive", details={"department_id": department_id})
+        raise Conflict(
+            "The department is deleted.", code="department_inactive", details={"department_id": department_id}
+        )
 
 
 def create_link(

@@ -11,17 +11,21 @@ from meetings.manager.usage.schemas import UsageGroup, UsageReport
 
 router = APIRouter(tags=["usage"])
 
+CSV_EXAMPLE = "key,label,sessions,active_sessions,...\n2026-11-20,,3,0,...\nTOTAL,,3,0,...\n"
+
 
 @router.get(
     "/v1/usage",
     response_model=UsageReport,
     summary="Agent usage totals for billing (JSON, or CSV with Accept: text/csv)",
-    responses={200: {"content": {"text/csv": {"example": "key,label,sessions,...\n2026-11-20,,3,...\nTOTAL,,3,...\n"}}}},
+    responses={200: {"content": {"text/csv": {"example": CSV_EXAMPLE}}}},
 )
 def usage(
     db: DbSession,
     principal: CurrentPrincipal,
-    entity_id: Annotated[int | None, Query(description="Managers: omit for every entity. Entity admins: their own.")] = None,
+    entity_id: Annotated[
+        int | None, Query(description="Managers: omit for every entity. Entity admins: their own.")
+    ] = None,
     start: Annotated[datetime | None, Query(alias="from", description="Inclusive; default `to` minus 30 days")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Exclusive; default now")] = None,
     group_by: UsageGroup = UsageGroup.DAY,

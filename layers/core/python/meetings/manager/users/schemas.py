@@ -21,7 +21,10 @@ def within_bcrypt_limit(value: str) -> str:
 
 
 NewPassword = Annotated[
-    str, StringConstraints(strip_whitespace=False), Field(min_length=MIN_PASSWORD_LENGTH), AfterValidator(within_bcrypt_limit)
+    str,
+    StringConstraints(strip_whitespace=False),
+    Field(min_length=MIN_PASSWORD_LENGTH),
+    AfterValidator(within_bcrypt_limit),
 ]
 
 
@@ -73,7 +76,8 @@ class UserCreate(RequestModel):
     phone_number: PhoneNumber
     role: UserRole
     entity_id: int | None = Field(
-        default=None, description="Required for ENTITY_ADMIN (an entity admin may omit it: their own), null for MANAGER."
+        default=None,
+        description="Required for ENTITY_ADMIN (an entity admin may omit it: their own), null for MANAGER.",
     )
 
 

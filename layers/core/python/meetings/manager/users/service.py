@@ -45,7 +45,7 @@ def list_users_query(
 
 
 def _field_error(field: str, code: str, message: str) -> ValidationFailed:
-    return ValidationFailed(message, code="validation_failed", details=[{"field": field, "code": code, "message": message}])
+    return ValidationFailed(message, details=[{"field": field, "code": code, "message": message}])
 
 
 def _entity_for_new_user(db: Session, principal: Principal, data: UserCreate) -> int | None:
@@ -53,7 +53,7 @@ def _entity_for_new_user(db: Session, principal: Principal, data: UserCreate) ->
         if not principal.is_manager:
             raise Forbidden("Only a platform manager may create managers.", code="forbidden_role")
         if data.entity_id is not None:
-            raise _field_error("entity_id", "entity_not_allowed", "A MANAGER belongs to no entity: entity_id must be null.")
+            raise _field_error("entity_id", "entity_not_allowed", "A MANAGER has no entity: entity_id must be null.")
         return None
     entity_id = data.entity_id if data.entity_id is not None else principal.entity_id
     if entity_id is None:
