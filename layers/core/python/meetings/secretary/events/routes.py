@@ -1,3 +1,26 @@
+"""/v1/rooms/{id}/events and /v1/rooms/{id}/agent-events: a room's logs in time order."""
+
 from fastapi import APIRouter
 
-router = APIRouter(tags=["events"])
+from meetings.api.auth import CurrentPrincipal
+from meetings.api.pagination import Page, Pagination, paginate
+from meetings.db import DbSession
+from meetings.secretary.events.schemas import AgentEventOut, RoomEventOut
+from meetings.secretary.events.service import agent_events_query, room_events_query
+from meetings.secretary.rooms.service import get_room
+
+router = APIRouter(prefix="/v1/rooms", tags=["events"])
+
+
+@router.get("/{room_id}/events", response_model=Page[RoomEventOut])
+def list_room_events(room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination) -> Page[RoomEventOut]:
+    room = get_room(db=db, principal=principal, room_id=room_id)
+    rows, total = paginate(db, room_events_query(room_id=room.id), page)
+    return Page[RoomEventOut](items=[RoomEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{room_id}/agent-events", response_model=Page[AgentEventOut])
+def list_agent_events(room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination) -> Page[AgentEventOut]:
+    room = get_room(db=db, principal=principal, room_id=room_id)
+    rows, total = paginate(db, agent_events_query(room_id=room.id), page)
+    return Page[AgentEventOut](items=[AgentEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset)

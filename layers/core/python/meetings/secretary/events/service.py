@@ -1,6 +1,6 @@
 """The room and agent event logs: append-only, read in time order."""
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent, RoomEventName
@@ -35,3 +35,17 @@ def list_agent_events(*, db: Session, room_id: str, limit: int, offset: int = 0)
         .offset(offset)
     )
     return list(db.execute(statement).scalars())
+
+
+def room_events_query(*, room_id: str) -> Select:
+    """A room's events, oldest first (for paginate())."""
+    return select(RoomEvent).where(RoomEvent.room_id == room_id).order_by(RoomEvent.created_at, RoomEvent.id)
+
+
+def agent_events_query(*, room_id: str) -> Select:
+    """The agent's events in a room, oldest first (for paginate())."""
+    return (
+        select(AgentSessionEvent)
+        .where(AgentSessionEvent.room_id == room_id)
+        .order_by(AgentSessionEvent.created_at, AgentSessionEvent.id)
+    )
