@@ -10,6 +10,7 @@ from livekit import rtc
 from livekit.agents import AgentServer, AutoSubscribe, JobContext, JobProcess, cli
 from livekit.plugins import openai
 
+from meetings.db import get_engine, verify_schema
 from meetings.embeddings import get_embedder
 from meetings.log import logger
 from meetings.meeting_protocol import CHAT_TOPIC, room_id_from_dispatch_metadata
@@ -24,8 +25,9 @@ from .store import Store
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Loads the embedding model once per job process, before any job arrives."""
+    """Loads the embedding model once per job process, and refuses a database built for another one."""
     proc.userdata["embedder"] = get_embedder()
+    verify_schema(get_engine(), get_settings())
 
 
 def build_llm(config: AgentConfig, settings: Settings) -> openai.LLM:
@@ -108,7 +110,18 @@ server = AgentServer(
 async def entrypoint(ctx: JobContext) -> None:
     """Joins the dispatched room and serves the meeting until the job ends."""
     config = AgentConfig.from_env()
-    store = Store()
+    await serve(
+        ctx,
+        config=config,
+        store=Store(),
+        llm=build_llm(config, settings),
+        stt=build_stt(config, settings),
+        embedder=ctx.proc.userdata.get("embedder") or get_embedder(),
+    )
+
+
+async def serve(ctx: JobContext, *, config: AgentConfig, store: Store, llm, stt, embedder) -> MeetingAgent:
+    """Registers the agent, wires the room to it and arranges its departure at shutdown."""
     room_id = room_id_from_dispatch_metadata(ctx.job.metadata)
     context = await store.run(lambda db: load_meeting_context(db=db, room_id=room_id))
     meeting = MeetingAgent(
@@ -116,13 +129,10 @@ async def entrypoint(ctx: JobContext) -> None:
         context=context,
         store=store,
         gateway=LiveKitRoomGateway(ctx.room),
-        llm=build_llm(config, settings),
-        stt=build_stt(config, settings),
+        llm=llm,
+        stt=stt,
         knowledge=DatabaseKnowledge(
-            store=store,
-            embedder=ctx.proc.userdata.get("embedder") or get_embedder(),
-            entity_id=context.entity_id,
-            department_id=context.department_id,
+            store=store, embedder=embedder, entity_id=context.entity_id, department_id=context.department_id
         ),
         agent_name=config.display_name,
     )
@@ -144,6 +154,7 @@ async def entrypoint(ctx: JobContext) -> None:
     except Exception as exc:
         await meeting.events.error("agent", exc)
         ctx.shutdown(reason=f"agent failed: {type(exc).__name__}")
+    return meeting
 
 
 if __name__ == "__main__":
