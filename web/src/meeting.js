@@ -222,7 +222,7 @@ export class Meeting {
             isSpeaking: participant.isSpeaking,
             video: video && video.isSubscribed && !video.isMuted ? video.track : null,
             audio: audio && audio.track ? audio.track : null,
-            audioMuted: !audio || audio.isMuted,
+            audioMuted: Boolean(audio && audio.isMuted),
           };
         })
       : [];
