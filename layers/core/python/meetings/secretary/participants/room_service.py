@@ -41,7 +41,8 @@ def new_password() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(PASSWORD_DIGITS))
 
 
-def _issue(room_participant: RoomParticipant) -> IssuedLink:
+def issue_magic_link(room_participant: RoomParticipant) -> IssuedLink:
+    """Gives a room participant a new link and password (returned in the clear only here)."""
     token = str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
     password = new_password()
     room_participant.magic_link_token = token
@@ -83,7 +84,7 @@ def add_room_participant(*, db: Session, principal: Principal, room_id: str, dat
             details={"participant_id": participant.id},
         )
     room_participant = RoomParticipant(room_id=room.id, participant_id=participant.id, is_organizer=data.is_organizer)
-    issued = _issue(room_participant)
+    issued = issue_magic_link(room_participant)
     db.add(room_participant)
     db.flush()
     return issued
@@ -104,7 +105,7 @@ def _room_participant(db: Session, principal: Principal, room_id: str, participa
 def reissue_magic_link(*, db: Session, principal: Principal, room_id: str, participant_id: int) -> IssuedLink:
     """Replaces a participant's link and password; the old ones stop working."""
     _, room_participant = _room_participant(db, principal, room_id, participant_id, open_room=True)
-    issued = _issue(room_participant)
+    issued = issue_magic_link(room_participant)
     db.flush()
     return issued
 
