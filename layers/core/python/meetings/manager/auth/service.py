@@ -67,8 +67,10 @@ def login(*, db: Session, email: str, password: str, now: datetime | None = None
     if locked_until is not None:
         raise too_many_attempts(locked_until, now)
     user = db.execute(select(User).where(User.email == email)).scalar_one_or_none()
-    # One bcrypt check whatever the case, so an unknown address takes as long as a wrong password.
-    password_matches = verify_password(password, user.password if user else dummy_hash(settings.bcrypt_rounds))
+    # One bcrypt check whatever the case, so an unknown address takes as long as a wrong password. The
+    # dummy hash is built on the first login of the process, whichever kind it is.
+    no_account_hash = dummy_hash(settings.bcrypt_rounds)
+    password_matches = verify_password(password, user.password if user else no_account_hash)
     if user is None or not user.active or not password_matches:
         _record_failure(db, email, now)
         logger.info("login failed", extra={"known_user": user is not None})
