@@ -40,13 +40,6 @@ def _env_float(name: str, default: float) -> float:
         raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
-
-
 def load_price_table(raw: str | None) -> dict[str, dict[str, float]]:
     """AGENT_PRICE_TABLE: inline JSON or a path to a JSON file; merged over the defaults per model."""
     table = {model: dict(prices) for model, prices in DEFAULT_PRICE_TABLE.items()}
@@ -77,7 +70,6 @@ class AgentConfig:
     llm_temperature: float = 0.3
     stt_model: str = "gpt-4o-mini-transcribe"
     stt_language: str = "en"
-    stt_realtime: bool = True
     kb_results: int = 5
     # Suggestions: at most one per interval, only after enough new talk, only when the knowledge base
     # has something close enough to say.
@@ -105,7 +97,6 @@ class AgentConfig:
             llm_temperature=_env_float("AGENT_LLM_TEMPERATURE", 0.3),
             stt_model=_env("AGENT_STT_MODEL", "gpt-4o-mini-transcribe"),
             stt_language=_env("AGENT_STT_LANGUAGE", "en"),
-            stt_realtime=_env_bool("AGENT_STT_REALTIME", True),
             kb_results=int(_env_float("AGENT_KB_RESULTS", 5)),
             suggestion_interval_seconds=_env_float("AGENT_SUGGESTION_INTERVAL_SECONDS", 60.0),
             suggestion_min_new_chars=int(_env_float("AGENT_SUGGESTION_MIN_NEW_CHARS", 200)),

@@ -1,7 +1,10 @@
 """The knowledge base as the agent sees it: a text query in, ranked chunks with document and page out."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from meetings.manager.knowledge.retrieval import search_knowledge
 
 from .store import Store
 
@@ -49,10 +52,6 @@ class DatabaseKnowledge:
     async def search(self, query: str, *, k: int) -> list[Passage]:
         if self.entity_id is None or not query.strip():
             return []
-        import asyncio
-
-        from meetings.manager.knowledge.retrieval import search_knowledge
-
         embedding = await asyncio.to_thread(self.embedder.embed_one, query)
         chunks = await self.store.run(
             lambda db: search_knowledge(

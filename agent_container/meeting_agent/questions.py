@@ -4,6 +4,7 @@ to the asker only, with the documents and pages used."""
 import json
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from meetings.meeting_protocol import CHAT_TOPIC
 from meetings.secretary.events.models import AgentEventName
@@ -11,6 +12,9 @@ from meetings.secretary.events.models import AgentEventName
 from .knowledge import Passage, distinct_sources
 from .language_model import complete
 from .room_gateway import Human
+
+if TYPE_CHECKING:
+    from .meeting import MeetingAgent
 
 MAX_CITED_SOURCES = 3
 UNAVAILABLE_ANSWER = "Sorry, I cannot answer right now. Please try again in a moment."
@@ -46,7 +50,7 @@ def answer_message(answer: str, sources: list[dict]) -> str:
 class QuestionAnswerer:
     """Retrieval, then an answer sent to the asker alone."""
 
-    meeting: "object"  # MeetingAgent; typed loosely to keep this module free of the cycle
+    meeting: "MeetingAgent"
 
     async def answer(self, asker: Human, question: str, *, channel: str) -> str | None:
         """Answers one question; returns the text sent, or None when nothing could be said."""

@@ -6,6 +6,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from meetings.meeting_protocol import SUGGESTIONS_TOPIC
 from meetings.secretary.events.models import AgentEventName
@@ -13,6 +14,9 @@ from meetings.secretary.events.models import AgentEventName
 from .knowledge import distinct_sources
 from .language_model import complete
 from .questions import format_excerpts
+
+if TYPE_CHECKING:
+    from .meeting import MeetingAgent
 
 NO_SUGGESTION = "NONE"
 SUGGESTION_REQUEST = (
@@ -32,7 +36,7 @@ def suggestion_payload(text: str, sources: list[dict]) -> str:
 class SuggestionAdvisor:
     """Watches the transcript and, now and then, tells the professionals something useful."""
 
-    meeting: "object"  # MeetingAgent
+    meeting: "MeetingAgent"
     clock: Callable[[], float] = time.monotonic
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     new_chars: int = 0
