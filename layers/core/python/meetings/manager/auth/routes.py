@@ -38,6 +38,11 @@ def login(db: DbSession, data: LoginRequest):
     )
 
 
-@router.get("/v1/auth/me", response_model=UserOut, summary="The logged-in user")
+@router.get(
+    "/v1/auth/me",
+    response_model=UserOut,
+    summary="The logged-in user",
+    responses={401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"}},
+)
 def me(db: DbSession, principal: CurrentPrincipal):
     return service.get_me(db=db, principal=principal)

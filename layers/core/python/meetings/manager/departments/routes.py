@@ -10,7 +10,13 @@ from meetings.errors import Conflict
 from meetings.manager.departments import service
 from meetings.manager.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
 
-router = APIRouter(tags=["departments"])
+ERRORS = {
+    401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
+    404: {"description": "`entity_not_found` or `department_not_found` (also for another entity's ids)"},
+    409: {"description": "`department_name_taken`, `entity_inactive` or `department_inactive`"},
+}
+
+router = APIRouter(tags=["departments"], responses=ERRORS)
 
 register_constraint_error(
     "uq_departments_entity_active_name",

@@ -10,7 +10,14 @@ from meetings.errors import Conflict
 from meetings.manager.entities import service
 from meetings.manager.entities.schemas import EntityCreate, EntityDeletionOut, EntityOut, EntityUpdate
 
-router = APIRouter(tags=["entities"])
+ERRORS = {
+    401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
+    403: {"description": "`forbidden_role`: creating or deleting an entity needs a MANAGER"},
+    404: {"description": "`entity_not_found` (also for another entity's id)"},
+    409: {"description": "`entity_name_taken` or `entity_inactive`"},
+}
+
+router = APIRouter(tags=["entities"], responses=ERRORS)
 
 register_constraint_error(
     "uq_entities_active_name", Conflict("An active entity already has this name.", code="entity_name_taken")

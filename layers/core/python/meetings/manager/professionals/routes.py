@@ -16,7 +16,17 @@ from meetings.manager.professionals.schemas import (
     ProfessionalUpdate,
 )
 
-router = APIRouter(tags=["professionals"])
+ERRORS = {
+    401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
+    403: {"description": "`professional_shared`: an entity admin changing a professional other entities work with"},
+    404: {"description": "`professional_not_found`, `entity_not_found` or `link_not_found` (also other entities' ids)"},
+    409: {
+        "description": "`external_id_taken`, `link_exists`, `professional_inactive`, `entity_inactive` "
+        "or `department_inactive`"
+    },
+}
+
+router = APIRouter(tags=["professionals"], responses=ERRORS)
 
 register_constraint_error(
     "idx_professionals_external",

@@ -9,7 +9,12 @@ from meetings.db import DbSession
 from meetings.manager.usage import service
 from meetings.manager.usage.schemas import UsageGroup, UsageReport
 
-router = APIRouter(tags=["usage"])
+ERRORS = {
+    401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
+    404: {"description": "`entity_not_found` (also for another entity's id)"},
+}
+
+router = APIRouter(tags=["usage"], responses=ERRORS)
 
 CSV_EXAMPLE = "key,label,sessions,active_sessions,...\n2026-11-20,,3,0,...\nTOTAL,,3,0,...\n"
 

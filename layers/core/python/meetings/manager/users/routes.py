@@ -11,7 +11,14 @@ from meetings.manager.users import service
 from meetings.manager.users.models import UserRole
 from meetings.manager.users.schemas import UserCreate, UserOut, UserUpdate
 
-router = APIRouter(tags=["users"])
+ERRORS = {
+    401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
+    403: {"description": "`forbidden_role`: an entity admin creating a MANAGER"},
+    404: {"description": "`user_not_found` or `entity_not_found` (also for another entity's ids)"},
+    409: {"description": "`email_taken`, `cannot_deactivate_self` or `entity_inactive`"},
+}
+
+router = APIRouter(tags=["users"], responses=ERRORS)
 
 register_constraint_error("idx_users_email", Conflict("A user with this email already exists.", code="email_taken"))
 
