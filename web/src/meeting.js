@@ -65,6 +65,7 @@ export class Meeting {
     byId('meeting-title').textContent = this.info.room ? this.info.room.title : t('brand');
     show(byId('lobby'), false);
     show(byId('meeting'));
+    document.body.classList.add('meeting-mode');
     show(byId('end-button'), Boolean(this.session.is_organizer));
     show(byId('suggestions-panel'), Boolean(isProfessional));
     byId('grid').replaceChildren();
@@ -382,6 +383,7 @@ export class Meeting {
     byId('grid').replaceChildren();
     show(byId('start-audio'), false);
     show(byId('meeting'), false);
+    document.body.classList.remove('meeting-mode');
     this.onExit(reason);
   }
 
