@@ -54,6 +54,7 @@ def acknowledge_findings(stack) -> None:
     _api(stack)
     _functions(stack)
     _database(stack)
+    _egress(stack)
     _storage(stack)
     _network(stack)
     _agent(stack)
@@ -88,6 +89,25 @@ def _functions(stack) -> None:
             rules,
             applies_to={"AwsSolutions-IAM5": ["Resource::*", recordings, documents]},
         )
+
+
+def _egress(stack) -> None:
+    if stack.egress_role is None:
+        return
+    recordings = f"Resource::{_arn_ref(stack, stack.storage.recordings_bucket)}/{RECORDINGS_PREFIX}*"
+    NagSuppressions.add_resource_suppressions(
+        stack.node.find_child("EgressUploadPolicy"),
+        [
+            NagPackSuppression(
+                id="AwsSolutions-IAM5",
+                reason=(
+                    "LiveKit egress may only s3:PutObject under recordings/ of the recordings bucket; the object "
+                    "key is chosen per recording, so the prefix wildcard is the narrowest expressible scope."
+                ),
+                applies_to=[recordings],
+            )
+        ],
+    )
 
 
 def _database(stack) -> None:
@@ -144,7 +164,10 @@ def _storage(stack) -> None:
     _acknowledge(
         stack.storage.log_bucket,
         {
-            "HIPAA.Security-S3BucketReplicationEnabled": "Operational logs with a fixed expiry; no replica needed.",
+            "HIPAA.Security-S3BucketReplicationEnabled": (
+                "Operational logs (access logs, flow logs) with a fixed expiry; a cross-region copy adds cost "
+                "and no recovery value."
+            ),
             "HIPAA.Security-S3DefaultEncryptionKMS": (
                 "S3 server access logging only delivers to buckets encrypted with SSE-S3; the logs hold no "
                 "object contents."

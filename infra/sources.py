@@ -65,7 +65,7 @@ def handler(event, context):
 '''
 PLACEHOLDER_DOCKERFILE = 'FROM public.ecr.aws/lambda/python:3.11\nCOPY handler.py ${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n'
 # The knowledge image holds both knowledge functions; the search function selects its entry point.
-KB_IMAGE_COMMANDS = {"ingest": None, "search": ["search_handler.handler"]}
+KB_IMAGE_COMMANDS = {"ingest": None, "search": ["kb_search_handler.handler"]}
 
 
 def placeholder_function(name: str) -> Path:

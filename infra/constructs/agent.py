@@ -17,6 +17,7 @@ from infra.constructs.permissions import read_secrets, use_key
 
 # Keys of the application secret the agent receives as environment variables at task start.
 INJECTED_APP_SECRET_KEYS = ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API_KEY", "JWT_SECRET")
+HEALTH_PROBE = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/', timeout=4)"
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 
 
@@ -102,6 +103,15 @@ class MeetingAgent(Construct):
                 name: ecs.Secret.from_secrets_manager(injected, name) for name in INJECTED_APP_SECRET_KEYS
             },
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=self.log_group),
+            # livekit-agents answers on :8081 in `start` mode, 503 once it lost LiveKit: a task that cannot
+            # take jobs is replaced, and a deployment whose tasks never get healthy rolls back.
+            health_check=ecs.HealthCheck(
+                command=["CMD", "python", "-c", HEALTH_PROBE],
+                interval=Duration.seconds(30),
+                timeout=Duration.seconds(5),
+                retries=3,
+                start_period=Duration.seconds(60),
+            ),
             # Sessions in progress get the longest drain Fargate allows before SIGKILL.
             stop_timeout=Duration.seconds(120),
         )

@@ -203,6 +203,9 @@ class PlatformStack(Stack):
         secrets_key = use_key(self, self.key, services=["secretsmanager"])
         api_timeout = Duration.seconds(29)
         kb_code = sources.kb_image_code
+        # The images bake the model in and point EMBEDDING_MODEL at its directory; a Lambda variable
+        # would override that with a hub name the offline image cannot download.
+        image_environment = {key: value for key, value in environment.items() if key != "EMBEDDING_MODEL"}
         functions = {
             "manager_api": self._function(
                 "ManagerApi",
@@ -312,7 +315,7 @@ class PlatformStack(Stack):
                     description="Chunks and embeds a knowledge-base document uploaded under kb/",
                     memory_mib=3008,
                     timeout=Duration.minutes(10),
-                    environment=dict(environment),
+                    environment=dict(image_environment),
                     asynchronous=True,
                     reserved_concurrency=2,
                     ephemeral_storage_mib=2048,
@@ -332,7 +335,7 @@ class PlatformStack(Stack):
                     description="Semantic search over an entity's knowledge base",
                     memory_mib=2048,
                     timeout=api_timeout,
-                    environment=dict(environment),
+                    environment=dict(image_environment),
                     statements=[secrets, secrets_key],
                 ),
                 kb_code("search"),
@@ -420,7 +423,8 @@ class PlatformStack(Stack):
     def _agent(self, environment: dict[str, str]) -> MeetingAgent:
         agent_environment = {
             name: environment[name]
-            for name in ("ENVIRONMENT", "DATABASE_SECRET_ARN", "DATABASE_HOST", "LIVEKIT_URL", "EMBEDDING_MODEL", "EMBEDDING_DIM", "KB_BUCKET", "RECORDINGS_BUCKET")
+            # EMBEDDING_MODEL stays the image's own: the model baked into agent_container/Dockerfile.
+            for name in ("ENVIRONMENT", "DATABASE_SECRET_ARN", "DATABASE_HOST", "LIVEKIT_URL", "EMBEDDING_DIM", "KB_BUCKET", "RECORDINGS_BUCKET")
         }
         image = ecr_assets.DockerImageAsset(
             self,

@@ -62,7 +62,11 @@ def test_application_functions_get_the_production_environment(dev, name):
     assert variables["DATABASE_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.database.secret)}
     assert variables["APP_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.app_secret)}
     assert variables["LIVEKIT_URL"] == dev.stack.config.livekit_url
-    assert variables["EMBEDDING_MODEL"] == "sentence-transformers/all-mpnet-base-v2"
+    if name.startswith("kb_"):
+        # The image's own EMBEDDING_MODEL (the baked-in model directory) must not be overridden.
+        assert "EMBEDDING_MODEL" not in variables
+    else:
+        assert variables["EMBEDDING_MODEL"] == "sentence-transformers/all-mpnet-base-v2"
     assert variables["EMBEDDING_DIM"] == "768"
     assert variables["RECORDINGS_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.recordings_bucket)}
     assert variables["KB_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.kb_bucket)}
@@ -261,3 +265,12 @@ def test_migrate_asset_carries_the_migrations(dev):
     assert (staged / "handler.py").exists()
     assert (staged / "migrations" / "env.py").exists()
     assert sorted(p.name for p in (staged / "migrations" / "versions").glob("*.py"))
+
+
+def test_knowledge_functions_share_one_image_with_their_own_entry_points(dev):
+    ingest = _function(dev, "kb_ingest")["Properties"]
+    search = _function(dev, "kb_search")["Properties"]
+    assert ingest["Code"]["ImageUri"] == search["Code"]["ImageUri"] or "ImageConfig" in search
+    assert "ImageConfig" not in ingest  # the Dockerfile's CMD: the ingestion handler
+    assert search["ImageConfig"]["Command"] == ["kb_search_handler.handler"]
+    assert ingest["MemorySize"] >= 3008 and ingest["Timeout"] <= 900

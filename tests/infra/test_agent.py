@@ -1,0 +1,91 @@
+"""The meeting agent on ECS Fargate."""
+
+import pytest
+
+from infra.constructs.agent import INJECTED_APP_SECRET_KEYS
+
+
+def _only(synth, resource_type) -> dict:
+    (resource,) = synth.of_type(resource_type).values()
+    return resource["Properties"]
+
+
+def test_cluster_has_container_insights(dev):
+    cluster = _only(dev, "AWS::ECS::Cluster")
+    assert {"Name": "containerInsights", "Value": "enabled"} in cluster["ClusterSettings"]
+
+
+def test_service_rolls_back_on_failed_deployments_and_stays_private(dev):
+    service = _only(dev, "AWS::ECS::Service")
+    assert service["LaunchType"] == "FARGATE"
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "DISABLED"
+    private = {dev.stack.get_logical_id(s.node.default_child) for s in dev.stack.network.vpc.private_subnets}
+    assert {ref["Ref"] for ref in network["Subnets"]} == private
+
+
+@pytest.mark.parametrize(("stage", "cpu", "memory"), [("dev", "1024", "2048"), ("prod", "2048", "4096")])
+def test_task_size_follows_the_stage(request, stage, cpu, memory):
+    task = _only(request.getfixturevalue(stage), "AWS::ECS::TaskDefinition")
+    assert (task["Cpu"], task["Memory"]) == (cpu, memory)
+    assert task["RuntimePlatform"] == {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"}
+
+
+def test_secrets_are_injected_not_written_in_the_environment(dev):
+    (container,) = _only(dev, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    injected = {secret["Name"]: secret["ValueFrom"] for secret in container["Secrets"]}
+    assert set(injected) == set(INJECTED_APP_SECRET_KEYS)
+    app_secret_id = dev.logical_id(dev.stack.app_secret)
+    for name, value_from in injected.items():
+        parts = value_from["Fn::Join"][1]
+        assert {"Ref": app_secret_id} in parts and f":{name}::" in parts
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert not set(environment) & set(INJECTED_APP_SECRET_KEYS)
+    assert environment["ENVIRONMENT"] == "production"
+    assert "EMBEDDING_MODEL" not in environment  # the image's baked-in model directory
+    assert environment["DATABASE_HOST"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.database.proxy), "Endpoint"]}
+
+
+def test_logs_go_to_an_encrypted_group_with_retention(dev):
+    (container,) = _only(dev, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    options = container["LogConfiguration"]["Options"]
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    log_group = dev.resources[options["awslogs-group"]["Ref"]]["Properties"]
+    assert log_group["RetentionInDays"] == 30 and "KmsKeyId" in log_group
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_autoscaling_tracks_cpu(request, stage):
+    synth = request.getfixturevalue(stage)
+    target = _only(synth, "AWS::ApplicationAutoScaling::ScalableTarget")
+    size = synth.stack.config.agent
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (size.min_tasks, size.max_tasks)
+    policy = _only(synth, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    tracking = policy["TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    assert tracking["TargetValue"] == size.target_cpu_percent
+
+
+def test_roles_read_only_their_secrets_through_managed_policies(dev):
+    agent = dev.stack.agent
+    for role, secret in ((agent.execution_role, dev.stack.app_secret), (agent.task_role, dev.stack.database.secret)):
+        properties = dev.resources[dev.logical_id(role)]["Properties"]
+        assert "Policies" not in properties
+        (policy_ref,) = properties["ManagedPolicyArns"]
+        statements = dev.resources[policy_ref["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
+        (read,) = [s for s in statements if s.get("Sid") == "ReadSecrets"]
+        assert read["Resource"] == {"Ref": dev.logical_id(secret)}
+        for statement in statements:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert not any(action.endswith("*") for action in actions)
+    for policy in dev.of_type("AWS::IAM::Policy").values():
+        roles = str(policy["Properties"].get("Roles"))
+        assert "AgentExecutionRole" not in roles and "AgentTaskRole" not in roles
+
+
+def test_unhealthy_workers_are_replaced(dev):
+    (container,) = _only(dev, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    check = container["HealthCheck"]
+    assert check["Command"][0] == "CMD" and "8081" in check["Command"][-1]
+    assert container["StopTimeout"] == 120
