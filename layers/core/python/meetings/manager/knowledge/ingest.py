@@ -130,12 +130,15 @@ def ingest_document(
     size_bytes: int | None = None,
     uploaded_by: int | None = None,
     embedder=None,
-    on_progress: Callable[[int], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
     still_current: Callable[[], bool] | None = None,
 ) -> IngestOutcome:
     """Extracts, chunks, embeds and stores one document, replacing its previous chunks atomically."""
     if not _scope_exists(db, location):
         return IngestOutcome("skipped", reason="the entity or department does not exist")
+    current = _find_document(db, location)
+    if current is not None and current.source_etag == source_etag and current.status != DocumentStatus.PENDING:
+        return IngestOutcome("unchanged", current.id, current.chunk_count)
     size_bytes = len(content) if size_bytes is None else size_bytes
     chunks: list[Chunk] = []
     vectors = None
@@ -166,7 +169,8 @@ def ingest_document(
     document.status = DocumentStatus.FAILED if error else DocumentStatus.READY
     document.error = error
     document.source_etag = source_etag
-    document.s3_key = s3_key
+    if s3_key is not None:
+        document.s3_key = s3_key
     document.content_type = content_type
     document.size_bytes = size_bytes
     document.page_count = page_count
@@ -181,8 +185,8 @@ def ingest_document(
     return IngestOutcome("failed" if error else "ingested", document.id, len(chunks), error)
 
 
-def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int], None] | None = None):
-    """Embeds texts batch by batch, reporting progress after each batch; returns a float32 array."""
+def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int, int], None] | None = None):
+    """Embeds texts batch by batch, reporting (embedded, total) after each batch; returns a float32 array."""
     import numpy as np
 
     batches = []
@@ -190,7 +194,7 @@ def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int],
         batch = texts[start : start + EMBED_BATCH_SIZE]
         batches.append(np.asarray(embedder.embed(batch, batch_size=EMBED_BATCH_SIZE), dtype=np.float32))
         if on_progress is not None:
-            on_progress(len(batch))
+            on_progress(start + len(batch), len(texts))
     return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
 
 

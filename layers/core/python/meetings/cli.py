@@ -1,0 +1,55 @@
+"""The `meetings` command line: `meetings kb ingest --entity-id N [--department-id M] FILE...`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -> int:
+    """Ingests local files straight into the knowledge base, one transaction per file; returns the exit status."""
+    from tqdm import tqdm
+
+    from meetings.db import get_engine, session_factory, verify_schema
+    from meetings.embeddings import get_embedder
+    from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document
+    from meetings.settings import get_settings
+
+    verify_schema(get_engine(), get_settings())
+    embedder = get_embedder()
+    failures = 0
+    for path in paths:
+        content = path.read_bytes()
+        location = DocumentLocation(entity_id, department_id, path.name)
+        with tqdm(desc=path.name, unit="chunk", leave=True) as bar, session_factory()() as db:
+
+            def progress(done: int, total: int) -> None:
+                bar.total = total
+                bar.update(done - bar.n)
+
+            outcome = ingest_document(
+                db=db, location=location, content=content, content_type=None, source_etag=content_etag(content),
+                embedder=embedder, on_progress=progress,
+            )
+            db.commit()
+            bar.set_postfix_str(outcome.status if outcome.reason is None else f"{outcome.status}: {outcome.reason}")
+        failures += outcome.status in ("failed", "skipped")
+    return 1 if failures else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="meetings", description="Meetings platform administration.")
+    commands = parser.add_subparsers(dest="area", required=True)
+    kb = commands.add_parser("kb", help="knowledge base").add_subparsers(dest="action", required=True)
+    ingest = kb.add_parser("ingest", help="ingest local PDF, DOCX, Markdown or text files into an entity's knowledge base")
+    ingest.add_argument("--entity-id", type=int, required=True)
+    ingest.add_argument("--department-id", type=int, help="the department the documents belong to (default: entity-wide)")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    args = parser.parse_args(argv)
+    missing = [str(path) for path in args.files if not path.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
+    return ingest_files(args.entity_id, args.department_id, args.files)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
