@@ -1,0 +1,119 @@
+"""LiveKit webhook handling over real HTTP (uvicorn on 127.0.0.1, embedded PostgreSQL): a burst of
+1,000 signed events with 10% duplicates (participants joining and leaving 20 rooms), in events per
+second, against the signature check alone (WebhookReceiver.receive on the same bodies)."""
+
+import os
+import random
+import socket
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: signed deliveries
+from support import bench_database, report, timed  # noqa: E402
+
+EVENTS = 1_000
+DUPLICATE_SHARE = 0.10
+ROOMS = 20
+PEOPLE_PER_ROOM = 5
+API_KEY, API_SECRET = "bench-key", "bench-secret-0123456789abcdef0123"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def seed_rooms() -> list[tuple[str, list[int]]]:
+    """ROOMS active rooms with PEOPLE_PER_ROOM participants each: [(livekit name, participant ids)]."""
+    from meetings.db import session_factory
+    from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+    from meetings.secretary.rooms.models import Room, RoomStatus
+
+    rooms = []
+    with session_factory()() as db:
+        for room_index in range(ROOMS):
+            room_id = str(uuid.uuid4())
+            room = Room(id=room_id, livekit_room_id=f"meeting-{room_id}", title="Bench", max_participants=10,
+                        scheduled_at=datetime.now(UTC) + timedelta(minutes=5))
+            db.add(room)
+            db.flush()
+            room.status, room.started_at = RoomStatus.ACTIVE, datetime.now(UTC)
+            ids = []
+            for person in range(PEOPLE_PER_ROOM):
+                participant = Participant(name="Guest", type=ParticipantType.CLIENT,
+                                          phone_number=f"+55119{room_index:04d}{person:04d}")
+                db.add(participant)
+                db.flush()
+                db.add(RoomParticipant(room_id=room_id, participant_id=participant.id))
+                ids.append(participant.id)
+            rooms.append((room.livekit_room_id, ids))
+        db.commit()
+    return rooms
+
+
+def burst(rooms) -> list[tuple[str, dict]]:
+    """EVENTS signed deliveries: joins and leaves in time order per person, 10% redelivered."""
+    from tests.support.webhooks import signed_webhook, webhook_event
+
+    rng = random.Random(7)
+    unique_count = int(EVENTS * (1 - DUPLICATE_SHARE))
+    clock = int(time.time()) - 3600
+    events = []
+    while len(events) < unique_count:
+        name, people = rng.choice(rooms)
+        person = rng.choice(people)
+        for kind in ("participant_joined", "participant_left"):
+            clock += 1
+            events.append(webhook_event(kind, room_name=name, identity=f"participant-{person}", created_at=clock))
+    events = events[:unique_count]
+    deliveries = [signed_webhook(e, api_key=API_KEY, api_secret=API_SECRET) for e in events]
+    for _ in range(EVENTS - unique_count):
+        deliveries.insert(rng.randrange(len(deliveries)), rng.choice(deliveries))
+    return deliveries
+
+
+def main() -> None:
+    with bench_database():
+        os.environ.update(LIVEKIT_API_KEY=API_KEY, LIVEKIT_API_SECRET=API_SECRET)
+        import httpx
+        import uvicorn
+        from livekit.api import TokenVerifier, WebhookReceiver
+
+        from meetings.secretary.webhooks.app import app
+        from meetings.settings import get_settings
+
+        get_settings.cache_clear()
+        deliveries = burst(seed_rooms())
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        threading.Thread(target=server.run, daemon=True).start()
+        while not server.started:
+            time.sleep(0.05)
+
+        outcomes: dict[str, int] = {}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            def deliver_all() -> None:
+                for body, headers in deliveries:
+                    answer = client.post("/v1/webhooks/livekit", content=body, headers=headers)
+                    assert answer.status_code == 200, answer.text
+                    status = answer.json()["status"]
+                    outcomes[status] = outcomes.get(status, 0) + 1
+
+            handled = timed(deliver_all)
+        receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
+        verified = timed(lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries])
+        server.should_exit = True
+        report(f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
+               EVENTS / handled, "events/s", floor=EVENTS / verified, floor_name="signature check alone")
+        if outcomes.get("duplicate", 0) != int(EVENTS * DUPLICATE_SHARE):
+            raise SystemExit(f"idempotency broken: {outcomes}")
+
+
+if __name__ == "__main__":
+    main()
