@@ -16,6 +16,11 @@ class DomainError(Exception):
             self.code = code
         self.details = details
 
+    @property
+    def headers(self) -> dict[str, str] | None:
+        """HTTP headers the answer carries besides the error body."""
+        return None
+
 
 class BadRequest(DomainError):
     status_code = 400
@@ -68,8 +73,16 @@ class Locked(DomainError):
 
 
 class TooManyRequests(DomainError):
+    """Carries `retry_after_seconds` in its details, answered as a Retry-After header."""
+
     status_code = 429
     code = "too_many_requests"
+
+    @property
+    def headers(self) -> dict[str, str] | None:
+        if isinstance(self.details, dict) and "retry_after_seconds" in self.details:
+            return {"Retry-After": str(self.details["retry_after_seconds"])}
+        return None
 
 
 class UpstreamUnavailable(DomainError):
