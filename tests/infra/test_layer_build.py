@@ -1,0 +1,69 @@
+"""The local (Docker-free) build of the dependencies layer: cached by requirements, size-checked."""
+
+import pytest
+
+from infra import layer_build
+
+
+@pytest.fixture
+def fake_pip(monkeypatch):
+    calls = []
+
+    def install(requirements, target):
+        calls.append(requirements.read_text())
+        (target / "somepackage").mkdir(parents=True)
+        (target / "somepackage" / "__init__.py").write_text("VALUE = 1\n")
+        (target / "somepackage" / "__pycache__").mkdir()
+        (target / "somepackage" / "__pycache__" / "x.pyc").write_bytes(b"0")
+
+    monkeypatch.setattr(layer_build, "_pip_install", install)
+    return calls
+
+
+def test_builds_once_per_requirements_set(tmp_path, fake_pip):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("somepackage==1.0\n")
+    first = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    again = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    assert first == again and len(fake_pip) == 1
+    assert (first / "python" / "somepackage" / "__init__.py").exists()
+    assert not (first / "python" / "somepackage" / "__pycache__").exists()
+
+    requirements.write_text("somepackage==2.0\n")
+    rebuilt = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    assert rebuilt != first and len(fake_pip) == 2
+
+
+def test_an_interrupted_build_is_not_reused(tmp_path, fake_pip, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("somepackage==1.0\n")
+
+    def broken(requirements, target):
+        target.mkdir(parents=True)
+        raise RuntimeError("network down")
+
+    monkeypatch.setattr(layer_build, "_pip_install", broken)
+    with pytest.raises(RuntimeError):
+        layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    monkeypatch.setattr(layer_build, "_pip_install", lambda r, t: (t / "ok").mkdir(parents=True))
+    layer = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    assert (layer / ".complete").exists() and (layer / "python" / "ok").is_dir()
+
+
+def test_refuses_a_layer_above_the_budget(tmp_path, fake_pip, monkeypatch):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("huge==1.0\n")
+    monkeypatch.setattr(layer_build, "MAX_LAYER_BYTES", 4)
+    with pytest.raises(RuntimeError, match="above the budget"):
+        layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+
+
+def test_requirements_pin_what_the_api_functions_import():
+    names = {
+        line.split("==")[0].split("[")[0].strip().lower()
+        for line in layer_build.REQUIREMENTS.read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {"fastapi", "mangum", "sqlalchemy", "psycopg", "pgvector", "alembic", "livekit-api"} <= names
+    # The embedding runtime lives in the knowledge image, never in the API layer.
+    assert not names & {"torch", "sentence-transformers", "boto3"}
