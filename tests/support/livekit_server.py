@@ -99,6 +99,7 @@ class LiveKitStandIn:
         self._failures: dict[str, deque[TwirpError]] = defaultdict(deque)
         self._lock = threading.RLock()
         self._routes = self._build_routes()
+        self._port = 0  # random
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -125,7 +126,7 @@ class LiveKitStandIn:
             def log_message(self, *args) -> None:
                 return
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="livekit-stand-in", daemon=True)
         self._thread.start()
@@ -381,3 +382,26 @@ class LiveKitStandIn:
             and (not request.active or info.status in active)
         ]
         return proto_egress.ListEgressResponse(items=items)
+
+
+def main() -> None:
+    """Serves the stand-in for a local run: `python -m tests.support.livekit_server --port 7880`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7880)
+    parser.add_argument("--api-key", default="devkey")
+    parser.add_argument("--api-secret", default="secret")
+    args = parser.parse_args()
+    stand_in = LiveKitStandIn(api_key=args.api_key, api_secret=args.api_secret)
+    stand_in._port = args.port
+    stand_in.start()
+    print(f"LiveKit stand-in on {stand_in.url} (key {args.api_key})", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        stand_in.stop()
+
+
+if __name__ == "__main__":
+    main()
