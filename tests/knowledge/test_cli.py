@@ -58,3 +58,21 @@ def test_missing_files_are_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         main(["kb", "ingest", "--entity-id", "1", str(tmp_path / "nope.md")])
     assert exit_.value.code == 2
+
+
+def test_the_console_script_runs_in_a_fresh_process(engine, database_url, committed_entity, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    entity, _ = committed_entity
+    (tmp_path / "notes.txt").write_text("Bring your vaccination card.")
+    env = {**os.environ, "DATABASE_URL": database_url.replace("+psycopg", "")}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "meetings.cli", "kb", "ingest", "--entity-id", str(entity.id), str(tmp_path / "notes.txt")],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert documents(engine, entity.id)["notes.txt"].status == DocumentStatus.READY

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+import meetings.models  # noqa: F401  (every table, so that the documents' foreign keys resolve)
 from meetings.errors import DomainError, PayloadTooLarge
 from meetings.log import logger
 from meetings.manager.departments.models import Department
