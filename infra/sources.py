@@ -9,24 +9,14 @@ MIGRATIONS_DIR = REPO_ROOT / "migrations"
 KB_DOCKERFILE = "functions/kb_ingest/Dockerfile"
 AGENT_DOCKERFILE = "agent_container/Dockerfile"
 
-# Container builds use the repository root as context (they need layers/core and functions/):
-# everything else stays out of the staged asset and out of its hash.
-DOCKER_CONTEXT_EXCLUDES = [
-    ".git",
-    ".venv",
-    ".data",
-    ".build",
-    ".pytest_cache",
-    "cdk.out",
-    "node_modules",
-    "test-artifacts",
-    "tests",
-    "bench",
-    "infra",
-    "**/__pycache__",
-    "**/*.egg-info",
-    "*.md",
-]
+# Container builds use the repository root as context (they need layers/core and functions/): only
+# what the Dockerfiles copy is staged and hashed (Docker ignore syntax: exclude all, re-include).
+def _only(*paths: str) -> list[str]:
+    return ["*", *(f"!{path}" for path in paths), "**/__pycache__", "**/*.egg-info", "**/*.pyc"]
+
+
+KB_IMAGE_EXCLUDES = _only("pyproject.toml", "layers/core/python", "functions/kb_ingest", "functions/kb_search")
+AGENT_IMAGE_EXCLUDES = _only("pyproject.toml", "layers/core/python", "agent_container")
 
 # Zip assets: bytecode caches and packaging metadata are never deployed.
 CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/*.egg-info"]
@@ -91,7 +81,7 @@ def kb_image_code(kind: str):
             str(REPO_ROOT),
             file=KB_DOCKERFILE,
             cmd=KB_IMAGE_COMMANDS[kind],
-            exclude=DOCKER_CONTEXT_EXCLUDES,
+            exclude=KB_IMAGE_EXCLUDES,
             platform=ecr_assets.Platform.LINUX_AMD64,
         )
     return lambda_.DockerImageCode.from_image_asset(str(_placeholder_image("kb_image")))

@@ -431,7 +431,7 @@ class PlatformStack(Stack):
             "AgentImage",
             directory=str(sources.agent_image_context()),
             file=sources.agent_image_file(),
-            exclude=sources.DOCKER_CONTEXT_EXCLUDES,
+            exclude=sources.AGENT_IMAGE_EXCLUDES,
             platform=ecr_assets.Platform.LINUX_AMD64,
         )
         agent = MeetingAgent(
