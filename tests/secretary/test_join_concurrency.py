@@ -11,7 +11,7 @@ from meetings.errors import DomainError
 from meetings.livekit import get_livekit
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.joins.service import join_with_password
-from meetings.secretary.participants.models import Participant
+from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
 from tests.secretary.helpers import JOIN_PASSWORD, add_to_room, make_participant, make_room
 
@@ -66,3 +66,29 @@ def test_concurrent_joins_never_exceed_capacity(committed_room, livekit_server):
     assert names.count("ROOM_STARTED") == 1
     assert names.count("CAPACITY_REACHED") == JOINERS - CAPACITY
     assert len(livekit_server.method_calls("CreateDispatch")) == 1
+
+
+def test_concurrent_wrong_passwords_lock_the_link_after_exactly_five(committed_room, livekit_server):
+    own_engine, _, tokens = committed_room
+    token, racers = tokens[0], 8
+    start = Barrier(racers)
+
+    def attempt(_: int) -> str:
+        start.wait()
+        with Session(own_engine) as session:
+            try:
+                join_with_password(db=session, token=token, password="00000000", livekit=get_livekit())
+                session.commit()
+                return "admitted"
+            except DomainError as refusal:
+                session.commit()
+                return refusal.code
+
+    with ThreadPoolExecutor(max_workers=racers) as pool:
+        outcomes = list(pool.map(attempt, range(racers)))
+
+    assert outcomes.count("invalid_password") == 4
+    assert outcomes.count("link_locked") == racers - 4
+    with Session(own_engine) as session:
+        link = session.query(RoomParticipant).filter_by(magic_link_token=token).one()
+        assert link.failed_attempts == 5 and link.locked_until is not None

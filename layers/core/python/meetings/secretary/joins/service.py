@@ -50,7 +50,7 @@ def _find_link(db: Session, token: str, *, for_update: bool = False) -> RoomPart
         raise NotFound("This link does not exist.", code="link_not_found")
     statement = select(RoomParticipant).where(RoomParticipant.magic_link_token == canonical)
     if for_update:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
     room_participant = db.execute(statement).scalar_one_or_none()
     if room_participant is None:
         raise NotFound("This link does not exist.", code="link_not_found")
@@ -111,25 +111,26 @@ def describe_link(*, db: Session, token: str) -> JoinLinkInfo:
     )
 
 
-def _check_password(room_participant: RoomParticipant, password: str, at: datetime) -> None:
+def _locked_error(room_participant: RoomParticipant) -> Locked:
+    return Locked(
+        "Too many wrong passwords; try again later.",
+        code="link_locked",
+        details={"locked_until": room_participant.locked_until.isoformat()},
+    )
+
+
+def _apply_password_outcome(room_participant: RoomParticipant, password_ok: bool, at: datetime) -> None:
+    """Counts a wrong password (locking the link at the fifth) or clears the count on a right one."""
     _release_expired_lock(room_participant, at)
     if is_locked(room_participant, at):
-        raise Locked(
-            "Too many wrong passwords; try again later.",
-            code="link_locked",
-            details={"locked_until": room_participant.locked_until.isoformat()},
-        )
-    if verify_password(password, room_participant.password_hash or ""):
+        raise _locked_error(room_participant)
+    if password_ok:
         room_participant.failed_attempts = 0
         return
     room_participant.failed_attempts += 1
     if room_participant.failed_attempts >= MAX_FAILED_ATTEMPTS:
         room_participant.locked_until = at + LOCK_DURATION
-        raise Locked(
-            "Too many wrong passwords; try again later.",
-            code="link_locked",
-            details={"locked_until": room_participant.locked_until.isoformat()},
-        )
+        raise _locked_error(room_participant)
     raise Unauthorized(
         "Wrong password.",
         code="invalid_password",
@@ -177,17 +178,25 @@ def _take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: d
 def join_with_password(*, db: Session, token: str, password: str, livekit: LiveKitGateway) -> JoinGrant:
     """Checks the link, the room and the password, takes a seat, and mints a LiveKit access token.
 
-    A refusal may still leave changes to commit (failed attempt, lock, CAPACITY_REACHED event).
+    bcrypt runs before any row lock; then the room row and the link row are locked in that order (the
+    order every writer uses) and re-checked. A refusal may still leave changes to commit (failed
+    attempt, lock, CAPACITY_REACHED event).
     """
-    room_participant = _find_link(db, token, for_update=True)
+    room_participant = _find_link(db, token)
     at = now()
     _check_not_expired(room_participant, at)
-    room = db.get(Room, room_participant.room_id)
+    _check_room_open(db.get(Room, room_participant.room_id), at)
+    if is_locked(room_participant, at):
+        raise _locked_error(room_participant)
+    password_ok = verify_password(password, room_participant.password_hash or "")
+
+    room = db.execute(
+        select(Room).where(Room.id == room_participant.room_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    room_participant = _find_link(db, token, for_update=True)  # reissued or removed meanwhile: 404
+    _check_not_expired(room_participant, at)
     _check_room_open(room, at)
-    _check_password(room_participant, password, at)
-    db.flush()
-    room = db.execute(select(Room).where(Room.id == room.id).with_for_update().execution_options(populate_existing=True)).scalar_one()
-    _check_room_open(room, at)
+    _apply_password_outcome(room_participant, password_ok, at)
     _take_seat(db, room, room_participant, at)
     if room.status == RoomStatus.SCHEDULED:
         activate_room(db=db, room=room, livekit=livekit, at=at)
