@@ -21,8 +21,9 @@ def built_bundle() -> None:
         pytest.fail("the join page bundle is not built: run `make install` (or `npm ci && npm run build` in web/)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def links(engine) -> Iterator[LinkFactory]:
+    """Committed rows for one test, deleted after it (other suites must not see them)."""
     factory = LinkFactory(session_maker(engine))
     yield factory
     factory.cleanup()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import delete
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from meetings.manager.professionals.models import Professional
@@ -198,11 +199,19 @@ class LinkFactory:
             return JoinLink(token, password, room.id, participant.id, room.title, name)
 
     def cleanup(self) -> None:
-        with self.session_maker() as db:
-            db.execute(delete(Room).where(Room.id.in_(self.room_ids)))  # cascades links and events
-            db.execute(delete(Participant).where(Participant.id.in_(self.participant_ids)))
-            db.execute(delete(Professional).where(Professional.id.in_(self.professional_ids)))
-            db.commit()
+        # A request the browser sent last may still hold its row locks: retry a deadlock.
+        for attempt in range(5):
+            try:
+                with self.session_maker() as db:
+                    db.execute(delete(Room).where(Room.id.in_(self.room_ids)))  # cascades links and events
+                    db.execute(delete(Participant).where(Participant.id.in_(self.participant_ids)))
+                    db.execute(delete(Professional).where(Professional.id.in_(self.professional_ids)))
+                    db.commit()
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
 
 
 def _phone() -> str:
