@@ -69,6 +69,12 @@ class MeetingTranscriber:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    async def finished(self, identity: str) -> None:
+        """Waits until a participant's audio has ended and all of it has been transcribed."""
+        task = self._tasks.get(identity)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     async def aclose(self) -> None:
         for identity in list(self._tasks):
             await self.remove(identity)

@@ -91,13 +91,14 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
     room.emit("participant_connected", FakeRemoteParticipant("EG_recorder", "", {}))
     assert set(meeting.humans) == {setup.professional.identity, setup.client.identity}
 
+    # Each speaks; muting (the end of their audio) lets the test wait until all of it is transcribed.
     doctor, client = microphones.feeds[setup.professional.identity], microphones.feeds[setup.client.identity]
     doctor.say(1, seconds=2.0)
-    await doctor.drained()
-    await asyncio.sleep(0.05)
+    doctor.hang_up()
+    await asyncio.wait_for(meeting.transcriber.finished(setup.professional.identity), timeout=30)
     client.say(2, seconds=3.0)
-    await client.drained()
-    await asyncio.sleep(0.05)
+    client.hang_up()
+    await asyncio.wait_for(meeting.transcriber.finished(setup.client.identity), timeout=30)
 
     room.text_handlers[CHAT_TOPIC](FakeTextReader("When do I have to pay the invoice for today?"), setup.client.identity)
     await asyncio.gather(*pending)

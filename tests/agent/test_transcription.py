@@ -28,11 +28,19 @@ def transcription_events(db, room_id):
     ).all()
 
 
-async def finish(meeting, *feeds: AudioFeed) -> None:
-    for feed in feeds:
+async def finish(meeting, feeds: dict) -> None:
+    """Ends each participant's audio and waits until all of it is transcribed."""
+    for identity, feed in feeds.items():
         feed.hang_up()
-    for task in list(meeting.transcriber._tasks.values()):
-        await asyncio.wait_for(task, timeout=10)
+        await asyncio.wait_for(meeting.transcriber.finished(identity), timeout=30)
+
+
+async def until(condition, timeout: float = 30.0) -> None:
+    for _ in range(int(timeout / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
 
 
 async def test_each_participant_is_transcribed_and_attributed(meeting_setup, build_meeting):
@@ -47,7 +55,7 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
     client.say(2, seconds=1.5)
     doctor.say(3, seconds=1.0)
     client.say(4, seconds=0.5)
-    await finish(meeting, doctor, client)
+    await finish(meeting, {meeting_setup.professional.identity: doctor, meeting_setup.client.identity: client})
 
     assert stt.streams_opened == 2
     by_speaker: dict[int, list[str]] = {}
@@ -105,11 +113,10 @@ async def test_a_failed_stream_is_an_agent_error_and_transcription_goes_on(meeti
 
     client.say(2)
     client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
-    await client.drained()
-    await asyncio.sleep(0.1)
+    await until(lambda: stt.streams_opened == 3)  # the doctor's stream, the client's first and its restart
     client.say(4)
     doctor.say(1)
-    await finish(meeting, client, doctor)
+    await finish(meeting, {meeting_setup.client.identity: client, meeting_setup.professional.identity: doctor})
 
     errors = meeting_setup.db.scalars(
         select(AgentSessionEvent).where(
@@ -129,13 +136,13 @@ async def test_the_agent_stops_retrying_a_stream_that_keeps_failing(meeting_setu
     meeting = build_meeting(stt=stt, stt_restart_limit=2)
     await meeting.start()
     client = AudioFeed()
-    task_done = asyncio.Event()
     meeting.participant_joined(meeting_setup.client, audio=client)
-    meeting.transcriber._tasks[meeting_setup.client.identity].add_done_callback(lambda _: task_done.set())
 
-    for _ in range(4):
+    for opened in (2, 3):
         client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
-        await asyncio.sleep(0.05)
-    await asyncio.wait_for(task_done.wait(), timeout=10)
+        await until(lambda: stt.streams_opened == opened)
+    client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
+    await asyncio.wait_for(meeting.transcriber.finished(meeting_setup.client.identity), timeout=30)
 
     assert stt.streams_opened == 3
+    assert meeting.transcriber.identities == set()
