@@ -42,6 +42,8 @@ class StageConfig:
     egress_role_principal: str | None
     egress_external_id: str | None
     agent: AgentSize
+    # First deploy of an environment: no agent tasks until the operator has filled the app secret.
+    agent_paused: bool
     skip_layer_build: bool
 
     @property
@@ -92,5 +94,6 @@ def load_stage_config(node: Node) -> StageConfig:
             max_tasks=int(agent["maxTasks"]),
             target_cpu_percent=int(agent["targetCpuPercent"]),
         ),
+        agent_paused=_flag(node.try_get_context("agentPaused")),
         skip_layer_build=_flag(node.try_get_context("skipLayerBuild")),
     )

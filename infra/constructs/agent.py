@@ -128,7 +128,7 @@ class MeetingAgent(Construct):
             service_name="meeting-agent",
             cluster=self.cluster,
             task_definition=task,
-            desired_count=config.agent.min_tasks,
+            desired_count=0 if config.agent_paused else config.agent.min_tasks,
             vpc_subnets=APPLICATION_SUBNETS,
             security_groups=[self.security_group],
             assign_public_ip=False,
@@ -137,8 +137,9 @@ class MeetingAgent(Construct):
             max_healthy_percent=200,
             enable_execute_command=False,
         )
+        # Paused, the minimum is 0 and nothing runs to produce CPU load, so nothing scales out.
         scaling = self.service.auto_scale_task_count(
-            min_capacity=config.agent.min_tasks, max_capacity=config.agent.max_tasks
+            min_capacity=0 if config.agent_paused else config.agent.min_tasks, max_capacity=config.agent.max_tasks
         )
         scaling.scale_on_cpu_utilization(
             "CpuScaling",

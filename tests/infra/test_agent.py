@@ -89,3 +89,12 @@ def test_unhealthy_workers_are_replaced(dev):
     check = container["HealthCheck"]
     assert check["Command"][0] == "CMD" and "8081" in check["Command"][-1]
     assert container["StopTimeout"] == 120
+
+
+def test_a_paused_agent_runs_no_tasks(tmp_path):
+    from tests.infra.conftest import synthesize
+
+    paused = synthesize("dev", tmp_path, {"agentPaused": "true"})
+    service = _only(paused, "AWS::ECS::Service")
+    target = _only(paused, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert service["DesiredCount"] == 0 and target["MinCapacity"] == 0
