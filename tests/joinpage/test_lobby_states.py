@@ -155,6 +155,7 @@ def test_wrong_password_tells_the_attempts_left(live_server, links, open_page):
     expect(error).to_have_text("Wrong password. 4 attempts left.")
     expect(password).to_have_attribute("aria-invalid", "true")
     expect(password).to_be_focused()
+    expect(page.locator("#announcer")).to_have_text("Wrong password. 4 attempts left.")
     screenshot(page, "wrong-password")
 
     password.fill(wrong)

@@ -152,10 +152,11 @@ function renderPasswordState(state) {
           ? t('wrong_password_one')
           : t('wrong_password', { count: left });
     showFieldError(message);
-    byId('password-error').dataset.attemptsLeft = String(left ?? '');
+    announce(message); // focus stays in the field, so its description would not be read again
     input.select();
   } else if (state.invalidFormat) {
     showFieldError(t('password_invalid_format'));
+    announce(t('password_invalid_format'));
   } else {
     clearFieldError();
   }
@@ -184,6 +185,7 @@ async function submitPassword(event) {
   const password = normalizePassword(input.value);
   if (!PASSWORD_PATTERN.test(password)) {
     showFieldError(t('password_invalid_format'));
+    announce(t('password_invalid_format'));
     focus(input);
     return;
   }
