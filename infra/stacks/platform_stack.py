@@ -417,7 +417,8 @@ class PlatformStack(Stack):
             timeout=Duration.minutes(10),
             invocation_type=triggers.InvocationType.REQUEST_RESPONSE,
             execute_on_handler_change=True,
-            execute_after=[self.database],
+            # The instance, its ingress rules and the function's own egress rules exist before it runs.
+            execute_after=[self.database, security_group],
         )
 
     def _agent(self, environment: dict[str, str]) -> MeetingAgent:

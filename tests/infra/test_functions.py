@@ -245,6 +245,11 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     assert version["Type"] == "AWS::Lambda::Version"
     assert version["Properties"]["FunctionName"] == {"Ref": migrate_id}
     assert instance_id in trigger["DependsOn"]
+    egress_rules = [
+        key for key, value in dev.of_type("AWS::EC2::SecurityGroupEgress").items()
+        if "MigrateSecurityGroup" in str(value["Properties"]["GroupId"])
+    ]
+    assert egress_rules and set(egress_rules) <= set(trigger["DependsOn"])
 
 
 def test_migrate_reaches_the_instance_directly(dev):
