@@ -116,3 +116,37 @@ def test_text_search_embeds_the_question_with_the_real_model(db, embedder):
     )
 
     assert results[0].text == texts[0]
+
+
+def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(db, monkeypatch):
+    from sqlalchemy import text
+
+    entity = make_entity(db)
+    add_document(db, entity=entity, document_name="a.md", vectors=[near(QUERY, 90 + i, 1.0) for i in range(30)])
+    plans = []
+    original = retrieval._hnsw_search
+
+    def explained(session, params):
+        explain = text("EXPLAIN (COSTS OFF) " + retrieval.HNSW_SQL.text)
+        with session.begin_nested() as savepoint:
+            session.execute(text("SELECT set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)"))
+            plans.append("\n".join(row[0] for row in session.execute(explain, params)))
+            savepoint.rollback()
+        return original(session, params)
+
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
+    monkeypatch.setattr(retrieval, "_hnsw_search", explained)
+
+    assert len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    assert "idx_kb_embedding" in plans[0]
+    assert db.execute(text("SHOW enable_sort")).scalar() == "on"
+    assert db.execute(text("SHOW hnsw.iterative_scan")).scalar() != "relaxed_order"
+
+
+def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypatch):
+    entity = make_entity(db)
+    add_document(db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)])
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
+    monkeypatch.setattr(retrieval, "_hnsw_search", lambda session, params: [])
+
+    assert len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5

@@ -6,11 +6,13 @@ Candidate chunks (the department override):
   chunks in D (a department's version of a document replaces the entity-wide one). Chunks of the
   entity's other departments never count.
 
-Plan: a tenant with few chunks is ranked exactly (its rows come from the entity B-tree through a
-MATERIALIZED CTE, so the planner cannot drift to the HNSW index and lose rows to the filter). A large
-tenant goes through the HNSW index with pgvector's iterative scan; should it return fewer than k rows
-while more exist, the exact plan answers instead, so the caller never gets fewer than k when k exist.
-Each plan has its own SQL text and needs no `SET enable_*`, so statements psycopg prepares stay right.
+Plan: when the candidates are few (an upper bound from the documents' chunk counts), they are ranked
+exactly: their rows come from the entity B-tree through a MATERIALIZED CTE, so the planner cannot
+drift to the HNSW index and lose rows to the filter. Above the threshold the HNSW index answers, with
+pgvector's iterative scan (relaxed order, re-sorted here); should it return fewer than k rows, the
+exact plan answers instead, so the caller never gets fewer than k when k exist. Each plan has its own
+SQL text, and the HNSW text always runs under the same settings (sorting and sequential scans off,
+set in a savepoint that is rolled back), so a statement psycopg prepares and caches stays right.
 """
 
 from collections.abc import Sequence
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-# Above this many chunks in the entity the filtered HNSW scan beats ranking every row exactly
+# Above this many candidate chunks the filtered HNSW scan beats ranking every row exactly
 # (bench/bench_knowledge_search.py measures both plans).
 EXACT_SCAN_MAX_CHUNKS = 20_000
 HNSW_MIN_EF_SEARCH = 40
@@ -55,20 +57,23 @@ EXACT_SQL = text(
     """
 )
 
+# Run with sorting disabled, so the only plan left is the HNSW index scan (ordered by distance);
+# relaxed_order may return rows slightly out of order, so the caller re-sorts them.
 HNSW_SQL = text(
     f"""
-    WITH nearest AS MATERIALIZED (
-        SELECT {_COLUMNS}, kb.embedding <=> CAST(:query AS vector) AS distance
-        FROM knowledge_base AS kb
-        WHERE {_CANDIDATES}
-        ORDER BY kb.embedding <=> CAST(:query AS vector)
-        LIMIT :k
-    )
-    SELECT * FROM nearest ORDER BY distance, id
+    SELECT {_COLUMNS}, kb.embedding <=> CAST(:query AS vector) AS distance
+    FROM knowledge_base AS kb
+    WHERE {_CANDIDATES}
+    ORDER BY kb.embedding <=> CAST(:query AS vector)
+    LIMIT :k
     """
 )
 
-TENANT_SIZE_SQL = text("SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_documents WHERE entity_id = :entity_id")
+# An upper bound of the candidate rows (overrides not subtracted), from the documents' chunk counts.
+CANDIDATE_COUNT_SQL = text(
+    "SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_documents "
+    "WHERE entity_id = :entity_id AND (department_id IS NULL OR department_id = :department_id)"
+)
 
 
 @dataclass(frozen=True)
@@ -101,18 +106,30 @@ def search_knowledge(
         "k": k,
     }
     rows = None
-    if db.execute(TENANT_SIZE_SQL, {"entity_id": entity_id}).scalar_one() > EXACT_SCAN_MAX_CHUNKS:
-        db.execute(text("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"))
-        db.execute(
-            text("SELECT set_config('hnsw.ef_search', :ef, true)"),
-            {"ef": str(min(1000, max(HNSW_MIN_EF_SEARCH, 2 * k)))},
-        )
-        rows = db.execute(HNSW_SQL, params).all()
+    if db.execute(CANDIDATE_COUNT_SQL, params).scalar_one() > EXACT_SCAN_MAX_CHUNKS:
+        rows = _hnsw_search(db, params)
         if len(rows) < k:
             rows = None
     if rows is None:
         rows = db.execute(EXACT_SQL, params).all()
     return [_chunk(row) for row in rows]
+
+
+def _hnsw_search(db: Session, params: dict) -> list:
+    """The filtered HNSW plan; its settings live in a savepoint that is rolled back, so they never leak."""
+    savepoint = db.begin_nested()
+    try:
+        for name, value in (
+            ("enable_sort", "off"),
+            ("enable_seqscan", "off"),
+            ("hnsw.iterative_scan", "relaxed_order"),
+            ("hnsw.ef_search", str(min(1000, max(HNSW_MIN_EF_SEARCH, 2 * params["k"])))),
+        ):
+            db.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+        rows = db.execute(HNSW_SQL, params).all()
+    finally:
+        savepoint.rollback()
+    return sorted(rows, key=lambda row: (row.distance, row.id))
 
 
 def search_knowledge_text(
