@@ -32,6 +32,27 @@ class JoinLinkInfo(BaseModel):
     attempts_left: int
     locked_until: datetime | None
 
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "room": {
+                        "id": "5b0e6c1e-3f1a-4c52-9a57-1f0c9e1a2b3c",
+                        "title": "Follow-up consultation",
+                        "description": None,
+                        "scheduled_at": "2030-01-31T14:00:00Z",
+                        "status": "SCHEDULED",
+                        "join_opens_at": "2030-01-31T13:45:00Z",
+                    },
+                    "participant": {"name": "Maria Silva", "type": "CLIENT", "is_organizer": False},
+                    "link_expires_at": "2030-01-30T10:00:00Z",
+                    "attempts_left": 5,
+                    "locked_until": None,
+                }
+            ]
+        }
+    }
+
 
 class JoinRequest(RequestModel):
     password: Annotated[str, Field(pattern=r"^[0-9]{8}$", description="The 8-digit password sent with the link")]

@@ -119,3 +119,26 @@ class MagicLinkOut(RoomParticipantOut):
 
     magic_link_url: str
     password: str = Field(description="8 digits; shown only in this answer")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "id": 7,
+                    "room_id": "5b0e6c1e-3f1a-4c52-9a57-1f0c9e1a2b3c",
+                    "participant_id": 12,
+                    "is_organizer": False,
+                    "magic_link_expires_at": "2030-01-30T10:00:00Z",
+                    "failed_attempts": 0,
+                    "locked_until": None,
+                    "joined_at": None,
+                    "left_at": None,
+                    "participant": {**PARTICIPANT_EXAMPLE, "id": 12, "professional_id": None, "professional": None,
+                                    "created_at": "2030-01-29T10:00:00Z", "updated_at": "2030-01-29T10:00:00Z"},
+                    "created_at": "2030-01-29T10:00:00Z",
+                    "magic_link_url": "https://meet.example.com/join/0f8e4c52-7d1b-4b8a-9c3e-2a1b0c9d8e7f",
+                    "password": "48213957",
+                }
+            ]
+        }
+    }

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from meetings.db import DbSession
@@ -13,8 +13,10 @@ router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
 
 class WebhookAnswer(BaseModel):
-    status: str  # processed, duplicate or ignored
+    status: str = Field(description="processed, duplicate (already seen) or ignored (nothing to do)")
     event_id: str
+
+    model_config = {"json_schema_extra": {"examples": [{"status": "processed", "event_id": "EV_3QwYp2s8"}]}}
 
 
 @router.post("/livekit", response_model=WebhookAnswer)
