@@ -8,6 +8,8 @@ CORE_LAYER_DIR = REPO_ROOT / "layers" / "core"
 MIGRATIONS_DIR = REPO_ROOT / "migrations"
 KB_DOCKERFILE = "functions/kb_ingest/Dockerfile"
 AGENT_DOCKERFILE = "agent_container/Dockerfile"
+# Built from web/ into the core package (`make install`); the secretary serves it at /join and /join-assets.
+JOIN_PAGE_BUNDLE = "layers/core/python/meetings/secretary/joinpage/static/manifest.json"
 
 # Container builds use the repository root as context (they need layers/core and functions/): only
 # what the Dockerfiles copy is staged and hashed (Docker ignore syntax: exclude all, re-include).
@@ -33,6 +35,7 @@ def missing_sources() -> list[str]:
         KB_DOCKERFILE,
         "functions/kb_search/handler.py",
         AGENT_DOCKERFILE,
+        JOIN_PAGE_BUNDLE,
     ]
     return [path for path in expected if not (REPO_ROOT / path).exists()]
 
