@@ -24,20 +24,19 @@ from sqlalchemy.orm import Session
 # Above this many candidate chunks the filtered HNSW scan beats ranking every row exactly
 # (bench/bench_knowledge_search.py measures both plans).
 EXACT_SCAN_MAX_CHUNKS = 20_000
-HNSW_MIN_EF_SEARCH = 40
+HNSW_MIN_EF_SEARCH = 100
 
+# The names the department overrides are read once (an InitPlan), not probed row by row.
 _CANDIDATES = """
     kb.entity_id = :entity_id
     AND (
         kb.department_id = :department_id
         OR (
             kb.department_id IS NULL
-            AND NOT EXISTS (
-                SELECT 1 FROM knowledge_base AS own
-                WHERE own.entity_id = :entity_id
-                  AND own.department_id = :department_id
-                  AND own.document_name = kb.document_name
-            )
+            AND kb.document_name <> ALL (ARRAY(
+                SELECT DISTINCT own.document_name FROM knowledge_base AS own
+                WHERE own.entity_id = :entity_id AND own.department_id = :department_id
+            ))
         )
     )
 """
