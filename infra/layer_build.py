@@ -5,9 +5,13 @@ whatever machine runs the synth. The layer directory is rebuilt only when the re
 """
 
 import hashlib
+import importlib.util
+import os
+import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -75,5 +79,54 @@ def empty_layer(build_root: Path = BUILD_ROOT) -> Path:
     return layer_dir
 
 
+# What the python3.11 Lambda runtime itself provides next to the layers.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+
+
+def _runtime_packages(target: Path) -> None:
+    for name in RUNTIME_PACKAGES:
+        origin = Path(importlib.util.find_spec(name).origin)
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (target / source.name).symlink_to(source)
+
+
+def check_handlers_import(layer_dir: Path) -> list[str]:
+    """Imports every zip function's handler with only the runtime, the two layers and its own code on
+    the path, the way Lambda will; returns the failures."""
+    from infra import sources
+
+    failures = []
+    with tempfile.TemporaryDirectory() as runtime:
+        _runtime_packages(Path(runtime))
+        path = os.pathsep.join([str(layer_dir / "python"), str(sources.CORE_LAYER_DIR / "python"), runtime])
+        for name in sources.ZIP_FUNCTIONS:
+            result = subprocess.run(
+                [sys.executable, "-S", "-c", "import handler"],
+                cwd=sources.function_dir(name),
+                env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": path, "ENVIRONMENT": "test"},
+                capture_output=True,
+                text=True,
+            )
+            if result.returncode != 0:
+                failures.append(f"{name}: {result.stderr.strip().splitlines()[-1]}")
+    return failures
+
+
+def main() -> int:
+    layer_dir = build_dependencies_layer()
+    print(f"dependencies layer: {layer_dir} ({directory_size(layer_dir) / 2**20:.0f} MiB unzipped)")
+    if "--check" not in sys.argv:
+        return 0
+    if platform.machine() != "x86_64" or sys.version_info[:2] != (3, 11) or sys.platform != "linux":
+        print("handler import check skipped: it needs Linux x86_64 and CPython 3.11, like the Lambda runtime")
+        return 0
+    failures = check_handlers_import(layer_dir)
+    for failure in failures:
+        print(f"cannot import {failure}", file=sys.stderr)
+    if not failures:
+        print("every zip function imports with the runtime and its layers only")
+    return 1 if failures else 0
+
+
 if __name__ == "__main__":
-    print(build_dependencies_layer())
+    sys.exit(main())

@@ -67,3 +67,19 @@ def test_requirements_pin_what_the_api_functions_import():
     assert {"fastapi", "mangum", "sqlalchemy", "psycopg", "pgvector", "alembic", "livekit-api"} <= names
     # The embedding runtime lives in the knowledge image, never in the API layer.
     assert not names & {"torch", "sentence-transformers", "boto3"}
+
+
+def test_handler_check_sees_only_the_layers(tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "python").mkdir(parents=True)
+    failures = layer_build.check_handlers_import(empty)
+    assert any("manager_api: ModuleNotFoundError" in failure for failure in failures)
+
+
+def test_handler_check_passes_when_the_layer_holds_the_dependencies(tmp_path):
+    import sysconfig
+
+    layer = tmp_path / "layer"
+    layer.mkdir()
+    (layer / "python").symlink_to(sysconfig.get_paths()["purelib"])
+    assert layer_build.check_handlers_import(layer) == []
