@@ -81,7 +81,7 @@ class LiveServer:
             ],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # generous: a loaded machine starts slowly
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the server exited: {self.log_path.read_text()[-2000:]}")
@@ -91,7 +91,7 @@ class LiveServer:
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("the server did not answer /health within 60 s")
+        raise RuntimeError("the server did not answer /health within 180 s")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -106,7 +106,11 @@ export class Meeting {
     show(problem, state === 'unreachable');
     if (state === 'connecting') status.textContent = t('connecting');
     if (state === 'reconnecting') status.textContent = t('reconnecting');
-    if (state === 'connected') status.textContent = t('connected');
+    if (state === 'connected') {
+      status.textContent = t('connected');
+      // After a retry the focused button has just been hidden: give focus a visible home.
+      if (!document.activeElement || document.activeElement === document.body) focus(byId('meeting-title'));
+    }
     if (state === 'unreachable') {
       status.textContent = t('unreachable_title');
       byId('problem-title').textContent = t('unreachable_title');
@@ -125,6 +129,12 @@ export class Meeting {
     } catch (error) {
       this.localTracks = await this.partialTracks();
       this.showMediaProblem(error);
+    }
+    if (this.exited) {
+      // The person left while the browser was still asking for the devices.
+      for (const track of this.localTracks) track.stop();
+      this.localTracks = [];
+      return;
     }
     this.renderGrid();
     this.renderControls();
@@ -289,6 +299,10 @@ export class Meeting {
         this.room = null;
         this.setConnection('unreachable');
       }
+      return;
+    }
+    if (this.exited || this.room !== room) {
+      room.disconnect();
       return;
     }
     this.setConnection('connected');
