@@ -39,17 +39,33 @@ def seed_room(capacity: int, links: int) -> list[str]:
     password_hash = hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds)
     with session_factory()() as db:
         room_id = str(uuid.uuid4())
-        db.add(Room(id=room_id, livekit_room_id=f"meeting-{room_id}", title="Bench", max_participants=capacity,
-                    scheduled_at=datetime.now(UTC) + timedelta(minutes=5)))
+        db.add(
+            Room(
+                id=room_id,
+                livekit_room_id=f"meeting-{room_id}",
+                title="Bench",
+                max_participants=capacity,
+                scheduled_at=datetime.now(UTC) + timedelta(minutes=5),
+            )
+        )
         db.flush()
         tokens = []
         for index in range(links):
-            participant = Participant(name=f"Guest {index}", type=ParticipantType.CLIENT, phone_number=f"+55119{index:08d}")
+            participant = Participant(
+                name=f"Guest {index}", type=ParticipantType.CLIENT, phone_number=f"+55119{index:08d}"
+            )
             db.add(participant)
             db.flush()
             token = str(uuid.uuid4())
-            db.add(RoomParticipant(room_id=room_id, participant_id=participant.id, magic_link_token=token,
-                                   password_hash=password_hash, magic_link_expires_at=datetime.now(UTC) + timedelta(hours=1)))
+            db.add(
+                RoomParticipant(
+                    room_id=room_id,
+                    participant_id=participant.id,
+                    magic_link_token=token,
+                    password_hash=password_hash,
+                    magic_link_expires_at=datetime.now(UTC) + timedelta(hours=1),
+                )
+            )
             tokens.append(token)
         db.commit()
     return tokens
@@ -60,7 +76,9 @@ def main() -> None:
         from tests.support.livekit_server import LiveKitStandIn
 
         livekit = LiveKitStandIn(api_key="bench-key", api_secret="bench-secret-0123456789abcdef0123").start()
-        os.environ.update(LIVEKIT_URL=livekit.url, LIVEKIT_API_KEY=livekit.api_key, LIVEKIT_API_SECRET=livekit.api_secret)
+        os.environ.update(
+            LIVEKIT_URL=livekit.url, LIVEKIT_API_KEY=livekit.api_key, LIVEKIT_API_SECRET=livekit.api_secret
+        )
 
         import bcrypt
         import httpx
@@ -92,8 +110,13 @@ def main() -> None:
             for _ in range(SEQUENTIAL_JOINS):  # interleaved, so machine load hits both sides alike
                 join_times.append(timed(one_join))
                 check_times.append(timed(lambda: bcrypt.checkpw(PASSWORD.encode(), stored)))
-        report(f"join end to end (median of {SEQUENTIAL_JOINS}, bcrypt cost {rounds})", median(join_times) * 1000, "ms",
-               floor=median(check_times) * 1000, floor_name="bare bcrypt.checkpw")
+        report(
+            f"join end to end (median of {SEQUENTIAL_JOINS}, bcrypt cost {rounds})",
+            median(join_times) * 1000,
+            "ms",
+            floor=median(check_times) * 1000,
+            floor_name="bare bcrypt.checkpw",
+        )
 
         tokens = seed_room(capacity=CAPACITY, links=CONCURRENT_JOINS)
         start = threading.Barrier(CONCURRENT_JOINS)
@@ -111,11 +134,23 @@ def main() -> None:
         refused = statuses.count(409)
 
         with ThreadPoolExecutor(max_workers=CONCURRENT_JOINS) as pool:
-            floor = timed(lambda: list(pool.map(lambda _: bcrypt.checkpw(PASSWORD.encode(), stored), range(CONCURRENT_JOINS))))
-        report(f"concurrent joins admitted ({CONCURRENT_JOINS} racing, {refused} room_full)", admitted, "joins",
-               floor=CAPACITY, floor_name="capacity")
-        report(f"{CONCURRENT_JOINS} concurrent joins wall time", wall, "s",
-               floor=floor, floor_name=f"{CONCURRENT_JOINS} bare bcrypt checks on {CONCURRENT_JOINS} threads")
+            floor = timed(
+                lambda: list(pool.map(lambda _: bcrypt.checkpw(PASSWORD.encode(), stored), range(CONCURRENT_JOINS)))
+            )
+        report(
+            f"concurrent joins admitted ({CONCURRENT_JOINS} racing, {refused} room_full)",
+            admitted,
+            "joins",
+            floor=CAPACITY,
+            floor_name="capacity",
+        )
+        report(
+            f"{CONCURRENT_JOINS} concurrent joins wall time",
+            wall,
+            "s",
+            floor=floor,
+            floor_name=f"{CONCURRENT_JOINS} bare bcrypt checks on {CONCURRENT_JOINS} threads",
+        )
         server.should_exit = True
         livekit.stop()
         if admitted != CAPACITY:

@@ -39,15 +39,21 @@ def seed_rooms() -> list[tuple[str, list[int]]]:
     with session_factory()() as db:
         for room_index in range(ROOMS):
             room_id = str(uuid.uuid4())
-            room = Room(id=room_id, livekit_room_id=f"meeting-{room_id}", title="Bench", max_participants=10,
-                        scheduled_at=datetime.now(UTC) + timedelta(minutes=5))
+            room = Room(
+                id=room_id,
+                livekit_room_id=f"meeting-{room_id}",
+                title="Bench",
+                max_participants=10,
+                scheduled_at=datetime.now(UTC) + timedelta(minutes=5),
+            )
             db.add(room)
             db.flush()
             room.status, room.started_at = RoomStatus.ACTIVE, datetime.now(UTC)
             ids = []
             for person in range(PEOPLE_PER_ROOM):
-                participant = Participant(name="Guest", type=ParticipantType.CLIENT,
-                                          phone_number=f"+55119{room_index:04d}{person:04d}")
+                participant = Participant(
+                    name="Guest", type=ParticipantType.CLIENT, phone_number=f"+55119{room_index:04d}{person:04d}"
+                )
                 db.add(participant)
                 db.flush()
                 db.add(RoomParticipant(room_id=room_id, participant_id=participant.id))
@@ -98,6 +104,7 @@ def main() -> None:
 
         outcomes: dict[str, int] = {}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+
             def deliver_all() -> None:
                 for body, headers in deliveries:
                     answer = client.post("/v1/webhooks/livekit", content=body, headers=headers)
@@ -109,8 +116,13 @@ def main() -> None:
         receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
         verified = timed(lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries])
         server.should_exit = True
-        report(f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
-               EVENTS / handled, "events/s", floor=EVENTS / verified, floor_name="signature check alone")
+        report(
+            f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
+            EVENTS / handled,
+            "events/s",
+            floor=EVENTS / verified,
+            floor_name="signature check alone",
+        )
         if outcomes.get("duplicate", 0) != int(EVENTS * DUPLICATE_SHARE):
             raise SystemExit(f"idempotency broken: {outcomes}")
 

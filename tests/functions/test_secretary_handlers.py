@@ -45,7 +45,13 @@ def http_event(method: str, path: str, *, body: str | None = None, headers: dict
             "accountId": "123456789012",
             "apiId": "api",
             "domainName": "api.example.com",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "test"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "test",
+            },
             "requestId": "req-1",
             "routeKey": "$default",
             "stage": "$default",
@@ -92,7 +98,9 @@ def test_webhook_lambda_verifies_and_applies_events_once(committed_room, sign_we
     assert first["statusCode"] == 200 and answer_json(first)["status"] == "processed"
     again = handler(http_event("POST", "/v1/webhooks/livekit", body=body, headers=headers), LambdaContext())
     assert answer_json(again)["status"] == "duplicate"
-    forged = handler(http_event("POST", "/v1/webhooks/livekit", body=body, headers={"Authorization": "x"}), LambdaContext())
+    forged = handler(
+        http_event("POST", "/v1/webhooks/livekit", body=body, headers={"Authorization": "x"}), LambdaContext()
+    )
     assert forged["statusCode"] == 401
     with Session(engine) as session:
         assert session.get(Room, room_id).status == RoomStatus.ACTIVE

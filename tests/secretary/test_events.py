@@ -12,7 +12,9 @@ from tests.secretary.helpers import make_room
 def add_events(db, room, count: int) -> list[int]:
     ids = []
     for index in range(count):
-        event = append_room_event(db=db, room_id=room.id, event_name=RoomEventName.PARTICIPANT_JOINED, data={"n": index})
+        event = append_room_event(
+            db=db, room_id=room.id, event_name=RoomEventName.PARTICIPANT_JOINED, data={"n": index}
+        )
         db.flush()
         ids.append(event.id)
     return ids
@@ -20,7 +22,9 @@ def add_events(db, room, count: int) -> list[int]:
 
 def test_room_events_page_in_time_order(client, auth_headers, manager, db):
     room = make_room(db)
-    db.add(RoomEvent(room_id=room.id, event_name="ROOM_CREATED", data={}, created_at=room.created_at.replace(year=2020)))
+    db.add(
+        RoomEvent(room_id=room.id, event_name="ROOM_CREATED", data={}, created_at=room.created_at.replace(year=2020))
+    )
     ids = add_events(db, room, 4)
     headers = auth_headers(manager)
     first = client.get(f"/v1/rooms/{room.id}/events?limit=3", headers=headers).json()
@@ -34,7 +38,11 @@ def test_room_events_page_in_time_order(client, auth_headers, manager, db):
 def test_agent_events_page_in_time_order(client, auth_headers, manager, db):
     room = make_room(db)
     for index, name in enumerate(["AGENT_JOINED", "QUESTION_ANSWERED", "AGENT_LEFT"]):
-        db.add(AgentSessionEvent(room_id=room.id, event_name=name, data={"participant_id": 1, "content": f"c{index}", "metadata": {}}))
+        db.add(
+            AgentSessionEvent(
+                room_id=room.id, event_name=name, data={"participant_id": 1, "content": f"c{index}", "metadata": {}}
+            )
+        )
         db.flush()
     answer = client.get(f"/v1/rooms/{room.id}/agent-events", headers=auth_headers(manager)).json()
     assert [e["event_name"] for e in answer["items"]] == ["AGENT_JOINED", "QUESTION_ANSWERED", "AGENT_LEFT"]

@@ -113,7 +113,9 @@ def test_a_failed_activation_leaves_the_room_scheduled(client, db, livekit_serve
     assert room.status == RoomStatus.SCHEDULED
 
 
-@pytest.mark.parametrize(("status", "code"), [(RoomStatus.CANCELED, "room_canceled"), (RoomStatus.COMPLETED, "room_completed")])
+@pytest.mark.parametrize(
+    ("status", "code"), [(RoomStatus.CANCELED, "room_canceled"), (RoomStatus.COMPLETED, "room_completed")]
+)
 def test_closed_rooms_refuse_joins(client, db, status, code):
     answer = join(client, add_to_room(db, make_room(db, status=status)))
     assert answer.status_code == 409 and answer.json()["error"]["code"] == code
@@ -123,7 +125,9 @@ def test_joining_too_early_is_refused_with_the_opening_time(client, db):
     room = make_room(db, scheduled_at=later(minutes=16))
     answer = join(client, add_to_room(db, room))
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "too_early"
-    assert datetime.fromisoformat(answer.json()["error"]["details"]["opens_at"]) == room.scheduled_at - timedelta(minutes=15)
+    assert datetime.fromisoformat(answer.json()["error"]["details"]["opens_at"]) == room.scheduled_at - timedelta(
+        minutes=15
+    )
     inside = make_room(db, scheduled_at=later(minutes=14))
     assert join(client, add_to_room(db, inside)).status_code == 200
 
@@ -140,7 +144,11 @@ def test_five_wrong_passwords_lock_the_link_for_15_minutes(client, db):
     for attempts_left in (4, 3, 2, 1):
         answer = join(client, link, password="00000000")
         assert answer.status_code == 401
-        assert answer.json()["error"] == {"code": "invalid_password", "message": "Wrong password.", "details": {"attempts_left": attempts_left}}
+        assert answer.json()["error"] == {
+            "code": "invalid_password",
+            "message": "Wrong password.",
+            "details": {"attempts_left": attempts_left},
+        }
     locked = join(client, link, password="00000000")
     assert locked.status_code == 423 and locked.json()["error"]["code"] == "link_locked"
     locked_until = datetime.fromisoformat(locked.json()["error"]["details"]["locked_until"])
@@ -194,12 +202,16 @@ def test_organizer_ends_the_meeting_with_their_access_token(client, db, livekit_
     end = f"/v1/join/{organizer.magic_link_token}/end"
     assert client.post(end).status_code == 401
     assert client.post(end, headers={"Authorization": "Bearer garbage"}).status_code == 401
-    forged = AccessToken(TEST_API_KEY, "another-secret-of-sufficient-length").with_identity(f"participant-{organizer.participant_id}")
+    forged = AccessToken(TEST_API_KEY, "another-secret-of-sufficient-length").with_identity(
+        f"participant-{organizer.participant_id}"
+    )
     forged = forged.with_grants(VideoGrants(room_join=True, room=room.livekit_room_id, room_admin=True)).to_jwt()
     assert client.post(end, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
     as_guest = client.post(f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {guest_token}"})
     assert as_guest.status_code == 403 and as_guest.json()["error"]["code"] == "not_organizer"
-    stolen = client.post(f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {organizer_token}"})
+    stolen = client.post(
+        f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {organizer_token}"}
+    )
     assert stolen.status_code == 403
     answer = client.post(end, headers={"Authorization": f"Bearer {organizer_token}"})
     assert answer.status_code == 200, answer.text

@@ -37,7 +37,9 @@ def test_agent_dispatch_is_idempotent_per_agent(livekit_server):
 
 
 def test_the_stand_in_refuses_wrong_keys_and_missing_grants(livekit_server):
-    wrong = LiveKitAdapter(url=livekit_server.url, api_key=livekit_server.api_key, api_secret="not-the-secret-0123456789abcdef-0123")
+    wrong = LiveKitAdapter(
+        url=livekit_server.url, api_key=livekit_server.api_key, api_secret="not-the-secret-0123456789abcdef-0123"
+    )
     with pytest.raises(UpstreamUnavailable) as refused:
         wrong.create_room(name="meeting-c", max_participants=2)
     assert refused.value.code == "livekit_error"
@@ -73,8 +75,12 @@ def test_failures_become_upstream_errors(livekit_server):
 def test_access_tokens_verify_with_the_grants_asked_for(livekit_server):
     livekit = get_livekit()
     token = livekit.mint_access_token(
-        room_name="meeting-e", identity="participant-9", name="Ana", metadata={"participant_id": 9},
-        attributes={"participant_id": "9"}, room_admin=False,
+        room_name="meeting-e",
+        identity="participant-9",
+        name="Ana",
+        metadata={"participant_id": 9},
+        attributes={"participant_id": "9"},
+        room_admin=False,
     )
     claims = TokenVerifier(livekit_server.api_key, livekit_server.api_secret).verify(token)
     assert claims.video.room == "meeting-e" and claims.video.room_join and not claims.video.room_admin

@@ -21,7 +21,9 @@ def client_body(**fields) -> dict:
 
 def test_manager_creates_reads_updates_and_deletes_a_client(client, auth_headers, manager):
     headers = auth_headers(manager)
-    created = client.post("/v1/participants", json=client_body(email="Maria@Example.com", external_id="crm-1"), headers=headers)
+    created = client.post(
+        "/v1/participants", json=client_body(email="Maria@Example.com", external_id="crm-1"), headers=headers
+    )
     assert created.status_code == 201, created.text
     participant = created.json()
     assert participant["email"] == "maria@example.com" and participant["professional"] is None
@@ -37,7 +39,12 @@ def test_a_professional_participant_shows_the_professionals_data(client, auth_he
     link_professional(db, professional, entity)
     answer = client.post(
         "/v1/participants",
-        json={"name": "Dr. Ana", "type": "PROFESSIONAL", "phone_number": professional.phone_number, "professional_id": professional.id},
+        json={
+            "name": "Dr. Ana",
+            "type": "PROFESSIONAL",
+            "phone_number": professional.phone_number,
+            "professional_id": professional.id,
+        },
         headers=auth_headers(admin),
     )
     assert answer.status_code == 201, answer.text
@@ -83,7 +90,9 @@ def test_bad_participant_bodies_answer_422_with_field_codes(client, auth_headers
 
 def test_patch_cannot_empty_required_fields(client, auth_headers, manager, db):
     participant = make_participant(db)
-    answer = client.patch(f"/v1/participants/{participant.id}", json={"phone_number": None}, headers=auth_headers(manager))
+    answer = client.patch(
+        f"/v1/participants/{participant.id}", json={"phone_number": None}, headers=auth_headers(manager)
+    )
     assert answer.status_code == 422
 
 
@@ -91,7 +100,10 @@ def test_list_filters_by_type_phone_and_external_id(client, auth_headers, manage
     tagged = make_participant(db, external_id=f"ext-{uuid.uuid4()}")
     agent = make_participant(db, type=ParticipantType.AGENT)
     headers = auth_headers(manager)
-    assert [p["id"] for p in client.get(f"/v1/participants?external_id={tagged.external_id}", headers=headers).json()["items"]] == [tagged.id]
+    assert [
+        p["id"]
+        for p in client.get(f"/v1/participants?external_id={tagged.external_id}", headers=headers).json()["items"]
+    ] == [tagged.id]
     by_phone = client.get("/v1/participants", params={"phone_number": agent.phone_number}, headers=headers).json()
     assert [p["id"] for p in by_phone["items"]] == [agent.id]
     assert all(p["type"] == "AGENT" for p in client.get("/v1/participants?type=AGENT", headers=headers).json()["items"])
@@ -143,7 +155,9 @@ def test_adding_a_participant_returns_the_link_and_password_once(client, auth_he
 def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(client, auth_headers, admin, entity, db):
     headers = auth_headers(admin)
     body = client_body(external_id=f"crm-{uuid.uuid4()}")
-    first = client.post(f"/v1/rooms/{make_room(db, entity=entity).id}/participants", json={"participant": body}, headers=headers).json()
+    first = client.post(
+        f"/v1/rooms/{make_room(db, entity=entity).id}/participants", json={"participant": body}, headers=headers
+    ).json()
     by_phone = client.post(
         f"/v1/rooms/{make_room(db, entity=entity).id}/participants",
         json={"participant": {**body, "external_id": None}},
@@ -166,7 +180,11 @@ def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(cl
 def test_adding_the_same_participant_twice_is_refused(client, auth_headers, admin, entity, db):
     room = make_room(db, entity=entity)
     existing = add_to_room(db, room)
-    answer = client.post(f"/v1/rooms/{room.id}/participants", json={"participant_id": existing.participant_id}, headers=auth_headers(admin))
+    answer = client.post(
+        f"/v1/rooms/{room.id}/participants",
+        json={"participant_id": existing.participant_id},
+        headers=auth_headers(admin),
+    )
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "participant_already_in_room"
 
 
@@ -180,19 +198,25 @@ def test_adding_the_same_participant_twice_is_refused(client, auth_headers, admi
     ],
 )
 def test_bad_room_participant_bodies_answer_422(client, auth_headers, admin, entity, db, body, code):
-    answer = client.post(f"/v1/rooms/{make_room(db, entity=entity).id}/participants", json=body, headers=auth_headers(admin))
+    answer = client.post(
+        f"/v1/rooms/{make_room(db, entity=entity).id}/participants", json=body, headers=auth_headers(admin)
+    )
     assert answer.status_code == 422
     assert code in [d["code"] for d in answer.json()["error"]["details"]]
 
 
 def test_a_finished_room_takes_no_new_participants(client, auth_headers, manager, db):
     room = make_room(db, status=RoomStatus.CANCELED)
-    answer = client.post(f"/v1/rooms/{room.id}/participants", json={"participant": client_body()}, headers=auth_headers(manager))
+    answer = client.post(
+        f"/v1/rooms/{room.id}/participants", json={"participant": client_body()}, headers=auth_headers(manager)
+    )
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "room_closed"
 
 
 def test_unknown_participant_id_is_404(client, auth_headers, manager, db):
-    answer = client.post(f"/v1/rooms/{make_room(db).id}/participants", json={"participant_id": 99999999}, headers=auth_headers(manager))
+    answer = client.post(
+        f"/v1/rooms/{make_room(db).id}/participants", json={"participant_id": 99999999}, headers=auth_headers(manager)
+    )
     assert answer.status_code == 404
 
 
@@ -217,21 +241,38 @@ def test_removing_a_participant_disconnects_them_from_livekit(client, auth_heade
     removed = add_to_room(db, room)
     identity = f"participant-{removed.participant_id}"
     livekit_server.add_participant(room.livekit_room_id, identity)
-    assert client.delete(f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)).status_code == 204
+    assert (
+        client.delete(
+            f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)
+        ).status_code
+        == 204
+    )
     assert identity not in livekit_server.participants[room.livekit_room_id]
     assert db.get(Participant, removed.participant_id) is not None  # still in the directory
     assert db.query(RoomParticipant).filter_by(room_id=room.id).count() == 0
 
 
-def test_removing_someone_not_connected_tolerates_livekit_not_found(client, auth_headers, admin, entity, db, livekit_server):
+def test_removing_someone_not_connected_tolerates_livekit_not_found(
+    client, auth_headers, admin, entity, db, livekit_server
+):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     removed = add_to_room(db, room)
-    assert client.delete(f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)).status_code == 204
+    assert (
+        client.delete(
+            f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)
+        ).status_code
+        == 204
+    )
     assert len(livekit_server.method_calls("RemoveParticipant")) == 1
 
 
 def test_removing_from_a_scheduled_room_does_not_call_livekit(client, auth_headers, admin, entity, db, livekit_server):
     room = make_room(db, entity=entity)
     removed = add_to_room(db, room)
-    assert client.delete(f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)).status_code == 204
+    assert (
+        client.delete(
+            f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)
+        ).status_code
+        == 204
+    )
     assert livekit_server.calls == []

@@ -38,7 +38,10 @@ def test_entity_admin_creates_a_room_in_their_entity_with_its_defaults(client, a
 
 
 def test_livekit_room_names_are_unique(client, auth_headers, admin):
-    names = {client.post("/v1/rooms", json=room_body(), headers=auth_headers(admin)).json()["livekit_room_id"] for _ in range(3)}
+    names = {
+        client.post("/v1/rooms", json=room_body(), headers=auth_headers(admin)).json()["livekit_room_id"]
+        for _ in range(3)
+    }
     assert len(names) == 3
 
 
@@ -71,11 +74,16 @@ def test_bad_room_bodies_answer_422_with_field_codes(client, auth_headers, admin
 
 
 def test_custom_prompt_of_4000_characters_is_accepted(client, auth_headers, admin):
-    assert client.post("/v1/rooms", json=room_body(custom_prompt="x" * 4000), headers=auth_headers(admin)).status_code == 201
+    assert (
+        client.post("/v1/rooms", json=room_body(custom_prompt="x" * 4000), headers=auth_headers(admin)).status_code
+        == 201
+    )
 
 
 def test_capacity_cannot_exceed_the_entitys(client, auth_headers, admin, entity):
-    answer = client.post("/v1/rooms", json=room_body(max_participants=entity.max_participants + 1), headers=auth_headers(admin))
+    answer = client.post(
+        "/v1/rooms", json=room_body(max_participants=entity.max_participants + 1), headers=auth_headers(admin)
+    )
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "max_participants_above_entity_limit"
 
@@ -84,7 +92,9 @@ def test_capacity_is_checked_on_changes_too(client, auth_headers, manager, entit
     room = make_room(db, entity=entity, max_participants=5)
     entity.max_participants = 4  # the entity lowered its limit after the room was made
     db.flush()
-    answer = client.patch(f"/v1/rooms/{room.id}", json={"title": "Renamed", "max_participants": 5}, headers=auth_headers(manager))
+    answer = client.patch(
+        f"/v1/rooms/{room.id}", json={"title": "Renamed", "max_participants": 5}, headers=auth_headers(manager)
+    )
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "max_participants_above_entity_limit"
 
@@ -102,7 +112,9 @@ def test_department_must_belong_to_the_rooms_entity(client, auth_headers, admin,
     answer = client.post("/v1/rooms", json=room_body(department_id=foreign.id), headers=auth_headers(admin))
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_department"
-    assert client.post("/v1/rooms", json=room_body(department_id=999999), headers=auth_headers(admin)).status_code == 422
+    assert (
+        client.post("/v1/rooms", json=room_body(department_id=999999), headers=auth_headers(admin)).status_code == 422
+    )
 
 
 def test_entity_admin_cannot_create_in_another_entity(client, auth_headers, admin, db):
@@ -128,7 +140,9 @@ def test_list_filters_and_pages(client, auth_headers, admin, entity, db):
     assert [r["id"] for r in listed["items"]] == [first.id, second.id, canceled.id]
     assert listed["total"] == 3
     assert [r["id"] for r in client.get("/v1/rooms?status=CANCELED", headers=headers).json()["items"]] == [canceled.id]
-    assert [r["id"] for r in client.get(f"/v1/rooms?department_id={department.id}", headers=headers).json()["items"]] == [first.id]
+    assert [
+        r["id"] for r in client.get(f"/v1/rooms?department_id={department.id}", headers=headers).json()["items"]
+    ] == [first.id]
     window = {"scheduled_from": later(hours=36).isoformat(), "scheduled_to": later(hours=60).isoformat()}
     assert [r["id"] for r in client.get("/v1/rooms", params=window, headers=headers).json()["items"]] == [second.id]
     page = client.get("/v1/rooms?limit=1&offset=1", headers=headers).json()
@@ -140,12 +154,17 @@ def test_list_filters_and_pages(client, auth_headers, admin, entity, db):
 def test_patch_changes_a_scheduled_room_only(client, auth_headers, admin, entity, db):
     room = make_room(db, entity=entity)
     headers = auth_headers(admin)
-    answer = client.patch(f"/v1/rooms/{room.id}", json={"title": "New title", "custom_prompt": "Be kind."}, headers=headers)
+    answer = client.patch(
+        f"/v1/rooms/{room.id}", json={"title": "New title", "custom_prompt": "Be kind."}, headers=headers
+    )
     assert answer.status_code == 200
     assert answer.json()["title"] == "New title"
     assert answer.json()["composed_instructions"] == "Be brief.\n\nBe kind."
     assert client.patch(f"/v1/rooms/{room.id}", json={"title": None}, headers=headers).status_code == 422
-    assert client.patch(f"/v1/rooms/{room.id}", json={"scheduled_at": "2001-01-01T00:00:00Z"}, headers=headers).status_code == 422
+    assert (
+        client.patch(f"/v1/rooms/{room.id}", json={"scheduled_at": "2001-01-01T00:00:00Z"}, headers=headers).status_code
+        == 422
+    )
     active = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     refused = client.patch(f"/v1/rooms/{active.id}", json={"title": "Late"}, headers=headers)
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "room_not_editable"
@@ -215,13 +234,25 @@ def test_delete_only_finished_rooms_without_recordings_or_usage(client, auth_hea
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "room_not_finished"
 
     recorded = make_room(db, entity=entity, status=RoomStatus.COMPLETED)
-    db.add(Recording(room_id=recorded.id, livekit_egress_id="EG_rec", s3_bucket="b", s3_key=f"recordings/{recorded.id}.mp4", retention_days=30))
+    db.add(
+        Recording(
+            room_id=recorded.id,
+            livekit_egress_id="EG_rec",
+            s3_bucket="b",
+            s3_key=f"recordings/{recorded.id}.mp4",
+            retention_days=30,
+        )
+    )
     db.flush()
     assert client.delete(f"/v1/rooms/{recorded.id}", headers=headers).json()["error"]["code"] == "room_has_recordings"
 
     used = make_room(db, entity=entity, status=RoomStatus.COMPLETED)
     agent = make_participant(db, type=ParticipantType.AGENT)
-    db.add(AgentUsage(room_id=used.id, participant_id=agent.id, entity_id=entity.id, session_start=used.started_at, data={}))
+    db.add(
+        AgentUsage(
+            room_id=used.id, participant_id=agent.id, entity_id=entity.id, session_start=used.started_at, data={}
+        )
+    )
     db.flush()
     assert client.delete(f"/v1/rooms/{used.id}", headers=headers).json()["error"]["code"] == "room_has_agent_usage"
 

@@ -43,7 +43,9 @@ def call(client, method, template, body, room_id, participant_id, headers):
 
 
 @pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
-def test_another_tenants_rows_are_404_like_missing_ones(client, auth_headers, other_admin, db, foreign, method, template, body):
+def test_another_tenants_rows_are_404_like_missing_ones(
+    client, auth_headers, other_admin, db, foreign, method, template, body
+):
     room, link = foreign
     headers = auth_headers(other_admin)
     theirs = call(client, method, template, body, room.id, link.participant_id, headers)
@@ -79,7 +81,11 @@ def test_lists_filtered_by_another_entity_are_empty(client, auth_headers, other_
 def test_a_foreign_participant_cannot_be_added_by_id(client, auth_headers, other_admin, db, foreign):
     _, link = foreign
     own_room = make_room(db, entity=db.get(Entity, other_admin.entity_id))
-    answer = client.post(f"/v1/rooms/{own_room.id}/participants", json={"participant_id": link.participant_id}, headers=auth_headers(other_admin))
+    answer = client.post(
+        f"/v1/rooms/{own_room.id}/participants",
+        json={"participant_id": link.participant_id},
+        headers=auth_headers(other_admin),
+    )
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "participant_not_found"
 
 
@@ -89,7 +95,9 @@ def test_managers_see_every_tenant(client, auth_headers, manager, db, foreign):
     assert client.get(f"/v1/participants/{link.participant_id}", headers=auth_headers(manager)).status_code == 200
 
 
-@pytest.mark.parametrize(("method", "template", "body"), [*ENDPOINTS, ("POST", "/v1/rooms", None), ("POST", "/v1/participants", None)])
+@pytest.mark.parametrize(
+    ("method", "template", "body"), [*ENDPOINTS, ("POST", "/v1/rooms", None), ("POST", "/v1/participants", None)]
+)
 def test_every_backoffice_endpoint_needs_a_token(client, db, method, template, body):
     room = make_room(db)
     link = add_to_room(db, room)

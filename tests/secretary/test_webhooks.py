@@ -90,8 +90,12 @@ def test_participant_joined_and_left_track_attendance(deliver, db):
     stays, leaves = add_to_room(db, room), add_to_room(db, room)
     now = int(time.time())
     for link in (stays, leaves):
-        deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now))
-    deliver(webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(leaves), created_at=now + 5))
+        deliver(
+            webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now)
+        )
+    deliver(
+        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(leaves), created_at=now + 5)
+    )
     db.refresh(stays), db.refresh(leaves), db.refresh(room)
     assert stays.joined_at == datetime.fromtimestamp(now, UTC) and stays.left_at is None
     assert leaves.left_at == datetime.fromtimestamp(now + 5, UTC)
@@ -108,9 +112,17 @@ def test_the_last_human_leaving_completes_the_room(deliver, db):
     room = make_room(db, status=RoomStatus.ACTIVE)
     link = add_to_room(db, room)
     now = int(time.time())
-    deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now))
-    deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity="agent-AJ_1", agent=True, created_at=now))
-    deliver(webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now + 60))
+    deliver(
+        webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now)
+    )
+    deliver(
+        webhook_event(
+            "participant_joined", room_name=room.livekit_room_id, identity="agent-AJ_1", agent=True, created_at=now
+        )
+    )
+    deliver(
+        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now + 60)
+    )
     db.refresh(room)
     assert room.status == RoomStatus.COMPLETED
     assert room.ended_at == datetime.fromtimestamp(now + 60, UTC)
@@ -123,7 +135,11 @@ def test_a_late_joined_does_not_reopen_a_seat(deliver, db):
     link, other = add_to_room(db, room), add_to_room(db, room, joined_at=datetime.now(UTC))
     now = int(time.time())
     deliver(webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now))
-    deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 30))
+    deliver(
+        webhook_event(
+            "participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 30
+        )
+    )
     db.refresh(link)
     assert link.left_at == datetime.fromtimestamp(now, UTC)
     assert [e.data["applied"] for e in events(db, room)] == [True, False]
@@ -134,7 +150,9 @@ def test_a_late_left_does_not_close_a_newer_join(deliver, db):
     room = make_room(db, status=RoomStatus.ACTIVE)
     now = int(time.time())
     link = add_to_room(db, room, joined_at=datetime.fromtimestamp(now, UTC))
-    deliver(webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 120))
+    deliver(
+        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 120)
+    )
     db.refresh(link), db.refresh(room)
     assert link.left_at is None and room.status == RoomStatus.ACTIVE
 
@@ -162,7 +180,9 @@ def test_participant_joined_first_starts_a_scheduled_room(deliver, db):
 def test_events_for_unknown_rooms_or_identities_are_ignored(deliver, db):
     assert deliver(webhook_event("room_started", room_name="meeting-unknown")).json()["status"] == "ignored"
     room = make_room(db, status=RoomStatus.ACTIVE)
-    answer = deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity="participant-999999999"))
+    answer = deliver(
+        webhook_event("participant_joined", room_name=room.livekit_room_id, identity="participant-999999999")
+    )
     assert answer.json()["status"] == "processed" and events(db, room) == []
     assert deliver(webhook_event("track_published", room_name=room.livekit_room_id)).json()["status"] == "ignored"
 
@@ -171,7 +191,9 @@ def test_egress_events_go_to_the_recordings_handler(deliver, db, monkeypatch):
     import meetings.secretary.recordings.webhook as recordings_webhook
 
     received = []
-    monkeypatch.setattr(recordings_webhook, "handle_egress_event", lambda *, db, event: received.append(event.egress_info.egress_id))
+    monkeypatch.setattr(
+        recordings_webhook, "handle_egress_event", lambda *, db, event: received.append(event.egress_info.egress_id)
+    )
     info = proto_egress.EgressInfo(egress_id="EG_test", room_name="meeting-x", status=proto_egress.EGRESS_COMPLETE)
     event = webhook_event("egress_ended", room_name="meeting-x", egress_info=info)
     assert deliver(event).json()["status"] == "processed"

@@ -152,7 +152,9 @@ class LiveKitStandIn:
 
     # ---- test controls ---------------------------------------------------------------------------
 
-    def fail_next(self, method: str, *, status: int = 503, code: str = "unavailable", msg: str = "injected failure") -> None:
+    def fail_next(
+        self, method: str, *, status: int = 503, code: str = "unavailable", msg: str = "injected failure"
+    ) -> None:
         """Makes the next call of `method` (e.g. "CreateRoom") answer this Twirp error; stackable."""
         with self._lock:
             self._failures[method].append(TwirpError(code, msg, status))
@@ -167,7 +169,9 @@ class LiveKitStandIn:
         with self._lock:
             return self._create_room(proto_room.CreateRoomRequest(name=name))
 
-    def add_participant(self, room: str, identity: str, *, name: str = "", kind: int = 0) -> proto_models.ParticipantInfo:
+    def add_participant(
+        self, room: str, identity: str, *, name: str = "", kind: int = 0
+    ) -> proto_models.ParticipantInfo:
         """Puts a connected participant in a room (creating the room), as a client connection would."""
         with self._lock:
             self.ensure_room(room)
@@ -194,9 +198,11 @@ class LiveKitStandIn:
 
     # ---- request handling ------------------------------------------------------------------------
 
-    def _dispatch(self, path: str, authorization: str | None, content_type: str | None, body: bytes) -> tuple[int, str, bytes]:
+    def _dispatch(
+        self, path: str, authorization: str | None, content_type: str | None, body: bytes
+    ) -> tuple[int, str, bytes]:
         prefix = "/twirp/livekit."
-        service_method = path[len(prefix):] if path.startswith(prefix) else ""
+        service_method = path[len(prefix) :] if path.startswith(prefix) else ""
         method = service_method.split("/", 1)[1] if "/" in service_method else ""
         route = self._routes.get(service_method)
         try:
@@ -224,7 +230,7 @@ class LiveKitStandIn:
             raise TwirpError("unauthenticated", "missing authorization header")
         try:
             claims = jwt.decode(
-                authorization[len("Bearer "):],
+                authorization[len("Bearer ") :],
                 key=self.api_secret,
                 issuer=self.api_key,
                 algorithms=["HS256"],
@@ -327,7 +333,9 @@ class LiveKitStandIn:
         self.dispatches[created.id] = created
         return created
 
-    def _list_dispatch(self, request: proto_dispatch.ListAgentDispatchRequest) -> proto_dispatch.ListAgentDispatchResponse:
+    def _list_dispatch(
+        self, request: proto_dispatch.ListAgentDispatchRequest
+    ) -> proto_dispatch.ListAgentDispatchResponse:
         found = [
             d
             for d in self.dispatches.values()

@@ -85,9 +85,7 @@ class LiveKitAdapter:
     def list_participant_identities(self, *, room_name: str) -> list[str]:
         """Identities connected to a room (empty when the room does not exist)."""
         request = proto_room.ListParticipantsRequest(room=room_name)
-        answer = self._call(
-            "ListParticipants", lambda lk: lk.room.list_participants(request), tolerate_not_found=True
-        )
+        answer = self._call("ListParticipants", lambda lk: lk.room.list_participants(request), tolerate_not_found=True)
         return [p.identity for p in answer.participants] if answer is not None else []
 
     def remove_participant(self, *, room_name: str, identity: str) -> bool:
@@ -164,11 +162,13 @@ class LiveKitAdapter:
         except api.TwirpError as exc:
             if tolerate_not_found and exc.code == NOT_FOUND:
                 return None
-            logger.warning("livekit call failed", extra={"operation": operation, "code": exc.code, "status": exc.status})
+            logger.warning(
+                "livekit call failed", extra={"operation": operation, "code": exc.code, "status": exc.status}
+            )
             raise UpstreamUnavailable(
                 "The meeting server refused the request.", code="livekit_error", details={"operation": operation}
             ) from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             logger.warning("livekit unreachable", extra={"operation": operation, "error_type": type(exc).__name__})
             raise UpstreamUnavailable(
                 "The meeting server is unavailable.", code="livekit_unavailable", details={"operation": operation}

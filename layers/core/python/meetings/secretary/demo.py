@@ -23,9 +23,9 @@ def seed(db: Session, context: dict) -> list[str]:
     entity_id = context.get("entity_id")
     if entity_id is None:
         return []
-    existing = db.execute(
-        select(Room).where(Room.entity_id == entity_id, Room.title == DEMO_ROOM_TITLE)
-    ).scalars().first()
+    existing = (
+        db.execute(select(Room).where(Room.entity_id == entity_id, Room.title == DEMO_ROOM_TITLE)).scalars().first()
+    )
     if existing is not None:
         return []
     organizer = db.execute(select(User).where(User.email == DEMO_ORGANIZER_EMAIL)).scalar_one_or_none()

@@ -191,7 +191,10 @@ def join_with_password(*, db: Session, token: str, password: str, livekit: LiveK
     password_ok = verify_password(password, room_participant.password_hash or "")
 
     room = db.execute(
-        select(Room).where(Room.id == room_participant.room_id).with_for_update().execution_options(populate_existing=True)
+        select(Room)
+        .where(Room.id == room_participant.room_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalar_one()
     room_participant = _find_link(db, token, for_update=True)  # reissued or removed meanwhile: 404
     _check_not_expired(room_participant, at)

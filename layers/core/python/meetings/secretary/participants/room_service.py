@@ -75,7 +75,9 @@ def add_room_participant(*, db: Session, principal: Principal, room_id: str, dat
     else:
         participant = find_or_create_participant(db=db, principal=principal, data=data.participant)
     already = db.execute(
-        select(RoomParticipant).where(RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant.id)
+        select(RoomParticipant).where(
+            RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant.id
+        )
     ).scalar_one_or_none()
     if already is not None:
         raise Conflict(

@@ -32,7 +32,9 @@ def participant_out(db, participant: Participant) -> ParticipantOut:
 
 def room_participant_out(db, room_participant: RoomParticipant) -> RoomParticipantOut:
     participant = db.get(Participant, room_participant.participant_id)
-    fields = {name: getattr(room_participant, name) for name in RoomParticipantOut.model_fields if name != "participant"}
+    fields = {
+        name: getattr(room_participant, name) for name in RoomParticipantOut.model_fields if name != "participant"
+    }
     return RoomParticipantOut(**fields, participant=participant_out(db, participant))
 
 
@@ -58,9 +60,13 @@ def list_participants(
     phone_number: Annotated[str | None, Query(max_length=20)] = None,
     external_id: Annotated[str | None, Query(max_length=254)] = None,
 ) -> Page[ParticipantOut]:
-    statement = service.list_participants(principal=principal, type=type, phone_number=phone_number, external_id=external_id)
+    statement = service.list_participants(
+        principal=principal, type=type, phone_number=phone_number, external_id=external_id
+    )
     rows, total = paginate(db, statement, page)
-    return Page[ParticipantOut](items=[participant_out(db, p) for p in rows], total=total, limit=page.limit, offset=page.offset)
+    return Page[ParticipantOut](
+        items=[participant_out(db, p) for p in rows], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/v1/participants/{participant_id}", response_model=ParticipantOut)
@@ -69,7 +75,9 @@ def get_participant(participant_id: int, db: DbSession, principal: CurrentPrinci
 
 
 @router.patch("/v1/participants/{participant_id}", response_model=ParticipantOut)
-def update_participant(participant_id: int, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
+def update_participant(
+    participant_id: int, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal
+) -> ParticipantOut:
     participant = service.update_participant(db=db, principal=principal, participant_id=participant_id, data=data)
     answer = participant_out(db, participant)
     db.commit()
@@ -90,7 +98,9 @@ def list_room_participants(room_id: str, db: DbSession, principal: CurrentPrinci
 
 
 @router.post("/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut)
-def add_room_participant(room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal) -> MagicLinkOut:
+def add_room_participant(
+    room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal
+) -> MagicLinkOut:
     issued = room_service.add_room_participant(db=db, principal=principal, room_id=room_id, data=data)
     answer = magic_link_out(db, issued)
     db.commit()

@@ -36,7 +36,9 @@ class ParticipantCreate(RequestModel):
         if self.type == ParticipantType.PROFESSIONAL and self.professional_id is None:
             raise PydanticCustomError("professional_id_required", "A PROFESSIONAL participant needs professional_id.")
         if self.type != ParticipantType.PROFESSIONAL and self.professional_id is not None:
-            raise PydanticCustomError("professional_id_not_allowed", "Only a PROFESSIONAL participant has professional_id.")
+            raise PydanticCustomError(
+                "professional_id_not_allowed", "Only a PROFESSIONAL participant has professional_id."
+            )
         return self
 
 
@@ -133,8 +135,14 @@ class MagicLinkOut(RoomParticipantOut):
                     "locked_until": None,
                     "joined_at": None,
                     "left_at": None,
-                    "participant": {**PARTICIPANT_EXAMPLE, "id": 12, "professional_id": None, "professional": None,
-                                    "created_at": "2030-01-29T10:00:00Z", "updated_at": "2030-01-29T10:00:00Z"},
+                    "participant": {
+                        **PARTICIPANT_EXAMPLE,
+                        "id": 12,
+                        "professional_id": None,
+                        "professional": None,
+                        "created_at": "2030-01-29T10:00:00Z",
+                        "updated_at": "2030-01-29T10:00:00Z",
+                    },
                     "created_at": "2030-01-29T10:00:00Z",
                     "magic_link_url": "https://meet.example.com/join/0f8e4c52-7d1b-4b8a-9c3e-2a1b0c9d8e7f",
                     "password": "48213957",

@@ -63,17 +63,22 @@ def list_participants(
 
 def _check_professional(db: Session, principal: Principal, professional_id: int) -> None:
     professional = db.get(Professional, professional_id)
-    linked = principal.is_manager or db.execute(
-        select(
-            exists().where(
-                ProfessionalEntity.professional_id == professional_id,
-                ProfessionalEntity.entity_id == principal.entity_id,
-                ProfessionalEntity.active.is_(True),
+    linked = (
+        principal.is_manager
+        or db.execute(
+            select(
+                exists().where(
+                    ProfessionalEntity.professional_id == professional_id,
+                    ProfessionalEntity.entity_id == principal.entity_id,
+                    ProfessionalEntity.active.is_(True),
+                )
             )
-        )
-    ).scalar()
+        ).scalar()
+    )
     if professional is None or not professional.active or not linked:
-        raise ValidationFailed("Professional not found.", code="invalid_professional", details={"field": "professional_id"})
+        raise ValidationFailed(
+            "Professional not found.", code="invalid_professional", details={"field": "professional_id"}
+        )
 
 
 def create_participant(*, db: Session, principal: Principal, data: ParticipantCreate) -> Participant:
@@ -124,7 +129,9 @@ def find_or_create_participant(*, db: Session, principal: Principal, data: Parti
     return _insert_participant(db=db, principal=principal, data=data)
 
 
-def update_participant(*, db: Session, principal: Principal, participant_id: int, data: ParticipantUpdate) -> Participant:
+def update_participant(
+    *, db: Session, principal: Principal, participant_id: int, data: ParticipantUpdate
+) -> Participant:
     """Changes a participant's contact data."""
     participant = get_participant(db=db, principal=principal, participant_id=participant_id)
     for field, value in data.model_dump(exclude_unset=True).items():

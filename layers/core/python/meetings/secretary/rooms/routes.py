@@ -29,7 +29,10 @@ register_constraint_error(
 
 def _detail(db, room: Room) -> RoomDetail:
     return RoomDetail.model_validate(
-        {**RoomOut.model_validate(room).model_dump(), "composed_instructions": service.composed_instructions(db=db, room=room)}
+        {
+            **RoomOut.model_validate(room).model_dump(),
+            "composed_instructions": service.composed_instructions(db=db, room=room),
+        }
     )
 
 
@@ -61,7 +64,9 @@ def list_rooms(
         scheduled_to=scheduled_to,
     )
     rooms, total = paginate(db, statement, page)
-    return Page[RoomOut](items=[RoomOut.model_validate(r) for r in rooms], total=total, limit=page.limit, offset=page.offset)
+    return Page[RoomOut](
+        items=[RoomOut.model_validate(r) for r in rooms], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.get("/{room_id}", response_model=RoomDetail)

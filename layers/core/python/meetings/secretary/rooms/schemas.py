@@ -38,7 +38,9 @@ ROOM_EXAMPLE = {
 class RoomCreate(RequestModel):
     title: Title
     description: Annotated[str, Field(max_length=4000)] | None = None
-    entity_id: int | None = Field(default=None, description="Defaults to the caller's entity; a MANAGER may leave it empty")
+    entity_id: int | None = Field(
+        default=None, description="Defaults to the caller's entity; a MANAGER may leave it empty"
+    )
     department_id: int | None = None
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime

@@ -148,7 +148,9 @@ def update_room(*, db: Session, principal: Principal, room_id: str, data: RoomUp
     """Changes a room that has not started yet."""
     room = get_room(db=db, principal=principal, room_id=room_id, for_update=True)
     if room.status != RoomStatus.SCHEDULED:
-        raise Conflict("Only a scheduled room can be changed.", code="room_not_editable", details={"status": room.status})
+        raise Conflict(
+            "Only a scheduled room can be changed.", code="room_not_editable", details={"status": room.status}
+        )
     changes = data.model_dump(exclude_unset=True)
     entity = db.get(Entity, room.entity_id) if room.entity_id is not None else None
     if "department_id" in changes:
@@ -190,18 +192,25 @@ def mark_started(*, db: Session, room: Room, at: datetime) -> None:
         return
     change_status(db=db, room=room, status=RoomStatus.ACTIVE)
     room.started_at = at
-    append_room_event(db=db, room_id=room.id, event_name=RoomEventName.ROOM_STARTED, data={"started_at": at.isoformat()})
+    append_room_event(
+        db=db, room_id=room.id, event_name=RoomEventName.ROOM_STARTED, data={"started_at": at.isoformat()}
+    )
     db.flush()
 
 
-def mark_ended(*, db: Session, room: Room, at: datetime, reason: str, status: RoomStatus = RoomStatus.COMPLETED) -> None:
+def mark_ended(
+    *, db: Session, room: Room, at: datetime, reason: str, status: RoomStatus = RoomStatus.COMPLETED
+) -> None:
     """Records the end of an ACTIVE room (COMPLETED) or the cancelation of a room."""
     change_status(db=db, room=room, status=status)
     was_running = room.started_at is not None
     room.ended_at = at if was_running else None
     if was_running:
         append_room_event(
-            db=db, room_id=room.id, event_name=RoomEventName.ROOM_ENDED, data={"reason": reason, "ended_at": at.isoformat()}
+            db=db,
+            room_id=room.id,
+            event_name=RoomEventName.ROOM_ENDED,
+            data={"reason": reason, "ended_at": at.isoformat()},
         )
     db.flush()
 
@@ -238,7 +247,11 @@ def delete_room(*, db: Session, principal: Principal, room_id: str) -> None:
     """Deletes a finished room with no recordings and no agent usage (kept for billing)."""
     room = get_room(db=db, principal=principal, room_id=room_id, for_update=True)
     if room.status not in DELETABLE_STATUSES:
-        raise Conflict("Only a completed or canceled room can be deleted.", code="room_not_finished", details={"status": room.status})
+        raise Conflict(
+            "Only a completed or canceled room can be deleted.",
+            code="room_not_finished",
+            details={"status": room.status},
+        )
     if db.execute(select(exists().where(Recording.room_id == room.id))).scalar():
         raise Conflict("A room with recordings is kept for its retention period.", code="room_has_recordings")
     if db.execute(select(exists().where(AgentUsage.room_id == room.id))).scalar():

@@ -68,9 +68,11 @@ def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
     if event.event in EGRESS_EVENTS:
         _hand_to_recordings(db, event)
         return "processed"
-    room = db.execute(
-        select(Room).where(Room.livekit_room_id == event.room.name).with_for_update()
-    ).scalar_one_or_none() if event.room.name else None
+    room = (
+        db.execute(select(Room).where(Room.livekit_room_id == event.room.name).with_for_update()).scalar_one_or_none()
+        if event.room.name
+        else None
+    )
     if room is None:
         logger.info("webhook for an unknown room", extra={"event": event.event, "room_name": event.room.name})
         return "ignored"
@@ -137,7 +139,9 @@ def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: dateti
         room_participant.left_at = None
         room_participant.context = {**room_participant.context, "connected": True}
     append_room_event(
-        db=db, room_id=room.id, event_name=RoomEventName.PARTICIPANT_JOINED,
+        db=db,
+        room_id=room.id,
+        event_name=RoomEventName.PARTICIPANT_JOINED,
         data=_attendance_data(room_participant, event, at, applied),
     )
     mark_started(db=db, room=room, at=at)
@@ -153,7 +157,9 @@ def _participant_left(db: Session, room: Room, event: WebhookEvent, at: datetime
         room_participant.left_at = at
         room_participant.context = {**room_participant.context, "connected": False}
     append_room_event(
-        db=db, room_id=room.id, event_name=RoomEventName.PARTICIPANT_LEFT,
+        db=db,
+        room_id=room.id,
+        event_name=RoomEventName.PARTICIPANT_LEFT,
         data=_attendance_data(room_participant, event, at, applied),
     )
     db.flush()
