@@ -29,6 +29,9 @@ Implemented methods and the grant each one needs (as the LiveKit server checks t
   loads the room first; answers EGRESS_STARTING with an id "EG_xxx"), StopEgress (roomRecord; EGRESS_ENDING;
   failed_precondition once ended), ListEgress (roomRecord; filters room_name, egress_id, active).
 A missing or bad token answers 401 `unauthenticated`; a token without the grant 403 `permission_denied`.
+
+For a local run without a LiveKit server: `python -m tests.support.livekit_server --port 7880`
+(key `devkey`, secret `secret`, the development defaults) and `LIVEKIT_URL=http://127.0.0.1:7880`.
 """
 
 from __future__ import annotations
