@@ -23,8 +23,9 @@ from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROU
 from infra.constructs.database import Database
 from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings, PlatformFunction
 from infra.constructs.network import Network
-from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
+from infra.constructs.permissions import objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
+from infra.stacks.functions import application_functions
 
 EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
 EMBEDDING_DIM = "768"
@@ -95,7 +96,9 @@ class PlatformStack(Stack):
                 "EGRESS_S3_ASSUME_ROLE_ARN": self.egress_role.role_arn,
                 "EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID": config.egress_external_id or "",
             }
-        self.functions = self._functions(environment, egress_environment)
+        self.functions = application_functions(
+            self, environment=environment, egress_environment=egress_environment
+        )
         self._wire_api()
         self._wire_storage_events()
         self._schedule_purge()
@@ -175,173 +178,6 @@ class PlatformStack(Stack):
             description="Assumed by LiveKit egress to write meeting recordings",
             managed_policies=[policy],
         )
-
-    def _zip_code(self, name: str) -> lambda_.Code:
-        directory = sources.function_dir(name)
-        if not (directory / "handler.py").exists():
-            directory = sources.placeholder_function(name)
-        return lambda_.Code.from_asset(str(directory), exclude=sources.CODE_EXCLUDES)
-
-    def _function(self, id: str, settings: FunctionSettings, code) -> PlatformFunction:
-        settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
-        return PlatformFunction(
-            self,
-            id,
-            settings=settings,
-            code=code,
-            layers=None if isinstance(code, lambda_.DockerImageCode) else list(self.layers.values()),
-            vpc=self.network.vpc,
-            security_group=self.function_security_group,
-            key=self.key,
-            log_retention_days=self.config.log_retention_days,
-        )
-
-    def _functions(self, environment: dict[str, str], egress_environment: dict[str, str]) -> dict[str, PlatformFunction]:
-        recordings = self.storage.recordings_bucket
-        kb = self.storage.kb_bucket
-        secrets = read_secrets(self.database.secret, self.app_secret)
-        secrets_key = use_key(self, self.key, services=["secretsmanager"])
-        api_timeout = Duration.seconds(29)
-        kb_code = sources.kb_image_code
-        # The images bake the model in and point EMBEDDING_MODEL at its directory; a Lambda variable
-        # would override that with a hub name the offline image cannot download.
-        image_environment = {key: value for key, value in environment.items() if key != "EMBEDDING_MODEL"}
-        functions = {
-            "manager_api": self._function(
-                "ManagerApi",
-                FunctionSettings(
-                    name="manager-api",
-                    description="Backoffice API: auth, users, entities, departments, professionals, knowledge base, usage",
-                    memory_mib=1024,
-                    timeout=api_timeout,
-                    environment=dict(environment),
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        objects("KnowledgeDocuments", kb, KB_PREFIX, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]),
-                        use_key(self, self.key, services=["s3"], encrypt=True),
-                    ],
-                ),
-                self._zip_code("manager_api"),
-            ),
-            "secretary_api": self._function(
-                "SecretaryApi",
-                FunctionSettings(
-                    name="secretary-api",
-                    description="Meetings API: rooms, participants, joins, recordings, events, join page",
-                    memory_mib=1024,
-                    timeout=api_timeout,
-                    environment={**environment, **egress_environment},
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        objects("DownloadRecordings", recordings, RECORDINGS_PREFIX, ["s3:GetObject"]),
-                        use_key(self, self.key, services=["s3"]),
-                    ],
-                ),
-                self._zip_code("secretary_api"),
-            ),
-            "livekit_webhook": self._function(
-                "LivekitWebhook",
-                FunctionSettings(
-                    name="livekit-webhook",
-                    description="LiveKit webhook receiver: room, participant and egress events",
-                    memory_mib=512,
-                    timeout=api_timeout,
-                    environment={**environment, **egress_environment},
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        objects(
-                            "InspectAndTagRecordings",
-                            recordings,
-                            RECORDINGS_PREFIX,
-                            ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
-                        ),
-                        use_key(self, self.key, services=["s3"]),
-                    ],
-                ),
-                self._zip_code("livekit_webhook"),
-            ),
-            "recording_finalizer": self._function(
-                "RecordingFinalizer",
-                FunctionSettings(
-                    name="recording-finalizer",
-                    description="Marks a recording available when its file lands under recordings/",
-                    memory_mib=512,
-                    timeout=Duration.minutes(1),
-                    environment=dict(environment),
-                    asynchronous=True,
-                    reserved_concurrency=5,
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        objects(
-                            "InspectAndTagRecordings",
-                            recordings,
-                            RECORDINGS_PREFIX,
-                            ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
-                        ),
-                        use_key(self, self.key, services=["s3"]),
-                    ],
-                ),
-                self._zip_code("recording_finalizer"),
-            ),
-            "retention_purge": self._function(
-                "RetentionPurge",
-                FunctionSettings(
-                    name="retention-purge",
-                    description="Deletes recordings (every version) whose retention has passed",
-                    memory_mib=512,
-                    timeout=Duration.minutes(5),
-                    environment=dict(environment),
-                    asynchronous=True,
-                    # One purge at a time: runs never race over the same rows.
-                    reserved_concurrency=1,
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        bucket_level("ListRecordingVersions", recordings, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=RECORDINGS_PREFIX),
-                        bucket_level("ReadVersioningState", recordings, ["s3:GetBucketVersioning"]),
-                        objects("DeleteRecordings", recordings, RECORDINGS_PREFIX, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
-                    ],
-                ),
-                self._zip_code("retention_purge"),
-            ),
-            "kb_ingest": self._function(
-                "KnowledgeIngest",
-                FunctionSettings(
-                    name="kb-ingest",
-                    description="Chunks and embeds a knowledge-base document uploaded under kb/",
-                    memory_mib=3008,
-                    timeout=Duration.minutes(10),
-                    environment=dict(image_environment),
-                    asynchronous=True,
-                    reserved_concurrency=2,
-                    ephemeral_storage_mib=2048,
-                    statements=[
-                        secrets,
-                        secrets_key,
-                        objects("ReadKnowledgeDocuments", kb, KB_PREFIX, ["s3:GetObject"]),
-                        use_key(self, self.key, services=["s3"]),
-                    ],
-                ),
-                kb_code("ingest"),
-            ),
-            "kb_search": self._function(
-                "KnowledgeSearch",
-                FunctionSettings(
-                    name="kb-search",
-                    description="Semantic search over an entity's knowledge base",
-                    memory_mib=2048,
-                    timeout=api_timeout,
-                    environment=dict(image_environment),
-                    statements=[secrets, secrets_key],
-                ),
-                kb_code("search"),
-            ),
-        }
-        return functions
 
     def _wire_api(self) -> None:
         api = self.http_api

@@ -1,6 +1,5 @@
 """cdk-nag (AwsSolutions, HIPAA Security) and cfn-lint on every synthesized template."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path

@@ -1,0 +1,192 @@
+"""The platform's Lambda functions: what each does, its size, its environment and its permissions.
+
+`migrate` is defined with the migration trigger in the stack.
+"""
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+
+from infra import sources
+from infra.constructs.function import FunctionSettings, PlatformFunction
+from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
+from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX
+
+
+def _zip_code(name: str) -> lambda_.Code:
+    directory = sources.function_dir(name)
+    if not (directory / "handler.py").exists():
+        directory = sources.placeholder_function(name)
+    return lambda_.Code.from_asset(str(directory), exclude=sources.CODE_EXCLUDES)
+
+
+def _function(stack, id: str, settings: FunctionSettings, code) -> PlatformFunction:
+    settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
+    return PlatformFunction(
+        stack,
+        id,
+        settings=settings,
+        code=code,
+        layers=None if isinstance(code, lambda_.DockerImageCode) else list(stack.layers.values()),
+        vpc=stack.network.vpc,
+        security_group=stack.function_security_group,
+        key=stack.key,
+        log_retention_days=stack.config.log_retention_days,
+    )
+
+
+def application_functions(
+    stack, *, environment: dict[str, str], egress_environment: dict[str, str]
+) -> dict[str, PlatformFunction]:
+    """Every function but `migrate`, keyed by its directory name under functions/."""
+    recordings = stack.storage.recordings_bucket
+    kb = stack.storage.kb_bucket
+    secrets = read_secrets(stack.database.secret, stack.app_secret)
+    secrets_key = use_key(stack, stack.key, services=["secretsmanager"])
+    api_timeout = Duration.seconds(29)
+    kb_code = sources.kb_image_code
+    # The images bake the model in and point EMBEDDING_MODEL at its directory; a Lambda variable
+    # would override that with a hub name the offline image cannot download.
+    image_environment = {key: value for key, value in environment.items() if key != "EMBEDDING_MODEL"}
+    functions = {
+        "manager_api": _function(
+            stack,
+            "ManagerApi",
+            FunctionSettings(
+                name="manager-api",
+                description="Backoffice API: auth, users, entities, departments, professionals, knowledge base, usage",
+                memory_mib=1024,
+                timeout=api_timeout,
+                environment=dict(environment),
+                statements=[
+                    secrets,
+                    secrets_key,
+                    objects("KnowledgeDocuments", kb, KB_PREFIX, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]),
+                    use_key(stack, stack.key, services=["s3"], encrypt=True),
+                ],
+            ),
+            _zip_code("manager_api"),
+        ),
+        "secretary_api": _function(
+            stack,
+            "SecretaryApi",
+            FunctionSettings(
+                name="secretary-api",
+                description="Meetings API: rooms, participants, joins, recordings, events, join page",
+                memory_mib=1024,
+                timeout=api_timeout,
+                environment={**environment, **egress_environment},
+                statements=[
+                    secrets,
+                    secrets_key,
+                    objects("DownloadRecordings", recordings, RECORDINGS_PREFIX, ["s3:GetObject"]),
+                    use_key(stack, stack.key, services=["s3"]),
+                ],
+            ),
+            _zip_code("secretary_api"),
+        ),
+        "livekit_webhook": _function(
+            stack,
+            "LivekitWebhook",
+            FunctionSettings(
+                name="livekit-webhook",
+                description="LiveKit webhook receiver: room, participant and egress events",
+                memory_mib=512,
+                timeout=api_timeout,
+                environment={**environment, **egress_environment},
+                statements=[
+                    secrets,
+                    secrets_key,
+                    objects(
+                        "InspectAndTagRecordings",
+                        recordings,
+                        RECORDINGS_PREFIX,
+                        ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                    ),
+                    use_key(stack, stack.key, services=["s3"]),
+                ],
+            ),
+            _zip_code("livekit_webhook"),
+        ),
+        "recording_finalizer": _function(
+            stack,
+            "RecordingFinalizer",
+            FunctionSettings(
+                name="recording-finalizer",
+                description="Marks a recording available when its file lands under recordings/",
+                memory_mib=512,
+                timeout=Duration.minutes(1),
+                environment=dict(environment),
+                asynchronous=True,
+                reserved_concurrency=5,
+                statements=[
+                    secrets,
+                    secrets_key,
+                    objects(
+                        "InspectAndTagRecordings",
+                        recordings,
+                        RECORDINGS_PREFIX,
+                        ["s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                    ),
+                    use_key(stack, stack.key, services=["s3"]),
+                ],
+            ),
+            _zip_code("recording_finalizer"),
+        ),
+        "retention_purge": _function(
+            stack,
+            "RetentionPurge",
+            FunctionSettings(
+                name="retention-purge",
+                description="Deletes recordings (every version) whose retention has passed",
+                memory_mib=512,
+                timeout=Duration.minutes(5),
+                environment=dict(environment),
+                asynchronous=True,
+                # One purge at a time: runs never race over the same rows.
+                reserved_concurrency=1,
+                statements=[
+                    secrets,
+                    secrets_key,
+                    bucket_level("ListRecordingVersions", recordings, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=RECORDINGS_PREFIX),
+                    bucket_level("ReadVersioningState", recordings, ["s3:GetBucketVersioning"]),
+                    objects("DeleteRecordings", recordings, RECORDINGS_PREFIX, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+                ],
+            ),
+            _zip_code("retention_purge"),
+        ),
+        "kb_ingest": _function(
+            stack,
+            "KnowledgeIngest",
+            FunctionSettings(
+                name="kb-ingest",
+                description="Chunks and embeds a knowledge-base document uploaded under kb/",
+                memory_mib=3008,
+                timeout=Duration.minutes(10),
+                environment=dict(image_environment),
+                asynchronous=True,
+                reserved_concurrency=2,
+                ephemeral_storage_mib=2048,
+                statements=[
+                    secrets,
+                    secrets_key,
+                    objects("ReadKnowledgeDocuments", kb, KB_PREFIX, ["s3:GetObject"]),
+                    use_key(stack, stack.key, services=["s3"]),
+                ],
+            ),
+            kb_code("ingest"),
+        ),
+        "kb_search": _function(
+            stack,
+            "KnowledgeSearch",
+            FunctionSettings(
+                name="kb-search",
+                description="Semantic search over an entity's knowledge base",
+                memory_mib=2048,
+                timeout=api_timeout,
+                environment=dict(image_environment),
+                statements=[secrets, secrets_key],
+            ),
+            kb_code("search"),
+        ),
+    }
+    return functions
