@@ -63,7 +63,7 @@ def livekit_api_server(engine) -> Iterator[LiveServer]:
 @pytest.fixture(scope="session")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) to run browser tests")
+        pytest.skip(f"{CHROMIUM} is missing: browser tests need Debian's chromium (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

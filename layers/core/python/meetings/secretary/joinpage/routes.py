@@ -103,7 +103,8 @@ def join_page(token: str) -> HTMLResponse:
         html = render_page()
     except BundleMissing:
         logger.error("join page bundle missing", extra={"static_dir": str(STATIC_DIR)})
-        return HTMLResponse("<!doctype html><title>Unavailable</title><p>Service unavailable.</p>", 503, headers=headers)
+        unavailable = "<!doctype html><title>Unavailable</title><p>Service unavailable.</p>"
+        return HTMLResponse(unavailable, 503, headers=headers)
     return HTMLResponse(html, headers=headers)
 
 
