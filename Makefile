@@ -20,7 +20,18 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+WEB_STAMP := web/node_modules/.installed-$(shell cat web/package-lock.json | sha1sum | cut -c1-12)
+JOINPAGE_BUNDLE := layers/core/python/meetings/secretary/joinpage/static/manifest.json
+
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# The join page's script bundle (livekit-client + the page), built at install time, never committed.
+$(JOINPAGE_BUNDLE): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
+	cd web && npm run build
+
+install: $(STAMP) $(JOINPAGE_BUNDLE)
 
 run: install
 	$(BIN)/python -m meetings.local.run
@@ -32,4 +43,4 @@ bench: install
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .data cdk.out
+	rm -rf $(VENV) .data cdk.out web/node_modules layers/core/python/meetings/secretary/joinpage/static

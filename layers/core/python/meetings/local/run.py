@@ -10,6 +10,7 @@ PORT = int(os.environ.get("PORT", "8000"))
 
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
     from meetings.local.s3 import create_buckets, start_local_s3
 
     if not os.environ.get("S3_ENDPOINT_URL"):
