@@ -45,11 +45,15 @@ class EventLog:
         participant_id: int | None = None,
         content: str,
         metadata: dict[str, Any] | None = None,
+        defer: bool = False,
     ) -> bool:
-        """Writes one event (after any queued ones); returns False when it had to be queued."""
+        """Writes one event (after any queued ones); returns False when it had to be queued.
+
+        A deferred event waits for the next write, so events of one exchange share a transaction.
+        """
         who = self.agent_participant_id if participant_id is None else participant_id
         self.pending.append(PendingEvent(name, event_data(participant_id=who, content=content, metadata=metadata)))
-        return await self.flush()
+        return True if defer else await self.flush()
 
     async def error(self, stage: str, exc: BaseException, *, participant_id: int | None = None, **metadata) -> bool:
         """Records a failure the agent survived."""

@@ -180,7 +180,8 @@ class MeetingAgent:
     # Knowledge
 
     async def retrieve(self, query: str, *, participant_id: int | None, purpose: str) -> list[Passage]:
-        """Searches the knowledge base and logs CONTEXT_RETRIEVED; a failure yields no passages."""
+        """Searches the knowledge base and logs CONTEXT_RETRIEVED (written with the event that follows
+        it: the answer, the suggestion or an error); a failure yields no passages."""
         self.usage.kb_queries += 1
         try:
             passages = await self.knowledge.search(query, k=self.config.kb_results)
@@ -204,5 +205,6 @@ class MeetingAgent:
                     for p in passages
                 ],
             },
+            defer=True,
         )
         return passages

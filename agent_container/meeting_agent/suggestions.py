@@ -75,6 +75,7 @@ class SuggestionAdvisor:
             passages = await meeting.retrieve(query, participant_id=None, purpose="suggestion")
             relevant = [p for p in passages if p.score >= meeting.config.suggestion_min_score]
             if not relevant:
+                await meeting.events.flush()
                 return None
             try:
                 completion = await complete(
@@ -88,12 +89,11 @@ class SuggestionAdvisor:
                 await meeting.events.error("llm", exc, purpose="suggestion")
                 return None
             text = completion.text.strip()
-            if not text or text.upper().startswith(NO_SUGGESTION):
+            recipients = meeting.professionals()
+            if not text or text.upper().startswith(NO_SUGGESTION) or not recipients:
+                await meeting.events.flush()
                 return None
             sources = distinct_sources(relevant)[:MAX_CITED_SOURCES]
-            recipients = meeting.professionals()
-            if not recipients:
-                return None
             await meeting.gateway.send_text(
                 suggestion_payload(text, sources),
                 topic=SUGGESTIONS_TOPIC,

@@ -112,9 +112,11 @@ def meeting_setup(db) -> MeetingSetup:
 def build_meeting(meeting_setup, store, embedder):
     """Builds the agent for the set-up meeting with the given LLM, STT and config changes."""
 
+    built: list[MeetingAgent] = []
+
     def build(*, llm: ScriptedLLM | None = None, stt=None, knowledge=None, **config_changes) -> MeetingAgent:
         context = load_meeting_context(db=meeting_setup.db, room_id=meeting_setup.room.id)
-        return MeetingAgent(
+        meeting = MeetingAgent(
             config=replace(TEST_CONFIG, **config_changes),
             context=context,
             store=store,
@@ -127,5 +129,11 @@ def build_meeting(meeting_setup, store, embedder):
             ),
             agent_name=TEST_CONFIG.display_name,
         )
+        built.append(meeting)
+        return meeting
 
-    return build
+    yield build
+    for meeting in built:  # a meeting the test did not close must not flush into the next test
+        recorder = getattr(meeting, "recorder", None)
+        if recorder is not None and recorder._task is not None:
+            recorder._task.cancel()
