@@ -103,7 +103,12 @@ def check_handlers_import(layer_dir: Path) -> list[str]:
             result = subprocess.run(
                 [sys.executable, "-S", "-c", "import handler"],
                 cwd=sources.function_dir(name),
-                env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": path, "ENVIRONMENT": "test"},
+                env={
+                    "PATH": os.environ.get("PATH", ""),
+                    "PYTHONPATH": path,
+                    "PYTHONDONTWRITEBYTECODE": "1",  # the cached layer stays as built
+                    "ENVIRONMENT": "test",
+                },
                 capture_output=True,
                 text=True,
             )

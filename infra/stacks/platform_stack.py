@@ -143,7 +143,7 @@ class PlatformStack(Stack):
                 self,
                 "DependenciesLayer",
                 description="Third-party packages of the API and job functions (layer_requirements.txt)",
-                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete"]),
+                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete", *sources.CODE_EXCLUDES]),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
