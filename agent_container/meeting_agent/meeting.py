@@ -99,7 +99,15 @@ class MeetingAgent:
             await asyncio.gather(*list(self._background), return_exceptions=True)
 
     def _spawn(self, coro) -> asyncio.Task:
-        task = asyncio.create_task(coro)
+        """Runs an answer or a suggestion in the background; whatever it fails with is an AGENT_ERROR."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception as exc:
+                await self.events.error("agent", exc)
+
+        task = asyncio.create_task(guarded())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task

@@ -123,3 +123,31 @@ async def test_a_model_that_has_nothing_to_add_sends_nothing(meeting_setup, buil
 
     assert meeting_setup.gateway.on(SUGGESTIONS_TOPIC) == []
     assert suggestion_events(meeting_setup.db, meeting_setup.room.id) == []
+
+
+async def test_a_room_that_refuses_the_tip_is_an_agent_error_and_the_meeting_goes_on(meeting_setup, build_meeting, embedder):
+    seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
+
+    class BrokenRoom:
+        async def send_text(self, text, **_):
+            raise ConnectionError("signal connection lost")
+
+    meeting = build_meeting(llm=ScriptedLLM(lambda system, user: Reply("Mention the therapy.", 600, 4)))
+    meeting.gateway = BrokenRoom()
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.professional)
+
+    await meeting.on_transcript(said(meeting_setup.client, CLIENT_WORRY))
+    await meeting.settle()
+
+    stages = [
+        e.data["metadata"]["stage"]
+        for e in meeting_setup.db.scalars(
+            select(AgentSessionEvent).where(
+                AgentSessionEvent.room_id == meeting_setup.room.id,
+                AgentSessionEvent.event_name == AgentEventName.AGENT_ERROR.value,
+            )
+        )
+    ]
+    assert stages == ["room", "agent"]  # the caption, then the suggestion
+    assert not meeting.advisor.busy
