@@ -42,5 +42,13 @@ test: install
 bench: install
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+STAGE ?= dev
+
+# Synthesizes the CDK app offline into cdk.out/ (layers built with pip, no Docker).
+synth: install
+	npm ci --no-audit --no-fund --loglevel=error
+	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --quiet --no-notices -c stage=$(STAGE) --output cdk.out
+	$(BIN)/python -m infra.layer_build --check
+
 clean:
-	rm -rf $(VENV) .data cdk.out web/node_modules layers/core/python/meetings/secretary/joinpage/static
+	rm -rf $(VENV) .data cdk.out .build node_modules web/node_modules layers/core/python/meetings/secretary/joinpage/static
