@@ -42,6 +42,10 @@ test: install
 bench: install
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# The meeting agent worker in dev mode against LIVEKIT_URL (defaults match `livekit-server --dev`).
+agent: install
+	$(BIN)/python -m agent_container.meeting_agent.worker dev
+
 STAGE ?= dev
 
 # Synthesizes the CDK app offline into cdk.out/ (layers built with pip, no Docker).
