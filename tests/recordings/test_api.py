@@ -76,10 +76,25 @@ def test_starting_a_recording_starts_a_room_composite_mp4_egress_into_the_bucket
     assert request.room_name == live_room.livekit_room_id
     [output] = request.file_outputs
     assert (output.filepath, output.file_type, output.s3.bucket) == (body["s3_key"], proto_egress.MP4, s3.bucket)
+    assert (output.s3.endpoint, output.s3.force_path_style) == (s3.meta.endpoint_url, True)  # the local endpoint
+    assert output.disable_manifest
     assert body["livekit_egress_id"] in livekit_server.egresses
     assert events(db, live_room.id, "RECORDING_STARTED") == [
         {"recording_id": body["id"], "attempt": 1, "egress_id": body["livekit_egress_id"], "started_by": admin_user.id}
     ]
+
+
+def test_the_egress_uploads_with_the_role_the_operator_configured(client, admin, live_room, livekit_server, s3, monkeypatch):
+    monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_ARN", "arn:aws:iam::123456789012:role/egress-upload")
+    monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID", "meetings-prod")
+
+    assert client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).status_code == 201
+
+    upload = livekit_server.method_calls("StartRoomCompositeEgress")[0].file_outputs[0].s3
+    assert (upload.assume_role_arn, upload.assume_role_external_id) == (
+        "arn:aws:iam::123456789012:role/egress-upload", "meetings-prod"
+    )
+    assert (upload.access_key, upload.secret) == ("", "")
 
 
 def test_purge_date_follows_the_entity_retention(client, db, admin, live_room, s3):

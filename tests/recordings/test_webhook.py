@@ -7,9 +7,8 @@ import pytest
 from livekit.protocol import egress as proto_egress
 from sqlalchemy import select
 
-from meetings.secretary.events.models import RoomEvent
+from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
-from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.recordings.models import MAX_RECORDING_ATTEMPTS, Recording, RecordingStatus
 from meetings.secretary.recordings.webhook import handle_egress_event
 from meetings.secretary.rooms.models import RoomStatus

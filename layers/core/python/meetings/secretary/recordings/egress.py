@@ -23,7 +23,7 @@ from meetings.errors import Conflict, UpstreamUnavailable
 from meetings.log import logger
 from meetings.settings import get_settings
 
-
+REQUEST_TIMEOUT_SECONDS = 10
 RUNNING_STATES = frozenset({proto_egress.EGRESS_STARTING, proto_egress.EGRESS_ACTIVE})
 
 
@@ -88,6 +88,7 @@ def _call(operation, **context):
             settings.livekit_url,
             settings.livekit_api_key,
             settings.livekit_api_secret.get_secret_value(),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
             failover=False,
         ) as lk:
             return await operation(lk)
