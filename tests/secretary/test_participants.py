@@ -88,12 +88,22 @@ def test_bad_participant_bodies_answer_422_with_field_codes(client, auth_headers
     assert code in [d["code"] for d in answer.json()["error"]["details"]]
 
 
-def test_patch_cannot_empty_required_fields(client, auth_headers, manager, db):
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"phone_number": None}, "not_nullable"),
+        ({"name": None}, "not_nullable"),
+        ({"phone_number": "+55"}, "invalid_phone_number"),
+        ({"email": "nope"}, "invalid_email"),
+        ({"type": "AGENT"}, "extra_forbidden"),
+        ({"professional_id": 1}, "extra_forbidden"),
+    ],
+)
+def test_bad_participant_changes_answer_422(client, auth_headers, manager, db, body, code):
     participant = make_participant(db)
-    answer = client.patch(
-        f"/v1/participants/{participant.id}", json={"phone_number": None}, headers=auth_headers(manager)
-    )
+    answer = client.patch(f"/v1/participants/{participant.id}", json=body, headers=auth_headers(manager))
     assert answer.status_code == 422
+    assert code in [d["code"] for d in answer.json()["error"]["details"]]
 
 
 def test_list_filters_by_type_phone_and_external_id(client, auth_headers, manager, db):
