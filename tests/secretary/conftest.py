@@ -1,9 +1,11 @@
-from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401 (pytest fixtures)
+"""Fixtures of the meetings API tests: the apps on the test session with LiveKit pointed at the
+stand-in, and an entity with its admin, another entity's admin and a manager."""
 
 import pytest
 
 from meetings.manager.users.models import UserRole
 from tests.factories import make_entity, make_user
+from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401 (pytest fixtures)
 
 
 @pytest.fixture
