@@ -42,6 +42,10 @@ test: install
 bench: install
 	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# One retention purge pass against the configured database and S3 endpoint (ARGS="--as-of ...").
+purge: install
+	$(BIN)/python -m meetings.local.purge $(ARGS)
+
 # The meeting agent worker in dev mode against LIVEKIT_URL (defaults match `livekit-server --dev`).
 agent: install
 	$(BIN)/python -m agent_container.meeting_agent.worker dev

@@ -103,11 +103,12 @@ def _object_resources(synth, statement) -> list[tuple[str, str]]:
 S3_ACCESS = {
     "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}},
     "secretary_api": {("recordings", "/recordings/*"): {"s3:GetObject"}},
-    "livekit_webhook": {
-        ("recordings", "/recordings/*"): {"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}
-    },
+    "livekit_webhook": {},
     "recording_finalizer": {
-        ("recordings", "/recordings/*"): {"s3:GetObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"}
+        ("recordings", "/recordings/*"): {
+            "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObjectTagging",
+            "s3:PutObjectVersionTagging",
+        }
     },
     "retention_purge": {("recordings", "/recordings/*"): {"s3:DeleteObject", "s3:DeleteObjectVersion"}},
     "kb_ingest": {("kb", "/kb/*"): {"s3:GetObject"}},

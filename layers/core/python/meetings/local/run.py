@@ -26,6 +26,9 @@ def main() -> None:
     settings = get_settings()
     upgrade_to_head()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
+    from meetings.local.recording_events import start_local_recording_jobs
+
+    start_local_recording_jobs()
     with session_factory()() as db:
         notes = load_demo_data(db, Path(settings.local_data_dir))
 
