@@ -28,6 +28,9 @@ KB_PREFIX = "kb/"
 ENTITY_WIDE_SEGMENT = "entity"
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 EMBED_BATCH_SIZE = 32
+# Texts handed to the model per call: it sorts each call's texts by length to pad less, and progress
+# is reported between calls.
+EMBED_GROUP_SIZE = 256
 
 COPY_CHUNKS_SQL = (
     "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
@@ -191,8 +194,8 @@ def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int, 
     import numpy as np
 
     batches = []
-    for start in range(0, len(texts), EMBED_BATCH_SIZE):
-        batch = texts[start : start + EMBED_BATCH_SIZE]
+    for start in range(0, len(texts), EMBED_GROUP_SIZE):
+        batch = texts[start : start + EMBED_GROUP_SIZE]
         batches.append(np.asarray(embedder.embed(batch, batch_size=EMBED_BATCH_SIZE), dtype=np.float32))
         if on_progress is not None:
             on_progress(start + len(batch), len(texts))
