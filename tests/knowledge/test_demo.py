@@ -1,0 +1,26 @@
+"""The `make run` demo documents: uploaded once, then ingested by the same service as any upload."""
+
+from meetings.manager.knowledge import demo
+from meetings.manager.knowledge.ingest import ingest_s3_object
+from meetings.manager.knowledge.retrieval import search_knowledge_text
+from meetings.settings import get_settings
+from tests.factories import make_department, make_entity
+
+
+def test_demo_documents_are_uploaded_once_and_show_the_department_override(db, kb_bucket, embedder):
+    entity = make_entity(db)
+    cardiology = make_department(db, entity)
+    context = {"entity_id": entity.id, "department_id": cardiology.id}
+
+    lines = demo.seed(db, context)
+    again = demo.seed(db, context)
+
+    assert len(lines) == 1 and again == []
+    keys = [item["Key"] for item in kb_bucket.list_objects_v2(Bucket=get_settings().kb_bucket)["Contents"]]
+    assert sorted(keys) == [f"kb/{entity.id}/{cardiology.id}/faq.md", f"kb/{entity.id}/entity/faq.md"]
+    for key in keys:
+        assert ingest_s3_object(db=db, bucket=get_settings().kb_bucket, key=key, embedder=embedder).status == "ingested"
+    question = "How much is a consultation?"
+    entity_wide = search_knowledge_text(db=db, entity_id=entity.id, department_id=None, query=question, k=1)
+    in_cardiology = search_knowledge_text(db=db, entity_id=entity.id, department_id=cardiology.id, query=question, k=1)
+    assert "350" in entity_wide[0].text and "480" in in_cardiology[0].text
