@@ -200,3 +200,17 @@ def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
         with Session(engine) as cleanup:
             cleanup.delete(cleanup.get(type(entity), entity.id))
             cleanup.commit()
+
+
+def test_an_object_above_the_size_limit_fails_without_being_read(db, embedder):
+    from meetings.manager.knowledge.ingest import MAX_DOCUMENT_BYTES
+
+    entity = make_entity(db)
+
+    outcome = ingest_document(
+        db=db, location=DocumentLocation(entity.id, None, "huge.pdf"), content=b"", content_type="application/pdf",
+        source_etag='"huge"', size_bytes=MAX_DOCUMENT_BYTES + 1, embedder=embedder,
+    )
+
+    assert outcome.status == "failed" and "larger than 50 MB" in outcome.reason
+    assert db.get(KnowledgeDocument, outcome.document_id).size_bytes == MAX_DOCUMENT_BYTES + 1

@@ -7,7 +7,7 @@ records what was ingested last, so a redelivered or stale event changes nothing.
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
@@ -91,9 +91,8 @@ def ingest_s3_object(*, db: Session, bucket: str, key: str, embedder=None) -> In
             return IngestOutcome("skipped", reason="the object no longer exists")
         raise
     etag = head["ETag"]
-    current = _find_document(db, location)
-    if current is not None and current.source_etag == etag and current.status != DocumentStatus.PENDING:
-        return IngestOutcome("unchanged", current.id, current.chunk_count)
+    if (unchanged := _unchanged(db, location, etag)) is not None:
+        return unchanged
     if head["ContentLength"] > MAX_DOCUMENT_BYTES:
         content = b""
     else:
@@ -140,28 +139,13 @@ def ingest_document(
     """Extracts, chunks, embeds and stores one document, replacing its previous chunks atomically."""
     if not _scope_exists(db, location):
         return IngestOutcome("skipped", reason="the entity or department does not exist")
-    current = _find_document(db, location)
-    if current is not None and current.source_etag == source_etag and current.status != DocumentStatus.PENDING:
-        return IngestOutcome("unchanged", current.id, current.chunk_count)
+    if (unchanged := _unchanged(db, location, source_etag)) is not None:
+        return unchanged
     size_bytes = len(content) if size_bytes is None else size_bytes
-    chunks: list[Chunk] = []
-    vectors = None
-    page_count = None
-    error = None
     try:
-        if size_bytes > MAX_DOCUMENT_BYTES:
-            raise PayloadTooLarge(f"The document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
-        document_type = detect_document_type(content, content_type, location.document_name)
-        extracted = extract_document(content, document_type)
-        content_type, page_count = document_type.value, extracted.page_count
-        if embedder is None:
-            from meetings.embeddings import get_embedder
-
-            embedder = get_embedder()
-        chunks = chunk_blocks(extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length)
-        vectors = embed_in_batches(embedder, [chunk.text for chunk in chunks], on_progress=on_progress)
+        prepared = _prepare(location, content, content_type, size_bytes, embedder, on_progress)
     except DomainError as exc:
-        error = exc.message
+        prepared = PreparedDocument(content_type=content_type, error=exc.message)
 
     document, created = _lock_document(db, location, uploaded_by)
     if still_current is not None and not still_current():
@@ -169,24 +153,58 @@ def ingest_document(
             db.delete(document)
         db.flush()
         return IngestOutcome("skipped", reason="a newer upload replaced the object")
-    replace_chunks(db=db, document=document, chunks=chunks, vectors=vectors)
-    document.status = DocumentStatus.FAILED if error else DocumentStatus.READY
-    document.error = error
+    replace_chunks(db=db, document=document, chunks=prepared.chunks, vectors=prepared.vectors)
+    document.status = DocumentStatus.FAILED if prepared.error else DocumentStatus.READY
+    document.error = prepared.error
     document.source_etag = source_etag
     if s3_key is not None:
         document.s3_key = s3_key
-    document.content_type = content_type
+    document.content_type = prepared.content_type
     document.size_bytes = size_bytes
-    document.page_count = page_count
-    document.chunk_count = len(chunks)
+    document.page_count = prepared.page_count
+    document.chunk_count = len(prepared.chunks)
     document.ingested_at = datetime.now(UTC)
     db.flush()
     logger.info(
         "knowledge document ingested",
         extra={"document_id": document.id, "entity_id": location.entity_id, "status": document.status.value,
-               "chunks": len(chunks), "error": error},
+               "chunks": len(prepared.chunks), "error": prepared.error},
     )
-    return IngestOutcome("failed" if error else "ingested", document.id, len(chunks), error)
+    return IngestOutcome("failed" if prepared.error else "ingested", document.id, len(prepared.chunks), prepared.error)
+
+
+@dataclass
+class PreparedDocument:
+    """A document's chunks and their vectors, or the reason it cannot have any."""
+
+    content_type: str | None
+    chunks: list[Chunk] = field(default_factory=list)
+    vectors: object = None
+    page_count: int | None = None
+    error: str | None = None
+
+
+def _prepare(location, content: bytes, content_type, size_bytes: int, embedder, on_progress) -> PreparedDocument:
+    """Checks, extracts, chunks and embeds; raises a DomainError for a document that cannot be used."""
+    if size_bytes > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLarge(f"The document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
+    document_type = detect_document_type(content, content_type, location.document_name)
+    extracted = extract_document(content, document_type)
+    if embedder is None:
+        from meetings.embeddings import get_embedder
+
+        embedder = get_embedder()
+    chunks = chunk_blocks(extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length)
+    vectors = embed_in_batches(embedder, [chunk.text for chunk in chunks], on_progress=on_progress)
+    return PreparedDocument(document_type.value, chunks, vectors, extracted.page_count)
+
+
+def _unchanged(db: Session, location: DocumentLocation, etag: str) -> IngestOutcome | None:
+    """The outcome for a version that was already ingested (a redelivered or stale event), else None."""
+    current = _find_document(db, location)
+    if current is not None and current.source_etag == etag and current.status != DocumentStatus.PENDING:
+        return IngestOutcome("unchanged", current.id, current.chunk_count)
+    return None
 
 
 def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int, int], None] | None = None):
