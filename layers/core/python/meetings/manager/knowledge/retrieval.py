@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 EXACT_SCAN_MAX_CHUNKS = 10_000
 # The HNSW plan fetches more rows than asked and keeps the k nearest: relaxed-order iterative scans
 # return near neighbours slightly out of order, and the extra rows buy recall for little time.
-HNSW_MIN_FETCH = 40
-HNSW_MIN_EF_SEARCH = 200
+HNSW_MIN_FETCH = 100
+HNSW_MIN_EF_SEARCH = 400
 
 # The names the department overrides are read once (an InitPlan), not probed row by row.
 _CANDIDATES = """
