@@ -85,3 +85,16 @@ def test_access_tokens_verify_with_the_grants_asked_for(livekit_server):
     claims = TokenVerifier(livekit_server.api_key, livekit_server.api_secret).verify(token)
     assert claims.video.room == "meeting-e" and claims.video.room_join and not claims.video.room_admin
     assert livekit.verify_access_token(token).identity == "participant-9"
+
+
+def test_calls_work_from_inside_a_running_event_loop(livekit_server):
+    import asyncio
+    import threading
+
+    async def inside_a_loop() -> None:
+        get_livekit().create_room(name="meeting-f", max_participants=2)
+
+    caller = threading.Thread(target=lambda: asyncio.run(inside_a_loop()))  # a thread of its own loop
+    caller.start()
+    caller.join()
+    assert "meeting-f" in livekit_server.rooms

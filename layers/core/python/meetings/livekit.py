@@ -8,6 +8,7 @@ fresh event loop and maps transport and server failures to `UpstreamUnavailable`
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Annotated, Protocol, TypeVar
 
@@ -158,7 +159,7 @@ class LiveKitAdapter:
                 return await call(lk)
 
         try:
-            return asyncio.run(run())
+            return _run_to_completion(run)
         except api.TwirpError as exc:
             if tolerate_not_found and exc.code == NOT_FOUND:
                 return None
@@ -173,6 +174,16 @@ class LiveKitAdapter:
             raise UpstreamUnavailable(
                 "The meeting server is unavailable.", code="livekit_unavailable", details={"operation": operation}
             ) from exc
+
+
+def _run_to_completion(coroutine_function: Callable[[], Awaitable[T]]) -> T:
+    """Runs a coroutine from sync code, in a worker thread if this thread already runs an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine_function())
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
 def get_livekit() -> LiveKitGateway:
