@@ -20,26 +20,37 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 TEST_DATABASE = "meetings_test"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Starts the test database before any test module imports the settings."""
+def _start_test_database() -> str | None:
+    """Starts the embedded test database unless DATABASE_URL names one; returns its data directory.
+
+    This runs when the root conftest is imported, before any other conftest or test module can read
+    (and cache) the settings, so nothing ever falls back to the development database in .data/.
+    """
     if os.environ.get("DATABASE_URL"):
-        config._pg_dir = None
-        return
+        return None
     from meetings.local.embedded_db import start_embedded_database
 
     data_dir = tempfile.mkdtemp(prefix="meetings-test-")
-    config._pg_dir = data_dir
     os.environ["DATABASE_URL"] = start_embedded_database(data_dir, TEST_DATABASE)
+    return data_dir
+
+
+_TEST_DATA_DIR = _start_test_database()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from meetings.settings import get_settings
+
+    get_settings.cache_clear()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    data_dir = getattr(config, "_pg_dir", None)
-    if data_dir:
+    if _TEST_DATA_DIR:
         from meetings.local.embedded_db import start_embedded_database
 
         for server in start_embedded_database.servers:
             server.cleanup()
-        shutil.rmtree(data_dir, ignore_errors=True)
+        shutil.rmtree(_TEST_DATA_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

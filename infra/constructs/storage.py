@@ -79,10 +79,24 @@ class Storage(Construct):
             lifecycle_rules=[*_retention_rules(), _housekeeping_rule()],
             **common,
         )
+        # Browsers upload large documents straight to S3 with a presigned POST from the backoffice origin.
+        upload_cors = (
+            [
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.PUT],
+                    allowed_origins=list(config.cors_allow_origins),
+                    allowed_headers=["*"],
+                    max_age=3000,
+                )
+            ]
+            if config.cors_allow_origins
+            else None
+        )
         self.kb_bucket = s3.Bucket(
             self,
             "KnowledgeBaseBucket",
             server_access_logs_prefix="s3-access/knowledge-base/",
+            cors=upload_cors,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-replaced-documents",

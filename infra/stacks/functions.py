@@ -60,7 +60,14 @@ def application_functions(
                 statements=[
                     secrets,
                     secrets_key,
-                    objects("KnowledgeDocuments", kb, KB_PREFIX, ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]),
+                    objects(
+                        "KnowledgeDocuments",
+                        kb,
+                        KB_PREFIX,
+                        ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    ),
+                    # Deleting a document removes every version of its object.
+                    bucket_level("ListKnowledgeVersions", kb, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=KB_PREFIX),
                     use_key(stack, stack.key, services=["s3"], encrypt=True),
                 ],
             ),
@@ -167,6 +174,8 @@ def application_functions(
                     secrets,
                     secrets_key,
                     objects("ReadKnowledgeDocuments", kb, KB_PREFIX, ["s3:GetObject"]),
+                    # A vanished object then reads as 404, not 403.
+                    bucket_level("ListKnowledgeDocuments", kb, ["s3:ListBucket"], prefix=KB_PREFIX),
                     use_key(stack, stack.key, services=["s3"]),
                 ],
             ),

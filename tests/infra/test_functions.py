@@ -101,7 +101,7 @@ def _object_resources(synth, statement) -> list[tuple[str, str]]:
 
 
 S3_ACCESS = {
-    "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}},
+    "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}},
     "secretary_api": {("recordings", "/recordings/*"): {"s3:GetObject"}},
     "livekit_webhook": {},
     "recording_finalizer": {
@@ -117,6 +117,9 @@ S3_ACCESS = {
 }
 
 
+BUCKET_LEVEL_SIDS = ("ListRecordingVersions", "ReadVersioningState", "ListKnowledgeVersions", "ListKnowledgeDocuments")
+
+
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_s3_access_is_scoped_to_one_bucket_prefix(dev, name):
     buckets = {
@@ -126,11 +129,18 @@ def test_s3_access_is_scoped_to_one_bucket_prefix(dev, name):
     granted = {}
     for statement in _policy_statements(dev, name):
         actions = {a for a in _as_list(statement["Action"]) if a.startswith("s3:")}
-        if not actions or statement["Sid"] in ("ListRecordingVersions", "ReadVersioningState"):
+        if not actions or statement["Sid"] in BUCKET_LEVEL_SIDS:
             continue
         for bucket_id, pattern in _object_resources(dev, statement):
             granted.setdefault((buckets[bucket_id], pattern), set()).update(actions)
     assert granted == S3_ACCESS[name]
+
+
+@pytest.mark.parametrize("name, sid", [("manager_api", "ListKnowledgeVersions"), ("kb_ingest", "ListKnowledgeDocuments")])
+def test_knowledge_listing_is_limited_to_the_kb_prefix(dev, name, sid):
+    listing = _statement(_policy_statements(dev, name), sid)
+    assert listing["Resource"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.storage.kb_bucket), "Arn"]}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["kb/*"]}}
 
 
 def test_purge_lists_only_the_recordings_prefix(dev):

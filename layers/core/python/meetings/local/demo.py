@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 # Each domain seeds its own demo rows, in order; a seeder returns the lines to print.
 DEMO_SEEDERS = [
     "meetings.manager.demo",
+    "meetings.manager.knowledge.demo",
     "meetings.secretary.demo",
 ]
 

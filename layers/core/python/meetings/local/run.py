@@ -26,9 +26,11 @@ def main() -> None:
     settings = get_settings()
     upgrade_to_head()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
+    from meetings.local.kb_events import start_kb_ingest_poller
     from meetings.local.recording_events import start_local_recording_jobs
 
     start_local_recording_jobs()
+    start_kb_ingest_poller()
     with session_factory()() as db:
         notes = load_demo_data(db, Path(settings.local_data_dir))
 

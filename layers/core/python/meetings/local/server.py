@@ -2,11 +2,12 @@
 
 from meetings.api.app import create_app
 from meetings.manager.app import ROUTERS as MANAGER_ROUTERS
+from meetings.manager.knowledge.search_routes import router as knowledge_search_router
 from meetings.secretary.app import ROUTERS as SECRETARY_ROUTERS
 from meetings.secretary.webhooks.app import ROUTERS as WEBHOOK_ROUTERS
 
 app = create_app(
     "Meetings platform (local)",
-    [*MANAGER_ROUTERS, *SECRETARY_ROUTERS, *WEBHOOK_ROUTERS],
+    [*MANAGER_ROUTERS, knowledge_search_router, *SECRETARY_ROUTERS, *WEBHOOK_ROUTERS],
     description="Manager, secretary and webhook APIs mounted together for local development.",
 )
