@@ -60,7 +60,9 @@ def livekit_api_server(engine) -> Iterator[LiveServer]:
     stand_in.stop()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running in the main thread until it stops,
+# which would break every asyncio test collected after this package.
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: browser tests need Debian's chromium (apt-get install -y chromium)")
