@@ -73,7 +73,7 @@ def seed_room(capacity: int, links: int) -> list[str]:
 
 def main() -> None:
     with bench_database():
-        from tests.support.livekit_server import LiveKitStandIn
+        from meetings.local.livekit_api import LiveKitStandIn
 
         livekit = LiveKitStandIn(api_key="bench-key", api_secret="bench-secret-0123456789abcdef0123").start()
         os.environ.update(

@@ -18,7 +18,7 @@ from meetings.security import Principal, issue_access_token
 from meetings.settings import get_settings
 from tests.recordings.aws_events import LambdaContext, s3_record, scheduled_event
 from tests.recordings.support import load_function
-from tests.support.webhooks import webhook_event
+from meetings.local.livekit_webhooks import webhook_event
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8
 

@@ -14,7 +14,7 @@ from meetings.secretary.recordings.webhook import handle_egress_event
 from meetings.secretary.rooms.models import RoomStatus
 from tests.factories import make_entity
 from tests.recordings.support import make_recording, make_room
-from tests.support.webhooks import webhook_event
+from meetings.local.livekit_webhooks import webhook_event
 
 SECOND = 1_000_000_000
 

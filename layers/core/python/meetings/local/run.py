@@ -24,6 +24,18 @@ def main() -> None:
     from meetings.settings import get_settings
 
     settings = get_settings()
+    livekit_note = f"LiveKit: {settings.livekit_url}"
+    if not os.environ.get("LIVEKIT_URL"):
+        from meetings.local.livekit_api import start_local_livekit_api
+
+        stand_in_url = start_local_livekit_api(
+            api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret.get_secret_value()
+        )
+        if stand_in_url:
+            livekit_note = (
+                f"LiveKit: local server-API stand-in on {stand_in_url} (no media; "
+                "run `livekit-server --dev` for real meetings)"
+            )
     upgrade_to_head()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
     from meetings.local.kb_events import start_kb_ingest_poller
@@ -38,6 +50,7 @@ def main() -> None:
 
     print(f"\nMeetings platform on http://{HOST}:{PORT}  (docs: /docs, health: /health)")
     print(f"Local S3 endpoint: {os.environ['S3_ENDPOINT_URL']}")
+    print(livekit_note)
     for line in notes:
         print(f"  {line}")
     print("Ctrl-C stops everything.\n", flush=True)

@@ -1,4 +1,4 @@
-"""A local stand-in for the LiveKit server API (Twirp over HTTP), for tests and benchmarks.
+"""A local stand-in for the LiveKit server API (Twirp over HTTP), for `make run`, tests and benchmarks.
 
 It speaks the same wire protocol as LiveKit: `POST /twirp/livekit.<Service>/<Method>` with a protobuf
 body (`application/protobuf`), an `authorization: Bearer <JWT>` header signed with the API key and
@@ -30,8 +30,10 @@ Implemented methods and the grant each one needs (as the LiveKit server checks t
   failed_precondition once ended), ListEgress (roomRecord; filters room_name, egress_id, active).
 A missing or bad token answers 401 `unauthenticated`; a token without the grant 403 `permission_denied`.
 
-For a local run without a LiveKit server: `python -m tests.support.livekit_server --port 7880`
-(key `devkey`, secret `secret`, the development defaults) and `LIVEKIT_URL=http://127.0.0.1:7880`.
+It carries no media: `make run` starts it on 127.0.0.1:7880 when LIVEKIT_URL is unset and no LiveKit
+server answers there, so the API flows (rooms, joins, dispatch, egress) work; a browser that tries to
+connect to it gets the join page's "cannot reach the meeting server" state. Run `livekit-server --dev`
+for real meetings. By hand: `python -m meetings.local.livekit_api --port 7880`.
 """
 
 from __future__ import annotations
@@ -91,7 +93,13 @@ class LiveKitStandIn:
     """A threaded Twirp server on 127.0.0.1 (random port) that keeps rooms, participants, dispatches
     and egresses in memory. Thread-safe; start with `start()` or use it as a context manager."""
 
-    def __init__(self, *, api_key: str = "test-api-key", api_secret: str = "test-api-secret-0123456789abcdef"):
+    def __init__(
+        self,
+        *,
+        api_key: str = "test-api-key",
+        api_secret: str = "test-api-secret-0123456789abcdef",
+        port: int = 0,
+    ):
         self.api_key = api_key
         self.api_secret = api_secret
         self.calls: list[tuple[str, Message]] = []
@@ -102,7 +110,7 @@ class LiveKitStandIn:
         self._failures: dict[str, deque[TwirpError]] = defaultdict(deque)
         self._lock = threading.RLock()
         self._routes = self._build_routes()
-        self._port = 0  # random
+        self._port = port  # 0: a free port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -396,7 +404,7 @@ class LiveKitStandIn:
 
 
 def main() -> None:
-    """Serves the stand-in for a local run: `python -m tests.support.livekit_server --port 7880`."""
+    """Serves the stand-in for a local run: `python -m meetings.local.livekit_api --port 7880`."""
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -404,9 +412,7 @@ def main() -> None:
     parser.add_argument("--api-key", default="devkey")
     parser.add_argument("--api-secret", default="secret")
     args = parser.parse_args()
-    stand_in = LiveKitStandIn(api_key=args.api_key, api_secret=args.api_secret)
-    stand_in._port = args.port
-    stand_in.start()
+    stand_in = LiveKitStandIn(api_key=args.api_key, api_secret=args.api_secret, port=args.port).start()
     print(f"LiveKit stand-in on {stand_in.url} (key {args.api_key})", flush=True)
     try:
         threading.Event().wait()
@@ -416,3 +422,19 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def start_local_livekit_api(*, api_key: str, api_secret: str, port: int = 7880) -> str | None:
+    """For `make run`: starts the stand-in unless a LiveKit server already answers on the port.
+
+    Returns the stand-in's URL, or None when a real server is there.
+    """
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.3)
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return None
+    stand_in = LiveKitStandIn(api_key=api_key, api_secret=api_secret, port=port).start()
+    start_local_livekit_api.stand_in = stand_in
+    return stand_in.url

@@ -1,4 +1,4 @@
-"""Webhook requests signed exactly as the LiveKit server signs them.
+"""Webhook requests signed exactly as the LiveKit server signs them (tests, benchmarks, `make run`).
 
 The server sends the protojson of a `WebhookEvent` as the body, and an `Authorization` header holding a
 JWT (no "Bearer" prefix) signed with the API key and secret, whose `sha256` claim is the base64 SHA-256
@@ -7,6 +7,10 @@ of the raw body (`livekit.api.WebhookReceiver` checks both).
     event = webhook_event("participant_joined", room_name="meeting-...", identity="participant-7")
     body, headers = signed_webhook(event, api_key=key, api_secret=secret)
     client.post("/v1/webhooks/livekit", content=body, headers=headers)
+
+From the command line, against `make run` (development key and secret):
+
+    python -m meetings.local.livekit_webhooks participant_joined --room meeting-<uuid> --identity participant-3
 """
 
 from __future__ import annotations
@@ -73,3 +77,35 @@ def signed_webhook(event: WebhookEvent, *, api_key: str, api_secret: str) -> tup
         "Content-Type": WEBHOOK_CONTENT_TYPE,
     }
     return body, headers
+
+
+def main() -> None:
+    """Delivers one signed webhook event to a running server and prints its answer."""
+    import argparse
+    import urllib.error
+    import urllib.request
+
+    from meetings.settings import get_settings
+
+    settings = get_settings()
+    parser = argparse.ArgumentParser(description="Deliver a signed LiveKit webhook event.")
+    parser.add_argument("event", help="room_started, room_finished, participant_joined, participant_left, ...")
+    parser.add_argument("--room", required=True, help="the LiveKit room name (rooms.livekit_room_id)")
+    parser.add_argument("--identity", help="participant identity, e.g. participant-3")
+    parser.add_argument("--url", default=f"{settings.public_base_url}/v1/webhooks/livekit")
+    args = parser.parse_args()
+    body, headers = signed_webhook(
+        webhook_event(args.event, room_name=args.room, identity=args.identity),
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret.get_secret_value(),
+    )
+    request = urllib.request.Request(args.url, data=body.encode(), headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            print(answer.status, answer.read().decode())
+    except urllib.error.HTTPError as error:
+        print(error.code, error.read().decode())
+
+
+if __name__ == "__main__":
+    main()
