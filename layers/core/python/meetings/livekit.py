@@ -154,12 +154,11 @@ class LiveKitAdapter:
         tolerate_not_found: bool = False,
     ) -> T | None:
         async def run() -> T:
-            timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
-            async with api.LiveKitAPI(self.url, self.api_key, self._api_secret, timeout=timeout) as lk:
+            async with open_livekit_api(self.url, self.api_key, self._api_secret) as lk:
                 return await call(lk)
 
         try:
-            return _run_to_completion(run)
+            return run_to_completion(run)
         except api.TwirpError as exc:
             if tolerate_not_found and exc.code == NOT_FOUND:
                 return None
@@ -176,7 +175,21 @@ class LiveKitAdapter:
             ) from exc
 
 
-def _run_to_completion(coroutine_function: Callable[[], Awaitable[T]]) -> T:
+def open_livekit_api(
+    url: str,
+    api_key: str,
+    api_secret: str,
+    *,
+    timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+    failover: bool = True,
+) -> api.LiveKitAPI:
+    """A LiveKit server-API client with a bounded request time (use it as an async context manager)."""
+    return api.LiveKitAPI(
+        url, api_key, api_secret, timeout=aiohttp.ClientTimeout(total=timeout_seconds), failover=failover
+    )
+
+
+def run_to_completion(coroutine_function: Callable[[], Awaitable[T]]) -> T:
     """Runs a coroutine from sync code, in a worker thread if this thread already runs an event loop."""
     try:
         asyncio.get_running_loop()

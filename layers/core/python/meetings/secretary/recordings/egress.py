@@ -12,7 +12,6 @@ unset on AWS); any custom endpoint is addressed path-style, as local S3 endpoint
 
 import asyncio
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import aiohttp
@@ -20,6 +19,7 @@ from livekit import api
 from livekit.protocol import egress as proto_egress
 
 from meetings.errors import Conflict, UpstreamUnavailable
+from meetings.livekit import open_livekit_api, run_to_completion
 from meetings.log import logger
 from meetings.settings import get_settings
 
@@ -84,17 +84,18 @@ def _call(operation, **context):
 
     async def run():
         settings = get_settings()
-        async with api.LiveKitAPI(
+        async with open_livekit_api(
             settings.livekit_url,
             settings.livekit_api_key,
             settings.livekit_api_secret.get_secret_value(),
-            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+            timeout_seconds=REQUEST_TIMEOUT_SECONDS,
+            # A refused egress is answered at once; a retry is the caller's decision.
             failover=False,
         ) as lk:
             return await operation(lk)
 
     try:
-        return _run_sync(run)
+        return run_to_completion(run)
     except api.TwirpError as exc:
         logger.warning("LiveKit egress call refused", extra={"code": exc.code, "status": exc.status, **context})
         if exc.code in ("not_found", "failed_precondition"):
@@ -107,13 +108,3 @@ def _call(operation, **context):
     except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
         logger.warning("LiveKit unreachable", extra={"error_type": type(exc).__name__, **context})
         raise UpstreamUnavailable("LiveKit is not reachable.", code="livekit_unavailable") from exc
-
-
-def _run_sync(coroutine_function):
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine_function())
-    # Called from inside an event loop (an async route): run on a private loop in another thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine_function()).result()
