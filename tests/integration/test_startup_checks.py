@@ -52,3 +52,16 @@ def test_health_is_503_when_the_database_is_down(monkeypatch):
         response = client.get("/health")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
+
+
+def test_openapi_documents_the_real_error_body():
+    from meetings.local.server import app
+
+    schema = app.openapi()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    login_errors = schema["paths"]["/v1/auth/login"]["post"]["responses"]
+    for status in ("401", "422"):
+        assert login_errors[status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorResponse"
+        }
+    assert set(schema["components"]["schemas"]["ErrorDetail"]["properties"]) == {"code", "message", "details"}

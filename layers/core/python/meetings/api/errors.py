@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
@@ -32,6 +33,18 @@ CONSTRAINT_ERRORS: dict[str, DomainError] = {}
 def register_constraint_error(constraint: str, error: DomainError) -> None:
     """Declares the answer for a constraint violation (unique name taken, wrong department...)."""
     CONSTRAINT_ERRORS[constraint] = error
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict:
