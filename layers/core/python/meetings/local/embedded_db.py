@@ -23,6 +23,7 @@ def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME)
 
     pgdata = Path(data_dir).resolve() / "postgres"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    _forget_dead_handles(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
         exists = connection.execute(
@@ -35,3 +36,19 @@ def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME)
 
 
 start_embedded_database.servers = []
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drops processes that died without releasing the server (killed, not stopped) from its handle
+    list, so the last live user still stops the server when it exits."""
+    import json
+
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    pids = json.loads(handles.read_text() or "[]")
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
