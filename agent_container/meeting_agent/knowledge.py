@@ -40,6 +40,17 @@ def distinct_sources(passages: list[Passage]) -> list[dict[str, Any]]:
     return sources
 
 
+def format_excerpts(passages: list[Passage]) -> str:
+    """Passages as the model reads them: numbered, each with its document and page."""
+    if not passages:
+        return "Knowledge-base excerpts: none matched this question."
+    lines = ["Knowledge-base excerpts (cite as [document, page]):"]
+    for number, passage in enumerate(passages, start=1):
+        page = f"page {passage.page}" if passage.page is not None else "no page"
+        lines.append(f"[{number}] {passage.document_name}, {page}:\n{passage.text}")
+    return "\n\n".join(lines)
+
+
 class DatabaseKnowledge:
     """The entity's knowledge base (department chunks first, as the retrieval service decides)."""
 

@@ -86,6 +86,7 @@ class MeetingAgent:
         self.closed = True
         await self.transcriber.aclose()
         await self.settle()
+        await self.answerer.aclose()
         await self.events.flush()
         registration = self.registration
         await self.store.run(

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 from meetings.meeting_protocol import SUGGESTIONS_TOPIC
 from meetings.secretary.events.models import AgentEventName
 
-from .knowledge import distinct_sources
+from .knowledge import distinct_sources, format_excerpts
 from .language_model import complete
-from .questions import format_excerpts
 
 if TYPE_CHECKING:
     from .meeting import MeetingAgent

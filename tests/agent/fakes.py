@@ -2,6 +2,7 @@
 
 import asyncio
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,9 +47,19 @@ class Reply:
     completion_tokens: int
 
 
+@dataclass
+class CallTool:
+    """A scripted step in which the model calls a tool instead of answering."""
+
+    name: str
+    arguments: dict
+    prompt_tokens: int
+    completion_tokens: int
+
+
 class ScriptedLLM(llm.LLM):
-    """Answers with the next scripted reply (a `Reply`, an exception to raise, or a function of the
-    request's (system, user) text); keeps every request for inspection."""
+    """Answers with the next scripted reply (a `Reply`, a `CallTool`, an exception to raise, or a function of the
+    request's (system, context) text, see `request_text`); keeps every request for inspection."""
 
     def __init__(self, replies: list | Callable[[str, str], Reply | Exception]):
         super().__init__()
@@ -70,19 +81,37 @@ class ScriptedLLM(llm.LLM):
         return ScriptedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
+def request_text(chat_ctx: llm.ChatContext) -> tuple[str, str]:
+    """What a model reads in a request: the system text, and the rest of the context (user messages
+    and tool outputs, such as knowledge-base excerpts), in order."""
+    system, context = [], []
+    for item in chat_ctx.items:
+        if item.type == "message" and item.role in ("system", "developer"):
+            system.append(item.text_content or "")
+        elif item.type == "message" and item.role == "user":
+            context.append(item.text_content or "")
+        elif item.type == "function_call_output":
+            context.append(item.output)
+    return "\n".join(system), "\n".join(context)
+
+
 class ScriptedStream(llm.LLMStream):
     async def _run(self) -> None:
-        messages = self.chat_ctx.messages()
-        system = "\n".join(m.text_content or "" for m in messages if m.role == "system")
-        user = "\n".join(m.text_content or "" for m in messages if m.role == "user")
+        system, user = request_text(self.chat_ctx)
         reply = self._llm.next_reply(system, user)
         if isinstance(reply, Exception):
             raise reply
         request_id = f"req-{next(self._llm.counter)}"
-        for word in reply.text.split(" "):
+        if isinstance(reply, CallTool):
+            call = llm.FunctionToolCall(name=reply.name, arguments=json.dumps(reply.arguments), call_id=f"call-{request_id}")
             self._event_ch.send_nowait(
-                llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=word + " "))
+                llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=[call]))
             )
+        else:
+            for word in reply.text.split(" "):
+                self._event_ch.send_nowait(
+                    llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", content=word + " "))
+                )
         self._event_ch.send_nowait(
             llm.ChatChunk(
                 id=request_id,

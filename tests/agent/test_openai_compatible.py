@@ -63,3 +63,35 @@ async def test_the_openai_plugin_answers_through_the_configured_base_url(complet
 def test_speech_recognition_streams_through_the_realtime_api():
     stt = build_stt(AgentConfig(stt_model="gpt-4o-mini-transcribe"), Settings(openai_api_key="sk-test-local"))
     assert stt.capabilities.streaming
+
+
+async def test_a_question_through_the_assistant_session_is_well_formed_for_the_openai_api(
+    completions_server, meeting_setup, build_meeting, embedder
+):
+    """The agent's own search step reaches the server as an assistant tool call and its tool answer."""
+    from meetings.meeting_protocol import CHAT_TOPIC
+    from tests.agent.knowledge_fixtures import STENT_MEDICATION, seed_clinic_knowledge
+
+    base_url, requests = completions_server
+    seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
+    config = AgentConfig(llm_model="local-model", llm_temperature=0.1)
+    meeting = build_meeting(llm=build_llm(config, Settings(openai_base_url=base_url, openai_api_key="sk-test-local")))
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.client)
+
+    await meeting.on_chat_message(meeting_setup.client.identity, "Can I stop taking clopidogrel?")
+    await meeting.settle()
+
+    [request] = requests
+    assert [t["function"]["name"] for t in request["tools"]] == ["search_knowledge_base"]
+    system, user, call, result = request["messages"]
+    assert (system["role"], user["role"]) in {("system", "user"), ("developer", "user")}
+    assert "Can I stop taking clopidogrel?" in user["content"]
+    [tool_call] = call["tool_calls"]
+    assert tool_call["function"]["name"] == "search_knowledge_base"
+    assert json.loads(tool_call["function"]["arguments"]) == {"query": "Can I stop taking clopidogrel?"}
+    assert result["role"] == "tool" and result["tool_call_id"] == tool_call["id"]
+    assert STENT_MEDICATION in result["content"] and "post-stent-care.pdf, page 3" in result["content"]
+    [sent] = meeting_setup.gateway.on(CHAT_TOPIC)
+    assert sent.text.startswith("Take it for twelve months.\n\nSources: post-stent-care.pdf (p. 3)")
+    assert (meeting.usage.tokens_input, meeting.usage.tokens_output) == (412, 7)
