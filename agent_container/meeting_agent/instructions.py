@@ -1,5 +1,6 @@
-"""The agent's system prompt: a fixed preamble, then the organization's, the department's and the
-room's own instructions, in that order."""
+"""The agent's system prompt: a fixed preamble and the meeting's title, then the room's composed
+instructions (`meetings.secretary.rooms.service.composed_instructions`: the organization's, the
+department's and the room's own, in that order) — the same text the organizer sees on the room."""
 
 from dataclasses import dataclass
 
@@ -21,24 +22,13 @@ class MeetingContext:
     livekit_room: str
     title: str
     entity_id: int | None
-    entity_name: str | None
     department_id: int | None
-    department_name: str | None
-    entity_instructions: str | None
-    department_instructions: str | None
-    custom_prompt: str | None
+    instructions: str
 
 
 def compose_instructions(context: MeetingContext) -> str:
-    """Preamble + entity default instructions + department instructions + room custom prompt."""
+    """Preamble + meeting title + the room's composed instructions (skipped when empty)."""
     sections = [SYSTEM_PREAMBLE, f"Meeting: {context.title}"]
-    if context.entity_instructions and context.entity_instructions.strip():
-        sections.append(f"Instructions from {context.entity_name or 'the organization'}:\n{context.entity_instructions.strip()}")
-    if context.department_instructions and context.department_instructions.strip():
-        sections.append(
-            f"Instructions from the {context.department_name or 'department'} department:\n"
-            f"{context.department_instructions.strip()}"
-        )
-    if context.custom_prompt and context.custom_prompt.strip():
-        sections.append(f"Instructions for this meeting:\n{context.custom_prompt.strip()}")
+    if context.instructions:
+        sections.append(context.instructions)
     return "\n\n".join(sections)

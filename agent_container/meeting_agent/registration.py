@@ -8,12 +8,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import NotFound
-from meetings.manager.departments.models import Department
-from meetings.manager.entities.models import Entity
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room
+from meetings.secretary.rooms.service import composed_instructions
 
 from .events import event_data
 from .instructions import MeetingContext
@@ -27,23 +26,17 @@ class Registration:
 
 
 def load_meeting_context(*, db: Session, room_id: str) -> MeetingContext:
-    """Reads the room with its entity and department."""
+    """Reads the room and its composed instructions (entity, department, room prompt)."""
     room = db.get(Room, room_id)
     if room is None:
         raise NotFound("Room not found.", code="room_not_found", details={"room_id": room_id})
-    entity = db.get(Entity, room.entity_id) if room.entity_id else None
-    department = db.get(Department, room.department_id) if room.department_id else None
     return MeetingContext(
         room_id=room.id,
         livekit_room=room.livekit_room_id,
         title=room.title,
         entity_id=room.entity_id,
-        entity_name=entity.name if entity else None,
         department_id=room.department_id,
-        department_name=department.name if department else None,
-        entity_instructions=entity.default_instructions if entity else None,
-        department_instructions=department.instructions if department else None,
-        custom_prompt=room.custom_prompt,
+        instructions=composed_instructions(db=db, room=room),
     )
 
 
