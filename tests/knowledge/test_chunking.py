@@ -79,3 +79,33 @@ def test_chunks_never_straddle_pages(tokenizer):
     assert {chunk.page for chunk in chunks if "number 5 " in chunk.text} == {1}
     assert {chunk.page for chunk in chunks if "number 105 " in chunk.text} == {2}
     assert [chunk.chunk_index for chunk in chunks] == list(range(len(chunks)))
+
+
+def test_breaks_fall_after_sentence_ends_or_line_ends_whatever_spaces_and_tabs_follow(tokenizer):
+    paragraphs = [
+        f"Section heading {p}\n" + ".  \t".join(f"Clause {p}-{i} asks for form {i} to be signed" for i in range(8)) + ".\t\n"
+        for p in range(40)
+    ]
+    text = "".join(paragraphs)
+
+    chunks = chunk_blocks([TextBlock(text, 1)], tokenizer=tokenizer, max_seq_length=128)
+
+    assert len(chunks) > 10
+    for chunk in chunks[:-1]:
+        assert chunk.text.endswith(".") or chunk.text.split("\n")[-1].startswith("Section heading ")
+    for chunk in chunks:
+        assert len(chunk.text) <= 2000 and count_tokens(chunk.text, tokenizer) <= 128
+    for p in range(40):
+        assert any(f"Clause {p}-7 asks for form 7 to be signed." in chunk.text for chunk in chunks)
+
+
+def test_megabytes_without_sentence_ends_are_split_within_the_limits(tokenizer):
+    text = " ".join(f"item{i}" for i in range(200_000))  # about 2 MB, no sentence end or line break
+
+    chunks = chunk_blocks([TextBlock(text, 1)], tokenizer=tokenizer, max_seq_length=256)
+
+    assert len(chunks) > 100
+    assert chunks[0].text.startswith("item0 ") and chunks[-1].text.endswith("item199999")
+    for chunk in chunks:
+        assert 0 < len(chunk.text) <= 2000
+        assert count_tokens(chunk.text, tokenizer) <= 256

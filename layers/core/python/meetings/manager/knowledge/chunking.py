@@ -72,8 +72,14 @@ def split_text(text: str, *, tokenizer, budget: int, max_chars: int, overlap: in
         return i == 0 or begin == 0 or text[begin - 1].isspace() or offsets[i - 1][1] < begin
 
     def sentence_start(i: int) -> bool:
-        before = text[: offsets[i][0]].rstrip(" \t")
-        return word_start(i) and (before.endswith("\n") or before.endswith(SENTENCE_ENDS))
+        # Looks back over spaces and tabs only: copying the text before the token would make
+        # splitting quadratic in the block's length.
+        if not word_start(i):
+            return False
+        j = offsets[i][0]
+        while j and text[j - 1] in " \t":
+            j -= 1
+        return j > 0 and (text[j - 1] == "\n" or text[j - 1] in SENTENCE_ENDS)
 
     def best_end(start: int, end: int) -> int:
         for test, floor in ((sentence_start, start + (end - start) * 2 // 3), (word_start, start + (end - start) // 2)):
