@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from meetings.log import logger
-from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from meetings.secretary.events.models import AgentEventName
+from meetings.secretary.events.service import append_agent_event
 
 from .store import Store
 
@@ -19,12 +20,9 @@ MAX_CONTENT_CHARS = 8000
 @dataclass
 class PendingEvent:
     name: AgentEventName
-    data: dict[str, Any]
-
-
-def event_data(*, participant_id: int, content: str, metadata: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The spec's event data shape."""
-    return {"participant_id": int(participant_id), "content": content[:MAX_CONTENT_CHARS], "metadata": metadata or {}}
+    participant_id: int
+    content: str
+    metadata: dict[str, Any]
 
 
 @dataclass
@@ -52,7 +50,7 @@ class EventLog:
         A deferred event waits for the next write, so events of one exchange share a transaction.
         """
         who = self.agent_participant_id if participant_id is None else participant_id
-        self.pending.append(PendingEvent(name, event_data(participant_id=who, content=content, metadata=metadata)))
+        self.pending.append(PendingEvent(name, int(who), content[:MAX_CONTENT_CHARS], metadata or {}))
         return True if defer else await self.flush()
 
     async def error(self, stage: str, exc: BaseException, *, participant_id: int | None = None, **metadata) -> bool:
@@ -76,21 +74,27 @@ class EventLog:
         batch = list(self.pending)
 
         def write(db) -> None:
-            db.add_all(AgentSessionEvent(room_id=self.room_id, event_name=e.name.value, data=e.data) for e in batch)
+            for e in batch:
+                append_agent_event(
+                    db=db,
+                    room_id=self.room_id,
+                    event_name=e.name,
+                    participant_id=e.participant_id,
+                    content=e.content,
+                    metadata=e.metadata,
+                )
 
         try:
             await self.store.run(write)
         except Exception as exc:
             logger.warning("agent events not written, kept for later", extra={"queued": len(self.pending)})
-            if not any(e.data["metadata"].get("stage") == "database" for e in self.pending):
+            if not any(e.metadata.get("stage") == "database" for e in self.pending):
                 self.pending.append(
                     PendingEvent(
                         AgentEventName.AGENT_ERROR,
-                        event_data(
-                            participant_id=self.agent_participant_id,
-                            content=f"database failed: {type(exc).__name__}"[:500],
-                            metadata={"stage": "database", "error_type": type(exc).__name__, "at": time.time()},
-                        ),
+                        participant_id=self.agent_participant_id,
+                        content=f"database failed: {type(exc).__name__}"[:500],
+                        metadata={"stage": "database", "error_type": type(exc).__name__, "at": time.time()},
                     )
                 )
             return False

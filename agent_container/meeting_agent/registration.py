@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from meetings.errors import NotFound
 from meetings.secretary.agent_usage.models import AgentUsage
-from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from meetings.secretary.events.models import AgentEventName
+from meetings.secretary.events.service import append_agent_event
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import composed_instructions
 
-from .events import event_data
 from .instructions import MeetingContext
 
 
@@ -84,16 +84,13 @@ def register_agent(*, db: Session, context: MeetingContext, name: str, phone_num
         data=usage_data,
     )
     db.add(usage)
-    db.add(
-        AgentSessionEvent(
-            room_id=context.room_id,
-            event_name=AgentEventName.AGENT_JOINED.value,
-            data=event_data(
-                participant_id=agent.id,
-                content=f"{name} joined the meeting",
-                metadata={"livekit_room": context.livekit_room, "entity_id": context.entity_id, "department_id": context.department_id},
-            ),
-        )
+    append_agent_event(
+        db=db,
+        room_id=context.room_id,
+        event_name=AgentEventName.AGENT_JOINED,
+        participant_id=agent.id,
+        content=f"{name} joined the meeting",
+        metadata={"livekit_room": context.livekit_room, "entity_id": context.entity_id, "department_id": context.department_id},
     )
     db.flush()
     return Registration(participant_id=agent.id, usage_id=usage.id, session_start=now)
@@ -106,11 +103,12 @@ def unregister_agent(*, db: Session, room_id: str, registration: Registration, r
         .where(RoomParticipant.room_id == room_id, RoomParticipant.participant_id == registration.participant_id)
         .values(left_at=datetime.now(UTC))
     )
-    db.add(
-        AgentSessionEvent(
-            room_id=room_id,
-            event_name=AgentEventName.AGENT_LEFT.value,
-            data=event_data(participant_id=registration.participant_id, content="The assistant left the meeting", metadata={"reason": reason}),
-        )
+    append_agent_event(
+        db=db,
+        room_id=room_id,
+        event_name=AgentEventName.AGENT_LEFT,
+        participant_id=registration.participant_id,
+        content="The assistant left the meeting",
+        metadata={"reason": reason},
     )
     db.flush()

@@ -3,12 +3,26 @@
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from meetings.secretary.events.models import AgentSessionEvent, RoomEvent, RoomEventName
+from meetings.secretary.events.models import AgentEventName, AgentSessionEvent, RoomEvent, RoomEventName
 
 
 def append_room_event(*, db: Session, room_id: str, event_name: RoomEventName, data: dict) -> RoomEvent:
     """Appends one event to a room's log (flushed by the caller's commit)."""
     event = RoomEvent(room_id=room_id, event_name=event_name.value, data=data)
+    db.add(event)
+    return event
+
+
+def append_agent_event(
+    *, db: Session, room_id: str, event_name: AgentEventName, participant_id: int, content: str, metadata: dict
+) -> AgentSessionEvent:
+    """Appends one event to the agent's log of a room, data `{participant_id, content, metadata}`
+    (flushed by the caller's commit)."""
+    event = AgentSessionEvent(
+        room_id=room_id,
+        event_name=event_name.value,
+        data={"participant_id": participant_id, "content": content, "metadata": metadata},
+    )
     db.add(event)
     return event
 
