@@ -7,11 +7,10 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.config import StageConfig
+from meetings.constraints import RETENTION_DAYS_CHOICES as RETENTION_DAYS
+from meetings.s3_layout import KB_PREFIX, RECORDINGS_PREFIX, RETENTION_TAG
 
-RECORDINGS_PREFIX = "recordings/"
-KB_PREFIX = "kb/"
-RETENTION_TAG = "retention-days"
-RETENTION_DAYS = (30, 90, 365)
+__all__ = ["KB_PREFIX", "RECORDINGS_PREFIX", "RETENTION_DAYS", "RETENTION_TAG", "Storage"]
 # The purge job deletes a recording when it is due; the lifecycle rule only catches what it missed.
 PURGE_GRACE_DAYS = 2
 NONCURRENT_VERSION_DAYS = 7

@@ -10,10 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.log import logger
+from meetings.s3_layout import RECORDINGS_PREFIX, RETENTION_TAG
 from meetings.secretary.recordings.models import Recording, RecordingStatus
-
-RETENTION_TAG = "retention-days"
-RECORDINGS_PREFIX = "recordings/"
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from meetings.api.pagination import PageParams, paginate
 from meetings.errors import Conflict, NotFound
 from meetings.manager.entities.models import Entity
+from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.recordings import egress
@@ -37,7 +38,7 @@ class DownloadLink:
 def recording_key(*, entity_id: int | None, room_id: str, recording_id: uuid.UUID) -> str:
     """The object key naming entity, room and recording: recordings/{entity|independent}/{room}/{id}.mp4."""
     owner = str(entity_id) if entity_id is not None else INDEPENDENT_KEY_SEGMENT
-    return f"recordings/{owner}/{room_id}/{recording_id}.mp4"
+    return f"{RECORDINGS_PREFIX}{owner}/{room_id}/{recording_id}.mp4"
 
 
 def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recording:
