@@ -3,13 +3,11 @@
 Any failure propagates: the Trigger sees a function error and the deployment fails and rolls back.
 """
 
-from meetings.db import resolve_database_url
 from meetings.log import logger
 from meetings.migrate import upgrade_to_head
-from meetings.settings import get_settings
 
 
 def handler(event, context):
-    upgrade_to_head(resolve_database_url(get_settings()))
+    upgrade_to_head()  # the database of the settings: DATABASE_SECRET_ARN and the instance host
     logger.info("database migrated to head")
     return {"status": "migrated"}

@@ -30,7 +30,7 @@ def test_upgrades_the_configured_database_to_head(engine):
 def test_a_failed_migration_fails_the_invocation(monkeypatch):
     module = _load_handler()
 
-    def broken(url):
+    def broken(url=None):
         raise RuntimeError("relation already exists")
 
     monkeypatch.setattr(module, "upgrade_to_head", broken)
