@@ -133,17 +133,10 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
 
 
 def main() -> None:
-    from moto.server import ThreadedMotoServer
+    from meetings.local.s3 import start_local_s3
 
-    import logging
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    os.environ.update(
-        S3_ENDPOINT_URL=f"http://127.0.0.1:{port}", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench"
-    )
+    start_local_s3(free_port())
+    server = start_local_s3.server
     try:
         with bench_database("meetings_bench_purge"):
             batched_rate, statements = run_purge("batched", TOTAL, per_key=False)

@@ -10,7 +10,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from meetings.local.s3 import LOCAL_S3_PORT
+from meetings.local.s3 import local_s3_port, use_local_s3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,9 +21,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if not os.environ.get("S3_ENDPOINT_URL"):
-        os.environ["S3_ENDPOINT_URL"] = f"http://127.0.0.1:{os.environ.get('LOCAL_S3_PORT', LOCAL_S3_PORT)}"
-        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(name, "local")
+        use_local_s3(local_s3_port())
 
     from botocore.exceptions import BotoCoreError, ClientError
 

@@ -11,10 +11,10 @@ PORT = int(os.environ.get("PORT", "8000"))
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
-    from meetings.local.s3 import create_buckets, start_local_s3
+    from meetings.local.s3 import create_buckets, local_s3_port, start_local_s3
 
     if not os.environ.get("S3_ENDPOINT_URL"):
-        start_local_s3(int(os.environ.get("LOCAL_S3_PORT", "4566")))
+        start_local_s3(local_s3_port())
 
     import uvicorn
 
