@@ -53,8 +53,13 @@ agent: install
 STAGE ?= dev
 
 # Synthesizes the CDK app offline into cdk.out/ (layers built with pip, no Docker).
-synth: install
+CDK_STAMP := node_modules/.installed-$(shell cat package-lock.json | sha1sum | cut -c1-12)
+
+$(CDK_STAMP): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+synth: install $(CDK_STAMP)
 	CDK_DISABLE_CLI_TELEMETRY=true npx cdk synth --quiet --no-notices -c stage=$(STAGE) --output cdk.out
 	$(BIN)/python -m infra.layer_build --check
 

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support: the LiveKit stand-in
 from support import bench_database, median, report, timed  # noqa: E402
 
 SEQUENTIAL_JOINS = 30

@@ -1,11 +1,6 @@
 """`make run`'s stand-in for the recording Lambdas: the local S3 endpoint sends no notifications, so a
 background thread lists `recordings/` every few seconds and hands new objects to the same finalize code
 the recording-finalizer Lambda runs, and runs the retention purge now and then, like the schedule.
-
-Wire it in `meetings.local.run` once the buckets exist:
-
-    from meetings.local.recording_events import start_local_recording_jobs
-    start_local_recording_jobs()
 """
 
 import threading
