@@ -131,7 +131,6 @@ def ingest_document(
     source_etag: str,
     s3_key: str | None = None,
     size_bytes: int | None = None,
-    uploaded_by: int | None = None,
     embedder=None,
     on_progress: Callable[[int, int], None] | None = None,
     still_current: Callable[[], bool] | None = None,
@@ -147,7 +146,7 @@ def ingest_document(
     except DomainError as exc:
         prepared = PreparedDocument(content_type=content_type, error=exc.message)
 
-    document, created = _lock_document(db, location, uploaded_by)
+    document, created = _lock_document(db, location)
     if still_current is not None and not still_current():
         if created:
             db.delete(document)
@@ -270,7 +269,7 @@ def _find_document(db: Session, location: DocumentLocation) -> KnowledgeDocument
     return db.execute(select(KnowledgeDocument).where(*_document_filter(location))).scalar_one_or_none()
 
 
-def _lock_document(db: Session, location: DocumentLocation, uploaded_by: int | None) -> tuple[KnowledgeDocument, bool]:
+def _lock_document(db: Session, location: DocumentLocation) -> tuple[KnowledgeDocument, bool]:
     """Locks the document row for this write, creating it if the upload did not (CLI, direct S3 upload)."""
     query = select(KnowledgeDocument).where(*_document_filter(location)).with_for_update().execution_options(
         populate_existing=True
@@ -286,7 +285,6 @@ def _lock_document(db: Session, location: DocumentLocation, uploaded_by: int | N
             document_name=location.document_name,
             status=DocumentStatus.PENDING,
             chunk_count=0,
-            uploaded_by=uploaded_by,
         )
         .on_conflict_do_nothing()
     )

@@ -124,13 +124,13 @@ def delete_document(*, db: Session, principal: Principal, entity_id: int, docume
 
 
 def search_documents(
-    *, db: Session, principal: Principal, entity_id: int, data: SearchRequest, embedder=None
+    *, db: Session, principal: Principal, entity_id: int, data: SearchRequest
 ) -> list[RetrievedChunk]:
     """The entity's chunks nearest to a question, department override applied, best first."""
     get_entity(db=db, principal=principal, entity_id=entity_id)
     _check_department(db, entity_id, data.department_id, for_upload=False)
     return search_knowledge_text(
-        db=db, entity_id=entity_id, department_id=data.department_id, query=data.query, k=data.k, embedder=embedder
+        db=db, entity_id=entity_id, department_id=data.department_id, query=data.query, k=data.k
     )
 
 
