@@ -25,8 +25,8 @@ from .store import Store
 
 
 def prewarm(proc: JobProcess) -> None:
-    """Loads the embedding model once per job process, and refuses a database built for another one."""
-    proc.userdata["embedder"] = get_embedder()
+    """Loads the (process-cached) embedding model before any job, and refuses a database built for another one."""
+    get_embedder()
     verify_schema(get_engine(), get_settings())
 
 
@@ -116,7 +116,7 @@ async def entrypoint(ctx: JobContext) -> None:
         store=Store(),
         llm=build_llm(config, settings),
         stt=build_stt(config, settings),
-        embedder=ctx.proc.userdata.get("embedder") or get_embedder(),
+        embedder=get_embedder(),
     )
 
 

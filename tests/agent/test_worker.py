@@ -34,11 +34,13 @@ async def test_a_dispatched_job_registers_and_leaves_at_shutdown(meeting_setup, 
 
 
 def test_prewarm_loads_the_embedder_once_for_the_process(engine):
+    from meetings.embeddings import get_embedder
+
     class Process:
         userdata: dict = {}
 
-    process = Process()
-    prewarm(process)
-    from meetings.embeddings import get_embedder
-
-    assert process.userdata["embedder"] is get_embedder()
+    prewarm(Process())
+    loaded = get_embedder.cache_info()
+    assert loaded.currsize == 1  # the model is loaded before any job
+    get_embedder()  # what a job uses
+    assert get_embedder.cache_info().misses == loaded.misses
