@@ -28,6 +28,8 @@ NOT_FOUND = "not_found"
 # Seconds LiveKit keeps a room with nobody in it (before the first join and after the last leave).
 EMPTY_TIMEOUT_SECONDS = 300
 DEPARTURE_TIMEOUT_SECONDS = 60
+# Webhook events about an egress (a recording), as LiveKit names them.
+EGRESS_WEBHOOK_EVENTS = frozenset({"egress_started", "egress_updated", "egress_ended"})
 
 T = TypeVar("T")
 

@@ -20,6 +20,7 @@ from meetings.secretary.events.service import append_room_event
 from meetings.secretary.recordings import egress
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.rooms.models import Room, RoomStatus
+from meetings.secretary.rooms.service import get_room
 from meetings.security import Principal
 from meetings.settings import get_settings
 from meetings.storage import s3_client
@@ -43,7 +44,7 @@ def recording_key(*, entity_id: int | None, room_id: str, recording_id: uuid.UUI
 
 def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recording:
     """Starts recording an ACTIVE room with a new egress (one recording at a time per room)."""
-    room = _visible_room(db, principal, room_id, lock=True)
+    room = get_room(db=db, principal=principal, room_id=room_id, for_update=True)
     if room.status != RoomStatus.ACTIVE:
         raise Conflict(
             "Only an active meeting can be recorded.",
@@ -116,7 +117,7 @@ def list_room_recordings(
     *, db: Session, principal: Principal, room_id: str, page: PageParams
 ) -> tuple[list[Recording], int]:
     """Returns a page of a room's recordings, every attempt included, oldest first."""
-    _visible_room(db, principal, room_id)
+    get_room(db=db, principal=principal, room_id=room_id)
     statement = (
         select(Recording)
         .where(Recording.room_id == room_id)
@@ -165,16 +166,6 @@ def _retention_days(db: Session, entity_id: int | None) -> int:
     if entity_id is None:
         return INDEPENDENT_RETENTION_DAYS
     return db.execute(select(Entity.recording_retention_days).where(Entity.id == entity_id)).scalar_one()
-
-
-def _visible_room(db: Session, principal: Principal, room_id: str, *, lock: bool = False) -> Room:
-    statement = select(Room).where(Room.id == room_id)
-    if lock:
-        statement = statement.with_for_update()
-    room = db.execute(statement).scalar_one_or_none()
-    if room is None or not principal.can_access_entity(room.entity_id):
-        raise NotFound("Room not found.", code="room_not_found", details={"room_id": room_id})
-    return room
 
 
 def _visible_recording(db: Session, principal: Principal, recording_id: uuid.UUID, *, lock: bool = False) -> Recording:

@@ -10,19 +10,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.errors import DomainError
+from meetings.livekit import EGRESS_WEBHOOK_EVENTS
 from meetings.log import logger
 from meetings.secretary.recordings.models import MAX_RECORDING_ATTEMPTS, Recording, RecordingStatus
 from meetings.secretary.recordings.service import start_egress_attempt, was_stopped
 from meetings.secretary.rooms.models import Room, RoomStatus
 
-EGRESS_EVENTS = frozenset({"egress_started", "egress_updated", "egress_ended"})
 FAILED_STATES = frozenset({proto_egress.EGRESS_FAILED, proto_egress.EGRESS_ABORTED})
 NANOSECONDS = 1_000_000_000
 
 
 def handle_egress_event(*, db: Session, event: WebhookEvent) -> None:
     """Applies an egress_started/updated/ended event to its recording (flushed; the caller commits)."""
-    if event.event not in EGRESS_EVENTS or not event.HasField("egress_info"):
+    if event.event not in EGRESS_WEBHOOK_EVENTS or not event.HasField("egress_info"):
         return
     info = event.egress_info
     recording = db.execute(

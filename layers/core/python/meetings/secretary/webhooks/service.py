@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import Unauthorized
+from meetings.livekit import EGRESS_WEBHOOK_EVENTS
 from meetings.log import logger
 from meetings.meeting_protocol import participant_id_from_identity
 from meetings.secretary.events.models import RoomEventName
@@ -26,7 +27,6 @@ from meetings.secretary.rooms.service import mark_ended, mark_started
 from meetings.secretary.webhooks.models import WebhookReceipt
 from meetings.settings import get_settings
 
-EGRESS_EVENTS = {"egress_started", "egress_updated", "egress_ended"}
 # Server timestamps have second resolution; an admission a moment later in the same second is not newer.
 CLOCK_SLACK = timedelta(seconds=1)
 
@@ -65,7 +65,7 @@ def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
     at = _event_time(event)
     if not _record_receipt(db, event, at):
         return "duplicate"
-    if event.event in EGRESS_EVENTS:
+    if event.event in EGRESS_WEBHOOK_EVENTS:
         _hand_to_recordings(db, event)
         return "processed"
     room = (
@@ -91,11 +91,9 @@ def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
 
 
 def _hand_to_recordings(db: Session, event: WebhookEvent) -> None:
-    try:
-        from meetings.secretary.recordings.webhook import handle_egress_event
-    except ImportError:
-        logger.info("egress webhook with no recordings handler", extra={"event": event.event})
-        return
+    # Imported here: recordings pull in S3, which the other events never need.
+    from meetings.secretary.recordings.webhook import handle_egress_event
+
     handle_egress_event(db=db, event=event)
 
 
