@@ -33,7 +33,6 @@ class EventLog:
     room_id: str
     agent_participant_id: int
     pending: deque[PendingEvent] = field(default_factory=lambda: deque(maxlen=MAX_PENDING_EVENTS))
-    written: int = 0
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def record(
@@ -100,5 +99,4 @@ class EventLog:
             return False
         for _ in batch:
             self.pending.popleft()
-        self.written += len(batch)
         return True
