@@ -214,3 +214,20 @@ def test_an_object_above_the_size_limit_fails_without_being_read(db, embedder):
 
     assert outcome.status == "failed" and "larger than 50 MB" in outcome.reason
     assert db.get(KnowledgeDocument, outcome.document_id).size_bytes == MAX_DOCUMENT_BYTES + 1
+
+
+def test_a_version_ingested_meanwhile_is_left_alone_under_the_row_lock(db, embedder):
+    entity = make_entity(db)
+    location = DocumentLocation(entity.id, None, "faq.md")
+    first = ingest_document(db=db, location=location, content=CLINIC_FAQ, content_type="text/markdown",
+                            source_etag='"v1"', embedder=embedder)
+    ids = [row.id for row in chunk_rows(db, entity.id, "faq.md")]
+    ingested_at = db.get(KnowledgeDocument, first.document_id).ingested_at
+
+    # a concurrent delivery of the same version that passed the check before the download
+    again = ingest_document(db=db, location=location, content=CLINIC_FAQ, content_type="text/markdown",
+                            source_etag='"v1"', embedder=embedder)
+
+    assert (again.status, again.document_id, again.chunk_count) == ("unchanged", first.document_id, 3)
+    assert [row.id for row in chunk_rows(db, entity.id, "faq.md")] == ids
+    assert db.get(KnowledgeDocument, first.document_id).ingested_at == ingested_at

@@ -11,7 +11,7 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
 
     from meetings.db import get_engine, session_factory, verify_schema
     from meetings.embeddings import get_embedder
-    from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document
+    from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document, unchanged_outcome
     from meetings.settings import get_settings
 
     verify_schema(get_engine(), get_settings())
@@ -26,8 +26,9 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
                 bar.total = total
                 bar.update(done - bar.n)
 
-            outcome = ingest_document(
-                db=db, location=location, content=content, content_type=None, source_etag=content_etag(content),
+            etag = content_etag(content)
+            outcome = unchanged_outcome(db, location, etag) or ingest_document(
+                db=db, location=location, content=content, content_type=None, source_etag=etag,
                 embedder=embedder, on_progress=progress,
             )
             db.commit()

@@ -91,8 +91,8 @@ def ingest_s3_object(*, db: Session, bucket: str, key: str, embedder=None) -> In
             return IngestOutcome("skipped", reason="the object no longer exists")
         raise
     etag = head["ETag"]
-    if (unchanged := _unchanged(db, location, etag)) is not None:
-        return unchanged
+    if (unchanged := unchanged_outcome(db, location, etag)) is not None:
+        return unchanged  # before the download
     if head["ContentLength"] > MAX_DOCUMENT_BYTES:
         content = b""
     else:
@@ -135,11 +135,13 @@ def ingest_document(
     on_progress: Callable[[int, int], None] | None = None,
     still_current: Callable[[], bool] | None = None,
 ) -> IngestOutcome:
-    """Extracts, chunks, embeds and stores one document, replacing its previous chunks atomically."""
+    """Extracts, chunks, embeds and stores one document, replacing its previous chunks atomically.
+
+    Callers skip a version that was already ingested with `unchanged_outcome` before reading its bytes;
+    the check is repeated here under the document's row lock, which settles concurrent deliveries.
+    """
     if not _scope_exists(db, location):
         return IngestOutcome("skipped", reason="the entity or department does not exist")
-    if (unchanged := _unchanged(db, location, source_etag)) is not None:
-        return unchanged
     size_bytes = len(content) if size_bytes is None else size_bytes
     try:
         prepared = _prepare(location, content, content_type, size_bytes, embedder, on_progress)
@@ -147,6 +149,8 @@ def ingest_document(
         prepared = PreparedDocument(content_type=content_type, error=exc.message)
 
     document, created = _lock_document(db, location)
+    if (unchanged := _unchanged(document, source_etag)) is not None:
+        return unchanged
     if still_current is not None and not still_current():
         if created:
             db.delete(document)
@@ -198,11 +202,14 @@ def _prepare(location, content: bytes, content_type, size_bytes: int, embedder, 
     return PreparedDocument(document_type.value, chunks, vectors, extracted.page_count)
 
 
-def _unchanged(db: Session, location: DocumentLocation, etag: str) -> IngestOutcome | None:
+def unchanged_outcome(db: Session, location: DocumentLocation, etag: str) -> IngestOutcome | None:
     """The outcome for a version that was already ingested (a redelivered or stale event), else None."""
-    current = _find_document(db, location)
-    if current is not None and current.source_etag == etag and current.status != DocumentStatus.PENDING:
-        return IngestOutcome("unchanged", current.id, current.chunk_count)
+    return _unchanged(_find_document(db, location), etag)
+
+
+def _unchanged(document: KnowledgeDocument | None, etag: str) -> IngestOutcome | None:
+    if document is not None and document.source_etag == etag and document.status != DocumentStatus.PENDING:
+        return IngestOutcome("unchanged", document.id, document.chunk_count)
     return None
 
 
@@ -245,33 +252,30 @@ def delete_chunks(*, db: Session, document: KnowledgeDocument) -> None:
     db.execute(delete(KnowledgeChunk).where(*_chunk_scope(document)))
 
 
+def _scope(model, entity_id: int, department_id: int | None, document_name: str) -> list:
+    """The conditions selecting one document's rows of `model` (a NULL department is entity-wide)."""
+    return [
+        model.entity_id == entity_id,
+        model.department_id.is_(None) if department_id is None else model.department_id == department_id,
+        model.document_name == document_name,
+    ]
+
+
 def _chunk_scope(document: KnowledgeDocument) -> list:
-    return [
-        KnowledgeChunk.entity_id == document.entity_id,
-        KnowledgeChunk.department_id.is_(None)
-        if document.department_id is None
-        else KnowledgeChunk.department_id == document.department_id,
-        KnowledgeChunk.document_name == document.document_name,
-    ]
+    return _scope(KnowledgeChunk, document.entity_id, document.department_id, document.document_name)
 
 
-def _document_filter(location: DocumentLocation) -> list:
-    return [
-        KnowledgeDocument.entity_id == location.entity_id,
-        KnowledgeDocument.department_id.is_(None)
-        if location.department_id is None
-        else KnowledgeDocument.department_id == location.department_id,
-        KnowledgeDocument.document_name == location.document_name,
-    ]
+def _document_scope(location: DocumentLocation) -> list:
+    return _scope(KnowledgeDocument, location.entity_id, location.department_id, location.document_name)
 
 
 def _find_document(db: Session, location: DocumentLocation) -> KnowledgeDocument | None:
-    return db.execute(select(KnowledgeDocument).where(*_document_filter(location))).scalar_one_or_none()
+    return db.execute(select(KnowledgeDocument).where(*_document_scope(location))).scalar_one_or_none()
 
 
 def _lock_document(db: Session, location: DocumentLocation) -> tuple[KnowledgeDocument, bool]:
     """Locks the document row for this write, creating it if the upload did not (CLI, direct S3 upload)."""
-    query = select(KnowledgeDocument).where(*_document_filter(location)).with_for_update().execution_options(
+    query = select(KnowledgeDocument).where(*_document_scope(location)).with_for_update().execution_options(
         populate_existing=True
     )
     document = db.execute(query).scalar_one_or_none()
