@@ -1,8 +1,8 @@
 """Database work for one meeting: serialized, off the event loop, one commit per unit of work."""
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TypeVar
 
 from sqlalchemy.orm import Session
@@ -13,14 +13,9 @@ T = TypeVar("T")
 SessionScope = Callable[[], AbstractContextManager[Session]]
 
 
-@contextmanager
-def default_session_scope() -> Iterator[Session]:
-    """A fresh session from the process-wide engine."""
-    session = session_factory()()
-    try:
-        yield session
-    finally:
-        session.close()
+def default_session_scope() -> Session:
+    """A fresh session from the process-wide engine, closed at the end of its `with` block."""
+    return session_factory()()
 
 
 class Store:
@@ -36,11 +31,5 @@ class Store:
             return await asyncio.to_thread(self._run_now, work)
 
     def _run_now(self, work: Callable[[Session], T]) -> T:
-        with self.session_scope() as db:
-            try:
-                result = work(db)
-                db.commit()
-                return result
-            except BaseException:
-                db.rollback()
-                raise
+        with self.session_scope() as db, db.begin():
+            return work(db)

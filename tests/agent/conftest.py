@@ -2,7 +2,7 @@
 base with real MiniLM embeddings, and the agent wired to fakes for the room, the LLM and the STT."""
 
 import uuid
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -41,7 +41,13 @@ def embedder():
 @pytest.fixture
 def store(db) -> Store:
     """The agent's database access, inside the test's rolled-back transaction."""
-    return Store(session_scope=lambda: nullcontext(db))
+
+    @contextmanager
+    def test_session():
+        db.commit()  # ends the test's own unit of work (a savepoint), so the store's work begins its own
+        yield db
+
+    return Store(session_scope=test_session)
 
 
 def add_chunks(db, embedder, *, entity, department=None, document_name: str, pages: dict[int, str]) -> list[KnowledgeChunk]:
