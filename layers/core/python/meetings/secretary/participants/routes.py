@@ -23,19 +23,27 @@ from meetings.secretary.participants.schemas import (
 router = APIRouter(tags=["participants"])
 
 
-def participant_out(db, participant: Participant) -> ParticipantOut:
-    professional = service.professional_of(db, participant)
+def participant_out(db, participant: Participant, loaded: service.ReferencedRows | None = None) -> ParticipantOut:
+    if loaded is not None:
+        professional = loaded.professionals.get(participant.professional_id)
+    else:
+        professional = service.professional_of(db, participant)
     answer = ParticipantOut.model_validate(participant)
     answer.professional = ProfessionalSummary.model_validate(professional) if professional else None
     return answer
 
 
-def room_participant_out(db, room_participant: RoomParticipant) -> RoomParticipantOut:
-    participant = db.get(Participant, room_participant.participant_id)
+def room_participant_out(
+    db, room_participant: RoomParticipant, loaded: service.ReferencedRows | None = None
+) -> RoomParticipantOut:
+    if loaded is not None:
+        participant = loaded.participants[room_participant.participant_id]
+    else:
+        participant = db.get(Participant, room_participant.participant_id)
     fields = {
         name: getattr(room_participant, name) for name in RoomParticipantOut.model_fields if name != "participant"
     }
-    return RoomParticipantOut(**fields, participant=participant_out(db, participant))
+    return RoomParticipantOut(**fields, participant=participant_out(db, participant, loaded))
 
 
 def magic_link_out(db, issued: room_service.IssuedLink) -> MagicLinkOut:
@@ -64,8 +72,9 @@ def list_participants(
         principal=principal, type=type, phone_number=phone_number, external_id=external_id
     )
     rows, total = paginate(db, statement, page)
+    loaded = service.load_referenced_rows(db=db, participants=rows)
     return Page[ParticipantOut](
-        items=[participant_out(db, p) for p in rows], total=total, limit=page.limit, offset=page.offset
+        items=[participant_out(db, p, loaded) for p in rows], total=total, limit=page.limit, offset=page.offset
     )
 
 
@@ -94,7 +103,8 @@ def delete_participant(participant_id: int, db: DbSession, principal: CurrentPri
 @router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
 def list_room_participants(room_id: str, db: DbSession, principal: CurrentPrincipal) -> list[RoomParticipantOut]:
     rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
-    return [room_participant_out(db, row) for row in rows]
+    loaded = service.load_referenced_rows(db=db, room_participants=rows)
+    return [room_participant_out(db, row, loaded) for row in rows]
 
 
 @router.post("/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut)

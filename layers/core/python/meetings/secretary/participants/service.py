@@ -4,6 +4,8 @@ Tenancy: a MANAGER sees every participant. An ENTITY_ADMIN sees a participant th
 their entity, or that is the participant of a professional linked to their entity.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -149,6 +151,34 @@ def delete_participant(*, db: Session, principal: Principal, participant_id: int
         raise Conflict("The participant is in a room; remove them from it first.", code="participant_in_room")
     db.delete(participant)
     db.flush()
+
+
+@dataclass(frozen=True)
+class ReferencedRows:
+    """The participants and professionals a list of answers refers to, by id."""
+
+    participants: dict[int, Participant]
+    professionals: dict[int, Professional]
+
+
+def load_referenced_rows(
+    *, db: Session, participants: list[Participant] = (), room_participants: list[RoomParticipant] = ()
+) -> ReferencedRows:
+    """Loads what a list of answers refers to with one query per table, however many rows."""
+    by_id = {participant.id: participant for participant in participants}
+    missing = {row.participant_id for row in room_participants} - by_id.keys()
+    if missing:
+        by_id.update(
+            (participant.id, participant)
+            for participant in db.execute(select(Participant).where(Participant.id.in_(missing))).scalars()
+        )
+    professional_ids = {p.professional_id for p in by_id.values() if p.professional_id is not None}
+    professionals = (
+        {p.id: p for p in db.execute(select(Professional).where(Professional.id.in_(professional_ids))).scalars()}
+        if professional_ids
+        else {}
+    )
+    return ReferencedRows(participants=by_id, professionals=professionals)
 
 
 def professional_of(db: Session, participant: Participant) -> Professional | None:
