@@ -1,5 +1,5 @@
 """Demo knowledge for `make run`: an entity-wide FAQ of Demo Clinic and the Cardiology version of its
-price list, uploaded to the local bucket once; the local poller ingests them like any upload."""
+price list, uploaded once through the upload service; the local poller ingests them like any upload."""
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from meetings.manager.knowledge.extract import DocumentType
 from meetings.manager.knowledge.ingest import DocumentLocation
 from meetings.manager.knowledge.models import KnowledgeDocument
-from meetings.settings import get_settings
+from meetings.manager.knowledge.service import store_pending_document
 
 CLINIC_FAQ = """# Opening hours
 Demo Clinic receives patients Monday to Friday from 8 am to 6 pm, and Saturdays until noon.
@@ -26,8 +26,6 @@ An exercise stress test costs 620 reais and needs a referral.
 
 def seed(db: Session, context: dict) -> list[str]:
     """Uploads the demo documents once; returns how to search them (only when uploaded)."""
-    from meetings.storage import s3_client
-
     entity_id, department_id = context.get("entity_id"), context.get("department_id")
     if entity_id is None:
         return []
@@ -38,13 +36,9 @@ def seed(db: Session, context: dict) -> list[str]:
     if exists is not None:
         return []
     for location, text in documents:
-        s3_client().put_object(
-            Bucket=get_settings().kb_bucket, Key=location.key, Body=text.encode(), ContentType=DocumentType.MARKDOWN.value
+        store_pending_document(
+            db=db, location=location, content=text.encode(), content_type=DocumentType.MARKDOWN.value, uploaded_by=None
         )
-        db.add(KnowledgeDocument(entity_id=entity_id, department_id=location.department_id,
-                                 document_name=location.document_name, s3_key=location.key,
-                                 content_type=DocumentType.MARKDOWN.value, size_bytes=len(text.encode())))
-    db.flush()
     return [
         f"Demo knowledge base: faq.md for the whole clinic and a Cardiology faq.md (ingested in a few seconds); "
         f"try POST /v1/entities/{entity_id}/knowledge-base/search "

@@ -44,7 +44,7 @@ def request_upload(
     document_type = declared_document_type(data.content_type, data.document_name)
     _check_size(data.size_bytes, MAX_DOCUMENT_BYTES)
     location = DocumentLocation(entity_id, data.department_id, data.document_name)
-    document = _mark_pending(db, location, principal, document_type.value, data.size_bytes)
+    document = _mark_pending(db, location, principal.user_id, document_type.value, data.size_bytes)
     post = s3_client().generate_presigned_post(
         Bucket=get_settings().kb_bucket,
         Key=location.key,
@@ -66,18 +66,29 @@ def upload_document(
     content: bytes,
 ) -> KnowledgeDocument:
     """Checks a small file (type, content, readability), stores it in S3 and marks it pending ingestion."""
-    from meetings.storage import s3_client
-
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
     _check_department(db, entity_id, department_id)
     _check_size(len(content), MAX_DIRECT_UPLOAD_BYTES)
     document_type = detect_document_type(content, content_type, document_name)
     extract_document(content, document_type)
-    location = DocumentLocation(entity_id, department_id, document_name)
-    document = _mark_pending(db, location, principal, document_type.value, len(content))
-    s3_client().put_object(
-        Bucket=get_settings().kb_bucket, Key=location.key, Body=content, ContentType=document_type.value
+    return store_pending_document(
+        db=db,
+        location=DocumentLocation(entity_id, department_id, document_name),
+        content=content,
+        content_type=document_type.value,
+        uploaded_by=principal.user_id,
     )
+
+
+def store_pending_document(
+    *, db: Session, location: DocumentLocation, content: bytes, content_type: str, uploaded_by: int | None
+) -> KnowledgeDocument:
+    """Marks a checked document pending ingestion and stores its bytes at its key, which the S3 event
+    (or the local poller) then ingests."""
+    from meetings.storage import s3_client
+
+    document = _mark_pending(db, location, uploaded_by, content_type, len(content))
+    s3_client().put_object(Bucket=get_settings().kb_bucket, Key=location.key, Body=content, ContentType=content_type)
     return document
 
 
@@ -158,7 +169,7 @@ def _check_size(size: int, limit: int) -> None:
 
 
 def _mark_pending(
-    db: Session, location: DocumentLocation, principal: Principal, content_type: str, size_bytes: int
+    db: Session, location: DocumentLocation, uploaded_by: int | None, content_type: str, size_bytes: int
 ) -> KnowledgeDocument:
     """Creates the document row, or marks an existing one pending again (a re-upload replaces it)."""
     values = {
@@ -167,7 +178,7 @@ def _mark_pending(
         "s3_key": location.key,
         "content_type": content_type,
         "size_bytes": size_bytes,
-        "uploaded_by": principal.user_id,
+        "uploaded_by": uploaded_by,
     }
     statement = (
         insert(KnowledgeDocument)
