@@ -38,12 +38,6 @@ def _start_test_database() -> str | None:
 _TEST_DATA_DIR = _start_test_database()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    from meetings.settings import get_settings
-
-    get_settings.cache_clear()
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _TEST_DATA_DIR:
         from meetings.local.embedded_db import start_embedded_database
@@ -87,15 +81,25 @@ def db(engine) -> Iterator:
 
 @pytest.fixture
 def api(db) -> Callable:
-    """Builds a TestClient for a FastAPI app whose requests use the test's session."""
+    """Builds a TestClient for a FastAPI app. Each request gets its own session, as in production, on the
+    test's connection: what a request commits is a savepoint inside the test's rolled-back transaction."""
     from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
 
     from meetings.db import get_db
+
+    def request_session() -> Iterator:
+        session = Session(bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False)
+        try:
+            yield session
+        finally:
+            session.close()
+            db.expire_all()  # the test reads what the request wrote
 
     clients = []
 
     def make(app) -> TestClient:
-        app.dependency_overrides[get_db] = lambda: db
+        app.dependency_overrides[get_db] = request_session
         client = TestClient(app, raise_server_exceptions=False)
         clients.append((app, client))
         return client

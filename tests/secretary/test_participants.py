@@ -248,17 +248,15 @@ def test_reissue_replaces_link_and_password_and_clears_the_lock(client, auth_hea
 
 def test_removing_a_participant_disconnects_them_from_livekit(client, auth_headers, admin, entity, db, livekit_server):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
-    removed = add_to_room(db, room)
-    identity = f"participant-{removed.participant_id}"
+    participant_id = add_to_room(db, room).participant_id
+    identity = f"participant-{participant_id}"
     livekit_server.add_participant(room.livekit_room_id, identity)
     assert (
-        client.delete(
-            f"/v1/rooms/{room.id}/participants/{removed.participant_id}", headers=auth_headers(admin)
-        ).status_code
+        client.delete(f"/v1/rooms/{room.id}/participants/{participant_id}", headers=auth_headers(admin)).status_code
         == 204
     )
     assert identity not in livekit_server.participants[room.livekit_room_id]
-    assert db.get(Participant, removed.participant_id) is not None  # still in the directory
+    assert db.get(Participant, participant_id) is not None  # still in the directory
     assert db.query(RoomParticipant).filter_by(room_id=room.id).count() == 0
 
 

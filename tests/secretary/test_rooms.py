@@ -256,7 +256,7 @@ def test_delete_only_finished_rooms_without_recordings_or_usage(client, auth_hea
     db.flush()
     assert client.delete(f"/v1/rooms/{used.id}", headers=headers).json()["error"]["code"] == "room_has_agent_usage"
 
-    canceled = make_room(db, entity=entity, status=RoomStatus.CANCELED)
-    assert client.delete(f"/v1/rooms/{canceled.id}", headers=headers).status_code == 204
-    assert db.get(Room, canceled.id) is None
-    assert client.get(f"/v1/rooms/{canceled.id}", headers=headers).status_code == 404
+    canceled_id = make_room(db, entity=entity, status=RoomStatus.CANCELED).id
+    assert client.delete(f"/v1/rooms/{canceled_id}", headers=headers).status_code == 204
+    assert db.get(Room, canceled_id) is None
+    assert client.get(f"/v1/rooms/{canceled_id}", headers=headers).status_code == 404
