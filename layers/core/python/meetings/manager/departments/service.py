@@ -45,18 +45,17 @@ def create_department(*, db: Session, principal: Principal, entity_id: int, data
     """Adds a department to an active entity."""
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
     department = Department(entity_id=entity_id, **data.model_dump())
-    # A taken name rolls back only this savepoint; the error handler answers department_name_taken.
-    with db.begin_nested():
-        db.add(department)
+    db.add(department)
+    db.flush()
     return department
 
 
 def update_department(*, db: Session, principal: Principal, department_id: int, data: DepartmentUpdate) -> Department:
     """Changes the fields sent."""
     department = _get_active_department(db, principal, department_id)
-    with db.begin_nested():
-        for field, value in data.model_dump(exclude_unset=True).items():
-            setattr(department, field, value)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(department, field, value)
+    db.flush()
     return department
 
 

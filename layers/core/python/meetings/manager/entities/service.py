@@ -58,18 +58,17 @@ def create_entity(*, db: Session, principal: Principal, data: EntityCreate) -> E
     """Creates an organization (managers only)."""
     require_manager(principal)
     entity = Entity(**data.model_dump())
-    # A taken name rolls back only this savepoint; the error handler answers entity_name_taken.
-    with db.begin_nested():
-        db.add(entity)
+    db.add(entity)
+    db.flush()
     return entity
 
 
 def update_entity(*, db: Session, principal: Principal, entity_id: int, data: EntityUpdate) -> Entity:
     """Changes the fields sent."""
     entity = get_active_entity(db=db, principal=principal, entity_id=entity_id)
-    with db.begin_nested():
-        for field, value in data.model_dump(exclude_unset=True).items():
-            setattr(entity, field, value)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(entity, field, value)
+    db.flush()
     return entity
 
 

@@ -87,9 +87,8 @@ def create_professional(*, db: Session, principal: Principal, data: Professional
     if not principal.is_manager:
         get_active_entity(db=db, principal=principal, entity_id=principal.entity_id)
     professional = Professional(**data.model_dump())
-    # A taken external_id rolls back only this savepoint; the error handler answers external_id_taken.
-    with db.begin_nested():
-        db.add(professional)
+    db.add(professional)
+    db.flush()
     if not principal.is_manager:
         db.add(ProfessionalEntity(professional_id=professional.id, entity_id=principal.entity_id))
         db.flush()
@@ -103,9 +102,9 @@ def update_professional(
     professional = _get_manageable_professional(db, principal, professional_id)
     if not professional.active:
         raise Conflict("The professional is deleted.", code="professional_inactive")
-    with db.begin_nested():
-        for field, value in data.model_dump(exclude_unset=True).items():
-            setattr(professional, field, value)
+    for field, value in data.model_dump(exclude_unset=True).items():
+        setattr(professional, field, value)
+    db.flush()
     return professional
 
 
@@ -168,9 +167,8 @@ def create_link(
     if data.department_id is not None:
         _department_in_entity(db, data.department_id, data.entity_id)
     link = ProfessionalEntity(professional_id=professional_id, **data.model_dump())
-    # An existing active link rolls back only this savepoint; the error handler answers link_exists.
-    with db.begin_nested():
-        db.add(link)
+    db.add(link)
+    db.flush()
     return link
 
 

@@ -71,9 +71,8 @@ def create_user(*, db: Session, principal: Principal, data: UserCreate) -> User:
         role=data.role,
         entity_id=entity_id,
     )
-    # A taken email rolls back only this savepoint; the error handler answers email_taken.
-    with db.begin_nested():
-        db.add(user)
+    db.add(user)
+    db.flush()
     return user
 
 
@@ -92,9 +91,9 @@ def update_user(*, db: Session, principal: Principal, user_id: int, data: UserUp
         get_active_entity(db=db, principal=principal, entity_id=user.entity_id)
     if "password" in changes:
         changes["password"] = hash_password(changes["password"], rounds=get_settings().bcrypt_rounds)
-    with db.begin_nested():
-        for field, value in changes.items():
-            setattr(user, field, value)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    db.flush()
     return user
 
 
