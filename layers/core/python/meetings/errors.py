@@ -66,6 +66,11 @@ class ValidationFailed(DomainError):
     status_code = 422
     code = "validation_failed"
 
+    @classmethod
+    def for_field(cls, field: str, code: str, message: str) -> "ValidationFailed":
+        """One field's error, in the same shape as a request that fails schema validation."""
+        return cls(message, details=[{"field": field, "code": code, "message": message}])
+
 
 class Locked(DomainError):
     status_code = 423

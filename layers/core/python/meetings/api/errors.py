@@ -78,12 +78,16 @@ def _integrity_error(exc: IntegrityError) -> DomainError:
     return ValidationFailed("The request breaks a data rule.", code="constraint_violated", details=details)
 
 
+def _answer(error: DomainError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.code, error.message, error.details), status_code=error.status_code, headers=error.headers
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), status_code=exc.status_code, headers=exc.headers
-        )
+        return _answer(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -94,8 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
-        error = _integrity_error(exc)
-        return JSONResponse(error_body(error.code, error.message, error.details), status_code=error.status_code)
+        return _answer(_integrity_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -140,9 +140,8 @@ def list_links_query(
 
 
 def department_not_in_entity() -> ValidationFailed:
-    message = "The department does not belong to this entity."
-    return ValidationFailed(
-        message, details=[{"field": "department_id", "code": "department_not_in_entity", "message": message}]
+    return ValidationFailed.for_field(
+        "department_id", "department_not_in_entity", "The department does not belong to this entity."
     )
 
 

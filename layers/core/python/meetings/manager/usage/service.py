@@ -68,8 +68,7 @@ def usage_report(
     end = _as_utc(end) if end else now
     start = _as_utc(start) if start else end - DEFAULT_PERIOD
     if start >= end:
-        message = "`to` must be after `from`."
-        raise ValidationFailed(message, details=[{"field": "to", "code": "invalid_range", "message": message}])
+        raise ValidationFailed.for_field("to", "invalid_range", "`to` must be after `from`.")
     if not principal.is_manager and entity_id is None:
         entity_id = principal.entity_id
     if entity_id is not None:
