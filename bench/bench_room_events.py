@@ -19,7 +19,8 @@ def main() -> None:
 
         from meetings.db import session_factory
         from meetings.secretary.events.models import RoomEventName
-        from meetings.secretary.events.service import append_room_event, list_room_events
+        from meetings.api.pagination import PageParams, paginate
+        from meetings.secretary.events.service import append_room_event, room_events_query
         from meetings.secretary.rooms.models import Room
 
         def new_room(db) -> str:
@@ -41,7 +42,8 @@ def main() -> None:
 
             def service_read() -> None:
                 rows, offset = [], 0
-                while page := list_room_events(db=db, room_id=service_room, limit=1000, offset=offset):
+                query = room_events_query(room_id=service_room)
+                while page := paginate(db, query, PageParams(limit=1000, offset=offset))[0]:
                     rows.extend(page)
                     offset += len(page)
                 assert len(rows) == EVENTS

@@ -27,30 +27,6 @@ def append_agent_event(
     return event
 
 
-def list_room_events(*, db: Session, room_id: str, limit: int, offset: int = 0) -> list[RoomEvent]:
-    """Returns a page of a room's events, oldest first."""
-    statement = (
-        select(RoomEvent)
-        .where(RoomEvent.room_id == room_id)
-        .order_by(RoomEvent.created_at, RoomEvent.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(db.execute(statement).scalars())
-
-
-def list_agent_events(*, db: Session, room_id: str, limit: int, offset: int = 0) -> list[AgentSessionEvent]:
-    """Returns a page of the agent's events in a room, oldest first."""
-    statement = (
-        select(AgentSessionEvent)
-        .where(AgentSessionEvent.room_id == room_id)
-        .order_by(AgentSessionEvent.created_at, AgentSessionEvent.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(db.execute(statement).scalars())
-
-
 def room_events_query(*, room_id: str) -> Select:
     """A room's events, oldest first (for paginate())."""
     return select(RoomEvent).where(RoomEvent.room_id == room_id).order_by(RoomEvent.created_at, RoomEvent.id)
