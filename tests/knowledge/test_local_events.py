@@ -39,7 +39,7 @@ def document_status(engine, entity_id: int):
 def test_new_and_changed_objects_are_ingested_once(engine, embedder, kb_bucket, committed_entity):
     key = DocumentLocation(committed_entity.id, None, "faq.md").key
     kb_bucket.put_object(Bucket=BUCKET, Key=key, Body=b"One answer.", ContentType="text/markdown")
-    seen: dict[str, str] = {}
+    seen: set = set()
 
     assert ingest_new_objects(bucket=BUCKET, seen=seen) == [key]
     assert ingest_new_objects(bucket=BUCKET, seen=seen) == []
@@ -63,3 +63,23 @@ def test_the_background_poller_ingests_uploads_until_stopped(engine, embedder, k
 
     assert document_status(engine, committed_entity.id) == (DocumentStatus.READY, 1)
     assert not thread.is_alive()
+
+
+def test_an_object_whose_ingestion_broke_is_tried_again_next_round(
+    engine, embedder, kb_bucket, committed_entity, monkeypatch
+):
+    import meetings.manager.knowledge.ingest as ingest
+
+    key = DocumentLocation(committed_entity.id, None, "broken-then-fine.md").key
+    kb_bucket.put_object(Bucket=BUCKET, Key=key, Body=b"An answer.", ContentType="text/markdown")
+    real = ingest.ingest_s3_object
+
+    def database_down(**kwargs):
+        raise ConnectionError("database restarting")
+
+    seen: set = set()
+    monkeypatch.setattr(ingest, "ingest_s3_object", database_down)
+    assert ingest_new_objects(bucket=BUCKET, seen=seen) == []
+    monkeypatch.setattr(ingest, "ingest_s3_object", real)
+    assert ingest_new_objects(bucket=BUCKET, seen=seen) == [key]
+    assert document_status(engine, committed_entity.id) == (DocumentStatus.READY, 1)

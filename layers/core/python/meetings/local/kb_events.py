@@ -1,38 +1,32 @@
-"""`make run`: the local S3 endpoint sends no ObjectCreated events, so a poller stands in for them.
-
-Every few seconds it lists `kb/` in the knowledge-base bucket and hands each new or changed object
-to the same ingestion service the kb-ingest Lambda calls.
-"""
+"""`make run`: every few seconds, new or changed objects under `kb/` go to the same ingestion service
+the kb-ingest Lambda calls (see meetings.local.s3_events)."""
 
 import threading
 
+from meetings.local.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.log import logger
 
 POLL_SECONDS = 2.0
 
 
-def ingest_new_objects(*, bucket: str, seen: dict[str, str]) -> list[str]:
-    """Ingests every `kb/` object whose ETag was not seen yet; returns the keys it processed."""
+def ingest_new_objects(*, bucket: str, seen: set[ObjectMarker]) -> list[str]:
+    """Ingests every `kb/` object not seen yet; returns the keys it processed."""
     from meetings.db import session_factory
     from meetings.manager.knowledge.ingest import KB_PREFIX, ingest_s3_object
-    from meetings.storage import s3_client
 
     processed = []
-    for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=KB_PREFIX):
-        for item in page.get("Contents", []):
-            key, etag = item["Key"], item["ETag"]
-            if seen.get(key) == etag:
-                continue
-            seen[key] = etag
-            try:
-                with session_factory()() as db:
-                    outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
-                    db.commit()
-            except Exception:  # one bad object must not stop the poller
-                logger.exception("local knowledge ingestion failed", extra={"key": key})
-                continue
-            logger.info("local knowledge ingestion", extra={"key": key, "status": outcome.status})
-            processed.append(key)
+    for item in unseen_objects(bucket=bucket, prefix=KB_PREFIX, seen=seen):
+        key = item["Key"]
+        try:
+            with session_factory()() as db:
+                outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
+                db.commit()
+        except Exception:  # one object's trouble must not hold up the others; it is retried next round
+            logger.exception("local knowledge ingestion failed", extra={"key": key})
+            continue
+        mark_seen(seen, item)
+        logger.info("local knowledge ingestion", extra={"key": key, "status": outcome.status})
+        processed.append(key)
     return processed
 
 
@@ -43,17 +37,10 @@ def start_kb_ingest_poller(
     from meetings.settings import get_settings
 
     bucket = bucket or get_settings().kb_bucket
-    stop = stop or threading.Event()
-    seen: dict[str, str] = {}
-
-    def poll() -> None:
-        while not stop.is_set():
-            try:
-                ingest_new_objects(bucket=bucket, seen=seen)
-            except Exception:
-                logger.exception("listing the knowledge-base bucket failed")
-            stop.wait(interval)
-
-    thread = threading.Thread(target=poll, name="kb-ingest-poller", daemon=True)
-    thread.start()
-    return thread
+    seen: set[ObjectMarker] = set()
+    return start_poller(
+        name="kb-ingest-poller",
+        interval=interval,
+        each_round=lambda: ingest_new_objects(bucket=bucket, seen=seen),
+        stop=stop or threading.Event(),
+    )

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 
 from meetings.db import session_factory
-from meetings.log import logger
+from meetings.local.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.secretary.recordings.finalize import RECORDINGS_PREFIX, StoredObject, finalize_recording_objects
 from meetings.secretary.recordings.purge import purge_due_recordings
 from meetings.settings import get_settings
@@ -27,22 +27,19 @@ class LocalRecordingJobs:
     purge_every: float = PURGE_EVERY_SECONDS
     stopped: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
-    _seen: set[tuple[str, str]] = field(default_factory=set)
+    _seen: set[ObjectMarker] = field(default_factory=set)
     _last_purge: float = 0.0
 
     def finalize_new_objects(self) -> int:
         """Finalizes each object not seen before (by key and ETag); returns how many it handed over."""
-        new = []
-        for page in s3_client().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=RECORDINGS_PREFIX):
-            for item in page.get("Contents", []):
-                marker = (item["Key"], item["ETag"])
-                if marker not in self._seen:
-                    new.append((marker, StoredObject(bucket=self.bucket, key=item["Key"], size=item["Size"])))
+        new = unseen_objects(bucket=self.bucket, prefix=RECORDINGS_PREFIX, seen=self._seen)
         if new:
+            objects = [StoredObject(bucket=self.bucket, key=item["Key"], size=item["Size"]) for item in new]
             with session_factory()() as db:
-                finalize_recording_objects(db=db, s3=s3_client(), objects=[stored for _, stored in new])
+                finalize_recording_objects(db=db, s3=s3_client(), objects=objects)
                 db.commit()
-            self._seen.update(marker for marker, _ in new)
+            for item in new:
+                mark_seen(self._seen, item)
         return len(new)
 
     def purge_if_due(self) -> None:
@@ -52,14 +49,9 @@ class LocalRecordingJobs:
             purge_due_recordings(db=db, s3=s3_client())
         self._last_purge = time.monotonic()
 
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            try:
-                self.finalize_new_objects()
-                self.purge_if_due()
-            except Exception:  # a local job keeps going; the next round retries
-                logger.exception("local recording job failed")
-            self.stopped.wait(self.finalize_every)
+    def run_once(self) -> None:
+        self.finalize_new_objects()
+        self.purge_if_due()
 
     def stop(self) -> None:
         """Ends the loop after the current round and waits for it."""
@@ -75,6 +67,7 @@ def start_local_recording_jobs(
     jobs = LocalRecordingJobs(
         bucket=get_settings().recordings_bucket, finalize_every=finalize_every, purge_every=purge_every
     )
-    jobs.thread = threading.Thread(target=jobs.run, name="local-recording-jobs", daemon=True)
-    jobs.thread.start()
+    jobs.thread = start_poller(
+        name="local-recording-jobs", interval=finalize_every, each_round=jobs.run_once, stop=jobs.stopped
+    )
     return jobs
