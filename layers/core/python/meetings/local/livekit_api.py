@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import jwt
 from google.protobuf.message import DecodeError, Message
+from livekit.api import TokenVerifier
 from livekit.protocol import agent_dispatch as proto_dispatch
 from livekit.protocol import egress as proto_egress
 from livekit.protocol import models as proto_models
@@ -102,6 +103,7 @@ class LiveKitStandIn:
     ):
         self.api_key = api_key
         self.api_secret = api_secret
+        self._verifier = TokenVerifier(api_key, api_secret)
         self.calls: list[tuple[str, Message]] = []
         self.rooms: dict[str, proto_models.Room] = {}
         self.participants: dict[str, dict[str, proto_models.ParticipantInfo]] = defaultdict(dict)
@@ -240,47 +242,40 @@ class LiveKitStandIn:
         if not authorization or not authorization.startswith("Bearer "):
             raise TwirpError("unauthenticated", "missing authorization header")
         try:
-            claims = jwt.decode(
-                authorization[len("Bearer ") :],
-                key=self.api_secret,
-                issuer=self.api_key,
-                algorithms=["HS256"],
-                options={"require": ["exp"]},
-            )
+            video = self._verifier.verify(authorization[len("Bearer ") :]).video
         except jwt.PyJWTError as exc:
             raise TwirpError("unauthenticated", f"invalid token: {exc}") from exc
-        video = claims.get("video") or {}
-        if not video.get(route.grant):
+        if not getattr(video, route.grant):
             raise TwirpError("permission_denied", f"token lacks the {route.grant} grant")
-        if route.room_scoped and video.get("room") != getattr(request, "room", None):
+        if route.room_scoped and video.room != getattr(request, "room", None):
             raise TwirpError("permission_denied", "token is not for this room")
 
     def _build_routes(self) -> dict[str, _Route]:
         room, dispatch, egress = "RoomService", "AgentDispatchService", "Egress"
         return {
-            f"{room}/CreateRoom": _Route(proto_room.CreateRoomRequest, "roomCreate", False, self._create_room),
-            f"{room}/DeleteRoom": _Route(proto_room.DeleteRoomRequest, "roomCreate", False, self._delete_room),
-            f"{room}/ListRooms": _Route(proto_room.ListRoomsRequest, "roomList", False, self._list_rooms),
+            f"{room}/CreateRoom": _Route(proto_room.CreateRoomRequest, "room_create", False, self._create_room),
+            f"{room}/DeleteRoom": _Route(proto_room.DeleteRoomRequest, "room_create", False, self._delete_room),
+            f"{room}/ListRooms": _Route(proto_room.ListRoomsRequest, "room_list", False, self._list_rooms),
             f"{room}/ListParticipants": _Route(
-                proto_room.ListParticipantsRequest, "roomAdmin", True, self._list_participants
+                proto_room.ListParticipantsRequest, "room_admin", True, self._list_participants
             ),
             f"{room}/RemoveParticipant": _Route(
-                proto_room.RoomParticipantIdentity, "roomAdmin", True, self._remove_participant
+                proto_room.RoomParticipantIdentity, "room_admin", True, self._remove_participant
             ),
             f"{dispatch}/CreateDispatch": _Route(
-                proto_dispatch.CreateAgentDispatchRequest, "roomAdmin", True, self._create_dispatch
+                proto_dispatch.CreateAgentDispatchRequest, "room_admin", True, self._create_dispatch
             ),
             f"{dispatch}/ListDispatch": _Route(
-                proto_dispatch.ListAgentDispatchRequest, "roomAdmin", True, self._list_dispatch
+                proto_dispatch.ListAgentDispatchRequest, "room_admin", True, self._list_dispatch
             ),
             f"{dispatch}/DeleteDispatch": _Route(
-                proto_dispatch.DeleteAgentDispatchRequest, "roomAdmin", True, self._delete_dispatch
+                proto_dispatch.DeleteAgentDispatchRequest, "room_admin", True, self._delete_dispatch
             ),
             f"{egress}/StartRoomCompositeEgress": _Route(
-                proto_egress.RoomCompositeEgressRequest, "roomRecord", False, self._start_room_composite
+                proto_egress.RoomCompositeEgressRequest, "room_record", False, self._start_room_composite
             ),
-            f"{egress}/StopEgress": _Route(proto_egress.StopEgressRequest, "roomRecord", False, self._stop_egress),
-            f"{egress}/ListEgress": _Route(proto_egress.ListEgressRequest, "roomRecord", False, self._list_egress),
+            f"{egress}/StopEgress": _Route(proto_egress.StopEgressRequest, "room_record", False, self._stop_egress),
+            f"{egress}/ListEgress": _Route(proto_egress.ListEgressRequest, "room_record", False, self._list_egress),
         }
 
     # ---- RoomService -----------------------------------------------------------------------------
