@@ -1,6 +1,6 @@
 """The platform's Lambda functions: what each does, its size, its environment and its permissions.
 
-`migrate` is defined with the migration trigger in the stack.
+`migrate` is built with `_function` too, next to its migration trigger in the stack.
 """
 
 from aws_cdk import Duration
@@ -19,7 +19,9 @@ def _zip_code(name: str) -> lambda_.Code:
     return lambda_.Code.from_asset(str(directory), exclude=sources.CODE_EXCLUDES)
 
 
-def _function(stack, id: str, settings: FunctionSettings, code) -> PlatformFunction:
+def _function(stack, id: str, settings: FunctionSettings, code, *, security_group=None) -> PlatformFunction:
+    """One platform function in the stack's VPC, with its layers (zip code only), key and log retention;
+    in the shared function security group unless given its own."""
     settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
     return PlatformFunction(
         stack,
@@ -28,7 +30,7 @@ def _function(stack, id: str, settings: FunctionSettings, code) -> PlatformFunct
         code=code,
         layers=None if isinstance(code, lambda_.DockerImageCode) else list(stack.layers.values()),
         vpc=stack.network.vpc,
-        security_group=stack.function_security_group,
+        security_group=security_group or stack.function_security_group,
         key=stack.key,
         log_retention_days=stack.config.log_retention_days,
     )

@@ -21,11 +21,11 @@ from infra.config import StageConfig
 from infra.constructs.agent import MeetingAgent
 from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROUTES, WEBHOOK_ROUTES, HttpApi
 from infra.constructs.database import Database
-from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings, PlatformFunction
+from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings
 from infra.constructs.network import Network
 from infra.constructs.permissions import objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
-from infra.stacks.functions import application_functions
+from infra.stacks.functions import _function, application_functions
 
 EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
 EMBEDDING_DIM = "768"
@@ -216,10 +216,10 @@ class PlatformStack(Stack):
         )
         security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: Secrets Manager")
         self.database.allow_instance_from(security_group, "Migrate function to PostgreSQL")
-        migrate = PlatformFunction(
+        migrate = _function(
             self,
             "Migrate",
-            settings=FunctionSettings(
+            FunctionSettings(
                 name="migrate",
                 description="Brings the database to the newest schema (alembic upgrade head)",
                 memory_mib=1024,
@@ -231,19 +231,14 @@ class PlatformStack(Stack):
                     "DATABASE_HOST": self.database.instance.db_instance_endpoint_address,
                     "EMBEDDING_DIM": EMBEDDING_DIM,
                     "MIGRATIONS_DIR": "/var/task/migrations",
-                    "POWERTOOLS_SERVICE_NAME": "migrate",
                 },
                 statements=[
                     read_secrets(self.database.secret),
                     use_key(self, self.key, services=["secretsmanager"]),
                 ],
             ),
-            code=lambda_.Code.from_asset(staged_migrate_dir, exclude=sources.CODE_EXCLUDES),
-            layers=list(self.layers.values()),
-            vpc=self.network.vpc,
+            lambda_.Code.from_asset(staged_migrate_dir, exclude=sources.CODE_EXCLUDES),
             security_group=security_group,
-            key=self.key,
-            log_retention_days=self.config.log_retention_days,
         )
         self.functions["migrate"] = migrate
         self.migration_trigger = triggers.Trigger(
