@@ -1,13 +1,15 @@
-"""The agent's own settings (models, pacing, prices), read from the environment with defaults.
+"""The agent's own settings (models, pacing, prices): the AGENT_* environment variables, with defaults.
 
 Connection settings (LiveKit, database, OpenAI key and base URL, agent name) come from
 `meetings.settings`; everything here is specific to the meeting agent.
 """
 
 import json
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from meetings.settings import ConfigurationError
 
@@ -25,19 +27,7 @@ DEFAULT_PRICE_TABLE: dict[str, dict[str, float]] = {
 # E.164 check and can never reach a real line.
 DEFAULT_AGENT_PHONE_NUMBER = "+12025550100"
 
-
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from exc
+DEFAULT_WAKE_WORDS = ("assistant",)
 
 
 def load_price_table(raw: str | None) -> dict[str, dict[str, float]]:
@@ -59,13 +49,16 @@ def load_price_table(raw: str | None) -> dict[str, dict[str, float]]:
     return table
 
 
-@dataclass(frozen=True)
-class AgentConfig:
-    """What the meeting agent needs beyond the shared settings."""
+class AgentConfig(BaseSettings):
+    """What the meeting agent needs beyond the shared settings; each field is AGENT_<FIELD NAME>."""
+
+    # An empty variable means the default, as an unset one does.
+    model_config = SettingsConfigDict(env_prefix="AGENT_", frozen=True, extra="ignore", env_ignore_empty=True)
 
     display_name: str = "Meeting Assistant"
     phone_number: str = DEFAULT_AGENT_PHONE_NUMBER
-    wake_words: tuple[str, ...] = ("assistant",)
+    # Comma-separated in the environment; matched lower-case.
+    wake_words: Annotated[tuple[str, ...], NoDecode] = DEFAULT_WAKE_WORDS
     llm_model: str = "gpt-4.1-mini"
     llm_temperature: float = 0.3
     stt_model: str = "gpt-4o-mini-transcribe"
@@ -77,30 +70,32 @@ class AgentConfig:
     suggestion_min_new_chars: int = 200
     suggestion_min_score: float = 0.35
     transcript_window_chars: int = 2000
-    usage_flush_seconds: float = 30.0
+    usage_flush_seconds: float = Field(default=30.0, gt=0, le=60)
     stt_restart_limit: int = 5
     stt_restart_delay_seconds: float = 1.0
-    price_table: dict[str, dict[str, float]] = field(default_factory=lambda: load_price_table(None))
+    # Inline JSON or a JSON file path in the environment, merged over DEFAULT_PRICE_TABLE.
+    price_table: Annotated[dict[str, dict[str, float]], NoDecode] = Field(
+        default_factory=lambda: load_price_table(None)
+    )
+
+    @field_validator("wake_words", mode="before")
+    @classmethod
+    def _split_wake_words(cls, value: Any) -> Any:
+        words = value.split(",") if isinstance(value, str) else value
+        if not isinstance(words, list | tuple):
+            return value
+        cleaned = tuple(w.strip().lower() for w in words if isinstance(w, str) and w.strip())
+        return cleaned or DEFAULT_WAKE_WORDS
+
+    @field_validator("price_table", mode="before")
+    @classmethod
+    def _load_price_table(cls, value: Any) -> Any:
+        return load_price_table(value) if value is None or isinstance(value, str) else value
 
     @classmethod
     def from_env(cls) -> "AgentConfig":
-        """Reads the AGENT_* environment variables."""
-        flush = _env_float("AGENT_USAGE_FLUSH_SECONDS", 30.0)
-        if not 0 < flush <= 60:
-            raise ConfigurationError("AGENT_USAGE_FLUSH_SECONDS must be in (0, 60]")
-        wake_words = tuple(w.strip().lower() for w in _env("AGENT_WAKE_WORDS", "assistant").split(",") if w.strip())
-        return cls(
-            display_name=_env("AGENT_DISPLAY_NAME", "Meeting Assistant"),
-            phone_number=_env("AGENT_PHONE_NUMBER", DEFAULT_AGENT_PHONE_NUMBER),
-            wake_words=wake_words or ("assistant",),
-            llm_model=_env("AGENT_LLM_MODEL", "gpt-4.1-mini"),
-            llm_temperature=_env_float("AGENT_LLM_TEMPERATURE", 0.3),
-            stt_model=_env("AGENT_STT_MODEL", "gpt-4o-mini-transcribe"),
-            stt_language=_env("AGENT_STT_LANGUAGE", "en"),
-            kb_results=int(_env_float("AGENT_KB_RESULTS", 5)),
-            suggestion_interval_seconds=_env_float("AGENT_SUGGESTION_INTERVAL_SECONDS", 60.0),
-            suggestion_min_new_chars=int(_env_float("AGENT_SUGGESTION_MIN_NEW_CHARS", 200)),
-            suggestion_min_score=_env_float("AGENT_SUGGESTION_MIN_SCORE", 0.35),
-            usage_flush_seconds=flush,
-            price_table=load_price_table(os.environ.get("AGENT_PRICE_TABLE")),
-        )
+        """Reads the AGENT_* environment variables; a bad value is a ConfigurationError."""
+        try:
+            return cls()
+        except ValueError as exc:
+            raise ConfigurationError(f"invalid agent configuration: {exc}") from exc

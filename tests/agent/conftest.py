@@ -3,7 +3,7 @@ base with real MiniLM embeddings, and the agent wired to fakes for the room, the
 
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -123,7 +123,7 @@ def build_meeting(meeting_setup, store, embedder):
     def build(*, llm: ScriptedLLM | None = None, stt=None, knowledge=None, **config_changes) -> MeetingAgent:
         context = load_meeting_context(db=meeting_setup.db, room_id=meeting_setup.room.id)
         meeting = MeetingAgent(
-            config=replace(TEST_CONFIG, **config_changes),
+            config=TEST_CONFIG.model_copy(update=config_changes),
             context=context,
             store=store,
             gateway=meeting_setup.gateway,
