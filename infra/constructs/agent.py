@@ -13,7 +13,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.logging import encrypted_log_group
 from infra.constructs.network import APPLICATION_SUBNETS
-from infra.constructs.permissions import read_secrets, use_key
+from infra.constructs.permissions import read_secrets, use_key, write_logs
 
 # Keys of the application secret the agent receives as environment variables at task start.
 INJECTED_APP_SECRET_KEYS = ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API_KEY", "JWT_SECRET")
@@ -52,11 +52,7 @@ class MeetingAgent(Construct):
             statements=[
                 iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
                 iam.PolicyStatement(sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[image.repository.repository_arn]),
-                iam.PolicyStatement(
-                    sid="WriteOwnLogs",
-                    actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                    resources=[self.log_group.log_group_arn],
-                ),
+                write_logs(self.log_group),
                 read_secrets(app_secret),
                 use_key(self, key, services=["secretsmanager"]),
             ],

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from infra.constructs.logging import encrypted_log_group
 from infra.constructs.network import APPLICATION_SUBNETS
+from infra.constructs.permissions import write_logs
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -62,11 +63,7 @@ class PlatformFunction(Construct):
         )
         self.dead_letter_queue = None
         statements = [
-            iam.PolicyStatement(
-                sid="WriteOwnLogs",
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
-                resources=[self.log_group.log_group_arn],
-            ),
+            write_logs(self.log_group),
             iam.PolicyStatement(sid="ManageVpcNetworkInterfaces", actions=ENI_ACTIONS, resources=["*"]),
             *settings.statements,
         ]

@@ -1,8 +1,9 @@
-"""IAM statements scoped to one bucket prefix, one secret, one key: the only shapes the roles use."""
+"""IAM statements scoped to one bucket prefix, one secret, one key, one log group: the only shapes the roles use."""
 
 from aws_cdk import Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -35,3 +36,10 @@ def objects(sid: str, bucket: s3.IBucket, prefix: str, actions: list[str]) -> ia
 def bucket_level(sid: str, bucket: s3.IBucket, actions: list[str], *, prefix: str | None = None) -> iam.PolicyStatement:
     conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
     return iam.PolicyStatement(sid=sid, actions=actions, resources=[bucket.bucket_arn], conditions=conditions)
+
+
+def write_logs(log_group: logs.ILogGroup) -> iam.PolicyStatement:
+    """Streams and events in the role's own log group, nowhere else."""
+    return iam.PolicyStatement(
+        sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+    )
