@@ -33,7 +33,9 @@ from typing import TYPE_CHECKING
 from livekit.agents import Agent, RunContext, function_tool, llm
 from livekit.agents.voice import ModelSettings
 
-from .knowledge import Passage, format_excerpts
+from meetings.manager.knowledge.retrieval import RetrievedChunk
+
+from .knowledge import format_excerpts
 from .room_gateway import Human
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ class QuestionTurn:
 
     asker: Human
     question: str
-    passages: list[Passage] = field(default_factory=list)
+    passages: list[RetrievedChunk] = field(default_factory=list)
     search_pending: bool = True
     prompt_tokens: int = 0
     completion_tokens: int = 0

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from livekit.agents import APIConnectOptions, llm, stt
 
+from meetings.manager.knowledge.retrieval import RetrievedChunk
 from meetings.meeting_protocol import ATTR_PARTICIPANT_ID, TRANSCRIPTION_TOPIC
 from meetings.secretary.events.models import AgentEventName
 
 from .config import AgentConfig
 from .events import EventLog
 from .instructions import MeetingContext, compose_instructions
-from .knowledge import KnowledgeSource, Passage
+from .knowledge import KnowledgeSource
 from .questions import QuestionAnswerer, wake_word_pattern
 from .registration import Registration, register_agent, unregister_agent
 from .room_gateway import Human, RoomGateway
@@ -188,7 +189,7 @@ class MeetingAgent:
 
     # Knowledge
 
-    async def retrieve(self, query: str, *, participant_id: int | None, purpose: str) -> list[Passage]:
+    async def retrieve(self, query: str, *, participant_id: int | None, purpose: str) -> list[RetrievedChunk]:
         """Searches the knowledge base and logs CONTEXT_RETRIEVED (written with the event that follows
         it: the answer, the suggestion or an error); a failure yields no passages."""
         self.usage.kb_queries += 1
@@ -205,7 +206,7 @@ class MeetingAgent:
                 "purpose": purpose,
                 "chunks": [
                     {
-                        "chunk_id": p.chunk_id,
+                        "chunk_id": p.id,
                         "document_name": p.document_name,
                         "page": p.page,
                         "department_id": p.department_id,
