@@ -1,18 +1,16 @@
 """Retention purge Lambda: an EventBridge schedule runs one purge pass, stopping before its time runs out."""
 
-import os
-
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
 from meetings.log import logger
-from meetings.secretary.recordings.purge import DEFAULT_BATCH_SIZE, purge_due_recordings
+from meetings.secretary.recordings.purge import purge_due_recordings
+from meetings.settings import get_settings
 from meetings.storage import s3_client
 
 # A batch (lock, list versions, DeleteObjects, update) must fit in what is left when it starts.
 SAFETY_MARGIN_MILLIS = 30_000
-BATCH_SIZE = int(os.environ.get("PURGE_BATCH_SIZE", DEFAULT_BATCH_SIZE))
 
 
 @logger.inject_lambda_context
@@ -23,7 +21,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
         report = purge_due_recordings(
             db=db,
             s3=s3_client(),
-            batch_size=BATCH_SIZE,
+            batch_size=get_settings().purge_batch_size,
             keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MILLIS,
         )
     return report.as_dict()

@@ -119,7 +119,8 @@ def test_the_scheduled_purge_deletes_due_objects_and_keeps_the_rows(committed, s
 
 
 def test_the_purge_stops_before_the_lambda_times_out_and_the_next_run_resumes(committed, s3, purge_module, monkeypatch):
-    monkeypatch.setattr(purge_module, "BATCH_SIZE", 2)
+    settings = purge_module.get_settings().model_copy(update={"purge_batch_size": 2})
+    monkeypatch.setattr(purge_module, "get_settings", lambda: settings)
     room = committed.room()
     due = [make_due_recording(committed.session, room, bucket=s3.bucket) for _ in range(5)]
     committed.session.commit()

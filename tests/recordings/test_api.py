@@ -11,6 +11,7 @@ from meetings.api.app import create_app
 from meetings.manager.users.models import UserRole
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording, RecordingStatus
+from meetings.settings import get_settings
 from meetings.secretary.recordings.routes import router
 from meetings.secretary.rooms.models import RoomStatus
 from tests.factories import make_entity, make_user
@@ -87,6 +88,7 @@ def test_starting_a_recording_starts_a_room_composite_mp4_egress_into_the_bucket
 def test_the_egress_uploads_with_the_role_the_operator_configured(client, admin, live_room, livekit_server, s3, monkeypatch):
     monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_ARN", "arn:aws:iam::123456789012:role/egress-upload")
     monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID", "meetings-prod")
+    get_settings.cache_clear()
 
     assert client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).status_code == 201
 

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     bcrypt_rounds: int = Field(default=10, ge=10, le=15)
 
     recordings_bucket: str = "meetings-recordings"
+    # How the LiveKit egress worker writes into the recordings bucket: a role it assumes (LiveKit
+    # Cloud), keys of an upload-only user, or neither (a self-hosted worker with its own role).
+    egress_s3_assume_role_arn: str | None = None
+    egress_s3_assume_role_external_id: str | None = None
+    egress_s3_access_key: str | None = None
+    egress_s3_secret: SecretStr | None = None
+    egress_s3_endpoint: str | None = None  # the S3 endpoint as the egress worker sees it
+    purge_batch_size: int = Field(default=1000, ge=1, le=1000)  # DeleteObjects takes 1,000 keys at most
     kb_bucket: str = "meetings-knowledge-base"
     s3_endpoint_url: str | None = None
     aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")

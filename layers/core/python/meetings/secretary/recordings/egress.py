@@ -11,7 +11,6 @@ unset on AWS); any custom endpoint is addressed path-style, as local S3 endpoint
 """
 
 import asyncio
-import os
 from dataclasses import dataclass
 
 import aiohttp
@@ -66,16 +65,16 @@ def room_has_running_egress(*, room_name: str) -> bool:
 
 def _s3_upload(bucket: str) -> proto_egress.S3Upload:
     settings = get_settings()
-    endpoint = os.environ.get("EGRESS_S3_ENDPOINT") or settings.s3_endpoint_url or ""
+    endpoint = settings.egress_s3_endpoint or settings.s3_endpoint_url or ""
     return proto_egress.S3Upload(
         bucket=bucket,
         region=settings.aws_region,
         endpoint=endpoint,
         force_path_style=bool(endpoint),
-        access_key=os.environ.get("EGRESS_S3_ACCESS_KEY", ""),
-        secret=os.environ.get("EGRESS_S3_SECRET", ""),
-        assume_role_arn=os.environ.get("EGRESS_S3_ASSUME_ROLE_ARN", ""),
-        assume_role_external_id=os.environ.get("EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID", ""),
+        access_key=settings.egress_s3_access_key or "",
+        secret=settings.egress_s3_secret.get_secret_value() if settings.egress_s3_secret else "",
+        assume_role_arn=settings.egress_s3_assume_role_arn or "",
+        assume_role_external_id=settings.egress_s3_assume_role_external_id or "",
     )
 
 
