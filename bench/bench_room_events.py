@@ -43,7 +43,7 @@ def main() -> None:
             def service_read() -> None:
                 rows, offset = [], 0
                 query = room_events_query(room_id=service_room)
-                while page := paginate(db, query, PageParams(limit=1000, offset=offset))[0]:
+                while page := paginate(db, query, PageParams(limit=1000, offset=offset)).items:
                     rows.extend(page)
                     offset += len(page)
                 assert len(rows) == EVENTS

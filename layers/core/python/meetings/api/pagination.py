@@ -34,8 +34,9 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def paginate(db: Session, statement: Select, params: PageParams) -> tuple[list, int]:
-    """Runs a select for one page (the statement must already be ordered stably) and counts all rows."""
+def paginate(db: Session, statement: Select, params: PageParams) -> Page:
+    """One page of a select (ordered stably by the caller) with the count of all its rows; the route's
+    response model turns the rows into its schema."""
     total = db.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
     rows = db.execute(statement.limit(params.limit).offset(params.offset)).scalars().all()
-    return list(rows), total
+    return Page(items=list(rows), total=total, limit=params.limit, offset=params.offset)

@@ -36,8 +36,7 @@ def list_departments(
     q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
 ):
     statement = service.list_departments_query(db=db, principal=principal, entity_id=entity_id, active=active, q=q)
-    items, total = paginate(db, statement, page)
-    return Page[DepartmentOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    return paginate(db, statement, page)
 
 
 @router.post(

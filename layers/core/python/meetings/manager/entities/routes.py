@@ -34,8 +34,7 @@ def list_entities(
     q: Annotated[str | None, Query(max_length=200, description="Search in the name")] = None,
 ):
     statement = service.list_entities_query(principal=principal, active=active, type=type, q=q)
-    items, total = paginate(db, statement, page)
-    return Page[EntityOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    return paginate(db, statement, page)
 
 
 @router.post("/v1/entities", response_model=EntityOut, status_code=status.HTTP_201_CREATED, summary="Create an entity")

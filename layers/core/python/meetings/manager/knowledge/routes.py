@@ -142,10 +142,7 @@ def list_documents(
     db: DbSession, principal: CurrentPrincipal, page: Pagination, entity_id: int, department_id: int | None = None
 ):
     statement = service.list_documents_query(db=db, principal=principal, entity_id=entity_id, department_id=department_id)
-    items, total = paginate(db, statement, page)
-    return Page[DocumentOut](
-        items=[DocumentOut.model_validate(item) for item in items], total=total, limit=page.limit, offset=page.offset
-    )
+    return paginate(db, statement, page)
 
 
 @router.get(DOCUMENTS_PATH + "/{document_id}", response_model=DocumentOut, summary="Get a document and its ingestion status")

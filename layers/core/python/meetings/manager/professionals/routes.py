@@ -49,8 +49,7 @@ def list_professionals(
     q: Annotated[str | None, Query(max_length=254, description="Search in name, email and phone number")] = None,
 ):
     statement = service.list_professionals_query(principal=principal, active=active, entity_id=entity_id, q=q)
-    items, total = paginate(db, statement, page)
-    return Page[ProfessionalOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    return paginate(db, statement, page)
 
 
 @router.post(
@@ -97,8 +96,7 @@ def list_links(
     db: DbSession, principal: CurrentPrincipal, page: Pagination, professional_id: int, active: bool | None = None
 ):
     statement = service.list_links_query(db=db, principal=principal, professional_id=professional_id, active=active)
-    items, total = paginate(db, statement, page)
-    return Page[ProfessionalLinkOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    return paginate(db, statement, page)
 
 
 @router.post(

@@ -34,8 +34,7 @@ def list_users(
     q: Annotated[str | None, Query(max_length=254, description="Search in email and phone number")] = None,
 ):
     statement = service.list_users_query(principal=principal, active=active, entity_id=entity_id, role=role, q=q)
-    items, total = paginate(db, statement, page)
-    return Page[UserOut](items=items, total=total, limit=page.limit, offset=page.offset)
+    return paginate(db, statement, page)
 
 
 @router.post("/v1/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user")

@@ -15,10 +15,7 @@ router = APIRouter(prefix="/v1/rooms", tags=["events"])
 @router.get("/{room_id}/events", response_model=Page[RoomEventOut])
 def list_room_events(room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination) -> Page[RoomEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
-    rows, total = paginate(db, room_events_query(room_id=room.id), page)
-    return Page[RoomEventOut](
-        items=[RoomEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return paginate(db, room_events_query(room_id=room.id), page)
 
 
 @router.get("/{room_id}/agent-events", response_model=Page[AgentEventOut])
@@ -26,7 +23,4 @@ def list_agent_events(
     room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[AgentEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
-    rows, total = paginate(db, agent_events_query(room_id=room.id), page)
-    return Page[AgentEventOut](
-        items=[AgentEventOut.model_validate(r) for r in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    return paginate(db, agent_events_query(room_id=room.id), page)

@@ -71,11 +71,10 @@ def list_participants(
     statement = service.list_participants(
         principal=principal, type=type, phone_number=phone_number, external_id=external_id
     )
-    rows, total = paginate(db, statement, page)
-    loaded = service.load_referenced_rows(db=db, participants=rows)
-    return Page[ParticipantOut](
-        items=[participant_out(db, p, loaded) for p in rows], total=total, limit=page.limit, offset=page.offset
-    )
+    result = paginate(db, statement, page)
+    loaded = service.load_referenced_rows(db=db, participants=result.items)
+    result.items = [participant_out(db, p, loaded) for p in result.items]
+    return result
 
 
 @router.get("/v1/participants/{participant_id}", response_model=ParticipantOut)

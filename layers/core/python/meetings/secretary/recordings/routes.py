@@ -50,13 +50,7 @@ def stop_recording(recording_id: uuid.UUID, db: DbSession, principal: CurrentPri
 def list_room_recordings(
     room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RecordingResponse]:
-    items, total = service.list_room_recordings(db=db, principal=principal, room_id=room_id, page=page)
-    return Page[RecordingResponse](
-        items=[RecordingResponse.model_validate(item) for item in items],
-        total=total,
-        limit=page.limit,
-        offset=page.offset,
-    )
+    return service.list_room_recordings(db=db, principal=principal, room_id=room_id, page=page)
 
 
 @router.get(

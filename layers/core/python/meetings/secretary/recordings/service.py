@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from meetings.api.pagination import PageParams, paginate
+from meetings.api.pagination import Page, PageParams, paginate
 from meetings.errors import Conflict, NotFound
 from meetings.manager.entities.models import Entity
 from meetings.s3_layout import RECORDINGS_PREFIX
@@ -115,7 +115,7 @@ def stop_recording(*, db: Session, principal: Principal, recording_id: uuid.UUID
 
 def list_room_recordings(
     *, db: Session, principal: Principal, room_id: str, page: PageParams
-) -> tuple[list[Recording], int]:
+) -> Page:
     """Returns a page of a room's recordings, every attempt included, oldest first."""
     get_room(db=db, principal=principal, room_id=room_id)
     statement = (

@@ -63,10 +63,7 @@ def list_rooms(
         scheduled_from=scheduled_from,
         scheduled_to=scheduled_to,
     )
-    rooms, total = paginate(db, statement, page)
-    return Page[RoomOut](
-        items=[RoomOut.model_validate(r) for r in rooms], total=total, limit=page.limit, offset=page.offset
-    )
+    return paginate(db, statement, page)
 
 
 @router.get("/{room_id}", response_model=RoomDetail)
