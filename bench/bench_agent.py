@@ -72,9 +72,14 @@ def instant_llm():
 
     class InstantStream(llm.LLMStream):
         async def _run(self) -> None:
-            self._event_ch.send_nowait(llm.ChatChunk(id="r", delta=llm.ChoiceDelta(role="assistant", content="Twelve months.")))
             self._event_ch.send_nowait(
-                llm.ChatChunk(id="r", usage=llm.CompletionUsage(completion_tokens=3, prompt_tokens=900, total_tokens=903))
+                llm.ChatChunk(id="r", delta=llm.ChoiceDelta(role="assistant", content="Twelve months."))
+            )
+            self._event_ch.send_nowait(
+                llm.ChatChunk(
+                    id="r",
+                    usage=llm.CompletionUsage(completion_tokens=3, prompt_tokens=900, total_tokens=903),
+                )
             )
 
     class InstantLLM(llm.LLM):
@@ -111,7 +116,9 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
         gateway=NullGateway(),
         llm=instant_llm(),
         stt=None,  # no audio in this benchmark
-        knowledge=DatabaseKnowledge(store=store, embedder=embedder, entity_id=entity_id, department_id=department_id),
+        knowledge=DatabaseKnowledge(
+            store=store, embedder=embedder, entity_id=entity_id, department_id=department_id
+        ),
         agent_name="Bench Assistant",
     )
     await meeting.start()
@@ -120,7 +127,9 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
     def bare() -> None:
         embedding = embedder.embed_one(QUESTION)
         with session_factory()() as db:
-            search_knowledge(db=db, entity_id=entity_id, department_id=department_id, query_embedding=embedding, k=5)
+            search_knowledge(
+                db=db, entity_id=entity_id, department_id=department_id, query_embedding=embedding, k=5
+            )
 
     bare_times, agent_times = [], []
     for index in range(WARMUP + QUESTIONS):

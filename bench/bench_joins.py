@@ -134,7 +134,9 @@ def main() -> None:
 
         with ThreadPoolExecutor(max_workers=CONCURRENT_JOINS) as pool:
             floor = timed(
-                lambda: list(pool.map(lambda _: bcrypt.checkpw(PASSWORD.encode(), stored), range(CONCURRENT_JOINS)))
+                lambda: list(
+                    pool.map(lambda _: bcrypt.checkpw(PASSWORD.encode(), stored), range(CONCURRENT_JOINS))
+                )
             )
         report(
             f"concurrent joins admitted ({CONCURRENT_JOINS} racing, {refused} room_full)",

@@ -8,9 +8,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, median, report  # noqa: E402
-
 import numpy as np  # noqa: E402
+from support import bench_database, median, report  # noqa: E402
 
 SECTIONS = 60
 SENTENCES_PER_SECTION = 14
@@ -58,30 +57,54 @@ def main() -> None:
             for round_number in range(ROUNDS):
                 content = synthetic_markdown(round_number)
                 started = time.perf_counter()
-                outcome = ingest_document(db=db, location=location, content=content, content_type="text/markdown",
-                                          source_etag=content_etag(content), embedder=embedder)
+                outcome = ingest_document(
+                    db=db,
+                    location=location,
+                    content=content,
+                    content_type="text/markdown",
+                    source_etag=content_etag(content),
+                    embedder=embedder,
+                )
                 db.commit()
                 elapsed = time.perf_counter() - started
                 assert outcome.status == "ingested", outcome
                 chunk_count = outcome.chunk_count
                 end_to_end.append(outcome.chunk_count / elapsed)
-                texts = list(db.execute(
-                    select(KnowledgeChunk.chunk_text).where(KnowledgeChunk.entity_id == entity.id)
-                    .order_by(KnowledgeChunk.id)
-                ).scalars())
+                texts = list(
+                    db.execute(
+                        select(KnowledgeChunk.chunk_text)
+                        .where(KnowledgeChunk.entity_id == entity.id)
+                        .order_by(KnowledgeChunk.id)
+                    ).scalars()
+                )
                 characters = sum(map(len, texts)) // len(texts)
                 db.rollback()
                 started = time.perf_counter()
-                embedder.model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
-                                      show_progress_bar=False)
+                embedder.model.encode(
+                    texts,
+                    batch_size=32,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
                 bare.append(len(texts) / (time.perf_counter() - started))
 
-        print(f"{embedder.model_name}: {chunk_count} chunks per document "
-              f"({characters} characters each on average), {ROUNDS} rounds", flush=True)
-        report("knowledge ingest end to end (median)", median(end_to_end), "chunks/s",
-               floor=median(bare), floor_name="bare model.encode")
-        print(f"overhead outside the model: {(1 - median(end_to_end) / median(bare)) * 100:.1f}% of the time",
-              flush=True)
+        print(
+            f"{embedder.model_name}: {chunk_count} chunks per document "
+            f"({characters} characters each on average), {ROUNDS} rounds",
+            flush=True,
+        )
+        report(
+            "knowledge ingest end to end (median)",
+            median(end_to_end),
+            "chunks/s",
+            floor=median(bare),
+            floor_name="bare model.encode",
+        )
+        print(
+            f"overhead outside the model: {(1 - median(end_to_end) / median(bare)) * 100:.1f}% of the time",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -16,9 +16,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, percentile, report  # noqa: E402
-
 import numpy as np  # noqa: E402
+from support import bench_database, percentile, report  # noqa: E402
 
 TOTAL_CHUNKS = int(os.environ.get("BENCH_KB_CHUNKS", "100000"))
 ENTITIES = 50
@@ -46,7 +45,9 @@ def plan_summary(plan_rows) -> str:
     return " / ".join(m.group(1) for (line,) in plan_rows if (m := re.search(pattern, line)))
 
 
-def document_layout(entity_ids: list[int], departments: dict[int, list[int]]) -> list[tuple[int, int | None, str]]:
+def document_layout(
+    entity_ids: list[int], departments: dict[int, list[int]]
+) -> list[tuple[int, int | None, str]]:
     """(entity, department, name) per document: 60% entity-wide, the rest per department, a quarter of
     those reusing an entity-wide name (an override)."""
     large = int(TOTAL_CHUNKS * LARGE_TENANT_SHARE) // CHUNKS_PER_DOCUMENT
@@ -67,13 +68,19 @@ def document_layout(entity_ids: list[int], departments: dict[int, list[int]]) ->
 def load_corpus(connection, dimension: int):
     from psycopg.types.json import Jsonb
 
-    entity_ids = [connection.execute(
-        "INSERT INTO entities (name, type) VALUES (%s, 'clinic') RETURNING id", (f"Bench {i}",)).fetchone()[0]
-        for i in range(ENTITIES)]
+    entity_ids = [
+        connection.execute(
+            "INSERT INTO entities (name, type) VALUES (%s, 'clinic') RETURNING id", (f"Bench {i}",)
+        ).fetchone()[0]
+        for i in range(ENTITIES)
+    ]
     departments = {
-        entity_id: [connection.execute(
-            "INSERT INTO departments (entity_id, name) VALUES (%s, %s) RETURNING id", (entity_id, f"D{j}")).fetchone()[0]
-            for j in range(DEPARTMENTS_PER_ENTITY)]
+        entity_id: [
+            connection.execute(
+                "INSERT INTO departments (entity_id, name) VALUES (%s, %s) RETURNING id", (entity_id, f"D{j}")
+            ).fetchone()[0]
+            for j in range(DEPARTMENTS_PER_ENTITY)
+        ]
         for entity_id in entity_ids
     }
     documents = document_layout(entity_ids, departments)
@@ -81,29 +88,45 @@ def load_corpus(connection, dimension: int):
     noise = rng.standard_normal((len(documents) * CHUNKS_PER_DOCUMENT, dimension)).astype(np.float32)
     # a chunk sits at cosine ~0.8 from its document's centroid
     vectors = unit(np.repeat(centroids, CHUNKS_PER_DOCUMENT, axis=0) + 0.75 * noise / np.sqrt(dimension))
-    print(f"N = {len(vectors)} chunks, {ENTITIES} entities (one of "
-          f"{sum(1 for d in documents if d[0] == entity_ids[0]) * CHUNKS_PER_DOCUMENT} chunks, 49 of "
-          f"{sum(1 for d in documents if d[0] == entity_ids[1]) * CHUNKS_PER_DOCUMENT}), dimension {dimension}", flush=True)
+    print(
+        f"N = {len(vectors)} chunks, {ENTITIES} entities (one of "
+        f"{sum(1 for d in documents if d[0] == entity_ids[0]) * CHUNKS_PER_DOCUMENT} chunks, 49 of "
+        f"{sum(1 for d in documents if d[0] == entity_ids[1]) * CHUNKS_PER_DOCUMENT}), dimension {dimension}",
+        flush=True,
+    )
 
     started = time.perf_counter()
     connection.execute("DROP INDEX idx_kb_embedding")  # built once after the load, not row by row
     with connection.cursor() as cursor:
-        with cursor.copy("COPY knowledge_documents (entity_id, department_id, document_name, status, chunk_count) "
-                         "FROM STDIN") as copy:
+        with cursor.copy(
+            "COPY knowledge_documents (entity_id, department_id, document_name, status, chunk_count) "
+            "FROM STDIN"
+        ) as copy:
             for entity_id, department_id, name in documents:
                 copy.write_row((entity_id, department_id, name, "READY", CHUNKS_PER_DOCUMENT))
-        with cursor.copy("COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
-                         "FROM STDIN WITH (FORMAT BINARY)") as copy:
+        with cursor.copy(
+            "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
+            "FROM STDIN WITH (FORMAT BINARY)"
+        ) as copy:
             copy.set_types(["int4", "int4", "text", "text", "vector", "jsonb"])
             for number, (entity_id, department_id, name) in enumerate(documents):
                 for index in range(CHUNKS_PER_DOCUMENT):
-                    copy.write_row((entity_id, department_id, name, f"{name} chunk {index}",
-                                    vectors[number * CHUNKS_PER_DOCUMENT + index],
-                                    Jsonb({"page": 1, "chunk_index": index, "total_chunks": CHUNKS_PER_DOCUMENT})))
+                    copy.write_row(
+                        (
+                            entity_id,
+                            department_id,
+                            name,
+                            f"{name} chunk {index}",
+                            vectors[number * CHUNKS_PER_DOCUMENT + index],
+                            Jsonb({"page": 1, "chunk_index": index, "total_chunks": CHUNKS_PER_DOCUMENT}),
+                        )
+                    )
     copied = time.perf_counter()
     connection.execute("SET maintenance_work_mem = '1GB'")
     connection.execute("SET max_parallel_maintenance_workers = 1")
-    connection.execute("CREATE INDEX idx_kb_embedding ON knowledge_base USING hnsw (embedding vector_cosine_ops)")
+    connection.execute(
+        "CREATE INDEX idx_kb_embedding ON knowledge_base USING hnsw (embedding vector_cosine_ops)"
+    )
     connection.execute("ANALYZE")
     print(f"COPY {copied - started:.1f} s, HNSW index build {time.perf_counter() - copied:.1f} s", flush=True)
     return entity_ids, departments
@@ -157,7 +180,12 @@ def main() -> None:
             for _ in range(QUERIES):
                 entity_id = int(rng.choice(tenants))
                 rows = np.flatnonzero(truth.entity == entity_id)
-                query = unit((truth.matrix[rng.choice(rows)] + 0.6 * rng.standard_normal(dimension) / np.sqrt(dimension))[None])[0]
+                query = unit(
+                    (
+                        truth.matrix[rng.choice(rows)]
+                        + 0.6 * rng.standard_normal(dimension) / np.sqrt(dimension)
+                    )[None]
+                )[0]
                 chosen.append((entity_id, int(rng.choice(departments[entity_id])), query))
             return chosen
 
@@ -166,7 +194,9 @@ def main() -> None:
             for entity_id, department_id, query in queries:
                 begin = time.perf_counter()
                 if department:
-                    found = connection.execute(RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K)).fetchall()
+                    found = connection.execute(
+                        RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K)
+                    ).fetchall()
                 else:
                     found = connection.execute(RAW_ENTITY_SQL, (entity_id, query, K)).fetchall()
                 times.append(time.perf_counter() - begin)
@@ -184,26 +214,40 @@ def main() -> None:
                 for entity_id, department_id, query in queries:
                     scope = department_id if department else None
                     begin = time.perf_counter()
-                    found = search_knowledge(db=db, entity_id=entity_id, department_id=scope, query_embedding=query, k=K)
+                    found = search_knowledge(
+                        db=db, entity_id=entity_id, department_id=scope, query_embedding=query, k=K
+                    )
                     times.append(time.perf_counter() - begin)
-                    hits += len({chunk.id for chunk in found} & truth.nearest(truth.candidates(entity_id, scope), query))
+                    hits += len(
+                        {chunk.id for chunk in found}
+                        & truth.nearest(truth.candidates(entity_id, scope), query)
+                    )
                     db.rollback()
             return times, hits / (K * len(queries))
 
         def raw_plan(queries, department: bool) -> str:
             entity_id, department_id, query = queries[0]
             if department:
-                rows = connection.execute("EXPLAIN " + RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K))
+                rows = connection.execute(
+                    "EXPLAIN " + RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K)
+                )
             else:
                 rows = connection.execute("EXPLAIN " + RAW_ENTITY_SQL, (entity_id, query, K))
             return plan_summary(rows.fetchall())
 
         def search_plan(queries, department: bool) -> str:
             entity_id, department_id, query = queries[0]
-            params = {"entity_id": entity_id, "department_id": department_id if department else None,
-                      "query": retrieval.vector_literal(query), "k": K}
+            params = {
+                "entity_id": entity_id,
+                "department_id": department_id if department else None,
+                "query": retrieval.vector_literal(query),
+                "k": K,
+            }
             with session_factory()() as db:
-                hnsw = db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one() > retrieval.EXACT_SCAN_MAX_CHUNKS
+                hnsw = (
+                    db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one()
+                    > retrieval.EXACT_SCAN_MAX_CHUNKS
+                )
                 if hnsw:
                     db.execute(text("SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off"))
                 sql = retrieval.HNSW_SQL if hnsw else retrieval.EXACT_SQL
@@ -212,9 +256,16 @@ def main() -> None:
         def figures(label: str, measured, floor, floor_name: str) -> None:
             (times, recall), (floor_times, floor_recall) = measured, floor
             for name, fraction in (("p50", 0.5), ("p99", 0.99)):
-                report(f"{label} {name}", percentile(times, fraction) * 1000, "ms",
-                       floor=percentile(floor_times, fraction) * 1000, floor_name=floor_name)
-            print(f"{label} recall@{K}: {recall:.3f} | {floor_name} recall@{K}: {floor_recall:.3f}", flush=True)
+                report(
+                    f"{label} {name}",
+                    percentile(times, fraction) * 1000,
+                    "ms",
+                    floor=percentile(floor_times, fraction) * 1000,
+                    floor_name=floor_name,
+                )
+            print(
+                f"{label} recall@{K}: {recall:.3f} | {floor_name} recall@{K}: {floor_recall:.3f}", flush=True
+            )
 
         small = queries_for(entity_ids[1:])
         large = queries_for(entity_ids[:1])
@@ -223,14 +274,25 @@ def main() -> None:
             for scope in ("entity", "department"):
                 department = scope == "department"
                 raw = run_raw(queries, department)
-                print(f"-- {tenants}, {scope} filter | search_knowledge plan: {search_plan(queries, department)}"
-                      f" | raw plan: {raw_plan(queries, department)}", flush=True)
-                figures(f"search_knowledge {tenants} {scope} filter", run_search(queries, department), raw,
-                        "raw pgvector")
+                print(
+                    f"-- {tenants}, {scope} filter | search_knowledge plan: {search_plan(queries, department)}"
+                    f" | raw plan: {raw_plan(queries, department)}",
+                    flush=True,
+                )
+                figures(
+                    f"search_knowledge {tenants} {scope} filter",
+                    run_search(queries, department),
+                    raw,
+                    "raw pgvector",
+                )
                 retrieval.EXACT_SCAN_MAX_CHUNKS = 0 if tenants == "small tenants" else 10**9
                 other = "HNSW" if tenants == "small tenants" else "exact"
-                figures(f"  the other plan ({other}) on {tenants} {scope} filter", run_search(queries, department), raw,
-                        "raw pgvector")
+                figures(
+                    f"  the other plan ({other}) on {tenants} {scope} filter",
+                    run_search(queries, department),
+                    raw,
+                    "raw pgvector",
+                )
                 retrieval.EXACT_SCAN_MAX_CHUNKS = threshold
         connection.close()
 

@@ -27,7 +27,9 @@ HANDLER_IMPORT = (
 )
 
 
-def http_api_event(method: str, path: str, *, query: str = "", token: str | None = None, body: dict | None = None) -> dict:
+def http_api_event(
+    method: str, path: str, *, query: str = "", token: str | None = None, body: dict | None = None
+) -> dict:
     """An API Gateway HTTP API payload format 2.0 event."""
     headers = {"accept": "application/json", "content-type": "application/json", "host": "api.example.com"}
     if token:
@@ -65,8 +67,12 @@ def seed() -> tuple[int, int]:
     from meetings.settings import get_settings
 
     with session_factory()() as db:
-        manager = User(email="bench@example.com", password=hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds),
-                       phone_number="+5511999990001", role=UserRole.MANAGER)
+        manager = User(
+            email="bench@example.com",
+            password=hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds),
+            phone_number="+5511999990001",
+            role=UserRole.MANAGER,
+        )
         entities = [Entity(name=f"Bench clinic {i}", type="medical_clinic") for i in range(LIST_ROWS + 10)]
         db.add_all([manager, *entities])
         db.commit()
@@ -90,7 +96,9 @@ def main() -> None:
         spec.loader.exec_module(module)
         handler = module.handler
 
-        login_event = http_api_event("POST", "/v1/auth/login", body={"email": "bench@example.com", "password": PASSWORD})
+        login_event = http_api_event(
+            "POST", "/v1/auth/login", body={"email": "bench@example.com", "password": PASSWORD}
+        )
         login_answer = handler(login_event, None)
         assert login_answer["statusCode"] == 200, login_answer
         token = json.loads(login_answer["body"])["access_token"]
@@ -108,15 +116,22 @@ def main() -> None:
         handler_get_s = median(samples(handler_get, WARM_REQUESTS, warmup=20))
         handler_list_s = median(samples(handler_list, WARM_REQUESTS, warmup=20))
 
-        entity_columns = ("id, name, type, default_instructions, max_participants, recording_retention_days, "
-                          "active, created_at, updated_at")
+        entity_columns = (
+            "id, name, type, default_instructions, max_participants, recording_retention_days, "
+            "active, created_at, updated_at"
+        )
         with psycopg.connect(url, autocommit=True) as connection:
+
             def principal() -> None:
-                connection.execute("SELECT id, role, entity_id FROM users WHERE id = %s AND active", (manager_id,)).fetchone()
+                connection.execute(
+                    "SELECT id, role, entity_id FROM users WHERE id = %s AND active", (manager_id,)
+                ).fetchone()
 
             def raw_get() -> None:
                 principal()
-                assert connection.execute(f"SELECT {entity_columns} FROM entities WHERE id = %s", (entity_id,)).fetchone()
+                assert connection.execute(
+                    f"SELECT {entity_columns} FROM entities WHERE id = %s", (entity_id,)
+                ).fetchone()
 
             def raw_list() -> None:
                 principal()
@@ -131,18 +146,43 @@ def main() -> None:
 
         stored_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds))
         # Interleaved, like the cold imports.
-        pairs = [(timed(lambda: handler(login_event, None)), timed(lambda: bcrypt.checkpw(PASSWORD.encode(), stored_hash)))
-                 for _ in range(LOGINS)]
+        pairs = [
+            (
+                timed(lambda: handler(login_event, None)),
+                timed(lambda: bcrypt.checkpw(PASSWORD.encode(), stored_hash)),
+            )
+            for _ in range(LOGINS)
+        ]
         login_s, checkpw_s = median([login for login, _ in pairs]), median([check for _, check in pairs])
 
-    report("manager GET /v1/entities/{id} via Lambda handler (median)", handler_get_s * 1000, "ms",
-           floor=raw_get_s * 1000, floor_name="raw psycopg reads")
-    report(f"manager GET /v1/entities?limit={LIST_ROWS} via Lambda handler (median)", handler_list_s * 1000, "ms",
-           floor=raw_list_s * 1000, floor_name="raw psycopg reads")
-    report("manager handler cold import (median of 7 fresh interpreters)", cold_handler * 1000, "ms",
-           floor=cold_floor * 1000, floor_name="fastapi+mangum+sqlalchemy+psycopg")
-    report(f"manager login via Lambda handler, bcrypt cost {get_settings().bcrypt_rounds} (median)", login_s * 1000, "ms",
-           floor=checkpw_s * 1000, floor_name="one bcrypt.checkpw")
+    report(
+        "manager GET /v1/entities/{id} via Lambda handler (median)",
+        handler_get_s * 1000,
+        "ms",
+        floor=raw_get_s * 1000,
+        floor_name="raw psycopg reads",
+    )
+    report(
+        f"manager GET /v1/entities?limit={LIST_ROWS} via Lambda handler (median)",
+        handler_list_s * 1000,
+        "ms",
+        floor=raw_list_s * 1000,
+        floor_name="raw psycopg reads",
+    )
+    report(
+        "manager handler cold import (median of 7 fresh interpreters)",
+        cold_handler * 1000,
+        "ms",
+        floor=cold_floor * 1000,
+        floor_name="fastapi+mangum+sqlalchemy+psycopg",
+    )
+    report(
+        f"manager login via Lambda handler, bcrypt cost {get_settings().bcrypt_rounds} (median)",
+        login_s * 1000,
+        "ms",
+        floor=checkpw_s * 1000,
+        floor_name="one bcrypt.checkpw",
+    )
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ end (lock the batch, delete, mark PURGED, commit). Objects are seeded straight i
 that figure runs on a small sample because moto scans the whole bucket for every listing.
 """
 
-import os
 import socket
 import sys
 import time
@@ -45,17 +44,21 @@ def seed(db, bucket: str, count: int) -> list[str]:
         ),
         {"bucket": bucket, "rooms": rooms},
     )
-    keys = db.execute(
-        text(
-            "INSERT INTO recordings (id, room_id, livekit_egress_id, s3_bucket, s3_key, retention_days, status, created_at) "
-            "SELECT id, room, 'EG_' || id, :bucket, 'recordings/independent/' || room || '/' || id || '.mp4', 30, "
-            "       'READY', now() - interval '31 days' "
-            "FROM (SELECT gen_random_uuid() AS id, 'room-' || :bucket || '-' || (n % :rooms + 1) AS room "
-            "      FROM generate_series(1, :count) AS n) AS rows "
-            "RETURNING s3_key"
-        ),
-        {"bucket": bucket, "rooms": rooms, "count": count},
-    ).scalars().all()
+    keys = (
+        db.execute(
+            text(
+                "INSERT INTO recordings (id, room_id, livekit_egress_id, s3_bucket, s3_key, retention_days, status, created_at) "
+                "SELECT id, room, 'EG_' || id, :bucket, 'recordings/independent/' || room || '/' || id || '.mp4', 30, "
+                "       'READY', now() - interval '31 days' "
+                "FROM (SELECT gen_random_uuid() AS id, 'room-' || :bucket || '-' || (n % :rooms + 1) AS room "
+                "      FROM generate_series(1, :count) AS n) AS rows "
+                "RETURNING s3_key"
+            ),
+            {"bucket": bucket, "rooms": rooms, "count": count},
+        )
+        .scalars()
+        .all()
+    )
     db.commit()
     return keys
 
@@ -127,7 +130,10 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
             select(func.count()).where(Recording.s3_bucket == bucket, Recording.deleted_at.is_(None))
         ).scalar_one()
     remaining = s3_client().list_object_versions(Bucket=bucket).get("Versions", [])
-    assert result.purged == count and not result.failures and left == 0 and not remaining, (result.as_dict(), left)
+    assert result.purged == count and not result.failures and left == 0 and not remaining, (
+        result.as_dict(),
+        left,
+    )
     # The final empty batch (finding nothing left) is one more SELECT; count statements per real batch.
     return count / elapsed, (statements - 1) / result.batches
 

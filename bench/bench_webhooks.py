@@ -51,7 +51,9 @@ def seed_rooms() -> list[tuple[str, list[int]]]:
             ids = []
             for person in range(PEOPLE_PER_ROOM):
                 participant = Participant(
-                    name="Guest", type=ParticipantType.CLIENT, phone_number=f"+55119{room_index:04d}{person:04d}"
+                    name="Guest",
+                    type=ParticipantType.CLIENT,
+                    phone_number=f"+55119{room_index:04d}{person:04d}",
                 )
                 db.add(participant)
                 db.flush()
@@ -75,7 +77,9 @@ def burst(rooms) -> list[tuple[str, dict]]:
         person = rng.choice(people)
         for kind in ("participant_joined", "participant_left"):
             clock += 1
-            events.append(webhook_event(kind, room_name=name, identity=f"participant-{person}", created_at=clock))
+            events.append(
+                webhook_event(kind, room_name=name, identity=f"participant-{person}", created_at=clock)
+            )
     events = events[:unique_count]
     deliveries = [signed_webhook(e, api_key=API_KEY, api_secret=API_SECRET) for e in events]
     for _ in range(EVENTS - unique_count):
@@ -113,7 +117,9 @@ def main() -> None:
 
             handled = timed(deliver_all)
         receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
-        verified = timed(lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries])
+        verified = timed(
+            lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries]
+        )
         server.should_exit = True
         report(
             f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",

@@ -50,7 +50,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
-def report(name: str, value: float, unit: str, *, floor: float | None = None, floor_name: str = "floor") -> None:
+def report(
+    name: str, value: float, unit: str, *, floor: float | None = None, floor_name: str = "floor"
+) -> None:
     """Prints one figure, with its ratio to a floor measured in the same run."""
     line = f"{name}: {value:.3f} {unit}"
     if floor:

@@ -33,14 +33,21 @@ API_NO_RESERVATION = (
     "Request-driven: bounded by the HTTP API stage throttle (tighter on the public join routes) and by "
     "RDS Proxy's connection cap; a reservation would carve the regional pool and refuse legitimate traffic."
 )
-MIGRATE_NO_RESERVATION = "Invoked once per deployment by the CDK Trigger; it never runs concurrently with itself."
+MIGRATE_NO_RESERVATION = (
+    "Invoked once per deployment by the CDK Trigger; it never runs concurrently with itself."
+)
 
 
-def _acknowledge(scope: IConstruct, rules: dict[str, str], applies_to: dict[str, list[str]] | None = None) -> None:
+def _acknowledge(
+    scope: IConstruct, rules: dict[str, str], applies_to: dict[str, list[str]] | None = None
+) -> None:
     applies_to = applies_to or {}
     NagSuppressions.add_resource_suppressions(
         scope,
-        [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to.get(rule)) for rule, reason in rules.items()],
+        [
+            NagPackSuppression(id=rule, reason=reason, applies_to=applies_to.get(rule))
+            for rule, reason in rules.items()
+        ],
         apply_to_children=True,
     )
 
@@ -83,7 +90,9 @@ def _functions(stack) -> None:
                 "This queue is itself the dead-letter queue of the function's asynchronous invocations."
             )
         if platform_function.function.node.default_child.reserved_concurrent_executions is None:
-            rules["HIPAA.Security-LambdaConcurrency"] = MIGRATE_NO_RESERVATION if name == "migrate" else API_NO_RESERVATION
+            rules["HIPAA.Security-LambdaConcurrency"] = (
+                MIGRATE_NO_RESERVATION if name == "migrate" else API_NO_RESERVATION
+            )
         _acknowledge(
             platform_function,
             rules,

@@ -85,7 +85,8 @@ def load_stage_config(node: Node) -> StageConfig:
         cors_allow_origins=tuple(cors),
         livekit_url=node.try_get_context("livekitUrl") or values["livekitUrl"],
         public_base_url=node.try_get_context("publicBaseUrl") or values.get("publicBaseUrl"),
-        egress_role_principal=node.try_get_context("egressRolePrincipal") or values.get("egressRolePrincipal"),
+        egress_role_principal=node.try_get_context("egressRolePrincipal")
+        or values.get("egressRolePrincipal"),
         egress_external_id=node.try_get_context("egressExternalId") or values.get("egressExternalId"),
         agent=AgentSize(
             cpu=int(agent["cpu"]),

@@ -33,9 +33,23 @@ def _fingerprint(requirements: Path) -> str:
 def _pip_install(requirements: Path, target: Path) -> None:
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-            "--platform", PLATFORM, "--implementation", "cp", "--python-version", PYTHON_VERSION,
-            "--only-binary=:all:", "--target", str(target), "-r", str(requirements),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--platform",
+            PLATFORM,
+            "--implementation",
+            "cp",
+            "--python-version",
+            PYTHON_VERSION,
+            "--only-binary=:all:",
+            "--target",
+            str(target),
+            "-r",
+            str(requirements),
         ],
         check=True,
     )

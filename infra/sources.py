@@ -11,13 +11,16 @@ AGENT_DOCKERFILE = "agent_container/Dockerfile"
 # Built from web/ into the core package (`make install`); the secretary serves it at /join and /join-assets.
 JOIN_PAGE_BUNDLE = "layers/core/python/meetings/secretary/joinpage/static/manifest.json"
 
+
 # Container builds use the repository root as context (they need layers/core and functions/): only
 # what the Dockerfiles copy is staged and hashed (Docker ignore syntax: exclude all, re-include).
 def _only(*paths: str) -> list[str]:
     return ["*", *(f"!{path}" for path in paths), "**/__pycache__", "**/*.egg-info", "**/*.pyc"]
 
 
-KB_IMAGE_EXCLUDES = _only("pyproject.toml", "layers/core/python", "functions/kb_ingest", "functions/kb_search")
+KB_IMAGE_EXCLUDES = _only(
+    "pyproject.toml", "layers/core/python", "functions/kb_ingest", "functions/kb_search"
+)
 AGENT_IMAGE_EXCLUDES = _only("pyproject.toml", "layers/core/python", "agent_container")
 
 # Zip assets: bytecode caches and packaging metadata are never deployed.
@@ -56,7 +59,9 @@ PLACEHOLDER_HANDLER = '''"""Stand-in deployed while this function's source is mi
 def handler(event, context):
     raise RuntimeError("this function was synthesized without its source")
 '''
-PLACEHOLDER_DOCKERFILE = 'FROM public.ecr.aws/lambda/python:3.11\nCOPY handler.py ${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n'
+PLACEHOLDER_DOCKERFILE = (
+    'FROM public.ecr.aws/lambda/python:3.11\nCOPY handler.py ${LAMBDA_TASK_ROOT}/\nCMD ["handler.handler"]\n'
+)
 # The knowledge image holds both knowledge functions; the search function selects its entry point.
 KB_IMAGE_COMMANDS = {"ingest": None, "search": ["kb_search_handler.handler"]}
 

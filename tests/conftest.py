@@ -17,6 +17,9 @@ os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
+# Shared fixtures, registered once for every test directory.
+pytest_plugins = ["tests.support.fixtures", "tests.recordings.support"]
+
 TEST_DATABASE = "meetings_test"
 
 
@@ -89,7 +92,9 @@ def api(db) -> Callable:
     from meetings.db import get_db
 
     def request_session() -> Iterator:
-        session = Session(bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False)
+        session = Session(
+            bind=db.connection(), join_transaction_mode="create_savepoint", expire_on_commit=False
+        )
         try:
             yield session
         finally:

@@ -44,7 +44,9 @@ def make_department(db: Session, entity: Entity, **fields) -> Department:
     return department
 
 
-def make_user(db: Session, *, role: UserRole = UserRole.MANAGER, entity: Entity | None = None, **fields) -> User:
+def make_user(
+    db: Session, *, role: UserRole = UserRole.MANAGER, entity: Entity | None = None, **fields
+) -> User:
     user = User(
         **{
             "email": f"{unique('user')}@example.com",
@@ -67,9 +69,13 @@ def make_professional(db: Session, **fields) -> Professional:
     return professional
 
 
-def link_professional(db: Session, professional: Professional, entity: Entity, department=None) -> ProfessionalEntity:
+def link_professional(
+    db: Session, professional: Professional, entity: Entity, department=None
+) -> ProfessionalEntity:
     link = ProfessionalEntity(
-        professional_id=professional.id, entity_id=entity.id, department_id=department.id if department else None
+        professional_id=professional.id,
+        entity_id=entity.id,
+        department_id=department.id if department else None,
     )
     db.add(link)
     db.flush()

@@ -52,7 +52,9 @@ class EventLog:
         self.pending.append(PendingEvent(name, int(who), content[:MAX_CONTENT_CHARS], metadata or {}))
         return True if defer else await self.flush()
 
-    async def error(self, stage: str, exc: BaseException, *, participant_id: int | None = None, **metadata) -> bool:
+    async def error(
+        self, stage: str, exc: BaseException, *, participant_id: int | None = None, **metadata
+    ) -> bool:
         """Records a failure the agent survived."""
         logger.warning("meeting agent error", extra={"stage": stage, "error_type": type(exc).__name__})
         return await self.record(

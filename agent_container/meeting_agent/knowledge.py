@@ -56,6 +56,10 @@ class DatabaseKnowledge:
         embedding = await asyncio.to_thread(self.embedder.embed_one, query)
         return await self.store.run(
             lambda db: search_knowledge(
-                db=db, entity_id=self.entity_id, department_id=self.department_id, query_embedding=embedding, k=k
+                db=db,
+                entity_id=self.entity_id,
+                department_id=self.department_id,
+                query_embedding=embedding,
+                k=k,
             )
         )

@@ -15,13 +15,20 @@ class Completion:
 
 
 async def complete(
-    model: llm.LLM, *, system: str, user: str, meter: UsageMeter, conn_options: APIConnectOptions | None = None
+    model: llm.LLM,
+    *,
+    system: str,
+    user: str,
+    meter: UsageMeter,
+    conn_options: APIConnectOptions | None = None,
 ) -> Completion:
     """Sends a system + user message and returns the whole reply; tokens go to the meter."""
     chat_ctx = llm.ChatContext.empty()
     chat_ctx.add_message(role="system", content=system)
     chat_ctx.add_message(role="user", content=user)
-    response = await model.chat(chat_ctx=chat_ctx, conn_options=conn_options or APIConnectOptions(max_retry=1)).collect()
+    response = await model.chat(
+        chat_ctx=chat_ctx, conn_options=conn_options or APIConnectOptions(max_retry=1)
+    ).collect()
     prompt_tokens = response.usage.prompt_tokens if response.usage else 0
     completion_tokens = response.usage.completion_tokens if response.usage else 0
     meter.add_llm(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)

@@ -76,7 +76,9 @@ class MeetingAgent:
             )
         )
         self.events = EventLog(self.store, self.context.room_id, self.registration.participant_id)
-        self.recorder = UsageRecorder(self.store, self.registration.usage_id, self.usage, self.config.usage_flush_seconds)
+        self.recorder = UsageRecorder(
+            self.store, self.registration.usage_id, self.usage, self.config.usage_flush_seconds
+        )
         self.recorder.start()
         return self.registration
 
@@ -91,7 +93,9 @@ class MeetingAgent:
         await self.events.flush()
         registration = self.registration
         await self.store.run(
-            lambda db: unregister_agent(db=db, room_id=self.context.room_id, registration=registration, reason=reason)
+            lambda db: unregister_agent(
+                db=db, room_id=self.context.room_id, registration=registration, reason=reason
+            )
         )
         await self.recorder.finish()
 
@@ -129,10 +133,14 @@ class MeetingAgent:
     def professionals(self) -> list[Human]:
         return [h for h in self.humans.values() if h.is_professional]
 
-    async def say_to(self, human: Human, text: str, *, topic: str, attributes: dict[str, str] | None = None) -> None:
+    async def say_to(
+        self, human: Human, text: str, *, topic: str, attributes: dict[str, str] | None = None
+    ) -> None:
         """Sends text to one participant only."""
         try:
-            await self.gateway.send_text(text, topic=topic, destination_identities=[human.identity], attributes=attributes)
+            await self.gateway.send_text(
+                text, topic=topic, destination_identities=[human.identity], attributes=attributes
+            )
         except Exception as exc:
             await self.events.error("room", exc, participant_id=human.participant_id)
 

@@ -50,13 +50,18 @@ def answer_message(answer: str, sources: list[dict]) -> str:
     """What the asker reads: the answer, then its sources."""
     if not sources:
         return answer
-    cited = "; ".join(f"{s['document_name']} (p. {s['page']})" if s["page"] is not None else s["document_name"] for s in sources)
+    cited = "; ".join(
+        f"{s['document_name']} (p. {s['page']})" if s["page"] is not None else s["document_name"]
+        for s in sources
+    )
     return f"{answer}\n\nSources: {cited}"
 
 
 def reply_text(result: RunResult) -> str:
     """The assistant's last message of a run."""
-    messages = [e.item for e in result.events if isinstance(e, ChatMessageEvent) and e.item.role == "assistant"]
+    messages = [
+        e.item for e in result.events if isinstance(e, ChatMessageEvent) and e.item.role == "assistant"
+    ]
     return (messages[-1].text_content or "").strip() if messages else ""
 
 
@@ -135,13 +140,17 @@ class QuestionAnswerer:
         prompt_tokens, completion_tokens = turn.prompt_tokens, turn.completion_tokens
         meeting.usage.add_llm(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         if failure is not None:
-            await meeting.events.error("llm", failure, participant_id=asker.participant_id, purpose="question")
+            await meeting.events.error(
+                "llm", failure, participant_id=asker.participant_id, purpose="question"
+            )
             await meeting.say_to(asker, UNAVAILABLE_ANSWER, topic=CHAT_TOPIC)
             return None
         await self._record_tool_failures(result, asker)
         sources = distinct_sources(turn.passages)[:MAX_CITED_SOURCES]
         message = answer_message(text, sources)
-        await meeting.say_to(asker, message, topic=CHAT_TOPIC, attributes={"meetings.sources": json.dumps(sources)})
+        await meeting.say_to(
+            asker, message, topic=CHAT_TOPIC, attributes={"meetings.sources": json.dumps(sources)}
+        )
         await meeting.events.record(
             AgentEventName.QUESTION_ANSWERED,
             participant_id=asker.participant_id,

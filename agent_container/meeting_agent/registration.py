@@ -44,7 +44,11 @@ def find_or_create_agent_participant(*, db: Session, name: str, phone_number: st
     """The deployment's one AGENT participant, found by name and number, created on first use."""
     agent = db.scalars(
         select(Participant)
-        .where(Participant.type == ParticipantType.AGENT, Participant.name == name, Participant.phone_number == phone_number)
+        .where(
+            Participant.type == ParticipantType.AGENT,
+            Participant.name == name,
+            Participant.phone_number == phone_number,
+        )
         .order_by(Participant.id)
         .limit(1)
     ).first()
@@ -55,7 +59,9 @@ def find_or_create_agent_participant(*, db: Session, name: str, phone_number: st
     return agent
 
 
-def register_agent(*, db: Session, context: MeetingContext, name: str, phone_number: str, usage_data: dict) -> Registration:
+def register_agent(
+    *, db: Session, context: MeetingContext, name: str, phone_number: str, usage_data: dict
+) -> Registration:
     """Joins the agent to the room: participant row, AGENT_JOINED and an open usage record.
 
     A usage row this agent left open in the same room (a crashed worker) is closed at its last flush.
@@ -63,7 +69,9 @@ def register_agent(*, db: Session, context: MeetingContext, name: str, phone_num
     now = datetime.now(UTC)
     agent = find_or_create_agent_participant(db=db, name=name, phone_number=phone_number)
     membership = db.scalars(
-        select(RoomParticipant).where(RoomParticipant.room_id == context.room_id, RoomParticipant.participant_id == agent.id)
+        select(RoomParticipant).where(
+            RoomParticipant.room_id == context.room_id, RoomParticipant.participant_id == agent.id
+        )
     ).first()
     if membership is None:
         membership = RoomParticipant(room_id=context.room_id, participant_id=agent.id)
@@ -72,7 +80,11 @@ def register_agent(*, db: Session, context: MeetingContext, name: str, phone_num
     membership.left_at = None
     db.execute(
         update(AgentUsage)
-        .where(AgentUsage.room_id == context.room_id, AgentUsage.participant_id == agent.id, AgentUsage.session_end.is_(None))
+        .where(
+            AgentUsage.room_id == context.room_id,
+            AgentUsage.participant_id == agent.id,
+            AgentUsage.session_end.is_(None),
+        )
         .values(session_end=func.greatest(AgentUsage.updated_at, AgentUsage.session_start))
     )
     usage = AgentUsage(
@@ -90,7 +102,11 @@ def register_agent(*, db: Session, context: MeetingContext, name: str, phone_num
         event_name=AgentEventName.AGENT_JOINED,
         participant_id=agent.id,
         content=f"{name} joined the meeting",
-        metadata={"livekit_room": context.livekit_room, "entity_id": context.entity_id, "department_id": context.department_id},
+        metadata={
+            "livekit_room": context.livekit_room,
+            "entity_id": context.entity_id,
+            "department_id": context.department_id,
+        },
     )
     db.flush()
     return Registration(participant_id=agent.id, usage_id=usage.id, session_start=now)
@@ -100,7 +116,9 @@ def unregister_agent(*, db: Session, room_id: str, registration: Registration, r
     """Marks the agent gone from the room and logs AGENT_LEFT (the usage row is closed by the recorder)."""
     db.execute(
         update(RoomParticipant)
-        .where(RoomParticipant.room_id == room_id, RoomParticipant.participant_id == registration.participant_id)
+        .where(
+            RoomParticipant.room_id == room_id, RoomParticipant.participant_id == registration.participant_id
+        )
         .values(left_at=datetime.now(UTC))
     )
     append_agent_event(

@@ -50,7 +50,12 @@ def human_from_attributes(identity: str, name: str, attributes: dict[str, str]) 
 
 class RoomGateway(Protocol):
     async def send_text(
-        self, text: str, *, topic: str, destination_identities: list[str] | None = None, attributes: dict[str, str] | None = None
+        self,
+        text: str,
+        *,
+        topic: str,
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
     ) -> None: ...
 
 
@@ -61,7 +66,12 @@ class LiveKitRoomGateway:
         self.room = room
 
     async def send_text(
-        self, text: str, *, topic: str, destination_identities: list[str] | None = None, attributes: dict[str, str] | None = None
+        self,
+        text: str,
+        *,
+        topic: str,
+        destination_identities: list[str] | None = None,
+        attributes: dict[str, str] | None = None,
     ) -> None:
         await self.room.local_participant.send_text(
             text, topic=topic, destination_identities=destination_identities, attributes=attributes

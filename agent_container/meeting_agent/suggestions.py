@@ -52,7 +52,10 @@ class SuggestionAdvisor:
         config = self.meeting.config
         if self.busy or self.new_chars < config.suggestion_min_new_chars:
             return False
-        return self.last_suggested_at is None or self.clock() - self.last_suggested_at >= config.suggestion_interval_seconds
+        return (
+            self.last_suggested_at is None
+            or self.clock() - self.last_suggested_at >= config.suggestion_interval_seconds
+        )
 
     def recent_transcript(self) -> str:
         window = self.meeting.config.transcript_window_chars

@@ -59,7 +59,9 @@ class MeetingTranscriber:
             previous.cancel()
         task = asyncio.create_task(self._transcribe(human, audio), name=f"stt-{human.identity}")
         self._tasks[human.identity] = task
-        task.add_done_callback(lambda t: self._tasks.pop(human.identity, None) if self._tasks.get(human.identity) is t else None)
+        task.add_done_callback(
+            lambda t: self._tasks.pop(human.identity, None) if self._tasks.get(human.identity) is t else None
+        )
         return task
 
     async def remove(self, identity: str) -> None:
@@ -114,7 +116,9 @@ class MeetingTranscriber:
                 failures += 1
                 await self.on_error(human, exc)
                 if failures > self.restart_limit:
-                    logger.error("speech recognition gave up for a participant", extra={"identity": human.identity})
+                    logger.error(
+                        "speech recognition gave up for a participant", extra={"identity": human.identity}
+                    )
                     if next_frame is not None:
                         next_frame.cancel()
                     return

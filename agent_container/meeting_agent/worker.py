@@ -149,7 +149,11 @@ async def serve(ctx: JobContext, *, config: AgentConfig, store: Store, llm, stt,
         connect_room(ctx.room, meeting)
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
         for participant in ctx.room.remote_participants.values():
-            if (human := human_from_attributes(participant.identity, participant.name, dict(participant.attributes))) is not None:
+            if (
+                human := human_from_attributes(
+                    participant.identity, participant.name, dict(participant.attributes)
+                )
+            ) is not None:
                 meeting.participant_joined(human)  # their audio arrives through track_subscribed
     except Exception as exc:
         await meeting.events.error("agent", exc)

@@ -33,6 +33,9 @@ def handler(event: S3Event, context: LambdaContext) -> dict:
         with session_factory()() as db:
             outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
             db.commit()
-        logger.info("knowledge object processed", extra={"key": key, "status": outcome.status, "reason": outcome.reason})
+        logger.info(
+            "knowledge object processed",
+            extra={"key": key, "status": outcome.status, "reason": outcome.reason},
+        )
         outcomes.append(outcome.status)
     return {"objects": len(outcomes), **{status: outcomes.count(status) for status in sorted(set(outcomes))}}

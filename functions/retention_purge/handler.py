@@ -16,7 +16,9 @@ SAFETY_MARGIN_MILLIS = 30_000
 @logger.inject_lambda_context
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
-    logger.info("retention purge run", extra={"schedule_event_id": event.get_id, "scheduled_time": event.time})
+    logger.info(
+        "retention purge run", extra={"schedule_event_id": event.get_id, "scheduled_time": event.time}
+    )
     with session_factory()() as db:
         report = purge_due_recordings(
             db=db,

@@ -51,7 +51,9 @@ class MeetingAgent(Construct):
             description="Meeting agent task start: pull its image, write its logs, inject its secrets",
             statements=[
                 iam.PolicyStatement(sid="EcrLogin", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
-                iam.PolicyStatement(sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[image.repository.repository_arn]),
+                iam.PolicyStatement(
+                    sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[image.repository.repository_arn]
+                ),
                 write_logs(self.log_group),
                 read_secrets(app_secret),
                 use_key(self, key, services=["secretsmanager"]),
@@ -90,7 +92,9 @@ class MeetingAgent(Construct):
             task_role=self.task_role.without_policy_updates(),
         )
         # Referenced by ARN so ECS's automatic grants have nowhere to go: the managed policy above holds them.
-        injected = secretsmanager.Secret.from_secret_complete_arn(self, "InjectedAppSecret", app_secret.secret_arn)
+        injected = secretsmanager.Secret.from_secret_complete_arn(
+            self, "InjectedAppSecret", app_secret.secret_arn
+        )
         task.add_container(
             "agent",
             image=ecs.ContainerImage.from_docker_image_asset(image),
@@ -135,7 +139,8 @@ class MeetingAgent(Construct):
         )
         # Paused, the minimum is 0 and nothing runs to produce CPU load, so nothing scales out.
         scaling = self.service.auto_scale_task_count(
-            min_capacity=0 if config.agent_paused else config.agent.min_tasks, max_capacity=config.agent.max_tasks
+            min_capacity=0 if config.agent_paused else config.agent.min_tasks,
+            max_capacity=config.agent.max_tasks,
         )
         scaling.scale_on_cpu_utilization(
             "CpuScaling",

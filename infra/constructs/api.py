@@ -100,9 +100,12 @@ class HttpApi(Construct):
             http_api=self.api,
             stage_name="$default",
             auto_deploy=True,
-            throttle=apigw.ThrottleSettings(rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit),
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_rate_limit, burst_limit=config.api_burst_limit
+            ),
             access_log_settings=AccessLogSettings(
-                apigw.LogGroupLogDestination(self.access_logs), apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT)
+                apigw.LogGroupLogDestination(self.access_logs),
+                apigateway.AccessLogFormat.custom(ACCESS_LOG_FORMAT),
             ),
         )
         self.config = config
@@ -112,7 +115,9 @@ class HttpApi(Construct):
     def url(self) -> str:
         return self.api.api_endpoint
 
-    def route(self, name: str, function: lambda_.IFunction, routes: list[tuple[apigw.HttpMethod, str]]) -> None:
+    def route(
+        self, name: str, function: lambda_.IFunction, routes: list[tuple[apigw.HttpMethod, str]]
+    ) -> None:
         integration = integrations.HttpLambdaIntegration(f"{name}Integration", function)
         for method, path in routes:
             self._routes.extend(self.api.add_routes(path=path, methods=[method], integration=integration))

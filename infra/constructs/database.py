@@ -19,19 +19,30 @@ ROTATION_DAYS = 30
 
 
 class Database(Construct):
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, vpc: ec2.IVpc, key: kms.IKey) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, config: StageConfig, vpc: ec2.IVpc, key: kms.IKey
+    ) -> None:
         super().__init__(scope, id)
         self.instance_identifier = f"meetings-{config.stage}"
         self.security_group = ec2.SecurityGroup(
-            self, "InstanceSecurityGroup", vpc=vpc, description="PostgreSQL: proxy, migrations and rotation only",
+            self,
+            "InstanceSecurityGroup",
+            vpc=vpc,
+            description="PostgreSQL: proxy, migrations and rotation only",
             allow_all_outbound=False,
         )
         self.proxy_security_group = ec2.SecurityGroup(
-            self, "ProxySecurityGroup", vpc=vpc, description="RDS Proxy: platform Lambdas and the meeting agent",
+            self,
+            "ProxySecurityGroup",
+            vpc=vpc,
+            description="RDS Proxy: platform Lambdas and the meeting agent",
             allow_all_outbound=False,
         )
         self.secret = rds.DatabaseSecret(
-            self, "Secret", username=MASTER_USERNAME, encryption_key=key,
+            self,
+            "Secret",
+            username=MASTER_USERNAME,
+            encryption_key=key,
             secret_name=f"meetings/{config.stage}/database",
         )
         parameters = rds.ParameterGroup(
@@ -117,7 +128,9 @@ class Database(Construct):
             self.security_group, ec2.Port.tcp(PORT), "RDS Proxy to PostgreSQL"
         )
 
-    def allow_proxy_from(self, peer: ec2.SecurityGroup, description: str, *, peer_egress: bool = True) -> None:
+    def allow_proxy_from(
+        self, peer: ec2.SecurityGroup, description: str, *, peer_egress: bool = True
+    ) -> None:
         """Lets a client security group open connections to the proxy."""
         self.proxy_security_group.add_ingress_rule(peer, ec2.Port.tcp(PORT), description)
         if peer_egress:
@@ -127,4 +140,3 @@ class Database(Construct):
         """Direct connections to the instance: the migrate function only."""
         self.security_group.add_ingress_rule(peer, ec2.Port.tcp(PORT), description)
         peer.add_egress_rule(self.security_group, ec2.Port.tcp(PORT), description)
-

@@ -58,9 +58,7 @@ class PlatformFunction(Construct):
         log_retention_days: int,
     ) -> None:
         super().__init__(scope, id)
-        self.log_group = encrypted_log_group(
-            self, "Logs", key=key, retention_days=log_retention_days
-        )
+        self.log_group = encrypted_log_group(self, "Logs", key=key, retention_days=log_retention_days)
         self.dead_letter_queue = None
         statements = [
             write_logs(self.log_group),
@@ -85,7 +83,9 @@ class PlatformFunction(Construct):
             )
             statements.append(
                 iam.PolicyStatement(
-                    sid="EncryptDeadLetters", actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key.key_arn]
+                    sid="EncryptDeadLetters",
+                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                    resources=[key.key_arn],
                 )
             )
         self.policy = iam.ManagedPolicy(
@@ -119,7 +119,13 @@ class PlatformFunction(Construct):
             self.function = lambda_.DockerImageFunction(self, "Function", code=code, **common)
         else:
             self.function = lambda_.Function(
-                self, "Function", code=code, handler="handler.handler", runtime=RUNTIME, layers=layers, **common
+                self,
+                "Function",
+                code=code,
+                handler="handler.handler",
+                runtime=RUNTIME,
+                layers=layers,
+                **common,
             )
         if self.dead_letter_queue is not None:
             # Set on the resource so the send permission lives in the managed policy, not an inline one.
@@ -128,4 +134,3 @@ class PlatformFunction(Construct):
                 target_arn=self.dead_letter_queue.queue_arn
             )
             self.function.configure_async_invoke(retry_attempts=2, max_event_age=Duration.hours(6))
-

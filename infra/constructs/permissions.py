@@ -17,7 +17,9 @@ def read_secrets(*secrets: secretsmanager.ISecret) -> iam.PolicyStatement:
     )
 
 
-def use_key(scope: Construct, key: kms.IKey, *, services: list[str], encrypt: bool = False) -> iam.PolicyStatement:
+def use_key(
+    scope: Construct, key: kms.IKey, *, services: list[str], encrypt: bool = False
+) -> iam.PolicyStatement:
     """The data key, only when a named AWS service (Secrets Manager, S3) calls it on the role's behalf."""
     region = Stack.of(scope).region
     actions = ["kms:Decrypt"] + (["kms:GenerateDataKey"] if encrypt else [])
@@ -25,7 +27,9 @@ def use_key(scope: Construct, key: kms.IKey, *, services: list[str], encrypt: bo
         sid="UseDataKeyVia" + "".join(service.capitalize() for service in services),
         actions=actions,
         resources=[key.key_arn],
-        conditions={"StringEquals": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in services]}},
+        conditions={
+            "StringEquals": {"kms:ViaService": [f"{service}.{region}.amazonaws.com" for service in services]}
+        },
     )
 
 
@@ -33,7 +37,9 @@ def objects(sid: str, bucket: s3.IBucket, prefix: str, actions: list[str]) -> ia
     return iam.PolicyStatement(sid=sid, actions=actions, resources=[bucket.arn_for_objects(f"{prefix}*")])
 
 
-def bucket_level(sid: str, bucket: s3.IBucket, actions: list[str], *, prefix: str | None = None) -> iam.PolicyStatement:
+def bucket_level(
+    sid: str, bucket: s3.IBucket, actions: list[str], *, prefix: str | None = None
+) -> iam.PolicyStatement:
     conditions = {"StringLike": {"s3:prefix": [f"{prefix}*"]}} if prefix else None
     return iam.PolicyStatement(sid=sid, actions=actions, resources=[bucket.bucket_arn], conditions=conditions)
 
@@ -41,5 +47,7 @@ def bucket_level(sid: str, bucket: s3.IBucket, actions: list[str], *, prefix: st
 def write_logs(log_group: logs.ILogGroup) -> iam.PolicyStatement:
     """Streams and events in the role's own log group, nowhere else."""
     return iam.PolicyStatement(
-        sid="WriteOwnLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+        sid="WriteOwnLogs",
+        actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources=[log_group.log_group_arn],
     )

@@ -69,7 +69,12 @@ def application_functions(
                         ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
                     ),
                     # Deleting a document removes every version of its object.
-                    bucket_level("ListKnowledgeVersions", kb, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=KB_PREFIX),
+                    bucket_level(
+                        "ListKnowledgeVersions",
+                        kb,
+                        ["s3:ListBucketVersions", "s3:ListBucket"],
+                        prefix=KB_PREFIX,
+                    ),
                     use_key(stack, stack.key, services=["s3"], encrypt=True),
                 ],
             ),
@@ -153,9 +158,19 @@ def application_functions(
                 statements=[
                     secrets,
                     secrets_key,
-                    bucket_level("ListRecordingVersions", recordings, ["s3:ListBucketVersions", "s3:ListBucket"], prefix=RECORDINGS_PREFIX),
+                    bucket_level(
+                        "ListRecordingVersions",
+                        recordings,
+                        ["s3:ListBucketVersions", "s3:ListBucket"],
+                        prefix=RECORDINGS_PREFIX,
+                    ),
                     bucket_level("ReadVersioningState", recordings, ["s3:GetBucketVersioning"]),
-                    objects("DeleteRecordings", recordings, RECORDINGS_PREFIX, ["s3:DeleteObject", "s3:DeleteObjectVersion"]),
+                    objects(
+                        "DeleteRecordings",
+                        recordings,
+                        RECORDINGS_PREFIX,
+                        ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+                    ),
                 ],
             ),
             _zip_code("retention_purge"),

@@ -2,7 +2,7 @@
 
 import json
 
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack, triggers
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
@@ -13,7 +13,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import triggers
 from constructs import Construct
 
 from infra import sources
@@ -30,7 +29,11 @@ from infra.stacks.functions import _function, application_functions
 EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
 EMBEDDING_DIM = "768"
 # Filled by the operator after the first deploy (see the README); the services refuse these placeholders.
-APP_SECRET_PLACEHOLDERS = {"LIVEKIT_API_KEY": "changeme", "LIVEKIT_API_SECRET": "changeme", "OPENAI_API_KEY": "changeme"}
+APP_SECRET_PLACEHOLDERS = {
+    "LIVEKIT_API_KEY": "changeme",
+    "LIVEKIT_API_SECRET": "changeme",
+    "OPENAI_API_KEY": "changeme",
+}
 PURGE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
 
 
@@ -69,7 +72,10 @@ class PlatformStack(Stack):
         public_base_url = config.public_base_url or self.http_api.url
 
         self.function_security_group = ec2.SecurityGroup(
-            self, "FunctionSecurityGroup", vpc=vpc, description="Platform Lambdas: the RDS Proxy and HTTPS out",
+            self,
+            "FunctionSecurityGroup",
+            vpc=vpc,
+            description="Platform Lambdas: the RDS Proxy and HTTPS out",
             allow_all_outbound=False,
         )
         self.function_security_group.add_egress_rule(
@@ -126,7 +132,13 @@ class PlatformStack(Stack):
             iam.PolicyStatement(
                 sid="CloudWatchLogsOfThisAccount",
                 principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
-                actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
                 resources=["*"],
                 conditions={
                     "ArnLike": {
@@ -143,7 +155,9 @@ class PlatformStack(Stack):
                 self,
                 "DependenciesLayer",
                 description="Third-party packages of the API and job functions (layer_requirements.txt)",
-                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete", *sources.CODE_EXCLUDES]),
+                code=lambda_.Code.from_asset(
+                    dependencies_layer_dir, exclude=[".complete", *sources.CODE_EXCLUDES]
+                ),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
@@ -166,7 +180,9 @@ class PlatformStack(Stack):
             "EgressUploadPolicy",
             description="LiveKit egress: upload recordings under recordings/",
             statements=[
-                objects("UploadRecordings", self.storage.recordings_bucket, RECORDINGS_PREFIX, ["s3:PutObject"]),
+                objects(
+                    "UploadRecordings", self.storage.recordings_bucket, RECORDINGS_PREFIX, ["s3:PutObject"]
+                ),
                 use_key(self, self.key, services=["s3"], encrypt=True),
             ],
         )
@@ -211,7 +227,10 @@ class PlatformStack(Stack):
     def _migrations(self, staged_migrate_dir: str) -> None:
         """`alembic upgrade head` at every deploy, straight to the instance (not the proxy)."""
         security_group = ec2.SecurityGroup(
-            self, "MigrateSecurityGroup", vpc=self.network.vpc, description="Migrate function: PostgreSQL instance",
+            self,
+            "MigrateSecurityGroup",
+            vpc=self.network.vpc,
+            description="Migrate function: PostgreSQL instance",
             allow_all_outbound=False,
         )
         security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: Secrets Manager")
@@ -256,7 +275,15 @@ class PlatformStack(Stack):
         agent_environment = {
             name: environment[name]
             # EMBEDDING_MODEL stays the image's own: the model baked into agent_container/Dockerfile.
-            for name in ("ENVIRONMENT", "DATABASE_SECRET_ARN", "DATABASE_HOST", "LIVEKIT_URL", "EMBEDDING_DIM", "KB_BUCKET", "RECORDINGS_BUCKET")
+            for name in (
+                "ENVIRONMENT",
+                "DATABASE_SECRET_ARN",
+                "DATABASE_HOST",
+                "LIVEKIT_URL",
+                "EMBEDDING_DIM",
+                "KB_BUCKET",
+                "RECORDINGS_BUCKET",
+            )
         }
         image = ecr_assets.DockerImageAsset(
             self,
@@ -287,5 +314,10 @@ class PlatformStack(Stack):
         CfnOutput(self, "KnowledgeBaseBucketName", value=self.storage.kb_bucket.bucket_name)
         CfnOutput(self, "AgentClusterName", value=self.agent.cluster.cluster_name)
         CfnOutput(self, "AgentServiceName", value=self.agent.service.service_name)
-        CfnOutput(self, "AppSecretArn", value=self.app_secret.secret_arn, description="Fill LIVEKIT_* and OPENAI_API_KEY here")
+        CfnOutput(
+            self,
+            "AppSecretArn",
+            value=self.app_secret.secret_arn,
+            description="Fill LIVEKIT_* and OPENAI_API_KEY here",
+        )
         CfnOutput(self, "DatabaseProxyEndpoint", value=self.database.proxy.endpoint)

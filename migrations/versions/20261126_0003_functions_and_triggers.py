@@ -122,13 +122,9 @@ TRIGGERS = [
 
 def upgrade() -> None:
     for name, body in FUNCTIONS.items():
-        op.execute(
-            f"CREATE OR REPLACE FUNCTION {name}() RETURNS TRIGGER AS $${body}$$ LANGUAGE plpgsql"
-        )
+        op.execute(f"CREATE OR REPLACE FUNCTION {name}() RETURNS TRIGGER AS $${body}$$ LANGUAGE plpgsql")
     for trigger, table, timing, function in TRIGGERS:
-        op.execute(
-            f"CREATE TRIGGER {trigger} {timing} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
-        )
+        op.execute(f"CREATE TRIGGER {trigger} {timing} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()")
 
 
 def downgrade() -> None:

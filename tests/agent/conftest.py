@@ -50,7 +50,9 @@ def store(db) -> Store:
     return Store(session_scope=test_session)
 
 
-def add_chunks(db, embedder, *, entity, department=None, document_name: str, pages: dict[int, str]) -> list[KnowledgeChunk]:
+def add_chunks(
+    db, embedder, *, entity, department=None, document_name: str, pages: dict[int, str]
+) -> list[KnowledgeChunk]:
     """Stores a document's pages as knowledge-base chunks embedded by the real model."""
     texts = list(pages.values())
     vectors = embedder.embed(texts)
@@ -79,7 +81,9 @@ def add_human(db, room, kind: ParticipantType, name: str) -> Human:
     db.flush()
     db.add(RoomParticipant(room_id=room.id, participant_id=participant.id))
     db.flush()
-    return Human(identity=participant_identity(participant.id), participant_id=participant.id, type=kind, name=name)
+    return Human(
+        identity=participant_identity(participant.id), participant_id=participant.id, type=kind, name=name
+    )
 
 
 @dataclass
@@ -96,7 +100,9 @@ class MeetingSetup:
 @pytest.fixture
 def meeting_setup(db) -> MeetingSetup:
     entity = make_entity(db, default_instructions="Speak as the Sunrise Clinic team.")
-    department = make_department(db, entity, name=unique("Cardiology"), instructions="Focus on cardiology follow-up.")
+    department = make_department(
+        db, entity, name=unique("Cardiology"), instructions="Focus on cardiology follow-up."
+    )
     room = Room(
         id=str(uuid.uuid4()),
         livekit_room_id=unique("lk-room"),
@@ -111,7 +117,9 @@ def meeting_setup(db) -> MeetingSetup:
     db.flush()
     professional = add_human(db, room, ParticipantType.PROFESSIONAL, "Dr. Ana")
     client = add_human(db, room, ParticipantType.CLIENT, "Bruno")
-    return MeetingSetup(db=db, entity=entity, department=department, room=room, professional=professional, client=client)
+    return MeetingSetup(
+        db=db, entity=entity, department=department, room=room, professional=professional, client=client
+    )
 
 
 @pytest.fixture
@@ -131,7 +139,10 @@ def build_meeting(meeting_setup, store, embedder):
             stt=stt or CodedSpeechSTT({}),
             knowledge=knowledge
             or DatabaseKnowledge(
-                store=store, embedder=embedder, entity_id=context.entity_id, department_id=context.department_id
+                store=store,
+                embedder=embedder,
+                entity_id=context.entity_id,
+                department_id=context.department_id,
             ),
             agent_name=TEST_CONFIG.display_name,
         )

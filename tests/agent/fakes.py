@@ -31,7 +31,9 @@ class FakeRoomGateway:
     sent: list[Sent] = field(default_factory=list)
 
     async def send_text(self, text, *, topic, destination_identities=None, attributes=None) -> None:
-        self.sent.append(Sent(text, topic, list(destination_identities) if destination_identities else None, attributes))
+        self.sent.append(
+            Sent(text, topic, list(destination_identities) if destination_identities else None, attributes)
+        )
 
     def on(self, topic: str) -> list[Sent]:
         return [s for s in self.sent if s.topic == topic]
@@ -77,7 +79,9 @@ class ScriptedLLM(llm.LLM):
             return self.replies(system, user)
         return self.replies.pop(0)
 
-    def chat(self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_) -> "ScriptedStream":
+    def chat(
+        self, *, chat_ctx, tools=None, conn_options=DEFAULT_API_CONNECT_OPTIONS, **_
+    ) -> "ScriptedStream":
         return ScriptedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
 
 
@@ -103,7 +107,9 @@ class ScriptedStream(llm.LLMStream):
             raise reply
         request_id = f"req-{next(self._llm.counter)}"
         if isinstance(reply, CallTool):
-            call = llm.FunctionToolCall(name=reply.name, arguments=json.dumps(reply.arguments), call_id=f"call-{request_id}")
+            call = llm.FunctionToolCall(
+                name=reply.name, arguments=json.dumps(reply.arguments), call_id=f"call-{request_id}"
+            )
             self._event_ch.send_nowait(
                 llm.ChatChunk(id=request_id, delta=llm.ChoiceDelta(role="assistant", tool_calls=[call]))
             )
@@ -174,7 +180,13 @@ class CodedSpeechStream(stt.RecognizeStream):
             stt.SpeechEvent(
                 type=stt.SpeechEventType.FINAL_TRANSCRIPT,
                 alternatives=[
-                    stt.SpeechData(language="en", text=self._stt.phrases[code], start_time=start, end_time=end, confidence=0.9)
+                    stt.SpeechData(
+                        language="en",
+                        text=self._stt.phrases[code],
+                        start_time=start,
+                        end_time=end,
+                        confidence=0.9,
+                    )
                 ],
             )
         )

@@ -24,7 +24,9 @@ def seed_clinic_knowledge(db, embedder, setup) -> None:
         pages={1: "Welcome to the Sunrise Clinic patient handbook.", 3: STENT_MEDICATION},
     )
     add_chunks(db, embedder, entity=setup.entity, document_name="billing-policy.pdf", pages={2: BILLING})
-    add_chunks(db, embedder, entity=setup.entity, document_name="exercise-guide.pdf", pages={4: WALKING_ENTITY})
+    add_chunks(
+        db, embedder, entity=setup.entity, document_name="exercise-guide.pdf", pages={4: WALKING_ENTITY}
+    )
     add_chunks(
         db,
         embedder,

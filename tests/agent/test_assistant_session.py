@@ -8,14 +8,24 @@ from livekit.agents.metrics import LLMModelUsage
 from livekit.agents.testing import fake_job_context
 from sqlalchemy import select
 
-from agent_container.meeting_agent.assistant import SEARCH_TOOL, MeetingAssistant, QuestionTurn, question_message
+from agent_container.meeting_agent.assistant import (
+    SEARCH_TOOL,
+    MeetingAssistant,
+    QuestionTurn,
+    question_message,
+)
 from agent_container.meeting_agent.worker import serve
 from meetings.meeting_protocol import CHAT_TOPIC, agent_dispatch_metadata
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from tests.agent.conftest import TEST_CONFIG
 from tests.agent.fakes import CallTool, CodedSpeechSTT, Reply, ScriptedLLM, llm_failure
-from tests.agent.knowledge_fixtures import BILLING, STENT_MEDICATION, WALKING_DEPARTMENT, seed_clinic_knowledge
+from tests.agent.knowledge_fixtures import (
+    BILLING,
+    STENT_MEDICATION,
+    WALKING_DEPARTMENT,
+    seed_clinic_knowledge,
+)
 
 STENT_QUESTION = "Can I stop taking clopidogrel after my stent?"
 STENT_ANSWER = "Keep taking clopidogrel for twelve months [post-stent-care.pdf, page 3]."
@@ -34,7 +44,9 @@ def events(db, room_id, name=None):
     return db.scalars(query.order_by(AgentSessionEvent.id)).all()
 
 
-async def test_the_assistant_agent_searches_with_the_question_and_answers_from_the_excerpts(meeting_setup, build_meeting, embedder):
+async def test_the_assistant_agent_searches_with_the_question_and_answers_from_the_excerpts(
+    meeting_setup, build_meeting, embedder
+):
     """The Agent on its own in an AgentSession: one turn, checked with RunResult.expect."""
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([Reply(STENT_ANSWER, 900, 40)])
@@ -63,7 +75,9 @@ async def test_the_assistant_agent_searches_with_the_question_and_answers_from_t
     assert (turn.passages[0].document_name, turn.passages[0].page) == ("post-stent-care.pdf", 3)
 
 
-async def test_a_chat_question_goes_through_the_session_and_is_recorded(meeting_setup, build_meeting, embedder):
+async def test_a_chat_question_goes_through_the_session_and_is_recorded(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([Reply(STENT_ANSWER, 900, 40)])
     meeting = build_meeting(llm=model)
@@ -154,19 +168,29 @@ async def test_the_model_may_search_again_and_both_searches_are_cited(meeting_se
     run = meeting.answerer.last_run
     run.expect.next_event().is_function_call(name=SEARCH_TOOL, arguments={"query": STENT_QUESTION})
     run.expect.next_event().is_function_call_output()
-    run.expect.next_event().is_function_call(name=SEARCH_TOOL, arguments={"query": "supervised walking after stent placement"})
+    run.expect.next_event().is_function_call(
+        name=SEARCH_TOOL, arguments={"query": "supervised walking after stent placement"}
+    )
     run.expect.next_event().is_function_call_output()
     run.expect.next_event().is_message(role="assistant")
     assert WALKING_DEPARTMENT in model.requests[1][1]
     retrieved = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.CONTEXT_RETRIEVED)
-    assert [r.data["content"] for r in retrieved] == [STENT_QUESTION, "supervised walking after stent placement"]
+    assert [r.data["content"] for r in retrieved] == [
+        STENT_QUESTION,
+        "supervised walking after stent placement",
+    ]
     [answered] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
     assert {"document_name": "exercise-guide.pdf", "page": 7} in answered.data["metadata"]["sources"]
-    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (1800, 45)
+    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (
+        1800,
+        45,
+    )
     assert meeting.usage.kb_queries == 2
 
 
-async def test_a_failing_search_is_an_agent_error_and_the_asker_still_gets_a_polite_answer(meeting_setup, build_meeting):
+async def test_a_failing_search_is_an_agent_error_and_the_asker_still_gets_a_polite_answer(
+    meeting_setup, build_meeting
+):
     def unavailable(query: str) -> str:
         raise RuntimeError("vector index unavailable")
 
@@ -196,7 +220,9 @@ async def test_a_failing_search_is_an_agent_error_and_the_asker_still_gets_a_pol
 
 async def test_a_session_closed_by_repeated_llm_failures_is_replaced(meeting_setup, build_meeting, embedder):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
-    model = ScriptedLLM([llm_failure() for _ in range(4)] + [Reply("Payment by card or bank transfer.", 200, 8)])
+    model = ScriptedLLM(
+        [llm_failure() for _ in range(4)] + [Reply("Payment by card or bank transfer.", 200, 8)]
+    )
     meeting = build_meeting(llm=model)
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
@@ -219,7 +245,9 @@ async def test_a_dispatched_job_answers_chat_questions_through_its_session(meeti
     model = ScriptedLLM([Reply("Invoices are payable within thirty days.", 800, 20)])
     room = rtc.Room()
     with fake_job_context(room=room, job_metadata=agent_dispatch_metadata(meeting_setup.room.id)) as ctx:
-        meeting = await serve(ctx, config=TEST_CONFIG, store=store, llm=model, stt=CodedSpeechSTT({}), embedder=embedder)
+        meeting = await serve(
+            ctx, config=TEST_CONFIG, store=store, llm=model, stt=CodedSpeechSTT({}), embedder=embedder
+        )
         meeting.gateway = meeting_setup.gateway  # the room is not connected: what is sent is collected
         meeting.participant_joined(meeting_setup.client)
 
@@ -241,14 +269,21 @@ async def test_a_dispatched_job_answers_chat_questions_through_its_session(meeti
     ]
     [answered] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
     assert answered.data["metadata"]["sources"][0] == {"document_name": "billing-policy.pdf", "page": 2}
-    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (800, 20)
+    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (
+        800,
+        20,
+    )
 
 
-async def test_a_request_made_with_the_same_llm_during_a_question_is_not_counted_twice(meeting_setup, build_meeting):
+async def test_a_request_made_with_the_same_llm_during_a_question_is_not_counted_twice(
+    meeting_setup, build_meeting
+):
     """Suggestions use the LLM the session was given; their tokens stay theirs."""
     from agent_container.meeting_agent.language_model import complete
 
-    model = ScriptedLLM([Reply("A tip for the professional.", 1200, 25), Reply("Invoices are due in thirty days.", 800, 20)])
+    model = ScriptedLLM(
+        [Reply("A tip for the professional.", 1200, 25), Reply("Invoices are due in thirty days.", 800, 20)]
+    )
     meeting = build_meeting(llm=model)
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
@@ -262,6 +297,9 @@ async def test_a_request_made_with_the_same_llm_during_a_question_is_not_counted
         await meeting.settle()
 
     [answered] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
-    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (800, 20)
+    assert (answered.data["metadata"]["tokens_input"], answered.data["metadata"]["tokens_output"]) == (
+        800,
+        20,
+    )
     assert (meeting.usage.tokens_input, meeting.usage.tokens_output) == (2000, 45)
     assert llm_tokens(meeting.answerer.session) == (2000, 45), "session.usage totals every request of its LLM"

@@ -28,12 +28,16 @@ def names(db, room_id):
     return [
         e.event_name
         for e in db.scalars(
-            select(AgentSessionEvent).where(AgentSessionEvent.room_id == room_id).order_by(AgentSessionEvent.id)
+            select(AgentSessionEvent)
+            .where(AgentSessionEvent.room_id == room_id)
+            .order_by(AgentSessionEvent.id)
         )
     ]
 
 
-async def test_a_database_outage_is_survived_and_reported_once_it_is_back(meeting_setup, build_meeting, store):
+async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
+    meeting_setup, build_meeting, store
+):
     model = ScriptedLLM([Reply("I could not check the documents just now.", 100, 9), Reply("Yes.", 50, 1)])
     meeting = build_meeting(llm=model)
     await meeting.start()
@@ -43,7 +47,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(meetin
     store.session_scope = unreachable_session
     await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
     await meeting.settle()
-    assert [s.text for s in meeting_setup.gateway.on(CHAT_TOPIC)] == ["I could not check the documents just now."]
+    assert [s.text for s in meeting_setup.gateway.on(CHAT_TOPIC)] == [
+        "I could not check the documents just now."
+    ]
     assert names(meeting_setup.db, meeting_setup.room.id) == [AgentEventName.AGENT_JOINED]
 
     store.session_scope = healthy_scope
@@ -51,7 +57,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(meetin
     await meeting.settle()
 
     events = meeting_setup.db.scalars(
-        select(AgentSessionEvent).where(AgentSessionEvent.room_id == meeting_setup.room.id).order_by(AgentSessionEvent.id)
+        select(AgentSessionEvent)
+        .where(AgentSessionEvent.room_id == meeting_setup.room.id)
+        .order_by(AgentSessionEvent.id)
     ).all()
     assert [e.event_name for e in events] == [
         AgentEventName.AGENT_JOINED,

@@ -20,7 +20,10 @@ def context(**changes) -> MeetingContext:
 
 def test_preamble_then_title_then_the_composed_instructions():
     prompt = compose_instructions(context())
-    assert prompt == f"{SYSTEM_PREAMBLE}\n\nMeeting: Consultation\n\nENTITY RULES\n\nDEPARTMENT RULES\n\nROOM RULES"
+    assert (
+        prompt
+        == f"{SYSTEM_PREAMBLE}\n\nMeeting: Consultation\n\nENTITY RULES\n\nDEPARTMENT RULES\n\nROOM RULES"
+    )
 
 
 def test_missing_or_blank_parts_leave_no_empty_sections(meeting_setup):

@@ -9,7 +9,13 @@ from livekit import rtc
 from sqlalchemy import select
 
 from agent_container.meeting_agent.worker import connect_room
-from meetings.meeting_protocol import ATTR_PARTICIPANT_ID, ATTR_PARTICIPANT_TYPE, CHAT_TOPIC, SUGGESTIONS_TOPIC, TRANSCRIPTION_TOPIC
+from meetings.meeting_protocol import (
+    ATTR_PARTICIPANT_ID,
+    ATTR_PARTICIPANT_TYPE,
+    CHAT_TOPIC,
+    SUGGESTIONS_TOPIC,
+    TRANSCRIPTION_TOPIC,
+)
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from tests.agent.fakes import AudioFeed, CodedSpeechSTT, Reply, ScriptedLLM
@@ -100,7 +106,9 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
     client.hang_up()
     await asyncio.wait_for(meeting.transcriber.finished(setup.client.identity), timeout=30)
 
-    room.text_handlers[CHAT_TOPIC](FakeTextReader("When do I have to pay the invoice for today?"), setup.client.identity)
+    room.text_handlers[CHAT_TOPIC](
+        FakeTextReader("When do I have to pay the invoice for today?"), setup.client.identity
+    )
     await asyncio.gather(*pending)
     await meeting.settle()
 
@@ -127,7 +135,9 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
 
     # In the database: the story of the meeting, each event attributed.
     events = db.scalars(
-        select(AgentSessionEvent).where(AgentSessionEvent.room_id == setup.room.id).order_by(AgentSessionEvent.id)
+        select(AgentSessionEvent)
+        .where(AgentSessionEvent.room_id == setup.room.id)
+        .order_by(AgentSessionEvent.id)
     ).all()
     by_name: dict[str, list] = {}
     for event in events:

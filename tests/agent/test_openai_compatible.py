@@ -25,7 +25,12 @@ async def completions_server():
         await response.prepare(request)
         base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body["model"]}
         for piece in ("Take it ", "for twelve months."):
-            chunk = {**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}]}
+            chunk = {
+                **base,
+                "choices": [
+                    {"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}
+                ],
+            }
             await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
         usage = {"prompt_tokens": 412, "completion_tokens": 7, "total_tokens": 419}
         await response.write(f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n".encode())
@@ -49,7 +54,9 @@ async def test_the_openai_plugin_answers_through_the_configured_base_url(complet
     settings = Settings(openai_base_url=base_url, openai_api_key="sk-test-local")
     meter = UsageMeter(model=config.llm_model, temperature=0.1, stt_model="none", price_table={})
 
-    completion = await complete(build_llm(config, settings), system="Be brief.", user="How long?", meter=meter)
+    completion = await complete(
+        build_llm(config, settings), system="Be brief.", user="How long?", meter=meter
+    )
 
     assert completion.text == "Take it for twelve months."
     assert (meter.tokens_input, meter.tokens_output) == (412, 7)
@@ -75,7 +82,9 @@ async def test_a_question_through_the_assistant_session_is_well_formed_for_the_o
     base_url, requests = completions_server
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     config = AgentConfig(llm_model="local-model", llm_temperature=0.1)
-    meeting = build_meeting(llm=build_llm(config, Settings(openai_base_url=base_url, openai_api_key="sk-test-local")))
+    meeting = build_meeting(
+        llm=build_llm(config, Settings(openai_base_url=base_url, openai_api_key="sk-test-local"))
+    )
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 

@@ -7,7 +7,12 @@ from sqlalchemy import select
 from meetings.meeting_protocol import CHAT_TOPIC
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from tests.agent.fakes import Reply, ScriptedLLM, llm_failure
-from tests.agent.knowledge_fixtures import STENT_MEDICATION, WALKING_DEPARTMENT, WALKING_ENTITY, seed_clinic_knowledge
+from tests.agent.knowledge_fixtures import (
+    STENT_MEDICATION,
+    WALKING_DEPARTMENT,
+    WALKING_ENTITY,
+    seed_clinic_knowledge,
+)
 
 
 def events(db, room_id, name):
@@ -18,15 +23,21 @@ def events(db, room_id, name):
     ).all()
 
 
-async def test_chat_question_is_answered_to_the_asker_from_the_right_document(meeting_setup, build_meeting, embedder):
+async def test_chat_question_is_answered_to_the_asker_from_the_right_document(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
-    model = ScriptedLLM([Reply("Keep taking clopidogrel for twelve months [post-stent-care.pdf, page 3].", 900, 40)])
+    model = ScriptedLLM(
+        [Reply("Keep taking clopidogrel for twelve months [post-stent-care.pdf, page 3].", 900, 40)]
+    )
     meeting = build_meeting(llm=model)
     await meeting.start()
     meeting.participant_joined(meeting_setup.professional)
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?"
+    )
     await meeting.settle()
 
     system, user = model.requests[0]
@@ -47,20 +58,26 @@ async def test_chat_question_is_answered_to_the_asker_from_the_right_document(me
     assert all(0 < chunk["score"] <= 1 for chunk in retrieved.data["metadata"]["chunks"])
     [answered] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
     assert answered.data["participant_id"] == meeting_setup.client.participant_id
-    assert answered.data["content"] == "Keep taking clopidogrel for twelve months [post-stent-care.pdf, page 3]."
+    assert (
+        answered.data["content"] == "Keep taking clopidogrel for twelve months [post-stent-care.pdf, page 3]."
+    )
     assert answered.data["metadata"]["sources"][0] == {"document_name": "post-stent-care.pdf", "page": 3}
     assert answered.data["metadata"]["channel"] == "chat"
     assert meeting.usage.interactions == 1 and meeting.usage.kb_queries == 1
 
 
-async def test_department_version_of_a_document_replaces_the_entity_wide_one(meeting_setup, build_meeting, embedder):
+async def test_department_version_of_a_document_replaces_the_entity_wide_one(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([Reply("Start supervised walking one week after the procedure.", 500, 12)])
     meeting = build_meeting(llm=model)
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "When can I start walking after the stent placement?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "When can I start walking after the stent placement?"
+    )
     await meeting.settle()
 
     user_prompt = model.requests[0][1]
@@ -97,7 +114,9 @@ async def test_speech_naming_the_assistant_is_a_question(meeting_setup, build_me
     assert answered.data["metadata"]["channel"] == "speech"
 
 
-async def test_llm_failure_is_an_agent_error_and_the_next_question_is_answered(meeting_setup, build_meeting, embedder):
+async def test_llm_failure_is_an_agent_error_and_the_next_question_is_answered(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([llm_failure(), Reply("Payment by card or bank transfer.", 200, 8)])
     meeting = build_meeting(llm=model)

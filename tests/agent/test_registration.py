@@ -31,7 +31,9 @@ async def test_start_registers_the_agent_in_the_room(meeting_setup, build_meetin
     assert agent.name == "Test Assistant"
     assert agent.phone_number == DEFAULT_AGENT_PHONE_NUMBER
     membership = db.scalars(
-        select(RoomParticipant).where(RoomParticipant.room_id == meeting_setup.room.id, RoomParticipant.participant_id == agent.id)
+        select(RoomParticipant).where(
+            RoomParticipant.room_id == meeting_setup.room.id, RoomParticipant.participant_id == agent.id
+        )
     ).one()
     assert membership.joined_at is not None and membership.left_at is None
     [joined] = room_events(db, meeting_setup.room.id)
@@ -83,7 +85,10 @@ async def test_close_records_the_departure_and_ends_the_usage_session(meeting_se
     await meeting.close("room deleted")
 
     events = room_events(db, meeting_setup.room.id)
-    assert [e.event_name for e in events] == [AgentEventName.AGENT_JOINED.value, AgentEventName.AGENT_LEFT.value]
+    assert [e.event_name for e in events] == [
+        AgentEventName.AGENT_JOINED.value,
+        AgentEventName.AGENT_LEFT.value,
+    ]
     assert events[1].data["metadata"] == {"reason": "room deleted"}
     assert events[1].data["participant_id"] == registration.participant_id
     usage = db.get(AgentUsage, registration.usage_id)
@@ -92,7 +97,8 @@ async def test_close_records_the_departure_and_ends_the_usage_session(meeting_se
     assert usage.duration_seconds is not None and usage.duration_seconds >= 0
     membership = db.scalars(
         select(RoomParticipant).where(
-            RoomParticipant.room_id == meeting_setup.room.id, RoomParticipant.participant_id == registration.participant_id
+            RoomParticipant.room_id == meeting_setup.room.id,
+            RoomParticipant.participant_id == registration.participant_id,
         )
     ).one()
     assert membership.left_at is not None
@@ -111,6 +117,8 @@ async def test_a_session_left_open_by_a_crash_is_closed_when_the_agent_returns(m
     new = db.get(AgentUsage, restarted.usage_id)
     assert new.session_end is None
     open_rows = db.scalars(
-        select(AgentUsage).where(AgentUsage.room_id == meeting_setup.room.id, AgentUsage.session_end.is_(None))
+        select(AgentUsage).where(
+            AgentUsage.room_id == meeting_setup.room.id, AgentUsage.session_end.is_(None)
+        )
     ).all()
     assert [row.id for row in open_rows] == [restarted.usage_id]

@@ -25,7 +25,12 @@ def test_the_identity_gives_the_id_when_the_attribute_is_missing():
 
 
 def test_agents_recorders_and_strangers_are_not_humans():
-    assert human_from_attributes("agent-AJ_1", "assistant", {ATTR_PARTICIPANT_TYPE: "AGENT", ATTR_PARTICIPANT_ID: "3"}) is None
+    assert (
+        human_from_attributes(
+            "agent-AJ_1", "assistant", {ATTR_PARTICIPANT_TYPE: "AGENT", ATTR_PARTICIPANT_ID: "3"}
+        )
+        is None
+    )
     assert human_from_attributes("EG_recorder", "", {}) is None
     assert human_from_attributes("someone", "Dr. Fake", {ATTR_PARTICIPANT_TYPE: "PROFESSIONAL"}) is None
     assert human_from_attributes("participant-9", "x", {ATTR_PARTICIPANT_TYPE: "ADMIN"}) is None

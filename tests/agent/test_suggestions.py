@@ -34,7 +34,9 @@ def suggestion_events(db, room_id):
     ).all()
 
 
-async def test_a_grounded_tip_goes_to_the_professional_and_never_to_the_client(meeting_setup, build_meeting, embedder):
+async def test_a_grounded_tip_goes_to_the_professional_and_never_to_the_client(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([Reply("Remind Bruno not to stop clopidogrel without the cardiologist.", 700, 15)])
     meeting = build_meeting(llm=model)
@@ -97,7 +99,9 @@ async def test_suggestions_are_rate_limited(meeting_setup, build_meeting, embedd
     assert len(model.requests) == 2
 
 
-async def test_small_talk_far_from_the_knowledge_base_costs_no_llm_call(meeting_setup, build_meeting, embedder):
+async def test_small_talk_far_from_the_knowledge_base_costs_no_llm_call(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
     model = ScriptedLLM([])
     meeting = build_meeting(llm=model, suggestion_min_score=0.9)
@@ -105,7 +109,9 @@ async def test_small_talk_far_from_the_knowledge_base_costs_no_llm_call(meeting_
     meeting.participant_joined(meeting_setup.professional)
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_transcript(said(meeting_setup.client, "The football match last night was great, what a goal in the end."))
+    await meeting.on_transcript(
+        said(meeting_setup.client, "The football match last night was great, what a goal in the end.")
+    )
     await meeting.settle()
 
     assert model.requests == []
@@ -125,7 +131,9 @@ async def test_a_model_that_has_nothing_to_add_sends_nothing(meeting_setup, buil
     assert suggestion_events(meeting_setup.db, meeting_setup.room.id) == []
 
 
-async def test_a_room_that_refuses_the_tip_is_an_agent_error_and_the_meeting_goes_on(meeting_setup, build_meeting, embedder):
+async def test_a_room_that_refuses_the_tip_is_an_agent_error_and_the_meeting_goes_on(
+    meeting_setup, build_meeting, embedder
+):
     seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
 
     class BrokenRoom:

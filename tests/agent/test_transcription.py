@@ -55,7 +55,9 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
     client.say(2, seconds=1.5)
     doctor.say(3, seconds=1.0)
     client.say(4, seconds=0.5)
-    await finish(meeting, {meeting_setup.professional.identity: doctor, meeting_setup.client.identity: client})
+    await finish(
+        meeting, {meeting_setup.professional.identity: doctor, meeting_setup.client.identity: client}
+    )
 
     assert stt.streams_opened == 2
     by_speaker: dict[int, list[str]] = {}
@@ -66,7 +68,8 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
         meeting_setup.client.participant_id: [PHRASES[2], PHRASES[4]],
     }
     doctor_events = [
-        e for e in transcription_events(meeting_setup.db, meeting_setup.room.id)
+        e
+        for e in transcription_events(meeting_setup.db, meeting_setup.room.id)
         if e.data["participant_id"] == meeting_setup.professional.participant_id
     ]
     first, second = (e.data["metadata"] for e in doctor_events)
@@ -77,7 +80,9 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
     published = meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)
     assert sorted(s.text for s in published) == sorted(PHRASES.values())
     for sent in published:
-        speaker = meeting_setup.professional if sent.text in (PHRASES[1], PHRASES[3]) else meeting_setup.client
+        speaker = (
+            meeting_setup.professional if sent.text in (PHRASES[1], PHRASES[3]) else meeting_setup.client
+        )
         assert sent.attributes[ATTR_PARTICIPANT_ID] == str(speaker.participant_id)
         assert sent.attributes["lk.transcription_final"] == "true"
     assert meeting.usage.transcriptions == 4
@@ -116,7 +121,9 @@ async def test_a_failed_stream_is_an_agent_error_and_transcription_goes_on(meeti
     await until(lambda: stt.streams_opened == 3)  # the doctor's stream, the client's first and its restart
     client.say(4)
     doctor.say(1)
-    await finish(meeting, {meeting_setup.client.identity: client, meeting_setup.professional.identity: doctor})
+    await finish(
+        meeting, {meeting_setup.client.identity: client, meeting_setup.professional.identity: doctor}
+    )
 
     errors = meeting_setup.db.scalars(
         select(AgentSessionEvent).where(
@@ -140,7 +147,7 @@ async def test_the_agent_stops_retrying_a_stream_that_keeps_failing(meeting_setu
 
     for opened in (2, 3):
         client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
-        await until(lambda: stt.streams_opened == opened)
+        await until(lambda opened=opened: stt.streams_opened == opened)
     client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
     await asyncio.wait_for(meeting.transcriber.finished(meeting_setup.client.identity), timeout=30)
 

@@ -85,7 +85,9 @@ async def test_usage_is_flushed_while_the_meeting_runs(meeting_setup, build_meet
 
 
 def test_unknown_models_cost_nothing_rather_than_a_guess():
-    meter = UsageMeter(model="mystery", temperature=0.0, stt_model="mystery-stt", price_table=load_price_table(None))
+    meter = UsageMeter(
+        model="mystery", temperature=0.0, stt_model="mystery-stt", price_table=load_price_table(None)
+    )
     meter.add_llm(prompt_tokens=10_000, completion_tokens=1_000)
     assert meter.cost_estimate() == 0.0
 
@@ -115,4 +117,3 @@ def test_usage_must_be_flushed_at_least_every_minute(monkeypatch):
     assert config.usage_flush_seconds == 15
     assert config.price_table["priced-model"]["input_per_million"] == 1000.0
     assert config.wake_words == ("assistant", "aria")
-

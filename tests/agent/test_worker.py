@@ -16,7 +16,14 @@ from tests.agent.fakes import CodedSpeechSTT, ScriptedLLM
 async def test_a_dispatched_job_registers_and_leaves_at_shutdown(meeting_setup, store, embedder):
     room = rtc.Room()
     with fake_job_context(room=room, job_metadata=agent_dispatch_metadata(meeting_setup.room.id)) as ctx:
-        meeting = await serve(ctx, config=TEST_CONFIG, store=store, llm=ScriptedLLM([]), stt=CodedSpeechSTT({}), embedder=embedder)
+        meeting = await serve(
+            ctx,
+            config=TEST_CONFIG,
+            store=store,
+            llm=ScriptedLLM([]),
+            stt=CodedSpeechSTT({}),
+            embedder=embedder,
+        )
         assert meeting.context.room_id == meeting_setup.room.id
         assert "The client is recovering from a stent procedure." in meeting.instructions
         assert CHAT_TOPIC in room._text_stream_handlers
@@ -25,7 +32,9 @@ async def test_a_dispatched_job_registers_and_leaves_at_shutdown(meeting_setup, 
             await callback("room deleted")
 
     names = meeting_setup.db.scalars(
-        select(AgentSessionEvent.event_name).where(AgentSessionEvent.room_id == meeting_setup.room.id).order_by(AgentSessionEvent.id)
+        select(AgentSessionEvent.event_name)
+        .where(AgentSessionEvent.room_id == meeting_setup.room.id)
+        .order_by(AgentSessionEvent.id)
     ).all()
     assert names == [AgentEventName.AGENT_JOINED, AgentEventName.AGENT_LEFT]
     usage = meeting_setup.db.get(AgentUsage, meeting.registration.usage_id)

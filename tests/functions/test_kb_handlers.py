@@ -48,7 +48,12 @@ def s3_event(bucket: str, *keys: str, event_name: str = "ObjectCreated:Put") -> 
                     "s3SchemaVersion": "1.0",
                     "configurationId": "kb-ingest",
                     "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
-                    "object": {"key": quote_plus(key, safe="/"), "size": 10, "eTag": "abc", "sequencer": "0A1"},
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": 10,
+                        "eTag": "abc",
+                        "sequencer": "0A1",
+                    },
                 },
             }
             for key in keys
@@ -113,7 +118,9 @@ def test_ingest_handler_decodes_keys_and_is_idempotent_on_redelivery(committed, 
     entity = new_entity(committed)
     committed.commit()
     key = DocumentLocation(entity.id, None, "price list + 2026.md").key
-    kb_bucket.put_object(Bucket=bucket, Key=key, Body=b"# Prices\nA consultation costs 200.", ContentType="text/markdown")
+    kb_bucket.put_object(
+        Bucket=bucket, Key=key, Body=b"# Prices\nA consultation costs 200.", ContentType="text/markdown"
+    )
     handler = load_function("kb_ingest").handler
     event = s3_event(bucket, key, f"kb/{entity.id}/not-a-document-key.md")
 
@@ -122,15 +129,23 @@ def test_ingest_handler_decodes_keys_and_is_idempotent_on_redelivery(committed, 
 
     assert first == {"objects": 2, "ingested": 1, "skipped": 1}
     assert again == {"objects": 2, "skipped": 1, "unchanged": 1}
-    document = committed.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).scalar_one()
-    assert (document.document_name, document.status, document.chunk_count) == ("price list + 2026.md", DocumentStatus.READY, 1)
+    document = committed.execute(
+        select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)
+    ).scalar_one()
+    assert (document.document_name, document.status, document.chunk_count) == (
+        "price list + 2026.md",
+        DocumentStatus.READY,
+        1,
+    )
 
 
 def test_ingest_handler_ignores_test_events_and_removals(kb_bucket):
     handler = load_function("kb_ingest").handler
 
     assert handler({"Service": "Amazon S3", "Event": "s3:TestEvent"}, LambdaContext()) == {"objects": 0}
-    assert handler(s3_event("b", "kb/1/entity/a.md", event_name="ObjectRemoved:Delete"), LambdaContext()) == {"objects": 0}
+    assert handler(s3_event("b", "kb/1/entity/a.md", event_name="ObjectRemoved:Delete"), LambdaContext()) == {
+        "objects": 0
+    }
 
 
 def test_search_handler_serves_the_search_api_through_mangum(committed, embedder):
@@ -142,9 +157,14 @@ def test_search_handler_serves_the_search_api_through_mangum(committed, embedder
 
     entity = new_entity(committed)
     user = make_user(committed, role=UserRole.ENTITY_ADMIN, entity=entity)
-    ingest_document(db=committed, location=DocumentLocation(entity.id, None, "hours.md"),
-                    content=b"We open at 7 am and close at 7 pm.", content_type="text/markdown",
-                    source_etag='"x"', embedder=embedder)
+    ingest_document(
+        db=committed,
+        location=DocumentLocation(entity.id, None, "hours.md"),
+        content=b"We open at 7 am and close at 7 pm.",
+        content_type="text/markdown",
+        source_etag='"x"',
+        embedder=embedder,
+    )
     committed.commit()
     token, _ = issue_access_token(Principal(user.id, user.role, user.entity_id), get_settings())
     handler = load_function("kb_search").handler
@@ -155,10 +175,20 @@ def test_search_handler_serves_the_search_api_through_mangum(committed, embedder
         "rawQueryString": "",
         "headers": {"authorization": f"Bearer {token}", "content-type": "application/json"},
         "requestContext": {
-            "http": {"method": "POST", "path": f"/v1/entities/{entity.id}/knowledge-base/search",
-                     "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "test"},
-            "requestId": "r1", "stage": "$default", "accountId": "123456789012", "apiId": "api",
-            "domainName": "api.example.com", "domainPrefix": "api", "time": "26/Nov/2026:04:00:00 +0000",
+            "http": {
+                "method": "POST",
+                "path": f"/v1/entities/{entity.id}/knowledge-base/search",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+                "userAgent": "test",
+            },
+            "requestId": "r1",
+            "stage": "$default",
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "time": "26/Nov/2026:04:00:00 +0000",
             "timeEpoch": 1795665600000,
         },
         "body": json.dumps({"query": "What time do you close?", "k": 3}),

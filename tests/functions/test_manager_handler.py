@@ -24,7 +24,9 @@ def load_handler_module():
     return module
 
 
-def http_api_event(method: str, path: str, *, body: dict | None = None, headers: dict | None = None, query: str = "") -> dict:
+def http_api_event(
+    method: str, path: str, *, body: dict | None = None, headers: dict | None = None, query: str = ""
+) -> dict:
     """An API Gateway HTTP API payload format 2.0 event, as the Lambda receives it."""
     raw = json.dumps(body).encode() if body is not None else b""
     return {
@@ -49,7 +51,13 @@ def http_api_event(method: str, path: str, *, body: dict | None = None, headers:
             "apiId": "abc123",
             "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
             "domainPrefix": "abc123",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "curl/8.5.0"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "curl/8.5.0",
+            },
             "requestId": "JKJaXmPLvHcESHA=",
             "routeKey": "$default",
             "stage": "$default",
@@ -84,12 +92,17 @@ def handler(db):
 def test_login_then_list_entities_through_the_lambda_handler(handler, db):
     user = make_user(db)
 
-    login = handler(http_api_event("POST", "/v1/auth/login", body={"email": user.email, "password": TEST_PASSWORD}), LambdaContext())
+    login = handler(
+        http_api_event("POST", "/v1/auth/login", body={"email": user.email, "password": TEST_PASSWORD}),
+        LambdaContext(),
+    )
     assert login["statusCode"] == 200, login
     token = json.loads(login["body"])["access_token"]
 
     listed = handler(
-        http_api_event("GET", "/v1/entities", headers={"authorization": f"Bearer {token}"}, query="limit=5&active=true"),
+        http_api_event(
+            "GET", "/v1/entities", headers={"authorization": f"Bearer {token}"}, query="limit=5&active=true"
+        ),
         LambdaContext(),
     )
     assert listed["statusCode"] == 200, listed
@@ -110,6 +123,8 @@ def test_cold_import_pulls_no_ml_or_agent_runtime():
         "print(json.dumps({'callable': callable(module.handler), "
         f"'heavy': [name for name in {HEAVY_MODULES!r} if name in sys.modules]}}))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"callable": True, "heavy": []}

@@ -7,15 +7,11 @@ from sqlalchemy import select
 
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from tests.recordings.aws_events import LambdaContext, s3_record, scheduled_event
-from tests.recordings.support import (  # noqa: F401 (committed, s3, s3_endpoint are pytest fixtures)
-    committed,
+from tests.recordings.support import (
     load_function,
     make_due_recording,
     make_recording,
-    s3,
-    s3_endpoint,
 )
-
 
 
 @pytest.fixture
@@ -42,7 +38,10 @@ def test_an_s3_event_with_an_encoded_key_finalizes_its_recording(committed, s3, 
     committed.session.commit()
     s3.put_object(Bucket=s3.bucket, Key=recording.s3_key, Body=b"m" * 321)
     event = {"Records": [s3_record(s3.bucket, recording.s3_key, size=321)]}
-    assert "+" in event["Records"][0]["s3"]["object"]["key"] and " " not in event["Records"][0]["s3"]["object"]["key"]
+    assert (
+        "+" in event["Records"][0]["s3"]["object"]["key"]
+        and " " not in event["Records"][0]["s3"]["object"]["key"]
+    )
 
     answer = finalizer(event, LambdaContext(60_000))
 
@@ -74,7 +73,9 @@ def test_an_event_without_size_reads_it_from_the_object_version(committed, s3, f
     committed.session.commit()
     version = s3.put_object(Bucket=s3.bucket, Key=recording.s3_key, Body=b"12345")["VersionId"]
 
-    finalizer({"Records": [s3_record(s3.bucket, recording.s3_key, size=None, version_id=version)]}, LambdaContext(1))
+    finalizer(
+        {"Records": [s3_record(s3.bucket, recording.s3_key, size=None, version_id=version)]}, LambdaContext(1)
+    )
 
     assert reload(committed, recording).file_size_bytes == 5
 
@@ -90,8 +91,14 @@ def test_unknown_keys_other_events_and_the_s3_test_event_are_harmless(committed,
     }
 
     assert finalizer(event, LambdaContext(1)) == {"objects": 1, "finalized": 0}
-    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-26T14:00:00.000Z",
-                  "Bucket": s3.bucket, "RequestId": "5582815E1AEA5ADF", "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE"}
+    test_event = {
+        "Service": "Amazon S3",
+        "Event": "s3:TestEvent",
+        "Time": "2026-11-26T14:00:00.000Z",
+        "Bucket": s3.bucket,
+        "RequestId": "5582815E1AEA5ADF",
+        "HostId": "8cLeGAmw098X5cv4Zkwcmo8vvZa3eH3eKxsPzbB9wrR+YstdA6Knx4Ip8EXAMPLE",
+    }
     assert finalizer(test_event, LambdaContext(1)) == {"objects": 0, "finalized": 0}
     assert reload(committed, recording).status == RecordingStatus.PROCESSING
 
@@ -118,7 +125,9 @@ def test_the_scheduled_purge_deletes_due_objects_and_keeps_the_rows(committed, s
     assert remaining == [fresh.s3_key]
 
 
-def test_the_purge_stops_before_the_lambda_times_out_and_the_next_run_resumes(committed, s3, purge_module, monkeypatch):
+def test_the_purge_stops_before_the_lambda_times_out_and_the_next_run_resumes(
+    committed, s3, purge_module, monkeypatch
+):
     settings = purge_module.get_settings().model_copy(update={"purge_batch_size": 2})
     monkeypatch.setattr(purge_module, "get_settings", lambda: settings)
     room = committed.room()
@@ -129,9 +138,13 @@ def test_the_purge_stops_before_the_lambda_times_out_and_the_next_run_resumes(co
     first = purge_module.handler(scheduled_event(), LambdaContext(600_000, 600_000, 20_000))
 
     assert (first["batches"], first["complete"]) == (2, False)
-    purged_ids = committed.session.execute(
-        select(Recording.id).where(Recording.id.in_(ids), Recording.deleted_at.is_not(None))
-    ).scalars().all()
+    purged_ids = (
+        committed.session.execute(
+            select(Recording.id).where(Recording.id.in_(ids), Recording.deleted_at.is_not(None))
+        )
+        .scalars()
+        .all()
+    )
     assert len(purged_ids) == 4
 
     second = purge_module.handler(scheduled_event(), LambdaContext(600_000))
@@ -151,7 +164,9 @@ def test_the_purge_reports_keys_s3_refused(committed, s3, purge_module):
 
     answer = purge_module.handler(scheduled_event(), LambdaContext(600_000))
 
-    assert [(f["recording_id"], f["key"]) for f in answer["failed"] if f["bucket"] == bucket] == [(str(held.id), held.s3_key)]
+    assert [(f["recording_id"], f["key"]) for f in answer["failed"] if f["bucket"] == bucket] == [
+        (str(held.id), held.s3_key)
+    ]
     assert reload(committed, held).deleted_at is None
     version = s3.list_object_versions(Bucket=bucket, Prefix=held.s3_key)["Versions"][0]["VersionId"]
     s3.put_object_legal_hold(Bucket=bucket, Key=held.s3_key, VersionId=version, LegalHold={"Status": "OFF"})

@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from meetings.local.livekit_webhooks import webhook_event
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
 from tests.secretary.helpers import make_room
-from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401 (pytest fixtures)
-from meetings.local.livekit_webhooks import webhook_event
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 

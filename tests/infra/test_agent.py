@@ -18,7 +18,10 @@ def test_cluster_has_container_insights(dev):
 def test_service_rolls_back_on_failed_deployments_and_stays_private(dev):
     service = _only(dev, "AWS::ECS::Service")
     assert service["LaunchType"] == "FARGATE"
-    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+    assert service["DeploymentConfiguration"]["DeploymentCircuitBreaker"] == {
+        "Enable": True,
+        "Rollback": True,
+    }
     network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "DISABLED"
     private = {dev.stack.get_logical_id(s.node.default_child) for s in dev.stack.network.vpc.private_subnets}
@@ -44,7 +47,9 @@ def test_secrets_are_injected_not_written_in_the_environment(dev):
     assert not set(environment) & set(INJECTED_APP_SECRET_KEYS)
     assert environment["ENVIRONMENT"] == "production"
     assert "EMBEDDING_MODEL" not in environment  # the image's baked-in model directory
-    assert environment["DATABASE_HOST"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.database.proxy), "Endpoint"]}
+    assert environment["DATABASE_HOST"] == {
+        "Fn::GetAtt": [dev.logical_id(dev.stack.database.proxy), "Endpoint"]
+    }
 
 
 def test_logs_go_to_an_encrypted_group_with_retention(dev):
@@ -63,13 +68,18 @@ def test_autoscaling_tracks_cpu(request, stage):
     assert (target["MinCapacity"], target["MaxCapacity"]) == (size.min_tasks, size.max_tasks)
     policy = _only(synth, "AWS::ApplicationAutoScaling::ScalingPolicy")
     tracking = policy["TargetTrackingScalingPolicyConfiguration"]
-    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    assert (
+        tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    )
     assert tracking["TargetValue"] == size.target_cpu_percent
 
 
 def test_roles_read_only_their_secrets_through_managed_policies(dev):
     agent = dev.stack.agent
-    for role, secret in ((agent.execution_role, dev.stack.app_secret), (agent.task_role, dev.stack.database.secret)):
+    for role, secret in (
+        (agent.execution_role, dev.stack.app_secret),
+        (agent.task_role, dev.stack.database.secret),
+    ):
         properties = dev.resources[dev.logical_id(role)]["Properties"]
         assert "Policies" not in properties
         (policy_ref,) = properties["ManagedPolicyArns"]

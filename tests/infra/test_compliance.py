@@ -46,7 +46,15 @@ def test_every_acknowledgement_carries_a_reason(synthesized):
 def test_cfn_lint_is_clean(synthesized):
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     result = subprocess.run(
-        [str(cfn_lint), "--ignore-checks", "W3005", "--format", "parseable", "--", str(synthesized.template_path)],
+        [
+            str(cfn_lint),
+            "--ignore-checks",
+            "W3005",
+            "--format",
+            "parseable",
+            "--",
+            str(synthesized.template_path),
+        ],
         capture_output=True,
         text=True,
     )

@@ -20,7 +20,10 @@ def test_postgres_17_pinned_encrypted_private(synthesized):
     assert instance["AutoMinorVersionUpgrade"] is True
     assert instance["EnableCloudwatchLogsExports"] == ["postgresql", "upgrade"]
     assert instance["MonitoringInterval"] == 60
-    isolated = {synthesized.stack.get_logical_id(s.node.default_child) for s in synthesized.stack.network.vpc.isolated_subnets}
+    isolated = {
+        synthesized.stack.get_logical_id(s.node.default_child)
+        for s in synthesized.stack.network.vpc.isolated_subnets
+    }
     (subnet_group,) = synthesized.of_type("AWS::RDS::DBSubnetGroup").values()
     assert {ref["Ref"] for ref in subnet_group["Properties"]["SubnetIds"]} == isolated
 
@@ -29,7 +32,9 @@ def test_postgres_17_pinned_encrypted_private(synthesized):
     ("stage", "multi_az", "deletion_protection", "backup_days", "instance_class"),
     [("dev", False, False, 7, "db.t4g.small"), ("prod", True, True, 30, "db.m7g.large")],
 )
-def test_sizes_and_protection_follow_the_stage(request, stage, multi_az, deletion_protection, backup_days, instance_class):
+def test_sizes_and_protection_follow_the_stage(
+    request, stage, multi_az, deletion_protection, backup_days, instance_class
+):
     synth = request.getfixturevalue(stage)
     resource = _only(synth, "AWS::RDS::DBInstance")
     instance = resource["Properties"]
@@ -53,7 +58,8 @@ def test_credentials_live_in_secrets_manager_and_rotate(dev):
     instance = _only(dev, "AWS::RDS::DBInstance")["Properties"]
     assert secret_id in str(instance["MasterUserPassword"])
     rotations = [
-        r["Properties"] for r in dev.of_type("AWS::SecretsManager::RotationSchedule").values()
+        r["Properties"]
+        for r in dev.of_type("AWS::SecretsManager::RotationSchedule").values()
         if "DatabaseSecretAttachment" in str(r["Properties"]["SecretId"])
     ]
     (rotation,) = rotations
@@ -73,18 +79,22 @@ def test_proxy_requires_tls_and_uses_the_secret(dev):
 def test_only_the_proxy_migrate_and_rotation_reach_the_instance(dev):
     database_sg = dev.logical_id(dev.stack.database.security_group)
     sources = [
-        str(r["Properties"]["SourceSecurityGroupId"]) for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
+        str(r["Properties"]["SourceSecurityGroupId"])
+        for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [database_sg, "GroupId"]}
     ]
     assert sources
     for source in sources:
-        assert any(name in source for name in ("ProxySecurityGroup", "MigrateSecurityGroup", "RotationSingleUser"))
+        assert any(
+            name in source for name in ("ProxySecurityGroup", "MigrateSecurityGroup", "RotationSingleUser")
+        )
 
 
 def test_proxy_admits_the_functions_and_the_agent(dev):
     proxy_sg = dev.logical_id(dev.stack.database.proxy_security_group)
     sources = {
-        str(r["Properties"]["SourceSecurityGroupId"]) for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
+        str(r["Properties"]["SourceSecurityGroupId"])
+        for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [proxy_sg, "GroupId"]}
     }
     assert any("FunctionSecurityGroup" in s for s in sources)
@@ -112,13 +122,17 @@ def test_data_buckets_are_encrypted_versioned_private_and_logged(dev, which):
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
     assert properties["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True,
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     assert properties["LoggingConfiguration"]["DestinationBucketName"] == {
         "Ref": dev.logical_id(dev.stack.storage.log_bucket)
     }
     policies = [
-        p for p in dev.of_type("AWS::S3::BucketPolicy").values()
+        p
+        for p in dev.of_type("AWS::S3::BucketPolicy").values()
         if p["Properties"]["Bucket"] == {"Ref": dev.logical_id(bucket)}
     ]
     (policy,) = policies
@@ -129,7 +143,10 @@ def test_data_buckets_are_encrypted_versioned_private_and_logged(dev, which):
 
 
 def test_recordings_expire_by_retention_tag_as_a_backstop(dev):
-    rules = {r["Id"]: r for r in _bucket(dev, dev.stack.storage.recordings_bucket)["LifecycleConfiguration"]["Rules"]}
+    rules = {
+        r["Id"]: r
+        for r in _bucket(dev, dev.stack.storage.recordings_bucket)["LifecycleConfiguration"]["Rules"]
+    }
     for days in RETENTION_DAYS:
         rule = rules[f"expire-retention-{days}"]
         assert rule["Status"] == "Enabled"
@@ -164,5 +181,11 @@ def test_every_log_group_is_encrypted_with_a_retention(synthesized):
 
 def test_outputs_name_the_api_buckets_cluster_and_service(dev):
     outputs = dev.template.to_json()["Outputs"]
-    for name in ("ApiUrl", "RecordingsBucketName", "KnowledgeBaseBucketName", "AgentClusterName", "AgentServiceName"):
+    for name in (
+        "ApiUrl",
+        "RecordingsBucketName",
+        "KnowledgeBaseBucketName",
+        "AgentClusterName",
+        "AgentServiceName",
+    ):
         assert name in outputs

@@ -41,7 +41,9 @@ def test_every_platform_function_exists_once(dev):
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_function_runs_in_private_subnets_with_its_own_encrypted_log_group(dev, name):
     properties = _function(dev, name)["Properties"]
-    private_subnets = {dev.stack.get_logical_id(s.node.default_child) for s in dev.stack.network.vpc.private_subnets}
+    private_subnets = {
+        dev.stack.get_logical_id(s.node.default_child) for s in dev.stack.network.vpc.private_subnets
+    }
     assert {ref["Ref"] for ref in properties["VpcConfig"]["SubnetIds"]} == private_subnets
     log_group = dev.resources[properties["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]
     assert "KmsKeyId" in log_group and log_group["RetentionInDays"] == 30
@@ -78,8 +80,10 @@ def test_roles_have_no_inline_policies_and_no_wildcard_actions(synthesized, name
     role = synthesized.resources[synthesized.logical_id(synthesized.stack.functions[name].role)]["Properties"]
     assert "Policies" not in role
     attached = [
-        p for p in synthesized.of_type("AWS::IAM::Policy").values()
-        if {"Ref": synthesized.logical_id(synthesized.stack.functions[name].role)} in p["Properties"].get("Roles", [])
+        p
+        for p in synthesized.of_type("AWS::IAM::Policy").values()
+        if {"Ref": synthesized.logical_id(synthesized.stack.functions[name].role)}
+        in p["Properties"].get("Roles", [])
     ]
     assert attached == []
     for statement in _policy_statements(synthesized, name):
@@ -101,12 +105,17 @@ def _object_resources(synth, statement) -> list[tuple[str, str]]:
 
 
 S3_ACCESS = {
-    "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}},
+    "manager_api": {
+        ("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    },
     "secretary_api": {("recordings", "/recordings/*"): {"s3:GetObject"}},
     "livekit_webhook": {},
     "recording_finalizer": {
         ("recordings", "/recordings/*"): {
-            "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:PutObjectTagging",
+            "s3:GetObject",
+            "s3:GetObjectVersion",
+            "s3:GetObjectTagging",
+            "s3:PutObjectTagging",
             "s3:PutObjectVersionTagging",
         }
     },
@@ -117,7 +126,12 @@ S3_ACCESS = {
 }
 
 
-BUCKET_LEVEL_SIDS = ("ListRecordingVersions", "ReadVersioningState", "ListKnowledgeVersions", "ListKnowledgeDocuments")
+BUCKET_LEVEL_SIDS = (
+    "ListRecordingVersions",
+    "ReadVersioningState",
+    "ListKnowledgeVersions",
+    "ListKnowledgeDocuments",
+)
 
 
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
@@ -136,7 +150,9 @@ def test_s3_access_is_scoped_to_one_bucket_prefix(dev, name):
     assert granted == S3_ACCESS[name]
 
 
-@pytest.mark.parametrize("name, sid", [("manager_api", "ListKnowledgeVersions"), ("kb_ingest", "ListKnowledgeDocuments")])
+@pytest.mark.parametrize(
+    "name, sid", [("manager_api", "ListKnowledgeVersions"), ("kb_ingest", "ListKnowledgeDocuments")]
+)
 def test_knowledge_listing_is_limited_to_the_kb_prefix(dev, name, sid):
     listing = _statement(_policy_statements(dev, name), sid)
     assert listing["Resource"] == {"Fn::GetAtt": [dev.logical_id(dev.stack.storage.kb_bucket), "Arn"]}
@@ -159,7 +175,10 @@ def test_secrets_read_are_only_the_ones_needed(dev, name):
     if name != "migrate":
         expected.append({"Ref": dev.logical_id(dev.stack.app_secret)})
     assert sorted(map(str, _as_list(statement["Resource"]))) == sorted(map(str, expected))
-    assert set(_as_list(statement["Action"])) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert set(_as_list(statement["Action"])) == {
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:DescribeSecret",
+    }
 
 
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
@@ -195,7 +214,9 @@ def test_dead_letter_queues_refuse_plain_http(dev):
     secured = set()
     for policy in policies:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-            if statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}:
+            if statement["Effect"] == "Deny" and statement["Condition"] == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
                 secured.update(ref["Ref"] for ref in policy["Properties"]["Queues"])
     assert queues <= secured
 
@@ -203,7 +224,8 @@ def test_dead_letter_queues_refuse_plain_http(dev):
 def _notifications(synth, bucket) -> list[dict]:
     bucket_id = synth.logical_id(bucket)
     (notification,) = [
-        n for n in synth.of_type("Custom::S3BucketNotifications").values()
+        n
+        for n in synth.of_type("Custom::S3BucketNotifications").values()
         if n["Properties"]["BucketName"] == {"Ref": bucket_id}
     ]
     return notification["Properties"]["NotificationConfiguration"]["LambdaFunctionConfigurations"]
@@ -257,7 +279,8 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     assert version["Properties"]["FunctionName"] == {"Ref": migrate_id}
     assert instance_id in trigger["DependsOn"]
     egress_rules = [
-        key for key, value in dev.of_type("AWS::EC2::SecurityGroupEgress").items()
+        key
+        for key, value in dev.of_type("AWS::EC2::SecurityGroupEgress").items()
         if "MigrateSecurityGroup" in str(value["Properties"]["GroupId"])
     ]
     assert egress_rules and set(egress_rules) <= set(trigger["DependsOn"])
@@ -266,11 +289,14 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
 def test_migrate_reaches_the_instance_directly(dev):
     database_sg = dev.logical_id(dev.stack.database.security_group)
     ingress = [
-        r["Properties"] for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
+        r["Properties"]
+        for r in dev.of_type("AWS::EC2::SecurityGroupIngress").values()
         if r["Properties"]["GroupId"] == {"Fn::GetAtt": [database_sg, "GroupId"]}
     ]
     sources = {json.dumps(rule["SourceSecurityGroupId"]) for rule in ingress}
-    migrate_sg = dev.resources[_function(dev, "migrate")["Properties"]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]]
+    migrate_sg = dev.resources[
+        _function(dev, "migrate")["Properties"]["VpcConfig"]["SecurityGroupIds"][0]["Fn::GetAtt"][0]
+    ]
     assert migrate_sg["Type"] == "AWS::EC2::SecurityGroup"
     assert any("MigrateSecurityGroup" in source for source in sources)
     assert not any("FunctionSecurityGroup" in source for source in sources)

@@ -8,7 +8,9 @@ from tests.infra.conftest import REPO_ROOT
 
 
 def _load_handler():
-    spec = importlib.util.spec_from_file_location("migrate_handler", REPO_ROOT / "functions" / "migrate" / "handler.py")
+    spec = importlib.util.spec_from_file_location(
+        "migrate_handler", REPO_ROOT / "functions" / "migrate" / "handler.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

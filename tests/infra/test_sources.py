@@ -19,7 +19,10 @@ def _copied_paths(dockerfile: str) -> list[str]:
 
 @pytest.mark.parametrize(
     ("dockerfile", "excludes"),
-    [(sources.KB_DOCKERFILE, sources.KB_IMAGE_EXCLUDES), (sources.AGENT_DOCKERFILE, sources.AGENT_IMAGE_EXCLUDES)],
+    [
+        (sources.KB_DOCKERFILE, sources.KB_IMAGE_EXCLUDES),
+        (sources.AGENT_DOCKERFILE, sources.AGENT_IMAGE_EXCLUDES),
+    ],
 )
 def test_context_keeps_everything_the_dockerfile_copies(dockerfile, excludes):
     assert excludes[0] == "*"

@@ -7,8 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from meetings.manager.knowledge.models import KnowledgeChunk
-from meetings.manager.users.models import User, UserRole
-from meetings.models import Entity
+from meetings.manager.users.models import UserRole
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
@@ -105,13 +104,31 @@ def graph(db):
         {"e": entity.id},
     )
     db.flush()
-    return dict(entity=entity, department=department, user=user, professional=professional,
-                link=link, room=room, agent=agent, usage=usage)
+    return dict(
+        entity=entity,
+        department=department,
+        user=user,
+        professional=professional,
+        link=link,
+        room=room,
+        agent=agent,
+        usage=usage,
+    )
 
 
 TABLES_WITH_UPDATED_AT = [
-    "users", "entities", "departments", "professionals", "professional_entities", "knowledge_base",
-    "knowledge_documents", "login_throttles", "rooms", "participants", "room_participants", "agent_usage",
+    "users",
+    "entities",
+    "departments",
+    "professionals",
+    "professional_entities",
+    "knowledge_base",
+    "knowledge_documents",
+    "login_throttles",
+    "rooms",
+    "participants",
+    "room_participants",
+    "agent_usage",
 ]
 
 
@@ -125,8 +142,10 @@ def test_updated_at_is_set_by_trigger_on_every_update(db, graph, table):
 def test_every_table_with_updated_at_has_the_trigger(db):
     with_column = set(
         db.execute(
-            text("SELECT table_name FROM information_schema.columns WHERE column_name = 'updated_at' "
-                 "AND table_schema = 'public'")
+            text(
+                "SELECT table_name FROM information_schema.columns WHERE column_name = 'updated_at' "
+                "AND table_schema = 'public'"
+            )
         ).scalars()
     )
     assert with_column == set(TABLES_WITH_UPDATED_AT)
@@ -138,29 +157,54 @@ def test_agent_usage_duration_is_calculated_when_the_session_ends(db, graph):
         text("UPDATE agent_usage SET session_end = session_start + interval '95 seconds' WHERE id = :id"),
         {"id": usage.id},
     )
-    assert db.execute(text("SELECT duration_seconds FROM agent_usage WHERE id = :id"), {"id": usage.id}).scalar() == 95
+    assert (
+        db.execute(text("SELECT duration_seconds FROM agent_usage WHERE id = :id"), {"id": usage.id}).scalar()
+        == 95
+    )
 
 
 def test_agent_usage_duration_stays_empty_while_active(db, graph):
-    assert db.execute(text("SELECT duration_seconds FROM agent_usage WHERE id = :id"), {"id": graph["usage"].id}).scalar() is None
+    assert (
+        db.execute(
+            text("SELECT duration_seconds FROM agent_usage WHERE id = :id"), {"id": graph["usage"].id}
+        ).scalar()
+        is None
+    )
 
 
 def test_agent_usage_needs_an_agent_participant(db, graph):
     client = make_participant(db)
-    rejected(db, lambda: AgentUsage(room_id=graph["room"].id, participant_id=client.id, session_start=NOW, data={}),
-             "chk_agent_usage_participant_agent")
+    rejected(
+        db,
+        lambda: AgentUsage(room_id=graph["room"].id, participant_id=client.id, session_start=NOW, data={}),
+        "chk_agent_usage_participant_agent",
+    )
 
 
 def test_agent_usage_session_cannot_end_before_it_starts(db, graph):
-    rejected(db, lambda: AgentUsage(room_id=graph["room"].id, participant_id=graph["agent"].id,
-                                    session_start=NOW, session_end=NOW - timedelta(seconds=1), data={}),
-             "ck_agent_usage_session_order")
+    rejected(
+        db,
+        lambda: AgentUsage(
+            room_id=graph["room"].id,
+            participant_id=graph["agent"].id,
+            session_start=NOW,
+            session_end=NOW - timedelta(seconds=1),
+            data={},
+        ),
+        "ck_agent_usage_session_order",
+    )
 
 
 def test_recording_purge_at_is_created_at_plus_retention(db, graph):
     created = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
-    recording = Recording(room_id=graph["room"].id, livekit_egress_id="EG_1", s3_bucket="b",
-                          s3_key="recordings/1.mp4", retention_days=90, created_at=created)
+    recording = Recording(
+        room_id=graph["room"].id,
+        livekit_egress_id="EG_1",
+        s3_bucket="b",
+        s3_key="recordings/1.mp4",
+        retention_days=90,
+        created_at=created,
+    )
     db.add(recording)
     db.flush()
     db.refresh(recording)
@@ -168,28 +212,62 @@ def test_recording_purge_at_is_created_at_plus_retention(db, graph):
 
 
 def test_recording_retention_must_be_30_90_or_365(db, graph):
-    rejected(db, lambda: Recording(room_id=graph["room"].id, livekit_egress_id="EG_2", s3_bucket="b",
-                                   s3_key="recordings/2.mp4", retention_days=60), "ck_recordings_chk_retention_days")
+    rejected(
+        db,
+        lambda: Recording(
+            room_id=graph["room"].id,
+            livekit_egress_id="EG_2",
+            s3_bucket="b",
+            s3_key="recordings/2.mp4",
+            retention_days=60,
+        ),
+        "ck_recordings_chk_retention_days",
+    )
 
 
 def test_recording_s3_key_is_unique(db, graph):
-    db.add(Recording(room_id=graph["room"].id, livekit_egress_id="EG_3", s3_bucket="b", s3_key="k.mp4", retention_days=30))
+    db.add(
+        Recording(
+            room_id=graph["room"].id,
+            livekit_egress_id="EG_3",
+            s3_bucket="b",
+            s3_key="k.mp4",
+            retention_days=30,
+        )
+    )
     db.flush()
-    rejected(db, lambda: Recording(room_id=graph["room"].id, livekit_egress_id="EG_4", s3_bucket="b",
-                                   s3_key="k.mp4", retention_days=30), "uq_recordings_s3_key")
+    rejected(
+        db,
+        lambda: Recording(
+            room_id=graph["room"].id,
+            livekit_egress_id="EG_4",
+            s3_bucket="b",
+            s3_key="k.mp4",
+            retention_days=30,
+        ),
+        "uq_recordings_s3_key",
+    )
 
 
 def test_room_with_recordings_cannot_be_deleted(db):
     room = make_room(db)
-    db.add(Recording(room_id=room.id, livekit_egress_id="EG_5", s3_bucket="b", s3_key="r.mp4", retention_days=30))
+    db.add(
+        Recording(room_id=room.id, livekit_egress_id="EG_5", s3_bucket="b", s3_key="r.mp4", retention_days=30)
+    )
     db.flush()
-    rejected(db, lambda: db.execute(text("DELETE FROM rooms WHERE id = :id"), {"id": room.id}) and None,
-             "fk_recordings_room_id_rooms")
+    rejected(
+        db,
+        lambda: db.execute(text("DELETE FROM rooms WHERE id = :id"), {"id": room.id}) and None,
+        "fk_recordings_room_id_rooms",
+    )
 
 
 def test_room_with_agent_usage_cannot_be_deleted(db, graph):
-    rejected(db, lambda: db.execute(text("DELETE FROM rooms WHERE id = :id"), {"id": graph["room"].id}) and None,
-             "fk_agent_usage_room_id_rooms")
+    rejected(
+        db,
+        lambda: db.execute(text("DELETE FROM rooms WHERE id = :id"), {"id": graph["room"].id}) and None,
+        "fk_agent_usage_room_id_rooms",
+    )
 
 
 def test_manager_cannot_belong_to_an_entity(db):
@@ -220,13 +298,18 @@ def test_phone_numbers_must_be_e164(db, number):
 
 
 def test_professional_participant_needs_its_professional(db):
-    rejected(db, lambda: make_participant(db, ParticipantType.PROFESSIONAL), "ck_participants_type_professional")
+    rejected(
+        db, lambda: make_participant(db, ParticipantType.PROFESSIONAL), "ck_participants_type_professional"
+    )
 
 
 def test_non_professional_participant_has_no_professional(db):
     professional = make_professional(db)
-    rejected(db, lambda: make_participant(db, ParticipantType.CLIENT, professional_id=professional.id),
-             "ck_participants_type_professional")
+    rejected(
+        db,
+        lambda: make_participant(db, ParticipantType.CLIENT, professional_id=professional.id),
+        "ck_participants_type_professional",
+    )
 
 
 @pytest.mark.parametrize("value", [1, 1001])
@@ -239,9 +322,15 @@ def test_entity_retention_must_be_30_90_or_365(db):
 
 
 def test_instructions_are_at_most_8000_characters(db):
-    rejected(db, lambda: make_entity(db, default_instructions="x" * 8001), "ck_entities_default_instructions_length")
+    rejected(
+        db,
+        lambda: make_entity(db, default_instructions="x" * 8001),
+        "ck_entities_default_instructions_length",
+    )
     entity = make_entity(db, default_instructions="x" * 8000)
-    rejected(db, lambda: make_department(db, entity, instructions="x" * 8001), "ck_departments_instructions_length")
+    rejected(
+        db, lambda: make_department(db, entity, instructions="x" * 8001), "ck_departments_instructions_length"
+    )
 
 
 def test_active_entity_names_are_unique_ignoring_case(db):
@@ -265,8 +354,14 @@ def test_room_capacity_cannot_exceed_its_entity(db):
     entity = make_entity(db, max_participants=10)
     rejected(db, lambda: make_room(db, entity, max_participants=11), "chk_room_capacity")
     room = make_room(db, entity, max_participants=10)
-    rejected(db, lambda: db.execute(text("UPDATE rooms SET max_participants = 12 WHERE id = :id"), {"id": room.id}) and None,
-             "chk_room_capacity")
+    rejected(
+        db,
+        lambda: (
+            db.execute(text("UPDATE rooms SET max_participants = 12 WHERE id = :id"), {"id": room.id})
+            and None
+        ),
+        "chk_room_capacity",
+    )
 
 
 def test_independent_room_has_no_entity_limit(db):
@@ -291,13 +386,18 @@ def test_room_department_needs_an_entity(db):
 def test_professional_link_department_must_belong_to_the_entity(db):
     entity, other = make_entity(db), make_entity(db)
     professional = make_professional(db)
-    rejected(db, lambda: link_professional(db, professional, entity, make_department(db, other)),
-             "fk_professional_entities_department_same_entity")
+    rejected(
+        db,
+        lambda: link_professional(db, professional, entity, make_department(db, other)),
+        "fk_professional_entities_department_same_entity",
+    )
 
 
 def test_knowledge_chunk_department_must_belong_to_its_entity(db):
     entity, other = make_entity(db), make_entity(db)
-    rejected(db, lambda: chunk(entity, make_department(db, other)), "fk_knowledge_base_department_same_entity")
+    rejected(
+        db, lambda: chunk(entity, make_department(db, other)), "fk_knowledge_base_department_same_entity"
+    )
 
 
 def test_active_professional_links_are_unique_even_without_department(db):
@@ -324,7 +424,9 @@ def test_knowledge_chunk_text_is_at_most_2000_characters(db):
     rejected(db, lambda: chunk(entity, chunk_text="x" * 2001), "ck_knowledge_base_chunk_text_length")
 
 
-@pytest.mark.parametrize("metadata", [{}, {"page": 1, "chunk_index": 0}, {"page": "1", "chunk_index": 0, "total_chunks": 1}])
+@pytest.mark.parametrize(
+    "metadata", [{}, {"page": 1, "chunk_index": 0}, {"page": "1", "chunk_index": 0, "total_chunks": 1}]
+)
 def test_knowledge_chunk_metadata_has_page_and_chunk_positions(db, metadata):
     entity = make_entity(db)
     rejected(db, lambda: chunk(entity, chunk_metadata=metadata), "ck_knowledge_base_metadata_shape")
@@ -340,21 +442,32 @@ def test_knowledge_embedding_has_the_configured_dimension(db):
 
 
 def test_room_event_names_come_from_the_list(db, graph):
-    rejected(db, lambda: RoomEvent(room_id=graph["room"].id, event_name="ROOM_EXPLODED", data={}),
-             "ck_room_events_event_name_known")
+    rejected(
+        db,
+        lambda: RoomEvent(room_id=graph["room"].id, event_name="ROOM_EXPLODED", data={}),
+        "ck_room_events_event_name_known",
+    )
 
 
 def test_agent_event_names_come_from_the_list(db, graph):
     data = {"participant_id": graph["agent"].id, "content": "hi", "metadata": {}}
-    rejected(db, lambda: AgentSessionEvent(room_id=graph["room"].id, event_name="AGENT_DANCED", data=data),
-             "ck_agent_session_events_event_name_known")
+    rejected(
+        db,
+        lambda: AgentSessionEvent(room_id=graph["room"].id, event_name="AGENT_DANCED", data=data),
+        "ck_agent_session_events_event_name_known",
+    )
 
 
-@pytest.mark.parametrize("data", [{}, {"participant_id": "7", "content": "x", "metadata": {}},
-                                  {"participant_id": 7, "content": "x"}])
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"participant_id": "7", "content": "x", "metadata": {}}, {"participant_id": 7, "content": "x"}],
+)
 def test_agent_event_data_has_participant_content_and_metadata(db, graph, data):
-    rejected(db, lambda: AgentSessionEvent(room_id=graph["room"].id, event_name="AGENT_JOINED", data=data),
-             "ck_agent_session_events_data_shape")
+    rejected(
+        db,
+        lambda: AgentSessionEvent(room_id=graph["room"].id, event_name="AGENT_JOINED", data=data),
+        "ck_agent_session_events_data_shape",
+    )
 
 
 @pytest.mark.parametrize("table", ["room_events", "agent_session_events"])
@@ -362,10 +475,15 @@ def test_event_logs_are_append_only(db, graph, table):
     room_id = graph["room"].id
     data = {"participant_id": graph["agent"].id, "content": "x", "metadata": {}}
     name = "ROOM_CREATED" if table == "room_events" else "AGENT_JOINED"
-    db.add(RoomEvent(room_id=room_id, event_name=name, data=data) if table == "room_events"
-           else AgentSessionEvent(room_id=room_id, event_name=name, data=data))
+    db.add(
+        RoomEvent(room_id=room_id, event_name=name, data=data)
+        if table == "room_events"
+        else AgentSessionEvent(room_id=room_id, event_name=name, data=data)
+    )
     db.flush()
-    rejected(db, lambda: db.execute(text(f"UPDATE {table} SET data = '{{}}'")) and None, "chk_events_append_only")
+    rejected(
+        db, lambda: db.execute(text(f"UPDATE {table} SET data = '{{}}'")) and None, "chk_events_append_only"
+    )
 
 
 @pytest.mark.parametrize(
@@ -382,25 +500,44 @@ def test_room_status_only_moves_forward(db, path):
     *allowed, forbidden = path
     for status in allowed:
         db.execute(text("UPDATE rooms SET status = :s WHERE id = :id"), {"s": status.value, "id": room.id})
-    rejected(db, lambda: db.execute(text("UPDATE rooms SET status = :s WHERE id = :id"),
-                                    {"s": forbidden.value, "id": room.id}) and None, "chk_room_status_transition")
+    rejected(
+        db,
+        lambda: (
+            db.execute(
+                text("UPDATE rooms SET status = :s WHERE id = :id"), {"s": forbidden.value, "id": room.id}
+            )
+            and None
+        ),
+        "chk_room_status_transition",
+    )
 
 
 def test_magic_link_token_must_be_a_uuid(db, graph):
     client = make_participant(db)
-    rejected(db, lambda: RoomParticipant(room_id=graph["room"].id, participant_id=client.id, magic_link_token="abc"),
-             "ck_room_participants_magic_link_token_uuid")
+    rejected(
+        db,
+        lambda: RoomParticipant(room_id=graph["room"].id, participant_id=client.id, magic_link_token="abc"),
+        "ck_room_participants_magic_link_token_uuid",
+    )
 
 
 def test_room_participant_password_must_be_bcrypt(db, graph):
     client = make_participant(db)
-    rejected(db, lambda: RoomParticipant(room_id=graph["room"].id, participant_id=client.id, password_hash="12345678"),
-             "ck_room_participants_password_hash_bcrypt")
-    ok = RoomParticipant(room_id=graph["room"].id, participant_id=client.id, password_hash=password_hash("12345678"))
+    rejected(
+        db,
+        lambda: RoomParticipant(room_id=graph["room"].id, participant_id=client.id, password_hash="12345678"),
+        "ck_room_participants_password_hash_bcrypt",
+    )
+    ok = RoomParticipant(
+        room_id=graph["room"].id, participant_id=client.id, password_hash=password_hash("12345678")
+    )
     db.add(ok)
     db.flush()
 
 
 def test_participant_is_in_a_room_once(db, graph):
-    rejected(db, lambda: RoomParticipant(room_id=graph["room"].id, participant_id=graph["agent"].id),
-             "idx_room_part_unique")
+    rejected(
+        db,
+        lambda: RoomParticipant(room_id=graph["room"].id, participant_id=graph["agent"].id),
+        "idx_room_part_unique",
+    )

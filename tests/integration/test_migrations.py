@@ -45,9 +45,15 @@ def test_upgrade_downgrade_upgrade(scratch_url):
     downgrade_to_base(scratch_url)
     engine = create_engine(scratch_url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        tables = connection.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        tables = (
+            connection.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            )
+            .scalars()
+            .all()
+        )
         types = connection.execute(text("SELECT typname FROM pg_type WHERE typtype = 'e'")).scalars().all()
     assert tables == [] and types == []
     upgrade_to_head(scratch_url)
@@ -63,11 +69,15 @@ def test_models_and_migrations_do_not_drift(engine):
 
 def test_every_spec_index_exists_under_its_name(engine):
     with engine.connect() as connection:
-        present = set(connection.execute(text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")).scalars())
+        present = set(
+            connection.execute(text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")).scalars()
+        )
     assert sorted(set(SPEC_INDEXES) - present) == []
 
 
 def test_embedding_index_is_hnsw_with_cosine_ops(engine):
     with engine.connect() as connection:
-        definition = connection.execute(text("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_kb_embedding'")).scalar()
+        definition = connection.execute(
+            text("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_kb_embedding'")
+        ).scalar()
     assert "USING hnsw" in definition and "vector_cosine_ops" in definition

@@ -46,7 +46,9 @@ def test_health_is_503_when_the_database_is_down(monkeypatch):
 
     import meetings.api.app as app_module
 
-    unreachable = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1})
+    unreachable = create_engine(
+        "postgresql+psycopg://nobody@127.0.0.1:1/none", connect_args={"connect_timeout": 1}
+    )
     monkeypatch.setattr(app_module, "get_engine", lambda: unreachable)
     with TestClient(create_app("t", [APIRouter()])) as client:
         response = client.get("/health")

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.joinpage.support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LinkFactory, LiveServer, free_port, session_maker
+from tests.joinpage.support import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LinkFactory,
+    LiveServer,
+    free_port,
+    session_maker,
+)
 
 BUNDLE_MANIFEST = (
     Path(__file__).resolve().parents[2]
@@ -18,7 +26,9 @@ BUNDLE_MANIFEST = (
 def built_bundle() -> None:
     """The page needs its bundle: `make install` builds it (npm ci && npm run build in web/)."""
     if not BUNDLE_MANIFEST.is_file():
-        pytest.fail("the join page bundle is not built: run `make install` (or `npm ci && npm run build` in web/)")
+        pytest.fail(
+            "the join page bundle is not built: run `make install` (or `npm ci && npm run build` in web/)"
+        )
 
 
 @pytest.fixture
@@ -65,7 +75,9 @@ def livekit_api_server(engine) -> Iterator[LiveServer]:
 @pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: browser tests need Debian's chromium (apt-get install -y chromium)")
+        pytest.skip(
+            f"{CHROMIUM} is missing: browser tests need Debian's chromium (apt-get install -y chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     playwright = sync_playwright().start()

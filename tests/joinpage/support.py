@@ -75,11 +75,22 @@ class LiveServer:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "uvicorn", "meetings.local.server:app",
-                "--host", "127.0.0.1", "--port", str(self.port),
-                "--log-level", "debug", "--no-access-log",
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "meetings.local.server:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "debug",
+                "--no-access-log",
             ],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=REPO_ROOT,
         )
         deadline = time.monotonic() + 180  # generous: a loaded machine starts slowly
         while time.monotonic() < deadline:

@@ -20,7 +20,9 @@ def _join(page, password: str) -> None:
     page.get_by_role("button", name="Join the meeting").click()
 
 
-def test_right_password_opens_the_meeting_and_says_the_server_cannot_be_reached(live_server, links, open_page):
+def test_right_password_opens_the_meeting_and_says_the_server_cannot_be_reached(
+    live_server, links, open_page
+):
     link = links.link(links.room(title="Sessão de terapia"), name="Paula Reis")
     page, probe = open_page(live_server.url + link.path())
     connection_attempts = []

@@ -95,9 +95,14 @@ def test_professional_receives_private_suggestions_with_sources(open_meeting, li
     expect(panel).to_be_visible()
     suggestion = {
         "text": "Pergunte sobre alergias a medicamentos.",
-        "sources": [{"document_name": "Protocolo de triagem.pdf", "page": 4}, {"document_name": "Notas.docx"}],
+        "sources": [
+            {"document_name": "Protocolo de triagem.pdf", "page": 4},
+            {"document_name": "Notas.docx"},
+        ],
     }
-    page.evaluate(f"{ROOM}.sendStream('meetings.suggestions', 'agent-1', [{json.dumps(json.dumps(suggestion))}])")
+    page.evaluate(
+        f"{ROOM}.sendStream('meetings.suggestions', 'agent-1', [{json.dumps(json.dumps(suggestion))}])"
+    )
     page.evaluate(f"{ROOM}.sendStream('meetings.suggestions', 'agent-1', ['not json'])")
     items = panel.locator("li")
     expect(items).to_have_count(1)
@@ -132,4 +137,3 @@ def test_lost_connection_says_so(open_meeting, links):
     expect(page.locator("#announcer")).to_have_text("Connection lost. Reconnecting…")
     page.evaluate(f"{ROOM}.emit('reconnected')")
     expect(page.locator("body")).to_have_attribute("data-state", "in_meeting")
-

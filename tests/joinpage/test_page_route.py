@@ -11,7 +11,6 @@ import pytest
 from meetings.secretary.joinpage import routes
 from meetings.secretary.joinpage.routes import content_security_policy, livekit_origins
 
-
 CLIENT_LOGGERS = {"httpx", "httpx2", "httpcore", "asyncio"}
 
 
@@ -116,7 +115,9 @@ def test_assets_are_gzipped_for_browsers_that_accept_it(client):
     assert gzip.decompress(routes._asset(name)[1]) == response.content
 
 
-@pytest.mark.parametrize("name", ["manifest.json", "missing-ABCDEFGH.js", "..%2Froutes.py", ".gitignore", "join.js"])
+@pytest.mark.parametrize(
+    "name", ["manifest.json", "missing-ABCDEFGH.js", "..%2Froutes.py", ".gitignore", "join.js"]
+)
 def test_anything_but_a_built_asset_is_not_found(client, name):
     response = client.get(f"/join-assets/{name}")
     assert response.status_code == 404

@@ -12,7 +12,10 @@ def tokenizer(embedder):
 
 
 def sentences(count: int, start: int = 0) -> str:
-    return " ".join(f"Sentence number {i} says that protocol step {i} needs a signed form." for i in range(start, start + count))
+    return " ".join(
+        f"Sentence number {i} says that protocol step {i} needs a signed form."
+        for i in range(start, start + count)
+    )
 
 
 def test_short_blocks_stay_whole_and_are_numbered_across_the_document(tokenizer):
@@ -54,11 +57,14 @@ def test_consecutive_chunks_overlap_by_about_fifty_tokens_and_lose_nothing(token
 
     chunks = chunk_blocks([TextBlock(text, 1)], tokenizer=tokenizer, max_seq_length=128)
 
-    for previous, following in zip(chunks, chunks[1:]):
+    for previous, following in zip(chunks, chunks[1:], strict=False):
         tail = tokenizer(previous.text, add_special_tokens=False)["input_ids"][-OVERLAP_TOKENS:]
         head = tokenizer(following.text, add_special_tokens=False)["input_ids"][: OVERLAP_TOKENS + 20]
-        shared = next(n for n in range(min(len(tail), len(head)), 0, -1) if any(
-            head[i : i + n] == tail[-n:] for i in range(len(head) - n + 1)))
+        shared = next(
+            n
+            for n in range(min(len(tail), len(head)), 0, -1)
+            if any(head[i : i + n] == tail[-n:] for i in range(len(head) - n + 1))
+        )
         assert shared >= OVERLAP_TOKENS - 5
     # every sentence survives in some chunk
     for i in range(120):
@@ -83,7 +89,9 @@ def test_chunks_never_straddle_pages(tokenizer):
 
 def test_breaks_fall_after_sentence_ends_or_line_ends_whatever_spaces_and_tabs_follow(tokenizer):
     paragraphs = [
-        f"Section heading {p}\n" + ".  \t".join(f"Clause {p}-{i} asks for form {i} to be signed" for i in range(8)) + ".\t\n"
+        f"Section heading {p}\n"
+        + ".  \t".join(f"Clause {p}-{i} asks for form {i} to be signed" for i in range(8))
+        + ".\t\n"
         for p in range(40)
     ]
     text = "".join(paragraphs)

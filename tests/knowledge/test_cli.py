@@ -27,18 +27,24 @@ def committed_entity(engine):
 
 def documents(engine, entity_id: int) -> dict[str, KnowledgeDocument]:
     with Session(engine) as session:
-        rows = session.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)).scalars()
+        rows = session.execute(
+            select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)
+        ).scalars()
         return {row.document_name: row for row in rows}
 
 
-def test_ingests_files_with_a_progress_bar_and_reports_failures(engine, embedder, committed_entity, tmp_path, capsys):
+def test_ingests_files_with_a_progress_bar_and_reports_failures(
+    engine, embedder, committed_entity, tmp_path, capsys
+):
     entity, department = committed_entity
     (tmp_path / "faq.md").write_text("# Parking\nPatients park for free.\n# Prices\nA visit costs 200.")
     (tmp_path / "protocol.pdf").write_bytes(make_pdf(["Step one.", "Step two."]))
     (tmp_path / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     files = [str(tmp_path / name) for name in ("faq.md", "protocol.pdf", "photo.png")]
 
-    status = main(["kb", "ingest", "--entity-id", str(entity.id), "--department-id", str(department.id), *files])
+    status = main(
+        ["kb", "ingest", "--entity-id", str(entity.id), "--department-id", str(department.id), *files]
+    )
 
     assert status == 1
     stored = documents(engine, entity.id)
@@ -49,7 +55,9 @@ def test_ingests_files_with_a_progress_bar_and_reports_failures(engine, embedder
     }
     assert "chunk" in capsys.readouterr().err
 
-    again = main(["kb", "ingest", "--entity-id", str(entity.id), "--department-id", str(department.id), files[0]])
+    again = main(
+        ["kb", "ingest", "--entity-id", str(entity.id), "--department-id", str(department.id), files[0]]
+    )
     assert again == 0
     assert documents(engine, entity.id)["faq.md"].ingested_at == stored["faq.md"].ingested_at
 
@@ -70,8 +78,20 @@ def test_the_console_script_runs_in_a_fresh_process(engine, database_url, commit
     env = {**os.environ, "DATABASE_URL": database_url.replace("+psycopg", "")}
 
     result = subprocess.run(
-        [sys.executable, "-m", "meetings.cli", "kb", "ingest", "--entity-id", str(entity.id), str(tmp_path / "notes.txt")],
-        env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "meetings.cli",
+            "kb",
+            "ingest",
+            "--entity-id",
+            str(entity.id),
+            str(tmp_path / "notes.txt"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
     assert result.returncode == 0, result.stderr

@@ -42,7 +42,9 @@ def test_markdown_headings_become_sections_but_not_inside_code():
 def test_plain_text_drops_control_characters_and_collapses_whitespace():
     data = "\ufeffLine   one\x07\r\n\r\n\r\n\r\nLine\ttwo".encode("utf-8")
 
-    blocks = extract_document(data, detect_document_type(data, "text/plain; charset=utf-8", "notes.txt")).blocks
+    blocks = extract_document(
+        data, detect_document_type(data, "text/plain; charset=utf-8", "notes.txt")
+    ).blocks
 
     assert blocks[0].text == "Line one\n\nLine two"
 

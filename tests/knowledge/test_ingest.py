@@ -6,7 +6,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meetings.manager.knowledge.ingest import DocumentLocation, ingest_document, ingest_s3_object, parse_document_key
+from meetings.manager.knowledge.ingest import (
+    DocumentLocation,
+    ingest_document,
+    ingest_s3_object,
+    parse_document_key,
+)
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
 from meetings.manager.knowledge.retrieval import search_knowledge_text
 from meetings.settings import get_settings
@@ -59,24 +64,44 @@ def test_markdown_is_chunked_by_section_embedded_and_found_by_a_paraphrased_ques
     assert outcome.status == "ingested" and outcome.chunk_count == 3
     document = db.get(KnowledgeDocument, outcome.document_id)
     assert (document.status, document.chunk_count, document.page_count, document.source_etag) == (
-        DocumentStatus.READY, 3, 1, etag)
+        DocumentStatus.READY,
+        3,
+        1,
+        etag,
+    )
     assert [row.chunk_metadata for row in chunk_rows(db, entity.id, "faq.md")] == [
         {"page": 1, "chunk_index": i, "total_chunks": 3, "section": section}
         for i, section in enumerate(["Opening hours", "Prices", "Parking"])
     ]
-    best = search_knowledge_text(db=db, entity_id=entity.id, department_id=None,
-                                 query="How much will I pay to see a doctor?", k=1, embedder=embedder)[0]
+    best = search_knowledge_text(
+        db=db,
+        entity_id=entity.id,
+        department_id=None,
+        query="How much will I pay to see a doctor?",
+        k=1,
+        embedder=embedder,
+    )[0]
     assert best.metadata["section"] == "Prices"
-    best = search_knowledge_text(db=db, entity_id=entity.id, department_id=None,
-                                 query="Where can I leave my car?", k=1, embedder=embedder)[0]
+    best = search_knowledge_text(
+        db=db,
+        entity_id=entity.id,
+        department_id=None,
+        query="Where can I leave my car?",
+        k=1,
+        embedder=embedder,
+    )[0]
     assert best.metadata["section"] == "Parking"
 
 
 def test_pdf_chunks_carry_their_page_numbers(db, kb_bucket, embedder):
     entity = make_entity(db)
     key = DocumentLocation(entity.id, None, "protocol.pdf").key
-    put(kb_bucket, key, make_pdf(["Fasting for 12 hours before blood tests.", "Bring your insurance card."]),
-        "application/pdf")
+    put(
+        kb_bucket,
+        key,
+        make_pdf(["Fasting for 12 hours before blood tests.", "Bring your insurance card."]),
+        "application/pdf",
+    )
 
     ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)
 
@@ -100,7 +125,9 @@ def test_a_redelivered_event_changes_nothing(db, kb_bucket, embedder):
     assert [row.id for row in chunk_rows(db, entity.id, "faq.md")] == ids
 
 
-def test_a_new_version_replaces_the_chunks_and_a_stale_event_reads_the_current_object(db, kb_bucket, embedder):
+def test_a_new_version_replaces_the_chunks_and_a_stale_event_reads_the_current_object(
+    db, kb_bucket, embedder
+):
     entity = make_entity(db)
     key = DocumentLocation(entity.id, None, "faq.md").key
     put(kb_bucket, key, CLINIC_FAQ)
@@ -108,10 +135,14 @@ def test_a_new_version_replaces_the_chunks_and_a_stale_event_reads_the_current_o
     put(kb_bucket, key, b"# Prices\nConsultations now cost 400 reais.")
 
     outcome = ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)
-    stale = ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)  # the first upload's late event
+    stale = ingest_s3_object(
+        db=db, bucket=BUCKET, key=key, embedder=embedder
+    )  # the first upload's late event
 
     assert outcome.status == "ingested" and stale.status == "unchanged"
-    assert [row.chunk_text for row in chunk_rows(db, entity.id, "faq.md")] == ["# Prices\nConsultations now cost 400 reais."]
+    assert [row.chunk_text for row in chunk_rows(db, entity.id, "faq.md")] == [
+        "# Prices\nConsultations now cost 400 reais."
+    ]
     assert db.get(KnowledgeDocument, outcome.document_id).chunk_count == 1
 
 
@@ -136,7 +167,9 @@ def test_an_unreadable_file_marks_the_document_failed_and_drops_its_old_chunks(d
     ("body", "content_type", "reason"),
     [(b"", "text/plain", "no text"), (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png", "not a supported")],
 )
-def test_empty_and_unsupported_objects_fail_with_a_reason(db, kb_bucket, embedder, body, content_type, reason):
+def test_empty_and_unsupported_objects_fail_with_a_reason(
+    db, kb_bucket, embedder, body, content_type, reason
+):
     entity = make_entity(db)
     key = DocumentLocation(entity.id, None, "upload.bin").key
     put(kb_bucket, key, body, content_type)
@@ -158,19 +191,28 @@ def test_objects_that_are_gone_or_belong_to_no_entity_are_skipped(db, kb_bucket,
     assert ingest_s3_object(db=db, bucket=BUCKET, key=gone, embedder=embedder).status == "skipped"
     assert ingest_s3_object(db=db, bucket=BUCKET, key=wrong_department, embedder=embedder).status == "skipped"
     assert ingest_s3_object(db=db, bucket=BUCKET, key="kb/not-a-key", embedder=embedder).status == "skipped"
-    assert db.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).first() is None
+    assert (
+        db.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).first() is None
+    )
 
 
 def test_a_write_whose_object_was_replaced_meanwhile_is_dropped(db, embedder):
     entity = make_entity(db)
 
     outcome = ingest_document(
-        db=db, location=DocumentLocation(entity.id, None, "a.md"), content=b"old text", content_type="text/markdown",
-        source_etag='"old"', embedder=embedder, still_current=lambda: False,
+        db=db,
+        location=DocumentLocation(entity.id, None, "a.md"),
+        content=b"old text",
+        content_type="text/markdown",
+        source_etag='"old"',
+        embedder=embedder,
+        still_current=lambda: False,
     )
 
     assert outcome.status == "skipped"
-    assert db.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).first() is None
+    assert (
+        db.execute(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).first() is None
+    )
 
 
 def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
@@ -184,14 +226,26 @@ def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
 
     try:
         with Session(engine) as writer:
-            ingest_document(db=writer, location=location, content=CLINIC_FAQ, content_type="text/markdown",
-                            source_etag='"v1"', embedder=embedder)
+            ingest_document(
+                db=writer,
+                location=location,
+                content=CLINIC_FAQ,
+                content_type="text/markdown",
+                source_etag='"v1"',
+                embedder=embedder,
+            )
             writer.commit()
         with Session(engine) as writer, Session(engine) as reader:
             old = chunk_texts(reader)
             reader.rollback()
-            ingest_document(db=writer, location=location, content=b"Only one new chunk.",
-                            content_type="text/plain", source_etag='"v2"', embedder=embedder)
+            ingest_document(
+                db=writer,
+                location=location,
+                content=b"Only one new chunk.",
+                content_type="text/plain",
+                source_etag='"v2"',
+                embedder=embedder,
+            )
             assert chunk_texts(reader) == old and len(old) == 3
             reader.rollback()
             writer.commit()
@@ -208,8 +262,13 @@ def test_an_object_above_the_size_limit_fails_without_being_read(db, embedder):
     entity = make_entity(db)
 
     outcome = ingest_document(
-        db=db, location=DocumentLocation(entity.id, None, "huge.pdf"), content=b"", content_type="application/pdf",
-        source_etag='"huge"', size_bytes=MAX_DOCUMENT_BYTES + 1, embedder=embedder,
+        db=db,
+        location=DocumentLocation(entity.id, None, "huge.pdf"),
+        content=b"",
+        content_type="application/pdf",
+        source_etag='"huge"',
+        size_bytes=MAX_DOCUMENT_BYTES + 1,
+        embedder=embedder,
     )
 
     assert outcome.status == "failed" and "larger than 50 MB" in outcome.reason
@@ -219,14 +278,26 @@ def test_an_object_above_the_size_limit_fails_without_being_read(db, embedder):
 def test_a_version_ingested_meanwhile_is_left_alone_under_the_row_lock(db, embedder):
     entity = make_entity(db)
     location = DocumentLocation(entity.id, None, "faq.md")
-    first = ingest_document(db=db, location=location, content=CLINIC_FAQ, content_type="text/markdown",
-                            source_etag='"v1"', embedder=embedder)
+    first = ingest_document(
+        db=db,
+        location=location,
+        content=CLINIC_FAQ,
+        content_type="text/markdown",
+        source_etag='"v1"',
+        embedder=embedder,
+    )
     ids = [row.id for row in chunk_rows(db, entity.id, "faq.md")]
     ingested_at = db.get(KnowledgeDocument, first.document_id).ingested_at
 
     # a concurrent delivery of the same version that passed the check before the download
-    again = ingest_document(db=db, location=location, content=CLINIC_FAQ, content_type="text/markdown",
-                            source_etag='"v1"', embedder=embedder)
+    again = ingest_document(
+        db=db,
+        location=location,
+        content=CLINIC_FAQ,
+        content_type="text/markdown",
+        source_etag='"v1"',
+        embedder=embedder,
+    )
 
     assert (again.status, again.document_id, again.chunk_count) == ("unchanged", first.document_id, 3)
     assert [row.id for row in chunk_rows(db, entity.id, "faq.md")] == ids

@@ -32,7 +32,9 @@ def committed_entity(engine):
 def document_status(engine, entity_id: int):
     with Session(engine) as session:
         return session.execute(
-            select(KnowledgeDocument.status, KnowledgeDocument.chunk_count).where(KnowledgeDocument.entity_id == entity_id)
+            select(KnowledgeDocument.status, KnowledgeDocument.chunk_count).where(
+                KnowledgeDocument.entity_id == entity_id
+            )
         ).one_or_none()
 
 
@@ -43,7 +45,9 @@ def test_new_and_changed_objects_are_ingested_once(engine, embedder, kb_bucket, 
 
     assert ingest_new_objects(bucket=BUCKET, seen=seen) == [key]
     assert ingest_new_objects(bucket=BUCKET, seen=seen) == []
-    kb_bucket.put_object(Bucket=BUCKET, Key=key, Body=b"First answer.\n\nSecond answer.", ContentType="text/markdown")
+    kb_bucket.put_object(
+        Bucket=BUCKET, Key=key, Body=b"First answer.\n\nSecond answer.", ContentType="text/markdown"
+    )
     assert ingest_new_objects(bucket=BUCKET, seen=seen) == [key]
     assert document_status(engine, committed_entity.id) == (DocumentStatus.READY, 1)
 

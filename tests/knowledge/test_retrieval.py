@@ -42,12 +42,22 @@ def test_department_chunks_replace_entity_wide_chunks_of_the_same_document(db, p
     cardiology, oncology = make_department(db, entity), make_department(db, entity)
     add_document(db, entity=entity, document_name="prices.pdf", vectors=[near(QUERY, 20, 0.1)])
     add_document(db, entity=entity, document_name="hours.md", vectors=[near(QUERY, 21, 0.3)])
-    add_document(db, entity=entity, document_name="prices.pdf", department=cardiology, vectors=[near(QUERY, 22, 2.0)])
-    add_document(db, entity=entity, document_name="oncology.md", department=oncology, vectors=[near(QUERY, 23, 0.0)])
+    add_document(
+        db, entity=entity, document_name="prices.pdf", department=cardiology, vectors=[near(QUERY, 22, 2.0)]
+    )
+    add_document(
+        db, entity=entity, document_name="oncology.md", department=oncology, vectors=[near(QUERY, 23, 0.0)]
+    )
 
-    in_cardiology = search_knowledge(db=db, entity_id=entity.id, department_id=cardiology.id, query_embedding=QUERY, k=10)
-    in_oncology = search_knowledge(db=db, entity_id=entity.id, department_id=oncology.id, query_embedding=QUERY, k=10)
-    entity_wide = search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=10)
+    in_cardiology = search_knowledge(
+        db=db, entity_id=entity.id, department_id=cardiology.id, query_embedding=QUERY, k=10
+    )
+    in_oncology = search_knowledge(
+        db=db, entity_id=entity.id, department_id=oncology.id, query_embedding=QUERY, k=10
+    )
+    entity_wide = search_knowledge(
+        db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=10
+    )
 
     assert [(r.document_name, r.department_id) for r in in_cardiology] == [
         ("hours.md", None),
@@ -58,12 +68,17 @@ def test_department_chunks_replace_entity_wide_chunks_of_the_same_document(db, p
         ("prices.pdf", None),
         ("hours.md", None),
     ]
-    assert [(r.document_name, r.department_id) for r in entity_wide] == [("prices.pdf", None), ("hours.md", None)]
+    assert [(r.document_name, r.department_id) for r in entity_wide] == [
+        ("prices.pdf", None),
+        ("hours.md", None),
+    ]
 
 
 def test_another_entitys_chunks_are_never_returned(db, plan):
     mine, theirs = make_entity(db), make_entity(db)
-    add_document(db, entity=theirs, document_name="secret.md", vectors=[near(QUERY, 30 + i, 0.01) for i in range(20)])
+    add_document(
+        db, entity=theirs, document_name="secret.md", vectors=[near(QUERY, 30 + i, 0.01) for i in range(20)]
+    )
     add_document(db, entity=mine, document_name="mine.md", vectors=[near(QUERY, 60, 3.0)])
 
     results = search_knowledge(db=db, entity_id=mine.id, department_id=None, query_embedding=QUERY, k=5)
@@ -75,12 +90,21 @@ def test_never_fewer_than_k_when_k_exist_even_when_other_tenants_crowd_the_index
     mine, crowd = make_entity(db), make_entity(db)
     department = make_department(db, mine)
     # 1,500 chunks of another tenant sit closer to the query than any of ours.
-    add_document(db, entity=crowd, document_name="crowd.md", vectors=[near(QUERY, 1000 + i, 0.2) for i in range(1500)])
-    add_document(db, entity=mine, document_name="far.md", department=department,
-                 vectors=[near(QUERY, 5000 + i, 5.0) for i in range(12)])
+    add_document(
+        db, entity=crowd, document_name="crowd.md", vectors=[near(QUERY, 1000 + i, 0.2) for i in range(1500)]
+    )
+    add_document(
+        db,
+        entity=mine,
+        document_name="far.md",
+        department=department,
+        vectors=[near(QUERY, 5000 + i, 5.0) for i in range(12)],
+    )
 
     for k in (1, 10, 12, 20):
-        results = search_knowledge(db=db, entity_id=mine.id, department_id=department.id, query_embedding=QUERY, k=k)
+        results = search_knowledge(
+            db=db, entity_id=mine.id, department_id=department.id, query_embedding=QUERY, k=k
+        )
         assert len(results) == min(k, 12)
         assert set(names(results)) == {"far.md"}
         assert [r.score for r in results] == sorted((r.score for r in results), reverse=True)
@@ -88,13 +112,23 @@ def test_never_fewer_than_k_when_k_exist_even_when_other_tenants_crowd_the_index
 
 def test_repeated_searches_keep_choosing_the_right_plan_after_statements_are_prepared(db, monkeypatch):
     small, large = make_entity(db), make_entity(db)
-    add_document(db, entity=small, document_name="small.md", vectors=[near(QUERY, 70 + i, 1.0) for i in range(3)])
-    add_document(db, entity=large, document_name="large.md", vectors=[near(QUERY, 80 + i, 1.0) for i in range(30)])
+    add_document(
+        db, entity=small, document_name="small.md", vectors=[near(QUERY, 70 + i, 1.0) for i in range(3)]
+    )
+    add_document(
+        db, entity=large, document_name="large.md", vectors=[near(QUERY, 80 + i, 1.0) for i in range(30)]
+    )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 10)
 
     for _ in range(8):  # psycopg prepares a statement from its fifth execution on
-        assert names(search_knowledge(db=db, entity_id=small.id, department_id=None, query_embedding=QUERY, k=5)) == ["small.md"] * 3
-        assert len(search_knowledge(db=db, entity_id=large.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+        assert (
+            names(search_knowledge(db=db, entity_id=small.id, department_id=None, query_embedding=QUERY, k=5))
+            == ["small.md"] * 3
+        )
+        assert (
+            len(search_knowledge(db=db, entity_id=large.id, department_id=None, query_embedding=QUERY, k=5))
+            == 5
+        )
 
 
 def test_an_entity_without_knowledge_gets_no_results(db, plan):
@@ -122,14 +156,20 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
     from sqlalchemy import text
 
     entity = make_entity(db)
-    add_document(db, entity=entity, document_name="a.md", vectors=[near(QUERY, 90 + i, 1.0) for i in range(30)])
+    add_document(
+        db, entity=entity, document_name="a.md", vectors=[near(QUERY, 90 + i, 1.0) for i in range(30)]
+    )
     plans = []
     original = retrieval._hnsw_search
 
     def explained(session, params):
         explain = text("EXPLAIN (COSTS OFF) " + retrieval.HNSW_SQL.text)
         with session.begin_nested() as savepoint:
-            session.execute(text("SELECT set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)"))
+            session.execute(
+                text(
+                    "SELECT set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)"
+                )
+            )
             plans.append("\n".join(row[0] for row in session.execute(explain, params)))
             savepoint.rollback()
         return original(session, params)
@@ -137,7 +177,9 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
     monkeypatch.setattr(retrieval, "_hnsw_search", explained)
 
-    assert len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    assert (
+        len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    )
     assert "idx_kb_embedding" in plans[0]
     assert db.execute(text("SHOW enable_sort")).scalar() == "on"
     assert db.execute(text("SHOW hnsw.iterative_scan")).scalar() != "relaxed_order"
@@ -145,8 +187,12 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
 
 def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypatch):
     entity = make_entity(db)
-    add_document(db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)])
+    add_document(
+        db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)]
+    )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
     monkeypatch.setattr(retrieval, "_hnsw_search", lambda session, params: [])
 
-    assert len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    assert (
+        len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    )

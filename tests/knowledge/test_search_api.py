@@ -32,7 +32,9 @@ def setting(db, knowledge_api, kb_bucket, embedder, auth_headers):
         content_type = "text/markdown" if content else "application/pdf"
         content = content or make_pdf(["Children receive the measles vaccine at twelve months."])
         kb_bucket.put_object(Bucket=BUCKET, Key=location.key, Body=content, ContentType=content_type)
-        assert ingest_s3_object(db=db, bucket=BUCKET, key=location.key, embedder=embedder).status == "ingested"
+        assert (
+            ingest_s3_object(db=db, bucket=BUCKET, key=location.key, embedder=embedder).status == "ingested"
+        )
     admin = auth_headers(make_user(db, role=UserRole.ENTITY_ADMIN, entity=clinic))
     return clinic, rival, cardiology, pediatrics, admin
 
@@ -44,7 +46,9 @@ def search(client, headers, entity_id, **body):
 def test_a_question_phrased_differently_finds_the_right_document(knowledge_api, setting):
     clinic, _, _, _, admin = setting
 
-    response = search(knowledge_api, admin, clinic.id, query="When can I come in? What time do you close?", k=1)
+    response = search(
+        knowledge_api, admin, clinic.id, query="When can I come in? What time do you close?", k=1
+    )
 
     assert response.status_code == 200, response.text
     [best] = response.json()["results"]
@@ -56,15 +60,22 @@ def test_department_documents_override_entity_wide_ones_of_the_same_name(knowled
     clinic, _, cardiology, pediatrics, admin = setting
     question = "How much does an appointment cost?"
 
-    in_cardiology = search(knowledge_api, admin, clinic.id, query=question, department_id=cardiology.id, k=10).json()
-    in_pediatrics = search(knowledge_api, admin, clinic.id, query=question, department_id=pediatrics.id, k=10).json()
+    in_cardiology = search(
+        knowledge_api, admin, clinic.id, query=question, department_id=cardiology.id, k=10
+    ).json()
+    in_pediatrics = search(
+        knowledge_api, admin, clinic.id, query=question, department_id=pediatrics.id, k=10
+    ).json()
     entity_wide = search(knowledge_api, admin, clinic.id, query=question, k=10).json()
 
     def scopes(answer):
         return sorted((r["document_name"], r["department_id"]) for r in answer["results"])
 
     assert scopes(in_cardiology) == [("hours.md", None), ("prices.md", cardiology.id)]
-    assert in_cardiology["results"][0]["document_name"] == "prices.md" and "480" in in_cardiology["results"][0]["text"]
+    assert (
+        in_cardiology["results"][0]["document_name"] == "prices.md"
+        and "480" in in_cardiology["results"][0]["text"]
+    )
     assert scopes(in_pediatrics) == [("hours.md", None), ("prices.md", None), ("vaccines.pdf", pediatrics.id)]
     assert scopes(entity_wide) == [("hours.md", None), ("prices.md", None)]
     scores = [r["score"] for r in in_pediatrics["results"]]

@@ -25,8 +25,11 @@ def make_room(db, entity=None, department=None, status=RoomStatus.SCHEDULED, **f
     db.flush()
     if status != RoomStatus.SCHEDULED:
         # Walk the status machine the database enforces.
-        path = {RoomStatus.ACTIVE: [RoomStatus.ACTIVE], RoomStatus.COMPLETED: [RoomStatus.ACTIVE, RoomStatus.COMPLETED],
-                RoomStatus.CANCELED: [RoomStatus.CANCELED]}[status]
+        path = {
+            RoomStatus.ACTIVE: [RoomStatus.ACTIVE],
+            RoomStatus.COMPLETED: [RoomStatus.ACTIVE, RoomStatus.COMPLETED],
+            RoomStatus.CANCELED: [RoomStatus.CANCELED],
+        }[status]
         for step in path:
             room.status = step
             db.flush()
@@ -40,7 +43,9 @@ def make_agent(db) -> Participant:
     return agent
 
 
-def make_usage(db, room: Room, agent: Participant, start: datetime, minutes: float | None, department=None, **data) -> AgentUsage:
+def make_usage(
+    db, room: Room, agent: Participant, start: datetime, minutes: float | None, department=None, **data
+) -> AgentUsage:
     usage = AgentUsage(
         room_id=room.id,
         participant_id=agent.id,
@@ -56,8 +61,11 @@ def make_usage(db, room: Room, agent: Participant, start: datetime, minutes: flo
 
 
 def make_knowledge(db, entity, department=None) -> tuple[KnowledgeDocument, KnowledgeChunk]:
-    document = KnowledgeDocument(entity_id=entity.id, department_id=department.id if department else None,
-                                 document_name=unique("faq") + ".md")
+    document = KnowledgeDocument(
+        entity_id=entity.id,
+        department_id=department.id if department else None,
+        document_name=unique("faq") + ".md",
+    )
     chunk = KnowledgeChunk(
         entity_id=entity.id,
         department_id=department.id if department else None,

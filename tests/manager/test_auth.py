@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from meetings.errors import Unauthorized
 from meetings.manager.auth import service
 from meetings.manager.auth.models import LoginThrottle
 from meetings.manager.users.models import UserRole
@@ -25,7 +26,12 @@ def test_login_returns_a_token_for_the_user_and_me_reads_it(client, clinic):
     body = response.json()
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == get_settings().jwt_ttl_seconds
-    assert body["user"] == {**body["user"], "id": clinic.admin.id, "role": "ENTITY_ADMIN", "entity_id": clinic.entity.id}
+    assert body["user"] == {
+        **body["user"],
+        "id": clinic.admin.id,
+        "role": "ENTITY_ADMIN",
+        "entity_id": clinic.entity.id,
+    }
     assert "password" not in body["user"]
     assert decode_access_token(body["access_token"], get_settings()) == clinic.admin.id
 
@@ -53,9 +59,11 @@ def test_wrong_password_unknown_email_and_inactive_user_get_the_same_answer(clie
 def test_unknown_email_is_checked_against_a_bcrypt_hash_too(db, monkeypatch):
     checked = []
     real_verify = service.verify_password
-    monkeypatch.setattr(service, "verify_password", lambda plain, hashed: checked.append(hashed) or real_verify(plain, hashed))
+    monkeypatch.setattr(
+        service, "verify_password", lambda plain, hashed: checked.append(hashed) or real_verify(plain, hashed)
+    )
 
-    with pytest.raises(Exception):
+    with pytest.raises(Unauthorized):
         service.login(db=db, email="ghost@example.com", password="whatever")
 
     assert checked == [service.dummy_hash(get_settings().bcrypt_rounds)]
@@ -89,7 +97,10 @@ def test_lock_expires_and_success_resets_the_count(db, manager):
 
     later = start + service.LOCK_DURATION + timedelta(seconds=1)
     assert service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=later).user.id == manager.id
-    assert db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one_or_none() is None
+    assert (
+        db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one_or_none()
+        is None
+    )
 
 
 def test_failures_outside_the_window_start_a_new_count(db, manager):

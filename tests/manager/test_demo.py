@@ -19,7 +19,11 @@ def test_seed_once_then_reuse(client, db):
     link = db.query(ProfessionalEntity).filter_by(professional_id=context["professional_id"]).one()
     assert (link.entity_id, link.department_id) == (context["entity_id"], context["department_id"])
 
-    manager = client.post("/v1/auth/login", json={"email": demo.DEMO_MANAGER_EMAIL, "password": "first demo password"})
-    admin = client.post("/v1/auth/login", json={"email": demo.DEMO_ENTITY_ADMIN_EMAIL, "password": "second demo password"})
+    manager = client.post(
+        "/v1/auth/login", json={"email": demo.DEMO_MANAGER_EMAIL, "password": "first demo password"}
+    )
+    admin = client.post(
+        "/v1/auth/login", json={"email": demo.DEMO_ENTITY_ADMIN_EMAIL, "password": "second demo password"}
+    )
     assert manager.json()["user"]["role"] == "MANAGER"
     assert admin.json()["user"]["entity_id"] == context["entity_id"]

@@ -10,18 +10,28 @@ from tests.manager.conftest import error_code, field_codes
 def test_admin_creates_lists_updates_and_deletes_a_department(client, db, clinic, auth_headers):
     headers = auth_headers(clinic.admin)
     created = client.post(
-        f"/v1/entities/{clinic.entity.id}/departments", json={"name": "Pediatrics", "instructions": "Kids."}, headers=headers
+        f"/v1/entities/{clinic.entity.id}/departments",
+        json={"name": "Pediatrics", "instructions": "Kids."},
+        headers=headers,
     )
     assert created.status_code == 201, created.text
     department = created.json()
-    assert (department["entity_id"], department["name"], department["active"]) == (clinic.entity.id, "Pediatrics", True)
+    assert (department["entity_id"], department["name"], department["active"]) == (
+        clinic.entity.id,
+        "Pediatrics",
+        True,
+    )
 
     assert client.get(f"/v1/departments/{department['id']}", headers=headers).json() == department
-    patched = client.patch(f"/v1/departments/{department['id']}", json={"instructions": None}, headers=headers).json()
+    patched = client.patch(
+        f"/v1/departments/{department['id']}", json={"instructions": None}, headers=headers
+    ).json()
     assert (patched["name"], patched["instructions"]) == ("Pediatrics", None)
 
     professional = make_professional(db)
-    link = link_professional(db, professional, clinic.entity, db.get(type(clinic.department), department["id"]))
+    link = link_professional(
+        db, professional, clinic.entity, db.get(type(clinic.department), department["id"])
+    )
     deleted = client.delete(f"/v1/departments/{department['id']}", headers=headers)
     assert deleted.status_code == 200 and deleted.json()["active"] is False
     db.expire_all()
@@ -44,25 +54,44 @@ def test_list_filters_and_orders(client, db, clinic, auth_headers):
     assert [item["id"] for item in searched["items"]] == [extra[1].id]
 
 
-def test_names_are_unique_among_active_departments_of_one_entity(client, clinic, other_clinic, manager, auth_headers):
+def test_names_are_unique_among_active_departments_of_one_entity(
+    client, clinic, other_clinic, manager, auth_headers
+):
     headers = auth_headers(manager)
     name = clinic.department.name
-    taken = client.post(f"/v1/entities/{clinic.entity.id}/departments", json={"name": name.lower()}, headers=headers)
-    elsewhere = client.post(f"/v1/entities/{other_clinic.entity.id}/departments", json={"name": name}, headers=headers)
-    renamed = client.patch(f"/v1/departments/{other_clinic.department.id}", json={"name": elsewhere.json()["name"]}, headers=headers)
+    taken = client.post(
+        f"/v1/entities/{clinic.entity.id}/departments", json={"name": name.lower()}, headers=headers
+    )
+    elsewhere = client.post(
+        f"/v1/entities/{other_clinic.entity.id}/departments", json={"name": name}, headers=headers
+    )
+    renamed = client.patch(
+        f"/v1/departments/{other_clinic.department.id}",
+        json={"name": elsewhere.json()["name"]},
+        headers=headers,
+    )
 
     assert (taken.status_code, error_code(taken)) == (409, "department_name_taken")
     assert elsewhere.status_code == 201
     assert (renamed.status_code, error_code(renamed)) == (409, "department_name_taken")
 
     client.delete(f"/v1/departments/{clinic.department.id}", headers=headers)
-    assert client.post(f"/v1/entities/{clinic.entity.id}/departments", json={"name": name}, headers=headers).status_code == 201
+    assert (
+        client.post(
+            f"/v1/entities/{clinic.entity.id}/departments", json={"name": name}, headers=headers
+        ).status_code
+        == 201
+    )
 
 
-def test_departments_of_deleted_entities_or_deleted_departments_are_read_only(client, manager, clinic, auth_headers):
+def test_departments_of_deleted_entities_or_deleted_departments_are_read_only(
+    client, manager, clinic, auth_headers
+):
     headers = auth_headers(manager)
     client.delete(f"/v1/entities/{clinic.entity.id}", headers=headers)
-    created = client.post(f"/v1/entities/{clinic.entity.id}/departments", json={"name": "New"}, headers=headers)
+    created = client.post(
+        f"/v1/entities/{clinic.entity.id}/departments", json={"name": "New"}, headers=headers
+    )
     patched = client.patch(f"/v1/departments/{clinic.department.id}", json={"name": "New"}, headers=headers)
     assert (created.status_code, error_code(created)) == (409, "entity_inactive")
     assert (patched.status_code, error_code(patched)) == (409, "department_inactive")
@@ -79,12 +108,24 @@ def test_departments_of_deleted_entities_or_deleted_departments_are_read_only(cl
 )
 def test_create_and_patch_reject_bad_input(client, clinic, auth_headers, body, field, code):
     headers = auth_headers(clinic.admin)
-    assert field_codes(client.post(f"/v1/entities/{clinic.entity.id}/departments", json=body, headers=headers))[field] == code
-    assert field_codes(client.patch(f"/v1/departments/{clinic.department.id}", json=body, headers=headers))[field] == code
+    assert (
+        field_codes(client.post(f"/v1/entities/{clinic.entity.id}/departments", json=body, headers=headers))[
+            field
+        ]
+        == code
+    )
+    assert (
+        field_codes(client.patch(f"/v1/departments/{clinic.department.id}", json=body, headers=headers))[
+            field
+        ]
+        == code
+    )
 
 
 def test_create_requires_a_name(client, clinic, auth_headers):
-    response = client.post(f"/v1/entities/{clinic.entity.id}/departments", json={}, headers=auth_headers(clinic.admin))
+    response = client.post(
+        f"/v1/entities/{clinic.entity.id}/departments", json={}, headers=auth_headers(clinic.admin)
+    )
     assert field_codes(response)["name"] == "missing"
 
 

@@ -25,27 +25,45 @@ def test_manager_creates_reads_and_updates_an_entity(client, manager, auth_heade
     assert created.status_code == 201, created.text
     entity = created.json()
     assert entity | {"id": 0, "created_at": "", "updated_at": ""} == {
-        "id": 0, "name": "Studio Norte", "default_instructions": None, "active": True, "created_at": "", "updated_at": "",
+        "id": 0,
+        "name": "Studio Norte",
+        "default_instructions": None,
+        "active": True,
+        "created_at": "",
+        "updated_at": "",
         **NEW_ENTITY,
     }
     assert client.get(f"/v1/entities/{entity['id']}", headers=headers).json() == entity
 
-    patched = client.patch(f"/v1/entities/{entity['id']}", json={"default_instructions": "Be brief."}, headers=headers)
+    patched = client.patch(
+        f"/v1/entities/{entity['id']}", json={"default_instructions": "Be brief."}, headers=headers
+    )
     assert patched.json()["default_instructions"] == "Be brief."
     assert patched.json()["max_participants"] == 12
-    cleared = client.patch(f"/v1/entities/{entity['id']}", json={"default_instructions": None}, headers=headers)
+    cleared = client.patch(
+        f"/v1/entities/{entity['id']}", json={"default_instructions": None}, headers=headers
+    )
     assert cleared.json()["default_instructions"] is None
 
 
 def test_defaults_apply(client, manager, auth_headers):
-    entity = client.post("/v1/entities", json={"name": unique("Clinic"), "type": "medical_clinic"}, headers=auth_headers(manager)).json()
+    entity = client.post(
+        "/v1/entities",
+        json={"name": unique("Clinic"), "type": "medical_clinic"},
+        headers=auth_headers(manager),
+    ).json()
     assert (entity["max_participants"], entity["recording_retention_days"]) == (50, 30)
 
 
 def test_entity_admin_reads_and_patches_own_entity_but_cannot_create_or_delete(client, clinic, auth_headers):
     headers = auth_headers(clinic.admin)
     assert client.get(f"/v1/entities/{clinic.entity.id}", headers=headers).status_code == 200
-    assert client.patch(f"/v1/entities/{clinic.entity.id}", json={"max_participants": 8}, headers=headers).json()["max_participants"] == 8
+    assert (
+        client.patch(
+            f"/v1/entities/{clinic.entity.id}", json={"max_participants": 8}, headers=headers
+        ).json()["max_participants"]
+        == 8
+    )
 
     created = client.post("/v1/entities", json={"name": unique("X"), "type": "t"}, headers=headers)
     deleted = client.delete(f"/v1/entities/{clinic.entity.id}", headers=headers)
@@ -55,7 +73,9 @@ def test_entity_admin_reads_and_patches_own_entity_but_cannot_create_or_delete(c
 
 def test_active_names_are_unique_case_insensitively(client, db, manager, clinic, auth_headers):
     headers = auth_headers(manager)
-    taken = client.post("/v1/entities", json={"name": clinic.entity.name.upper(), "type": "t"}, headers=headers)
+    taken = client.post(
+        "/v1/entities", json={"name": clinic.entity.name.upper(), "type": "t"}, headers=headers
+    )
     assert (taken.status_code, error_code(taken)) == (409, "entity_name_taken")
 
     other = make_entity(db)
@@ -84,16 +104,25 @@ def test_create_and_patch_reject_bad_input(client, manager, clinic, auth_headers
     headers = auth_headers(manager)
     body = {"name": unique("Clinic"), "type": "medical_clinic", **fields}
     assert field_codes(client.post("/v1/entities", json=body, headers=headers))[field] == code
-    assert field_codes(client.patch(f"/v1/entities/{clinic.entity.id}", json=fields, headers=headers))[field] == code
+    assert (
+        field_codes(client.patch(f"/v1/entities/{clinic.entity.id}", json=fields, headers=headers))[field]
+        == code
+    )
 
 
 def test_patch_rejects_null_for_required_fields(client, manager, clinic, auth_headers):
-    response = client.patch(f"/v1/entities/{clinic.entity.id}", json={"name": None}, headers=auth_headers(manager))
+    response = client.patch(
+        f"/v1/entities/{clinic.entity.id}", json={"name": None}, headers=auth_headers(manager)
+    )
     assert field_codes(response)["name"] == "string_type"
 
 
 def test_instructions_of_exactly_8000_characters_are_accepted(client, manager, clinic, auth_headers):
-    response = client.patch(f"/v1/entities/{clinic.entity.id}", json={"default_instructions": "x" * 8000}, headers=auth_headers(manager))
+    response = client.patch(
+        f"/v1/entities/{clinic.entity.id}",
+        json={"default_instructions": "x" * 8000},
+        headers=auth_headers(manager),
+    )
     assert response.status_code == 200
 
 
@@ -121,7 +150,9 @@ def test_search_treats_wildcards_literally(client, db, manager, auth_headers):
     assert all("%" in item["name"] for item in response["items"])
 
 
-def test_delete_cascades_in_one_transaction_and_keeps_history(client, db, manager, clinic, other_clinic, auth_headers):
+def test_delete_cascades_in_one_transaction_and_keeps_history(
+    client, db, manager, clinic, other_clinic, auth_headers
+):
     entity, department = clinic.entity, clinic.department
     professional = make_professional(db)
     link = link_professional(db, professional, entity, department)
@@ -152,10 +183,20 @@ def test_delete_cascades_in_one_transaction_and_keeps_history(client, db, manage
     assert db.get(Entity, entity.id).active is False
     assert db.get(Department, department.id).active is False
     assert db.get(User, clinic.admin.id).active is False
-    assert (db.get(ProfessionalEntity, link.id).active, db.get(ProfessionalEntity, other_link.id).active) == (False, True)
-    assert db.get(KnowledgeChunk, deleted_ids[0]) is None and db.get(KnowledgeDocument, deleted_ids[1]) is None
-    assert db.get(KnowledgeChunk, other_chunk.id) is not None and db.get(KnowledgeDocument, other_document.id) is not None
-    statuses = {room_id: db.get(Room, room_id).status for room_id in (future.id, running.id, past.id, other_future.id)}
+    assert (db.get(ProfessionalEntity, link.id).active, db.get(ProfessionalEntity, other_link.id).active) == (
+        False,
+        True,
+    )
+    assert (
+        db.get(KnowledgeChunk, deleted_ids[0]) is None and db.get(KnowledgeDocument, deleted_ids[1]) is None
+    )
+    assert (
+        db.get(KnowledgeChunk, other_chunk.id) is not None
+        and db.get(KnowledgeDocument, other_document.id) is not None
+    )
+    statuses = {
+        room_id: db.get(Room, room_id).status for room_id in (future.id, running.id, past.id, other_future.id)
+    }
     assert statuses == {
         future.id: RoomStatus.CANCELED,
         running.id: RoomStatus.ACTIVE,
@@ -166,7 +207,9 @@ def test_delete_cascades_in_one_transaction_and_keeps_history(client, db, manage
     assert db.get(User, other_clinic.admin.id).active is True
 
 
-def test_deleted_entity_is_read_only_and_deleting_again_changes_nothing(client, manager, clinic, auth_headers):
+def test_deleted_entity_is_read_only_and_deleting_again_changes_nothing(
+    client, manager, clinic, auth_headers
+):
     headers = auth_headers(manager)
     client.delete(f"/v1/entities/{clinic.entity.id}", headers=headers)
 
@@ -185,7 +228,13 @@ def test_missing_entity_is_404(client, manager, auth_headers):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/v1/entities"), ("post", "/v1/entities"), ("get", "/v1/entities/1"), ("patch", "/v1/entities/1"), ("delete", "/v1/entities/1")],
+    [
+        ("get", "/v1/entities"),
+        ("post", "/v1/entities"),
+        ("get", "/v1/entities/1"),
+        ("patch", "/v1/entities/1"),
+        ("delete", "/v1/entities/1"),
+    ],
 )
 def test_every_entities_endpoint_requires_authentication(client, method, path):
     response = client.request(method, path, json={})

@@ -2,7 +2,14 @@
 
 from meetings.manager.app import app
 
-MANAGER_PREFIXES = ("/v1/auth", "/v1/users", "/v1/entities", "/v1/departments", "/v1/professionals", "/v1/usage")
+MANAGER_PREFIXES = (
+    "/v1/auth",
+    "/v1/users",
+    "/v1/entities",
+    "/v1/departments",
+    "/v1/professionals",
+    "/v1/usage",
+)
 
 
 def operations():

@@ -8,21 +8,37 @@ from tests.manager.conftest import error_code, field_codes
 
 
 def new_professional(**fields) -> dict:
-    return {"name": "Dr. João Lima", "phone_number": phone(), "email": "Joao@Example.com", "license_number": "CRM 1", **fields}
+    return {
+        "name": "Dr. João Lima",
+        "phone_number": phone(),
+        "email": "Joao@Example.com",
+        "license_number": "CRM 1",
+        **fields,
+    }
 
 
 def test_manager_creates_gets_updates_and_deletes_a_professional(client, db, manager, clinic, auth_headers):
     headers = auth_headers(manager)
-    created = client.post("/v1/professionals", json=new_professional(external_id=unique("ext")), headers=headers)
+    created = client.post(
+        "/v1/professionals", json=new_professional(external_id=unique("ext")), headers=headers
+    )
     assert created.status_code == 201, created.text
     professional = created.json()
     assert professional["email"] == "joao@example.com" and professional["active"] is True
     assert client.get(f"/v1/professionals/{professional['id']}", headers=headers).json() == professional
 
-    patched = client.patch(f"/v1/professionals/{professional['id']}", json={"email": None, "name": "Dr. J. Lima"}, headers=headers)
+    patched = client.patch(
+        f"/v1/professionals/{professional['id']}",
+        json={"email": None, "name": "Dr. J. Lima"},
+        headers=headers,
+    )
     assert (patched.json()["email"], patched.json()["name"]) == (None, "Dr. J. Lima")
 
-    link = client.post(f"/v1/professionals/{professional['id']}/entities", json={"entity_id": clinic.entity.id}, headers=headers)
+    link = client.post(
+        f"/v1/professionals/{professional['id']}/entities",
+        json={"entity_id": clinic.entity.id},
+        headers=headers,
+    )
     deleted = client.delete(f"/v1/professionals/{professional['id']}", headers=headers)
     assert deleted.json()["active"] is False
     db.expire_all()
@@ -55,7 +71,9 @@ def test_entity_admin_sees_only_actively_linked_professionals(client, db, clinic
         assert (response.status_code, error_code(response)) == (404, "professional_not_found")
 
 
-def test_entity_admin_cannot_change_a_professional_shared_with_another_entity(client, db, clinic, other_clinic, auth_headers):
+def test_entity_admin_cannot_change_a_professional_shared_with_another_entity(
+    client, db, clinic, other_clinic, auth_headers
+):
     shared = make_professional(db)
     link_professional(db, shared, clinic.entity)
     link_professional(db, shared, other_clinic.entity)
@@ -74,14 +92,20 @@ def test_list_filters(client, db, manager, clinic, auth_headers):
     inactive = make_professional(db, active=False)
     headers = auth_headers(manager)
 
-    by_entity = client.get("/v1/professionals", params={"entity_id": clinic.entity.id}, headers=headers).json()
+    by_entity = client.get(
+        "/v1/professionals", params={"entity_id": clinic.entity.id}, headers=headers
+    ).json()
     by_name = client.get("/v1/professionals", params={"q": linked.name.lower()}, headers=headers).json()
     by_email = client.get("/v1/professionals", params={"q": linked.email}, headers=headers).json()
     by_phone = client.get("/v1/professionals", params={"q": linked.phone_number}, headers=headers).json()
-    inactive_only = client.get("/v1/professionals", params={"active": False, "limit": 200}, headers=headers).json()
+    inactive_only = client.get(
+        "/v1/professionals", params={"active": False, "limit": 200}, headers=headers
+    ).json()
 
     assert [item["id"] for item in by_entity["items"]] == [linked.id]
-    assert [item["id"] for item in by_name["items"]] == [item["id"] for item in by_email["items"]] == [linked.id]
+    assert (
+        [item["id"] for item in by_name["items"]] == [item["id"] for item in by_email["items"]] == [linked.id]
+    )
     assert [item["id"] for item in by_phone["items"]] == [linked.id]
     assert inactive.id in {item["id"] for item in inactive_only["items"]}
     assert all(item["active"] is False for item in inactive_only["items"])
@@ -90,9 +114,13 @@ def test_list_filters(client, db, manager, clinic, auth_headers):
 def test_external_id_is_unique(client, db, manager, auth_headers):
     existing = make_professional(db, external_id=unique("ext"))
     headers = auth_headers(manager)
-    taken = client.post("/v1/professionals", json=new_professional(external_id=existing.external_id), headers=headers)
+    taken = client.post(
+        "/v1/professionals", json=new_professional(external_id=existing.external_id), headers=headers
+    )
     other = make_professional(db)
-    renamed = client.patch(f"/v1/professionals/{other.id}", json={"external_id": existing.external_id}, headers=headers)
+    renamed = client.patch(
+        f"/v1/professionals/{other.id}", json={"external_id": existing.external_id}, headers=headers
+    )
     assert (taken.status_code, error_code(taken)) == (409, "external_id_taken")
     assert (renamed.status_code, error_code(renamed)) == (409, "external_id_taken")
 
@@ -112,21 +140,39 @@ def test_external_id_is_unique(client, db, manager, auth_headers):
 def test_create_and_patch_reject_bad_input(client, db, manager, auth_headers, fields, field, code):
     headers = auth_headers(manager)
     professional = make_professional(db)
-    assert field_codes(client.post("/v1/professionals", json=new_professional(**fields), headers=headers))[field].startswith(code)
-    assert field_codes(client.patch(f"/v1/professionals/{professional.id}", json=fields, headers=headers))[field].startswith(code)
+    assert field_codes(client.post("/v1/professionals", json=new_professional(**fields), headers=headers))[
+        field
+    ].startswith(code)
+    assert field_codes(client.patch(f"/v1/professionals/{professional.id}", json=fields, headers=headers))[
+        field
+    ].startswith(code)
 
 
-def test_links_to_departments_must_stay_inside_the_entity(client, db, manager, clinic, other_clinic, auth_headers):
+def test_links_to_departments_must_stay_inside_the_entity(
+    client, db, manager, clinic, other_clinic, auth_headers
+):
     professional = make_professional(db)
     headers = auth_headers(manager)
     path = f"/v1/professionals/{professional.id}/entities"
 
-    linked = client.post(path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers)
-    duplicate = client.post(path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers)
-    wrong_department = client.post(path, json={"entity_id": clinic.entity.id, "department_id": other_clinic.department.id}, headers=headers)
-    missing_department = client.post(path, json={"entity_id": clinic.entity.id, "department_id": 999_999}, headers=headers)
+    linked = client.post(
+        path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers
+    )
+    duplicate = client.post(
+        path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers
+    )
+    wrong_department = client.post(
+        path,
+        json={"entity_id": clinic.entity.id, "department_id": other_clinic.department.id},
+        headers=headers,
+    )
+    missing_department = client.post(
+        path, json={"entity_id": clinic.entity.id, "department_id": 999_999}, headers=headers
+    )
     second_department = client.post(
-        path, json={"entity_id": clinic.entity.id, "department_id": make_department(db, clinic.entity).id}, headers=headers
+        path,
+        json={"entity_id": clinic.entity.id, "department_id": make_department(db, clinic.entity).id},
+        headers=headers,
     )
     entity_wide = client.post(path, json={"entity_id": clinic.entity.id}, headers=headers)
 
@@ -138,7 +184,9 @@ def test_links_to_departments_must_stay_inside_the_entity(client, db, manager, c
 
     removed = client.delete(f"{path}/{linked.json()['id']}", headers=headers)
     assert removed.json()["active"] is False
-    relinked = client.post(path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers)
+    relinked = client.post(
+        path, json={"entity_id": clinic.entity.id, "department_id": clinic.department.id}, headers=headers
+    )
     assert relinked.status_code == 201
     active_links = client.get(path, params={"active": True}, headers=headers).json()
     assert active_links["total"] == 3
@@ -150,13 +198,18 @@ def test_links_refuse_deleted_rows(client, db, manager, clinic, auth_headers):
     department = make_department(db, clinic.entity, active=False)
     path = f"/v1/professionals/{professional.id}/entities"
 
-    inactive_department = client.post(path, json={"entity_id": clinic.entity.id, "department_id": department.id}, headers=headers)
+    inactive_department = client.post(
+        path, json={"entity_id": clinic.entity.id, "department_id": department.id}, headers=headers
+    )
     professional.active = False
     db.flush()
     inactive_professional = client.post(path, json={"entity_id": clinic.entity.id}, headers=headers)
 
     assert (inactive_department.status_code, error_code(inactive_department)) == (409, "department_inactive")
-    assert (inactive_professional.status_code, error_code(inactive_professional)) == (409, "professional_inactive")
+    assert (inactive_professional.status_code, error_code(inactive_professional)) == (
+        409,
+        "professional_inactive",
+    )
 
 
 def test_link_bad_input(client, db, manager, auth_headers):
@@ -164,7 +217,9 @@ def test_link_bad_input(client, db, manager, auth_headers):
     path = f"/v1/professionals/{professional.id}/entities"
     headers = auth_headers(manager)
     assert field_codes(client.post(path, json={}, headers=headers))["entity_id"] == "missing"
-    assert field_codes(client.post(path, json={"entity_id": "x"}, headers=headers))["entity_id"] == "int_parsing"
+    assert (
+        field_codes(client.post(path, json={"entity_id": "x"}, headers=headers))["entity_id"] == "int_parsing"
+    )
     missing = client.post(path, json={"entity_id": 999_999}, headers=headers)
     assert (missing.status_code, error_code(missing)) == (404, "entity_not_found")
 
@@ -172,7 +227,9 @@ def test_link_bad_input(client, db, manager, auth_headers):
 def test_a_link_of_another_professional_is_404(client, db, manager, clinic, auth_headers):
     first, second = make_professional(db), make_professional(db)
     link = link_professional(db, first, clinic.entity)
-    response = client.delete(f"/v1/professionals/{second.id}/entities/{link.id}", headers=auth_headers(manager))
+    response = client.delete(
+        f"/v1/professionals/{second.id}/entities/{link.id}", headers=auth_headers(manager)
+    )
     assert (response.status_code, error_code(response)) == (404, "link_not_found")
 
 

@@ -13,8 +13,17 @@ ENDPOINTS = [
     ("get", "/v1/users/{user}", None),
     ("patch", "/v1/users/{user}", {"phone_number": "+5511900001111"}),
     ("delete", "/v1/users/{user}", None),
-    ("post", "/v1/users", {"email": "x@example.com", "password": "long enough", "phone_number": "+5511900001111",
-                           "role": "ENTITY_ADMIN", "entity_id": "{entity}"}),
+    (
+        "post",
+        "/v1/users",
+        {
+            "email": "x@example.com",
+            "password": "long enough",
+            "phone_number": "+5511900001111",
+            "role": "ENTITY_ADMIN",
+            "entity_id": "{entity}",
+        },
+    ),
     ("get", "/v1/entities/{entity}", None),
     ("patch", "/v1/entities/{entity}", {"max_participants": 3}),
     ("delete", "/v1/entities/{entity}", None),
@@ -65,7 +74,9 @@ def world(db, clinic, other_clinic):
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS, ids=[f"{m} {p}" for m, p, _ in ENDPOINTS])
-def test_another_tenants_ids_read_as_missing(client, db, other_clinic, world, auth_headers, method, path, body):
+def test_another_tenants_ids_read_as_missing(
+    client, db, other_clinic, world, auth_headers, method, path, body
+):
     ids_a, missing = world
     headers = auth_headers(other_clinic.admin)
 
@@ -85,7 +96,9 @@ def test_nothing_of_another_tenant_changes(client, db, clinic, other_clinic, wor
     db.expire_all()
     assert clinic.entity.active and clinic.department.active and clinic.admin.active
     assert clinic.entity.max_participants != 3 and clinic.department.name != "Renamed"
-    links = client.get(f"/v1/professionals/{ids_a['professional']}/entities", headers=auth_headers(clinic.admin)).json()
+    links = client.get(
+        f"/v1/professionals/{ids_a['professional']}/entities", headers=auth_headers(clinic.admin)
+    ).json()
     assert [link["active"] for link in links["items"]] == [True]
 
 
@@ -107,14 +120,22 @@ def test_another_tenants_rows_never_appear_in_lists(client, other_clinic, world,
     assert ids_a[key] not in {item["id"] for item in response.json()["items"]}
 
 
-def test_another_tenants_department_in_a_link_reads_like_a_missing_one(client, db, clinic, other_clinic, auth_headers):
+def test_another_tenants_department_in_a_link_reads_like_a_missing_one(
+    client, db, clinic, other_clinic, auth_headers
+):
     professional = make_professional(db)
     link_professional(db, professional, other_clinic.entity)
     path = f"/v1/professionals/{professional.id}/entities"
     headers = auth_headers(other_clinic.admin)
 
-    foreign = client.post(path, json={"entity_id": other_clinic.entity.id, "department_id": clinic.department.id}, headers=headers)
-    missing = client.post(path, json={"entity_id": other_clinic.entity.id, "department_id": MISSING}, headers=headers)
+    foreign = client.post(
+        path,
+        json={"entity_id": other_clinic.entity.id, "department_id": clinic.department.id},
+        headers=headers,
+    )
+    missing = client.post(
+        path, json={"entity_id": other_clinic.entity.id, "department_id": MISSING}, headers=headers
+    )
 
     assert foreign.status_code == missing.status_code == 422
     assert foreign.json()["error"]["details"] == missing.json()["error"]["details"]

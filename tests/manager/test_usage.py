@@ -41,7 +41,9 @@ def usage(db, clinic, other_clinic):
     make_usage(db, cardio_room, agent, DAY1 + timedelta(hours=2), 15, **figures(200, 100, 15.5, 4, 0.5))
     make_usage(db, radio_room, agent, DAY2, 60, **figures(3000, 1500, 60.0, 20, 2.0))
     make_usage(db, other_room, agent, DAY1, 45, **figures(9999, 9999, 99.0, 99, 9.0))
-    make_usage(db, cardio_room, agent, datetime(2026, 9, 30, 23, 59, tzinfo=UTC), 5, **figures(7, 7, 7.0, 7, 7.0))
+    make_usage(
+        db, cardio_room, agent, datetime(2026, 9, 30, 23, 59, tzinfo=UTC), 5, **figures(7, 7, 7.0, 7, 7.0)
+    )
     return {"cardio": cardio_room, "radio": radio_room, "radiology": second_department}
 
 
@@ -50,25 +52,43 @@ def rows_by_key(body) -> dict:
 
 
 def test_group_by_day_sums_each_figure(client, clinic, usage, auth_headers):
-    response = client.get("/v1/usage", params={**PERIOD, "group_by": "day"}, headers=auth_headers(clinic.admin))
+    response = client.get(
+        "/v1/usage", params={**PERIOD, "group_by": "day"}, headers=auth_headers(clinic.admin)
+    )
 
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["entity_id"] == clinic.entity.id and body["group_by"] == "day"
     assert list(rows_by_key(body)) == ["2026-10-05", "2026-10-06"]
     assert rows_by_key(body)["2026-10-05"] == {
-        "key": "2026-10-05", "label": None, "sessions": 2, "active_sessions": 0, "duration_seconds": 45 * 60,
-        "tokens_in": 1200, "tokens_out": 600, "audio_minutes": 45.5, "interactions": 14, "cost_estimate": 1.75,
+        "key": "2026-10-05",
+        "label": None,
+        "sessions": 2,
+        "active_sessions": 0,
+        "duration_seconds": 45 * 60,
+        "tokens_in": 1200,
+        "tokens_out": 600,
+        "audio_minutes": 45.5,
+        "interactions": 14,
+        "cost_estimate": 1.75,
     }
     assert body["totals"] == {
-        "sessions": 3, "active_sessions": 0, "duration_seconds": 105 * 60, "tokens_in": 4200, "tokens_out": 2100,
-        "audio_minutes": 105.5, "interactions": 34, "cost_estimate": 3.75,
+        "sessions": 3,
+        "active_sessions": 0,
+        "duration_seconds": 105 * 60,
+        "tokens_in": 4200,
+        "tokens_out": 2100,
+        "audio_minutes": 105.5,
+        "interactions": 34,
+        "cost_estimate": 3.75,
     }
 
 
 def test_group_by_department_and_room_label_rows(client, clinic, usage, auth_headers):
     headers = auth_headers(clinic.admin)
-    by_department = client.get("/v1/usage", params={**PERIOD, "group_by": "department"}, headers=headers).json()
+    by_department = client.get(
+        "/v1/usage", params={**PERIOD, "group_by": "department"}, headers=headers
+    ).json()
     by_room = client.get("/v1/usage", params={**PERIOD, "group_by": "room"}, headers=headers).json()
 
     assert {key: (row["label"], row["sessions"]) for key, row in rows_by_key(by_department).items()} == {
@@ -84,7 +104,9 @@ def test_group_by_department_and_room_label_rows(client, clinic, usage, auth_hea
 
 def test_manager_sees_all_entities_or_one(client, manager, clinic, other_clinic, usage, auth_headers):
     headers = auth_headers(manager)
-    one = client.get("/v1/usage", params={**PERIOD, "entity_id": other_clinic.entity.id}, headers=headers).json()
+    one = client.get(
+        "/v1/usage", params={**PERIOD, "entity_id": other_clinic.entity.id}, headers=headers
+    ).json()
     everything = client.get("/v1/usage", params={**PERIOD, "group_by": "room"}, headers=headers).json()
 
     assert one["totals"]["tokens_in"] == 9999
@@ -100,8 +122,15 @@ def test_running_sessions_count_with_their_duration_so_far(db, clinic):
     make_usage(db, room, agent, now - timedelta(hours=1), 10, total_tokens_input="not a number")
     principal = Principal(user_id=clinic.admin.id, role=clinic.admin.role, entity_id=clinic.entity.id)
 
-    report = usage_report(db=db, principal=principal, entity_id=None, start=now - timedelta(days=1), end=now,
-                          group_by=UsageGroup.DAY, now=now)
+    report = usage_report(
+        db=db,
+        principal=principal,
+        entity_id=None,
+        start=now - timedelta(days=1),
+        end=now,
+        group_by=UsageGroup.DAY,
+        now=now,
+    )
 
     assert (report.totals.sessions, report.totals.active_sessions) == (2, 1)
     assert report.totals.duration_seconds == 30 * 60
@@ -120,8 +149,11 @@ def test_default_period_is_the_last_30_days(client, clinic, auth_headers):
 
 
 def test_csv_variant(client, clinic, usage, auth_headers):
-    response = client.get("/v1/usage", params={**PERIOD, "group_by": "day"},
-                          headers={**auth_headers(clinic.admin), "Accept": "text/csv"})
+    response = client.get(
+        "/v1/usage",
+        params={**PERIOD, "group_by": "day"},
+        headers={**auth_headers(clinic.admin), "Accept": "text/csv"},
+    )
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -145,7 +177,9 @@ def test_bad_parameters_are_422(client, manager, auth_headers, params, field, co
 
 
 def test_entity_admin_cannot_read_another_entitys_usage(client, clinic, other_clinic, usage, auth_headers):
-    response = client.get("/v1/usage", params={"entity_id": other_clinic.entity.id}, headers=auth_headers(clinic.admin))
+    response = client.get(
+        "/v1/usage", params={"entity_id": other_clinic.entity.id}, headers=auth_headers(clinic.admin)
+    )
     assert (response.status_code, error_code(response)) == (404, "entity_not_found")
 
 

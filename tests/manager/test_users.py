@@ -26,7 +26,11 @@ def test_manager_creates_an_entity_admin_with_a_hashed_password(client, db, mana
     assert response.status_code == 201, response.text
     created = response.json()
     assert "password" not in created
-    assert (created["email"], created["entity_id"], created["active"]) == ("mixed.case@example.com", clinic.entity.id, True)
+    assert (created["email"], created["entity_id"], created["active"]) == (
+        "mixed.case@example.com",
+        clinic.entity.id,
+        True,
+    )
     stored = db.get(User, created["id"])
     assert stored.password != body["password"] and verify_password(body["password"], stored.password)
 
@@ -51,7 +55,10 @@ def test_entity_admin_creates_admins_of_their_own_entity_only(client, clinic, ot
 
 @pytest.mark.parametrize(
     ("fields", "code"),
-    [({"role": "MANAGER", "entity_id": "ENTITY"}, "entity_not_allowed"), ({"role": "ENTITY_ADMIN"}, "entity_required")],
+    [
+        ({"role": "MANAGER", "entity_id": "ENTITY"}, "entity_not_allowed"),
+        ({"role": "ENTITY_ADMIN"}, "entity_required"),
+    ],
 )
 def test_role_and_entity_must_agree(client, manager, clinic, auth_headers, fields, code):
     if fields.get("entity_id") == "ENTITY":
@@ -63,14 +70,18 @@ def test_role_and_entity_must_agree(client, manager, clinic, auth_headers, field
 def test_users_of_a_deleted_or_missing_entity_cannot_be_created(client, db, manager, clinic, auth_headers):
     clinic.entity.active = False
     db.flush()
-    inactive = client.post("/v1/users", json=new_user(entity_id=clinic.entity.id), headers=auth_headers(manager))
+    inactive = client.post(
+        "/v1/users", json=new_user(entity_id=clinic.entity.id), headers=auth_headers(manager)
+    )
     missing = client.post("/v1/users", json=new_user(entity_id=999_999), headers=auth_headers(manager))
     assert (inactive.status_code, error_code(inactive)) == (409, "entity_inactive")
     assert (missing.status_code, error_code(missing)) == (404, "entity_not_found")
 
 
 def test_email_taken_answers_409(client, manager, auth_headers):
-    response = client.post("/v1/users", json=new_user(role="MANAGER", email=manager.email.upper()), headers=auth_headers(manager))
+    response = client.post(
+        "/v1/users", json=new_user(role="MANAGER", email=manager.email.upper()), headers=auth_headers(manager)
+    )
     assert (response.status_code, error_code(response)) == (409, "email_taken")
     # The session is still usable after the rejected insert.
     assert client.get(f"/v1/users/{manager.id}", headers=auth_headers(manager)).status_code == 200
@@ -89,24 +100,32 @@ def test_email_taken_answers_409(client, manager, auth_headers):
     ],
 )
 def test_create_rejects_bad_input(client, manager, clinic, auth_headers, fields, field, code):
-    response = client.post("/v1/users", json=new_user(entity_id=clinic.entity.id, **fields), headers=auth_headers(manager))
+    response = client.post(
+        "/v1/users", json=new_user(entity_id=clinic.entity.id, **fields), headers=auth_headers(manager)
+    )
     assert field_codes(response)[field] == code
 
 
 def test_patch_rehashes_the_password_and_login_uses_it(client, db, manager, clinic, auth_headers):
     response = client.patch(
-        f"/v1/users/{clinic.admin.id}", json={"password": "brand new passphrase"}, headers=auth_headers(manager)
+        f"/v1/users/{clinic.admin.id}",
+        json={"password": "brand new passphrase"},
+        headers=auth_headers(manager),
     )
     assert response.status_code == 200
     db.refresh(clinic.admin)
     assert verify_password("brand new passphrase", clinic.admin.password)
-    login = client.post("/v1/auth/login", json={"email": clinic.admin.email, "password": "brand new passphrase"})
+    login = client.post(
+        "/v1/auth/login", json={"email": clinic.admin.email, "password": "brand new passphrase"}
+    )
     assert login.status_code == 200
 
 
 def test_patch_changes_only_sent_fields(client, clinic, auth_headers):
     new_phone = phone()
-    response = client.patch(f"/v1/users/{clinic.admin.id}", json={"phone_number": new_phone}, headers=auth_headers(clinic.admin))
+    response = client.patch(
+        f"/v1/users/{clinic.admin.id}", json={"phone_number": new_phone}, headers=auth_headers(clinic.admin)
+    )
     assert response.json()["phone_number"] == new_phone
     assert response.json()["email"] == clinic.admin.email
 
@@ -130,7 +149,9 @@ def test_delete_is_soft_and_blocks_login(client, db, manager, clinic, auth_heade
 
     assert response.status_code == 200 and response.json()["active"] is False
     assert db.get(User, clinic.admin.id) is not None
-    login = client.post("/v1/auth/login", json={"email": clinic.admin.email, "password": "correct horse battery staple"})
+    login = client.post(
+        "/v1/auth/login", json={"email": clinic.admin.email, "password": "correct horse battery staple"}
+    )
     assert login.status_code == 401
 
 
@@ -150,7 +171,9 @@ def test_list_filters_paginates_and_sorts_by_id(client, db, manager, clinic, oth
     headers = auth_headers(manager)
 
     page = client.get("/v1/users", params={"entity_id": clinic.entity.id, "limit": 2}, headers=headers).json()
-    active = client.get("/v1/users", params={"entity_id": clinic.entity.id, "active": True}, headers=headers).json()
+    active = client.get(
+        "/v1/users", params={"entity_id": clinic.entity.id, "active": True}, headers=headers
+    ).json()
     managers = client.get("/v1/users", params={"role": "MANAGER", "limit": 200}, headers=headers).json()
     searched = client.get("/v1/users", params={"q": extra[1].email.upper()}, headers=headers).json()
     by_phone = client.get("/v1/users", params={"q": extra[2].phone_number}, headers=headers).json()
@@ -158,7 +181,9 @@ def test_list_filters_paginates_and_sorts_by_id(client, db, manager, clinic, oth
     ids = [clinic.admin.id, *(user.id for user in extra)]
     assert page["total"] == 4 and [item["id"] for item in page["items"]] == sorted(ids)[:2]
     assert {item["id"] for item in active["items"]} == set(ids) - {extra[0].id}
-    assert all(item["role"] == "MANAGER" for item in managers["items"]) and manager.id in {i["id"] for i in managers["items"]}
+    assert all(item["role"] == "MANAGER" for item in managers["items"]) and manager.id in {
+        i["id"] for i in managers["items"]
+    }
     assert [item["id"] for item in searched["items"]] == [extra[1].id]
     assert [item["id"] for item in by_phone["items"]] == [extra[2].id]
 
@@ -170,12 +195,20 @@ def test_entity_admin_lists_only_their_entity(client, manager, clinic, other_cli
 
 @pytest.mark.parametrize("limit", [0, 201, "x"])
 def test_list_rejects_bad_pagination(client, manager, auth_headers, limit):
-    assert field_codes(client.get("/v1/users", params={"limit": limit}, headers=auth_headers(manager)))["query.limit"]
+    assert field_codes(client.get("/v1/users", params={"limit": limit}, headers=auth_headers(manager)))[
+        "query.limit"
+    ]
 
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("get", "/v1/users"), ("post", "/v1/users"), ("get", "/v1/users/1"), ("patch", "/v1/users/1"), ("delete", "/v1/users/1")],
+    [
+        ("get", "/v1/users"),
+        ("post", "/v1/users"),
+        ("get", "/v1/users/1"),
+        ("patch", "/v1/users/1"),
+        ("delete", "/v1/users/1"),
+    ],
 )
 def test_every_users_endpoint_requires_authentication(client, method, path):
     response = client.request(method, path, json={})
@@ -183,12 +216,16 @@ def test_every_users_endpoint_requires_authentication(client, method, path):
 
 
 def test_patch_to_a_taken_email_answers_409(client, db, manager, clinic, auth_headers):
-    response = client.patch(f"/v1/users/{clinic.admin.id}", json={"email": manager.email}, headers=auth_headers(manager))
+    response = client.patch(
+        f"/v1/users/{clinic.admin.id}", json={"email": manager.email}, headers=auth_headers(manager)
+    )
     assert (response.status_code, error_code(response)) == (409, "email_taken")
     db.refresh(clinic.admin)
     assert clinic.admin.email != manager.email
 
 
 def test_entity_admin_cannot_see_or_change_managers(client, manager, clinic, auth_headers):
-    response = client.patch(f"/v1/users/{manager.id}", json={"password": "take over now"}, headers=auth_headers(clinic.admin))
+    response = client.patch(
+        f"/v1/users/{manager.id}", json={"password": "take over now"}, headers=auth_headers(clinic.admin)
+    )
     assert (response.status_code, error_code(response)) == (404, "user_not_found")

@@ -23,10 +23,20 @@ class LambdaContext:
         return next(self._remaining)
 
 
-def s3_record(bucket: str, key: str, *, size: int | None, event_name: str = "ObjectCreated:Put",
-              version_id: str | None = None) -> dict:
+def s3_record(
+    bucket: str,
+    key: str,
+    *,
+    size: int | None,
+    event_name: str = "ObjectCreated:Put",
+    version_id: str | None = None,
+) -> dict:
     """One record of an S3 event notification as documented by AWS (the key URL-encoded)."""
-    obj = {"key": quote_plus(key, safe="/"), "eTag": "0123456789abcdef0123456789abcdef", "sequencer": "0A1B2C3D4E5F678901"}
+    obj = {
+        "key": quote_plus(key, safe="/"),
+        "eTag": "0123456789abcdef0123456789abcdef",
+        "sequencer": "0A1B2C3D4E5F678901",
+    }
     if size is not None:
         obj["size"] = size
     if version_id:
@@ -39,11 +49,18 @@ def s3_record(bucket: str, key: str, *, size: int | None, event_name: str = "Obj
         "eventName": event_name,
         "userIdentity": {"principalId": "AWS:AIDAJDPLRKLG7UEXAMPLE"},
         "requestParameters": {"sourceIPAddress": "203.0.113.10"},
-        "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD"},
+        "responseElements": {
+            "x-amz-request-id": "C3D13FE58DE4C810",
+            "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD",
+        },
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": "recording-finalizer",
-            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "A3NL1KOZZKExample"}, "arn": f"arn:aws:s3:::{bucket}"},
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
             "object": obj,
         },
     }

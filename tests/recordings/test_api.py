@@ -11,9 +11,9 @@ from meetings.api.app import create_app
 from meetings.manager.users.models import UserRole
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording, RecordingStatus
-from meetings.settings import get_settings
 from meetings.secretary.recordings.routes import router
 from meetings.secretary.rooms.models import RoomStatus
+from meetings.settings import get_settings
 from tests.factories import make_entity, make_user
 from tests.recordings.support import make_recording, make_room
 
@@ -76,16 +76,30 @@ def test_starting_a_recording_starts_a_room_composite_mp4_egress_into_the_bucket
     [request] = livekit_server.method_calls("StartRoomCompositeEgress")
     assert request.room_name == live_room.livekit_room_id
     [output] = request.file_outputs
-    assert (output.filepath, output.file_type, output.s3.bucket) == (body["s3_key"], proto_egress.MP4, s3.bucket)
-    assert (output.s3.endpoint, output.s3.force_path_style) == (s3.meta.endpoint_url, True)  # the local endpoint
+    assert (output.filepath, output.file_type, output.s3.bucket) == (
+        body["s3_key"],
+        proto_egress.MP4,
+        s3.bucket,
+    )
+    assert (output.s3.endpoint, output.s3.force_path_style) == (
+        s3.meta.endpoint_url,
+        True,
+    )  # the local endpoint
     assert output.disable_manifest
     assert body["livekit_egress_id"] in livekit_server.egresses
     assert events(db, live_room.id, "RECORDING_STARTED") == [
-        {"recording_id": body["id"], "attempt": 1, "egress_id": body["livekit_egress_id"], "started_by": admin_user.id}
+        {
+            "recording_id": body["id"],
+            "attempt": 1,
+            "egress_id": body["livekit_egress_id"],
+            "started_by": admin_user.id,
+        }
     ]
 
 
-def test_the_egress_uploads_with_the_role_the_operator_configured(client, admin, live_room, livekit_server, s3, monkeypatch):
+def test_the_egress_uploads_with_the_role_the_operator_configured(
+    client, admin, live_room, livekit_server, s3, monkeypatch
+):
     monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_ARN", "arn:aws:iam::123456789012:role/egress-upload")
     monkeypatch.setenv("EGRESS_S3_ASSUME_ROLE_EXTERNAL_ID", "meetings-prod")
     get_settings.cache_clear()
@@ -94,7 +108,8 @@ def test_the_egress_uploads_with_the_role_the_operator_configured(client, admin,
 
     upload = livekit_server.method_calls("StartRoomCompositeEgress")[0].file_outputs[0].s3
     assert (upload.assume_role_arn, upload.assume_role_external_id) == (
-        "arn:aws:iam::123456789012:role/egress-upload", "meetings-prod"
+        "arn:aws:iam::123456789012:role/egress-upload",
+        "meetings-prod",
     )
     assert (upload.access_key, upload.secret) == ("", "")
 
@@ -106,7 +121,9 @@ def test_purge_date_follows_the_entity_retention(client, db, admin, live_room, s
     assert (recording.purge_at - recording.created_at).days == 90
 
 
-def test_an_independent_room_is_recorded_for_30_days_under_independent(client, db, manager, livekit_server, s3):
+def test_an_independent_room_is_recorded_for_30_days_under_independent(
+    client, db, manager, livekit_server, s3
+):
     room = make_room(db)
     livekit_server.ensure_room(room.livekit_room_id)
 
@@ -137,14 +154,18 @@ def test_a_room_already_being_recorded_is_not_recorded_twice(client, admin, live
     assert len(livekit_server.method_calls("StartRoomCompositeEgress")) == 1
 
 
-def test_a_new_recording_can_start_once_the_previous_egress_ended(client, admin, live_room, livekit_server, s3):
+def test_a_new_recording_can_start_once_the_previous_egress_ended(
+    client, admin, live_room, livekit_server, s3
+):
     first = client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).json()
     livekit_server.set_egress_status(first["livekit_egress_id"], proto_egress.EGRESS_COMPLETE)
 
     assert client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).status_code == 201
 
 
-def test_livekit_refusing_the_egress_answers_502_and_records_nothing(client, db, admin, live_room, livekit_server, s3):
+def test_livekit_refusing_the_egress_answers_502_and_records_nothing(
+    client, db, admin, live_room, livekit_server, s3
+):
     livekit_server.fail_next("StartRoomCompositeEgress", status=503, code="unavailable")
 
     answer = client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin)
@@ -163,7 +184,9 @@ def test_a_room_livekit_does_not_know_answers_409(client, db, admin, clinic, liv
     assert answer.json()["error"]["code"] == "egress_unavailable"
 
 
-def test_another_entitys_room_is_not_found_like_a_missing_one(client, db, outsider, live_room, livekit_server, s3):
+def test_another_entitys_room_is_not_found_like_a_missing_one(
+    client, db, outsider, live_room, livekit_server, s3
+):
     foreign = client.post(f"/v1/rooms/{live_room.id}/recordings", headers=outsider)
     missing = client.post("/v1/rooms/no-such-room/recordings", headers=outsider)
 
@@ -195,7 +218,9 @@ def test_recording_endpoints_need_authentication(client, db, live_room):
 # ---- stop ----------------------------------------------------------------------------------------
 
 
-def test_stopping_a_recording_stops_its_egress_and_logs_the_event(client, db, admin, live_room, livekit_server, s3):
+def test_stopping_a_recording_stops_its_egress_and_logs_the_event(
+    client, db, admin, live_room, livekit_server, s3
+):
     started = client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).json()
 
     answer = client.post(f"/v1/recordings/{started['id']}/stop", headers=admin)
@@ -230,7 +255,9 @@ def test_only_a_processing_recording_can_be_stopped(client, db, admin, live_room
     assert livekit_server.method_calls("StopEgress") == []
 
 
-def test_stopping_an_egress_livekit_already_ended_answers_409(client, db, admin, live_room, livekit_server, s3):
+def test_stopping_an_egress_livekit_already_ended_answers_409(
+    client, db, admin, live_room, livekit_server, s3
+):
     started = client.post(f"/v1/rooms/{live_room.id}/recordings", headers=admin).json()
     livekit_server.set_egress_status(started["livekit_egress_id"], proto_egress.EGRESS_COMPLETE)
 
@@ -279,7 +306,9 @@ def test_listing_is_paginated(client, db, manager, live_room):
     assert (body["total"], len(body["items"]), body["limit"], body["offset"]) == (3, 1, 2, 2)
 
 
-@pytest.mark.parametrize("query,field", [("limit=0", "limit"), ("limit=201", "limit"), ("offset=-1", "offset")])
+@pytest.mark.parametrize(
+    "query,field", [("limit=0", "limit"), ("limit=201", "limit"), ("offset=-1", "offset")]
+)
 def test_bad_pages_are_rejected_with_the_field(client, admin, live_room, query, field):
     answer = client.get(f"/v1/rooms/{live_room.id}/recordings?{query}", headers=admin)
 
@@ -297,7 +326,9 @@ def test_another_entitys_room_recordings_are_not_listed(client, db, outsider, li
 
 
 def test_a_ready_recording_comes_with_a_working_download_link(client, db, admin, live_room, s3):
-    recording = make_recording(db, live_room, bucket=s3.bucket, status=RecordingStatus.READY, file_size_bytes=5)
+    recording = make_recording(
+        db, live_room, bucket=s3.bucket, status=RecordingStatus.READY, file_size_bytes=5
+    )
     s3.put_object(Bucket=s3.bucket, Key=recording.s3_key, Body=b"movie")
 
     answer = client.get(f"/v1/recordings/{recording.id}", headers=admin)
@@ -310,7 +341,9 @@ def test_a_ready_recording_comes_with_a_working_download_link(client, db, admin,
     assert (download.status_code, download.content) == (200, b"movie")
 
 
-@pytest.mark.parametrize("status", [RecordingStatus.PROCESSING, RecordingStatus.FAILED, RecordingStatus.PURGED])
+@pytest.mark.parametrize(
+    "status", [RecordingStatus.PROCESSING, RecordingStatus.FAILED, RecordingStatus.PURGED]
+)
 def test_no_download_link_unless_ready(client, db, admin, live_room, s3, status):
     recording = make_recording(db, live_room, bucket=s3.bucket, status=status)
 
@@ -337,7 +370,9 @@ def test_another_entitys_recording_is_not_found_like_a_missing_one(client, db, o
     assert "download_url" not in foreign.text
 
 
-@pytest.mark.parametrize("method,path", [("get", "/v1/recordings/not-a-uuid"), ("post", "/v1/recordings/42/stop")])
+@pytest.mark.parametrize(
+    "method,path", [("get", "/v1/recordings/not-a-uuid"), ("post", "/v1/recordings/42/stop")]
+)
 def test_a_malformed_recording_id_is_rejected_with_the_field(client, admin, method, path):
     answer = getattr(client, method)(path, headers=admin)
 

@@ -49,7 +49,9 @@ def test_a_duplicate_event_changes_nothing_the_second_time(db, s3):
     recording = make_recording(db, make_room(db), bucket=s3.bucket)
     stored = land(s3, recording.s3_key, b"z" * 10)
     finalize_recording_object(db=db, s3=s3, stored=stored)
-    s3.put_object_tagging(Bucket=s3.bucket, Key=recording.s3_key, Tagging={"TagSet": [{"Key": "marker", "Value": "1"}]})
+    s3.put_object_tagging(
+        Bucket=s3.bucket, Key=recording.s3_key, Tagging={"TagSet": [{"Key": "marker", "Value": "1"}]}
+    )
 
     again = StoredObject(bucket=s3.bucket, key=recording.s3_key, size=999)
     finalize_recording_object(db=db, s3=s3, stored=again)
@@ -90,8 +92,10 @@ def test_an_object_without_a_recording_is_logged_and_left_in_place(db, s3, caplo
     with caplog.at_level(logging.WARNING, logger="meetings"):
         assert finalize_recording_object(db=db, s3=s3, stored=stored) is None
 
-    assert any(record.getMessage() == "object has no recording; left in place" and record.key == key
-               for record in caplog.records)
+    assert any(
+        record.getMessage() == "object has no recording; left in place" and record.key == key
+        for record in caplog.records
+    )
     assert s3.head_object(Bucket=s3.bucket, Key=key)["ContentLength"] == stored.size
 
 

@@ -9,6 +9,7 @@ from livekit.protocol import egress as proto_egress
 from sqlalchemy import select, text
 
 from meetings.api.app import create_app
+from meetings.local.livekit_webhooks import webhook_event
 from meetings.manager.users.models import UserRole
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording
@@ -18,13 +19,14 @@ from meetings.security import Principal, issue_access_token
 from meetings.settings import get_settings
 from tests.recordings.aws_events import LambdaContext, s3_record, scheduled_event
 from tests.recordings.support import load_function
-from meetings.local.livekit_webhooks import webhook_event
 
 MP4 = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 8
 
 
 def test_start_land_ready_download_due_purged_row_kept(committed, livekit_server, s3):
-    s3.put_bucket_versioning(Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})  # as in make run
+    s3.put_bucket_versioning(
+        Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )  # as in make run
     clinic = committed.entity(recording_retention_days=90)
     admin = committed.user(role=UserRole.ENTITY_ADMIN, entity=clinic)
     room = committed.room(clinic)
@@ -45,7 +47,10 @@ def test_start_land_ready_download_due_purged_row_kept(committed, livekit_server
     egress_id = started.json()["livekit_egress_id"]
     info = livekit_server.set_egress_status(egress_id, proto_egress.EGRESS_COMPLETE)
     info.file_results.append(proto_egress.FileInfo(filename=key, duration=95 * 1_000_000_000, size=len(MP4)))
-    handle_egress_event(db=committed.session, event=webhook_event("egress_ended", room_name=room.livekit_room_id, egress_info=info))
+    handle_egress_event(
+        db=committed.session,
+        event=webhook_event("egress_ended", room_name=room.livekit_room_id, egress_info=info),
+    )
     committed.session.commit()
 
     # S3's notification finalizes it: READY, with its size, tagged with its retention.
@@ -56,12 +61,15 @@ def test_start_land_ready_download_due_purged_row_kept(committed, livekit_server
 
     ready = client.get(f"/v1/recordings/{recording_id}", headers=headers).json()
     assert (ready["status"], ready["file_size_bytes"], ready["duration_seconds"]) == ("READY", len(MP4), 95)
-    assert s3.get_object_tagging(Bucket=s3.bucket, Key=key)["TagSet"] == [{"Key": "retention-days", "Value": "90"}]
+    assert s3.get_object_tagging(Bucket=s3.bucket, Key=key)["TagSet"] == [
+        {"Key": "retention-days", "Value": "90"}
+    ]
     assert httpx.get(ready["download_url"]).content == MP4
 
     # Ninety days pass.
     committed.session.execute(
-        text("UPDATE recordings SET purge_at = now() - interval '1 second' WHERE id = :id"), {"id": recording_id}
+        text("UPDATE recordings SET purge_at = now() - interval '1 second' WHERE id = :id"),
+        {"id": recording_id},
     )
     committed.session.commit()
 
@@ -74,10 +82,16 @@ def test_start_land_ready_download_due_purged_row_kept(committed, livekit_server
     listing = s3.list_object_versions(Bucket=s3.bucket, Prefix=key)
     assert not listing.get("Versions") and not listing.get("DeleteMarkers")
     assert httpx.get(ready["download_url"]).status_code in (403, 404)  # the old link leads nowhere
-    assert [item["id"] for item in client.get(f"/v1/rooms/{room.id}/recordings", headers=headers).json()["items"]] == [recording_id]
+    assert [
+        item["id"] for item in client.get(f"/v1/rooms/{room.id}/recordings", headers=headers).json()["items"]
+    ] == [recording_id]
     committed.session.expire_all()
     assert committed.session.get(Recording, uuid.UUID(recording_id)).deleted_at is not None
-    names = committed.session.execute(
-        select(RoomEvent.event_name).where(RoomEvent.room_id == room.id).order_by(RoomEvent.id)
-    ).scalars().all()
+    names = (
+        committed.session.execute(
+            select(RoomEvent.event_name).where(RoomEvent.room_id == room.id).order_by(RoomEvent.id)
+        )
+        .scalars()
+        .all()
+    )
     assert names == ["RECORDING_STARTED", "RECORDING_STOPPED"]

@@ -53,7 +53,9 @@ def test_the_background_jobs_finalize_and_purge_until_stopped(committed, s3):
 
 
 def test_make_purge_purges_what_is_due_as_of_a_given_time(committed, s3, capsys):
-    recording = make_recording(committed.session, committed.room(), bucket=s3.bucket, status=RecordingStatus.READY)
+    recording = make_recording(
+        committed.session, committed.room(), bucket=s3.bucket, status=RecordingStatus.READY
+    )
     committed.session.commit()
     s3.put_object(Bucket=s3.bucket, Key=recording.s3_key, Body=b"movie")
 

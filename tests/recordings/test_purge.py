@@ -154,12 +154,18 @@ def test_a_batch_locked_by_one_run_is_skipped_by_another(committed, engine, s3):
     ids = {recording.id for recording in recordings}
 
     with Session(bind=engine) as first, Session(bind=engine) as second:
-        held = {due.id for due in select_due_batch(db=first, cutoff=func.now(), after=None, limit=3) if due.id in ids}
+        held = {
+            due.id
+            for due in select_due_batch(db=first, cutoff=func.now(), after=None, limit=3)
+            if due.id in ids
+        }
         report = purge_due_recordings(db=second, s3=s3)
         first.rollback()
-        taken_by_second = set(second.execute(
-            select(Recording.id).where(Recording.id.in_(ids), Recording.deleted_at.is_not(None))
-        ).scalars())
+        taken_by_second = set(
+            second.execute(
+                select(Recording.id).where(Recording.id.in_(ids), Recording.deleted_at.is_not(None))
+            ).scalars()
+        )
 
     assert len(held) == 3
     assert taken_by_second == ids - held

@@ -5,7 +5,6 @@ import pytest
 
 from meetings.manager.users.models import UserRole
 from tests.factories import make_entity, make_user
-from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401 (pytest fixtures)
 
 
 @pytest.fixture

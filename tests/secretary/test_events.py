@@ -23,7 +23,9 @@ def add_events(db, room, count: int) -> list[int]:
 def test_room_events_page_in_time_order(client, auth_headers, manager, db):
     room = make_room(db)
     db.add(
-        RoomEvent(room_id=room.id, event_name="ROOM_CREATED", data={}, created_at=room.created_at.replace(year=2020))
+        RoomEvent(
+            room_id=room.id, event_name="ROOM_CREATED", data={}, created_at=room.created_at.replace(year=2020)
+        )
     )
     ids = add_events(db, room, 4)
     headers = auth_headers(manager)
@@ -40,7 +42,9 @@ def test_agent_events_page_in_time_order(client, auth_headers, manager, db):
     for index, name in enumerate(["AGENT_JOINED", "QUESTION_ANSWERED", "AGENT_LEFT"]):
         db.add(
             AgentSessionEvent(
-                room_id=room.id, event_name=name, data={"participant_id": 1, "content": f"c{index}", "metadata": {}}
+                room_id=room.id,
+                event_name=name,
+                data={"participant_id": 1, "content": f"c{index}", "metadata": {}},
             )
         )
         db.flush()
@@ -53,8 +57,12 @@ def test_agent_events_page_in_time_order(client, auth_headers, manager, db):
 def test_event_logs_validate_paging_and_need_a_token(client, auth_headers, manager, db, path):
     room = make_room(db)
     assert client.get(f"/v1/rooms/{room.id}/{path}").status_code == 401
-    assert client.get(f"/v1/rooms/{room.id}/{path}?limit=201", headers=auth_headers(manager)).status_code == 422
-    assert client.get(f"/v1/rooms/{room.id}/{path}?offset=-1", headers=auth_headers(manager)).status_code == 422
+    assert (
+        client.get(f"/v1/rooms/{room.id}/{path}?limit=201", headers=auth_headers(manager)).status_code == 422
+    )
+    assert (
+        client.get(f"/v1/rooms/{room.id}/{path}?offset=-1", headers=auth_headers(manager)).status_code == 422
+    )
     assert client.get(f"/v1/rooms/no-such-room/{path}", headers=auth_headers(manager)).status_code == 404
 
 

@@ -10,8 +10,8 @@ from meetings.meeting_protocol import room_id_from_dispatch_metadata
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
-from tests.support.fixtures import TEST_API_KEY, TEST_API_SECRET
 from tests.secretary.helpers import JOIN_PASSWORD, add_to_room, later, make_participant, make_room
+from tests.support.fixtures import TEST_API_KEY, TEST_API_SECRET
 
 
 def join(client, room_participant, password=JOIN_PASSWORD):
@@ -44,7 +44,10 @@ def test_get_answers_canceled_rooms_with_their_status(client, db):
 
 @pytest.mark.parametrize("token", [str(uuid.uuid4()), "not-a-uuid", str(uuid.uuid4()).upper(), "' OR 1=1 --"])
 def test_unknown_or_malformed_links_are_404(client, token):
-    for answer in (client.get(f"/v1/join/{token}"), client.post(f"/v1/join/{token}", json={"password": JOIN_PASSWORD})):
+    for answer in (
+        client.get(f"/v1/join/{token}"),
+        client.post(f"/v1/join/{token}", json={"password": JOIN_PASSWORD}),
+    ):
         assert answer.status_code == 404 and answer.json()["error"]["code"] == "link_not_found"
 
 
@@ -125,9 +128,9 @@ def test_joining_too_early_is_refused_with_the_opening_time(client, db):
     room = make_room(db, scheduled_at=later(minutes=16))
     answer = join(client, add_to_room(db, room))
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "too_early"
-    assert datetime.fromisoformat(answer.json()["error"]["details"]["opens_at"]) == room.scheduled_at - timedelta(
-        minutes=15
-    )
+    assert datetime.fromisoformat(
+        answer.json()["error"]["details"]["opens_at"]
+    ) == room.scheduled_at - timedelta(minutes=15)
     inside = make_room(db, scheduled_at=later(minutes=14))
     assert join(client, add_to_room(db, inside)).status_code == 200
 
@@ -159,7 +162,9 @@ def test_five_wrong_passwords_lock_the_link_for_15_minutes(client, db):
 
 
 def test_an_expired_lock_gives_five_new_attempts(client, db):
-    link = add_to_room(db, make_room(db), failed_attempts=5, locked_until=datetime.now(UTC) - timedelta(seconds=1))
+    link = add_to_room(
+        db, make_room(db), failed_attempts=5, locked_until=datetime.now(UTC) - timedelta(seconds=1)
+    )
     assert client.get(f"/v1/join/{link.magic_link_token}").json()["attempts_left"] == 5
     assert join(client, link, password="00000000").json()["error"]["details"] == {"attempts_left": 4}
     assert join(client, link).status_code == 200
@@ -180,7 +185,9 @@ def test_a_full_room_refuses_and_logs_capacity_reached(client, db):
 def test_a_seat_is_freed_when_its_holder_leaves_or_never_connects(client, db):
     room = make_room(db, max_participants=2)
     add_to_room(db, room, joined_at=datetime.now(UTC))  # holds one of the two seats
-    gone = add_to_room(db, room, joined_at=datetime.now(UTC) - timedelta(minutes=5), left_at=datetime.now(UTC))
+    gone = add_to_room(
+        db, room, joined_at=datetime.now(UTC) - timedelta(minutes=5), left_at=datetime.now(UTC)
+    )
     stale = add_to_room(db, room, joined_at=datetime.now(UTC) - timedelta(minutes=11))  # token expired unused
     assert gone and stale
     assert join(client, add_to_room(db, room)).status_code == 200
@@ -205,9 +212,13 @@ def test_organizer_ends_the_meeting_with_their_access_token(client, db, livekit_
     forged = AccessToken(TEST_API_KEY, "another-secret-of-sufficient-length").with_identity(
         f"participant-{organizer.participant_id}"
     )
-    forged = forged.with_grants(VideoGrants(room_join=True, room=room.livekit_room_id, room_admin=True)).to_jwt()
+    forged = forged.with_grants(
+        VideoGrants(room_join=True, room=room.livekit_room_id, room_admin=True)
+    ).to_jwt()
     assert client.post(end, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    as_guest = client.post(f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {guest_token}"})
+    as_guest = client.post(
+        f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {guest_token}"}
+    )
     assert as_guest.status_code == 403 and as_guest.json()["error"]["code"] == "not_organizer"
     stolen = client.post(
         f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {organizer_token}"}

@@ -29,8 +29,12 @@ def test_room_lifecycle_calls_carry_the_right_requests(livekit_server):
 
 def test_agent_dispatch_is_idempotent_per_agent(livekit_server):
     livekit = get_livekit()
-    first = livekit.dispatch_agent(room_name="meeting-b", agent_name="meeting-assistant", metadata='{"room_id": "b"}')
-    again = livekit.dispatch_agent(room_name="meeting-b", agent_name="meeting-assistant", metadata='{"room_id": "b"}')
+    first = livekit.dispatch_agent(
+        room_name="meeting-b", agent_name="meeting-assistant", metadata='{"room_id": "b"}'
+    )
+    again = livekit.dispatch_agent(
+        room_name="meeting-b", agent_name="meeting-assistant", metadata='{"room_id": "b"}'
+    )
     assert first == again
     assert len(livekit_server.method_calls("CreateDispatch")) == 1
     assert json.loads(livekit_server.dispatches[first].metadata) == {"room_id": "b"}
@@ -38,7 +42,9 @@ def test_agent_dispatch_is_idempotent_per_agent(livekit_server):
 
 def test_the_stand_in_refuses_wrong_keys_and_missing_grants(livekit_server):
     wrong = LiveKitAdapter(
-        url=livekit_server.url, api_key=livekit_server.api_key, api_secret="not-the-secret-0123456789abcdef-0123"
+        url=livekit_server.url,
+        api_key=livekit_server.api_key,
+        api_secret="not-the-secret-0123456789abcdef-0123",
     )
     with pytest.raises(UpstreamUnavailable) as refused:
         wrong.create_room(name="meeting-c", max_participants=2)

@@ -28,7 +28,9 @@ def room_with_professionals(db, count: int):
     room = make_room(db)
     for _ in range(count):
         professional = make_professional(db)
-        add_to_room(db, room, make_participant(db, type=ParticipantType.PROFESSIONAL, professional_id=professional.id))
+        add_to_room(
+            db, room, make_participant(db, type=ParticipantType.PROFESSIONAL, professional_id=professional.id)
+        )
     db.expunge_all()
     return room
 

@@ -57,7 +57,12 @@ def test_entity_admin_cannot_use_a_professional_of_another_entity(client, auth_h
     link_professional(db, professional, make_entity(db))
     answer = client.post(
         "/v1/participants",
-        json={"name": "Dr. B", "type": "PROFESSIONAL", "phone_number": phone(), "professional_id": professional.id},
+        json={
+            "name": "Dr. B",
+            "type": "PROFESSIONAL",
+            "phone_number": phone(),
+            "professional_id": professional.id,
+        },
         headers=auth_headers(admin),
     )
     assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_professional"
@@ -112,27 +117,42 @@ def test_list_filters_by_type_phone_and_external_id(client, auth_headers, manage
     headers = auth_headers(manager)
     assert [
         p["id"]
-        for p in client.get(f"/v1/participants?external_id={tagged.external_id}", headers=headers).json()["items"]
+        for p in client.get(f"/v1/participants?external_id={tagged.external_id}", headers=headers).json()[
+            "items"
+        ]
     ] == [tagged.id]
-    by_phone = client.get("/v1/participants", params={"phone_number": agent.phone_number}, headers=headers).json()
+    by_phone = client.get(
+        "/v1/participants", params={"phone_number": agent.phone_number}, headers=headers
+    ).json()
     assert [p["id"] for p in by_phone["items"]] == [agent.id]
-    assert all(p["type"] == "AGENT" for p in client.get("/v1/participants?type=AGENT", headers=headers).json()["items"])
+    assert all(
+        p["type"] == "AGENT"
+        for p in client.get("/v1/participants?type=AGENT", headers=headers).json()["items"]
+    )
 
 
 def test_a_participant_in_a_room_cannot_be_deleted(client, auth_headers, manager, db):
     room_participant = add_to_room(db, make_room(db))
-    answer = client.delete(f"/v1/participants/{room_participant.participant_id}", headers=auth_headers(manager))
+    answer = client.delete(
+        f"/v1/participants/{room_participant.participant_id}", headers=auth_headers(manager)
+    )
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "participant_in_room"
 
 
-def test_entity_admin_sees_participants_of_their_rooms_and_professionals(client, auth_headers, admin, entity, db):
+def test_entity_admin_sees_participants_of_their_rooms_and_professionals(
+    client, auth_headers, admin, entity, db
+):
     in_my_room = add_to_room(db, make_room(db, entity=entity)).participant_id
     professional = make_professional(db)
     link_professional(db, professional, entity)
-    my_professional = make_participant(db, type=ParticipantType.PROFESSIONAL, professional_id=professional.id).id
+    my_professional = make_participant(
+        db, type=ParticipantType.PROFESSIONAL, professional_id=professional.id
+    ).id
     elsewhere = add_to_room(db, make_room(db, entity=make_entity(db))).participant_id
     loose = make_participant(db).id
-    listed = {p["id"] for p in client.get("/v1/participants?limit=200", headers=auth_headers(admin)).json()["items"]}
+    listed = {
+        p["id"] for p in client.get("/v1/participants?limit=200", headers=auth_headers(admin)).json()["items"]
+    }
     assert {in_my_room, my_professional} <= listed
     assert not {elsewhere, loose} & listed
 
@@ -162,11 +182,15 @@ def test_adding_a_participant_returns_the_link_and_password_once(client, auth_he
     assert "password" not in listed[0] and "magic_link_url" not in listed[0]
 
 
-def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(client, auth_headers, admin, entity, db):
+def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(
+    client, auth_headers, admin, entity, db
+):
     headers = auth_headers(admin)
     body = client_body(external_id=f"crm-{uuid.uuid4()}")
     first = client.post(
-        f"/v1/rooms/{make_room(db, entity=entity).id}/participants", json={"participant": body}, headers=headers
+        f"/v1/rooms/{make_room(db, entity=entity).id}/participants",
+        json={"participant": body},
+        headers=headers,
     ).json()
     by_phone = client.post(
         f"/v1/rooms/{make_room(db, entity=entity).id}/participants",
@@ -218,14 +242,18 @@ def test_bad_room_participant_bodies_answer_422(client, auth_headers, admin, ent
 def test_a_finished_room_takes_no_new_participants(client, auth_headers, manager, db):
     room = make_room(db, status=RoomStatus.CANCELED)
     answer = client.post(
-        f"/v1/rooms/{room.id}/participants", json={"participant": client_body()}, headers=auth_headers(manager)
+        f"/v1/rooms/{room.id}/participants",
+        json={"participant": client_body()},
+        headers=auth_headers(manager),
     )
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "room_closed"
 
 
 def test_unknown_participant_id_is_404(client, auth_headers, manager, db):
     answer = client.post(
-        f"/v1/rooms/{make_room(db).id}/participants", json={"participant_id": 99999999}, headers=auth_headers(manager)
+        f"/v1/rooms/{make_room(db).id}/participants",
+        json={"participant_id": 99999999},
+        headers=auth_headers(manager),
     )
     assert answer.status_code == 404
 
@@ -234,7 +262,9 @@ def test_reissue_replaces_link_and_password_and_clears_the_lock(client, auth_hea
     room = make_room(db, entity=entity)
     old = add_to_room(db, room, failed_attempts=3)
     old_token, old_hash = old.magic_link_token, old.password_hash
-    answer = client.post(f"/v1/rooms/{room.id}/participants/{old.participant_id}/reissue", headers=auth_headers(admin))
+    answer = client.post(
+        f"/v1/rooms/{room.id}/participants/{old.participant_id}/reissue", headers=auth_headers(admin)
+    )
     assert answer.status_code == 200, answer.text
     db.refresh(old)
     assert old.magic_link_token != old_token and old.password_hash != old_hash
@@ -246,13 +276,17 @@ def test_reissue_replaces_link_and_password_and_clears_the_lock(client, auth_hea
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "room_participant_not_found"
 
 
-def test_removing_a_participant_disconnects_them_from_livekit(client, auth_headers, admin, entity, db, livekit_server):
+def test_removing_a_participant_disconnects_them_from_livekit(
+    client, auth_headers, admin, entity, db, livekit_server
+):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     participant_id = add_to_room(db, room).participant_id
     identity = f"participant-{participant_id}"
     livekit_server.add_participant(room.livekit_room_id, identity)
     assert (
-        client.delete(f"/v1/rooms/{room.id}/participants/{participant_id}", headers=auth_headers(admin)).status_code
+        client.delete(
+            f"/v1/rooms/{room.id}/participants/{participant_id}", headers=auth_headers(admin)
+        ).status_code
         == 204
     )
     assert identity not in livekit_server.participants[room.livekit_room_id]
@@ -274,7 +308,9 @@ def test_removing_someone_not_connected_tolerates_livekit_not_found(
     assert len(livekit_server.method_calls("RemoveParticipant")) == 1
 
 
-def test_removing_from_a_scheduled_room_does_not_call_livekit(client, auth_headers, admin, entity, db, livekit_server):
+def test_removing_from_a_scheduled_room_does_not_call_livekit(
+    client, auth_headers, admin, entity, db, livekit_server
+):
     room = make_room(db, entity=entity)
     removed = add_to_room(db, room)
     assert (

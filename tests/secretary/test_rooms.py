@@ -17,7 +17,9 @@ def room_body(**fields) -> dict:
     return {"title": "Follow-up", "scheduled_at": later(days=1).isoformat(), **fields}
 
 
-def test_entity_admin_creates_a_room_in_their_entity_with_its_defaults(client, auth_headers, admin, entity, db):
+def test_entity_admin_creates_a_room_in_their_entity_with_its_defaults(
+    client, auth_headers, admin, entity, db
+):
     department = make_department(db, entity, instructions="Cardiology context.")
     answer = client.post(
         "/v1/rooms",
@@ -50,7 +52,10 @@ def test_manager_may_create_an_independent_room(client, auth_headers, manager):
     assert answer.status_code == 201, answer.text
     assert answer.json()["entity_id"] is None
     assert answer.json()["max_participants"] == 300
-    assert client.post("/v1/rooms", json=room_body(), headers=auth_headers(manager)).json()["max_participants"] == 50
+    assert (
+        client.post("/v1/rooms", json=room_body(), headers=auth_headers(manager)).json()["max_participants"]
+        == 50
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,7 +80,9 @@ def test_bad_room_bodies_answer_422_with_field_codes(client, auth_headers, admin
 
 def test_custom_prompt_of_4000_characters_is_accepted(client, auth_headers, admin):
     assert (
-        client.post("/v1/rooms", json=room_body(custom_prompt="x" * 4000), headers=auth_headers(admin)).status_code
+        client.post(
+            "/v1/rooms", json=room_body(custom_prompt="x" * 4000), headers=auth_headers(admin)
+        ).status_code
         == 201
     )
 
@@ -93,7 +100,9 @@ def test_capacity_is_checked_on_changes_too(client, auth_headers, manager, entit
     entity.max_participants = 4  # the entity lowered its limit after the room was made
     db.flush()
     answer = client.patch(
-        f"/v1/rooms/{room.id}", json={"title": "Renamed", "max_participants": 5}, headers=auth_headers(manager)
+        f"/v1/rooms/{room.id}",
+        json={"title": "Renamed", "max_participants": 5},
+        headers=auth_headers(manager),
     )
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "max_participants_above_entity_limit"
@@ -113,12 +122,17 @@ def test_department_must_belong_to_the_rooms_entity(client, auth_headers, admin,
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_department"
     assert (
-        client.post("/v1/rooms", json=room_body(department_id=999999), headers=auth_headers(admin)).status_code == 422
+        client.post(
+            "/v1/rooms", json=room_body(department_id=999999), headers=auth_headers(admin)
+        ).status_code
+        == 422
     )
 
 
 def test_entity_admin_cannot_create_in_another_entity(client, auth_headers, admin, db):
-    answer = client.post("/v1/rooms", json=room_body(entity_id=make_entity(db).id), headers=auth_headers(admin))
+    answer = client.post(
+        "/v1/rooms", json=room_body(entity_id=make_entity(db).id), headers=auth_headers(admin)
+    )
     assert answer.status_code == 422
     assert answer.json()["error"]["code"] == "invalid_entity"
 
@@ -139,12 +153,17 @@ def test_list_filters_and_pages(client, auth_headers, admin, entity, db):
     listed = client.get("/v1/rooms", headers=headers).json()
     assert [r["id"] for r in listed["items"]] == [first.id, second.id, canceled.id]
     assert listed["total"] == 3
-    assert [r["id"] for r in client.get("/v1/rooms?status=CANCELED", headers=headers).json()["items"]] == [canceled.id]
+    assert [r["id"] for r in client.get("/v1/rooms?status=CANCELED", headers=headers).json()["items"]] == [
+        canceled.id
+    ]
     assert [
-        r["id"] for r in client.get(f"/v1/rooms?department_id={department.id}", headers=headers).json()["items"]
+        r["id"]
+        for r in client.get(f"/v1/rooms?department_id={department.id}", headers=headers).json()["items"]
     ] == [first.id]
     window = {"scheduled_from": later(hours=36).isoformat(), "scheduled_to": later(hours=60).isoformat()}
-    assert [r["id"] for r in client.get("/v1/rooms", params=window, headers=headers).json()["items"]] == [second.id]
+    assert [r["id"] for r in client.get("/v1/rooms", params=window, headers=headers).json()["items"]] == [
+        second.id
+    ]
     page = client.get("/v1/rooms?limit=1&offset=1", headers=headers).json()
     assert [r["id"] for r in page["items"]] == [second.id] and page["total"] == 3
     assert client.get("/v1/rooms?status=OPEN", headers=headers).status_code == 422
@@ -162,7 +181,9 @@ def test_patch_changes_a_scheduled_room_only(client, auth_headers, admin, entity
     assert answer.json()["composed_instructions"] == "Be brief.\n\nBe kind."
     assert client.patch(f"/v1/rooms/{room.id}", json={"title": None}, headers=headers).status_code == 422
     assert (
-        client.patch(f"/v1/rooms/{room.id}", json={"scheduled_at": "2001-01-01T00:00:00Z"}, headers=headers).status_code
+        client.patch(
+            f"/v1/rooms/{room.id}", json={"scheduled_at": "2001-01-01T00:00:00Z"}, headers=headers
+        ).status_code
         == 422
     )
     active = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
@@ -186,7 +207,9 @@ def test_cancel_follows_the_status_machine(client, auth_headers, admin, entity, 
     assert client.post(f"/v1/rooms/{completed.id}/cancel", headers=headers).status_code == 409
 
 
-def test_end_completes_an_active_room_and_disconnects_everyone(client, auth_headers, admin, entity, db, livekit_server):
+def test_end_completes_an_active_room_and_disconnects_everyone(
+    client, auth_headers, admin, entity, db, livekit_server
+):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     livekit_server.add_participant(room.livekit_room_id, "participant-1")
     answer = client.post(f"/v1/rooms/{room.id}/end", headers=auth_headers(admin))
@@ -207,7 +230,9 @@ def test_end_refuses_a_room_that_is_not_running(client, auth_headers, admin, ent
     assert answer.status_code == 409 and answer.json()["error"]["code"] == "invalid_status_transition"
 
 
-def test_end_keeps_the_room_active_when_livekit_is_down(client, auth_headers, admin, entity, db, livekit_server):
+def test_end_keeps_the_room_active_when_livekit_is_down(
+    client, auth_headers, admin, entity, db, livekit_server
+):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     livekit_server.ensure_room(room.livekit_room_id)
     livekit_server.fail_next("DeleteRoom", status=503, code="unavailable")
@@ -244,17 +269,27 @@ def test_delete_only_finished_rooms_without_recordings_or_usage(client, auth_hea
         )
     )
     db.flush()
-    assert client.delete(f"/v1/rooms/{recorded.id}", headers=headers).json()["error"]["code"] == "room_has_recordings"
+    assert (
+        client.delete(f"/v1/rooms/{recorded.id}", headers=headers).json()["error"]["code"]
+        == "room_has_recordings"
+    )
 
     used = make_room(db, entity=entity, status=RoomStatus.COMPLETED)
     agent = make_participant(db, type=ParticipantType.AGENT)
     db.add(
         AgentUsage(
-            room_id=used.id, participant_id=agent.id, entity_id=entity.id, session_start=used.started_at, data={}
+            room_id=used.id,
+            participant_id=agent.id,
+            entity_id=entity.id,
+            session_start=used.started_at,
+            data={},
         )
     )
     db.flush()
-    assert client.delete(f"/v1/rooms/{used.id}", headers=headers).json()["error"]["code"] == "room_has_agent_usage"
+    assert (
+        client.delete(f"/v1/rooms/{used.id}", headers=headers).json()["error"]["code"]
+        == "room_has_agent_usage"
+    )
 
     canceled_id = make_room(db, entity=entity, status=RoomStatus.CANCELED).id
     assert client.delete(f"/v1/rooms/{canceled_id}", headers=headers).status_code == 204

@@ -3,9 +3,9 @@ in lists; no endpoint but the public join and the webhook works without a backof
 
 import pytest
 
+from meetings.manager.entities.models import Entity
 from meetings.secretary.participants.models import RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
-from meetings.manager.entities.models import Entity
 from tests.secretary.helpers import add_to_room, make_room
 
 NEW_CLIENT = {"participant": {"name": "Intruder", "type": "CLIENT", "phone_number": "+5511900000001"}}
@@ -58,7 +58,9 @@ def test_another_tenants_rows_are_404_like_missing_ones(
 
 
 @pytest.mark.parametrize(("method", "template", "body"), ENDPOINTS)
-def test_independent_rooms_are_hidden_from_entity_admins(client, auth_headers, admin, db, method, template, body):
+def test_independent_rooms_are_hidden_from_entity_admins(
+    client, auth_headers, admin, db, method, template, body
+):
     room = make_room(db, entity=None)
     link = add_to_room(db, room)
     answer = call(client, method, template, body, room.id, link.participant_id, auth_headers(admin))
@@ -75,7 +77,9 @@ def test_lists_never_show_another_tenants_rows(client, auth_headers, other_admin
 
 def test_lists_filtered_by_another_entity_are_empty(client, auth_headers, other_admin, entity, db):
     make_room(db, entity=entity)
-    assert client.get(f"/v1/rooms?entity_id={entity.id}", headers=auth_headers(other_admin)).json()["total"] == 0
+    assert (
+        client.get(f"/v1/rooms?entity_id={entity.id}", headers=auth_headers(other_admin)).json()["total"] == 0
+    )
 
 
 def test_a_foreign_participant_cannot_be_added_by_id(client, auth_headers, other_admin, db, foreign):
@@ -92,11 +96,15 @@ def test_a_foreign_participant_cannot_be_added_by_id(client, auth_headers, other
 def test_managers_see_every_tenant(client, auth_headers, manager, db, foreign):
     room, link = foreign
     assert client.get(f"/v1/rooms/{room.id}", headers=auth_headers(manager)).status_code == 200
-    assert client.get(f"/v1/participants/{link.participant_id}", headers=auth_headers(manager)).status_code == 200
+    assert (
+        client.get(f"/v1/participants/{link.participant_id}", headers=auth_headers(manager)).status_code
+        == 200
+    )
 
 
 @pytest.mark.parametrize(
-    ("method", "template", "body"), [*ENDPOINTS, ("POST", "/v1/rooms", None), ("POST", "/v1/participants", None)]
+    ("method", "template", "body"),
+    [*ENDPOINTS, ("POST", "/v1/rooms", None), ("POST", "/v1/participants", None)],
 )
 def test_every_backoffice_endpoint_needs_a_token(client, db, method, template, body):
     room = make_room(db)

@@ -6,12 +6,12 @@ from threading import Barrier
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
+from meetings.local.livekit_webhooks import webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.webhooks.models import WebhookReceipt
 from meetings.secretary.webhooks.service import handle_webhook
 from tests.secretary.helpers import make_room
-from meetings.local.livekit_webhooks import webhook_event
 
 DELIVERIES = 4
 
@@ -37,7 +37,9 @@ def test_simultaneous_redeliveries_are_applied_once(database_url, engine):
             outcomes = sorted(pool.map(deliver, range(DELIVERIES)))
         assert outcomes == ["duplicate"] * (DELIVERIES - 1) + ["processed"]
         with Session(own_engine) as session:
-            assert [e.event_name for e in session.query(RoomEvent).filter_by(room_id=room_id)] == ["ROOM_STARTED"]
+            assert [e.event_name for e in session.query(RoomEvent).filter_by(room_id=room_id)] == [
+                "ROOM_STARTED"
+            ]
     finally:
         with Session(own_engine) as session:
             session.execute(delete(WebhookReceipt).where(WebhookReceipt.event_id == event.id))

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from livekit.protocol import egress as proto_egress
 
+from meetings.local.livekit_webhooks import signed_webhook, webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
 from tests.secretary.helpers import add_to_room, make_room
-from meetings.local.livekit_webhooks import signed_webhook, webhook_event
 
 URL = "/v1/webhooks/livekit"
 
@@ -49,7 +49,9 @@ def test_a_signed_event_is_processed_once(deliver, db):
 def test_bad_signatures_are_401(webhook_client, livekit_server, db):
     room = make_room(db)
     event = webhook_event("room_started", room_name=room.livekit_room_id)
-    body, headers = signed_webhook(event, api_key=livekit_server.api_key, api_secret=livekit_server.api_secret)
+    body, headers = signed_webhook(
+        event, api_key=livekit_server.api_key, api_secret=livekit_server.api_secret
+    )
     wrong_secret = signed_webhook(event, api_key=livekit_server.api_key, api_secret="x" * 40)[1]
     tampered = body.replace("room_started", "room_finished")
     for sent_body, sent_headers in [
@@ -91,10 +93,14 @@ def test_participant_joined_and_left_track_attendance(deliver, db):
     now = int(time.time())
     for link in (stays, leaves):
         deliver(
-            webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now)
+            webhook_event(
+                "participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now
+            )
         )
     deliver(
-        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(leaves), created_at=now + 5)
+        webhook_event(
+            "participant_left", room_name=room.livekit_room_id, identity=identity(leaves), created_at=now + 5
+        )
     )
     db.refresh(stays), db.refresh(leaves), db.refresh(room)
     assert stays.joined_at == datetime.fromtimestamp(now, UTC) and stays.left_at is None
@@ -113,15 +119,23 @@ def test_the_last_human_leaving_completes_the_room(deliver, db):
     link = add_to_room(db, room)
     now = int(time.time())
     deliver(
-        webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now)
-    )
-    deliver(
         webhook_event(
-            "participant_joined", room_name=room.livekit_room_id, identity="agent-AJ_1", agent=True, created_at=now
+            "participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now
         )
     )
     deliver(
-        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now + 60)
+        webhook_event(
+            "participant_joined",
+            room_name=room.livekit_room_id,
+            identity="agent-AJ_1",
+            agent=True,
+            created_at=now,
+        )
+    )
+    deliver(
+        webhook_event(
+            "participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now + 60
+        )
     )
     db.refresh(room)
     assert room.status == RoomStatus.COMPLETED
@@ -134,7 +148,11 @@ def test_a_late_joined_does_not_reopen_a_seat(deliver, db):
     room = make_room(db, status=RoomStatus.ACTIVE)
     link, other = add_to_room(db, room), add_to_room(db, room, joined_at=datetime.now(UTC))
     now = int(time.time())
-    deliver(webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now))
+    deliver(
+        webhook_event(
+            "participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now
+        )
+    )
     deliver(
         webhook_event(
             "participant_joined", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 30
@@ -151,7 +169,9 @@ def test_a_late_left_does_not_close_a_newer_join(deliver, db):
     now = int(time.time())
     link = add_to_room(db, room, joined_at=datetime.fromtimestamp(now, UTC))
     deliver(
-        webhook_event("participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 120)
+        webhook_event(
+            "participant_left", room_name=room.livekit_room_id, identity=identity(link), created_at=now - 120
+        )
     )
     db.refresh(link), db.refresh(room)
     assert link.left_at is None and room.status == RoomStatus.ACTIVE
@@ -184,7 +204,10 @@ def test_events_for_unknown_rooms_or_identities_are_ignored(deliver, db):
         webhook_event("participant_joined", room_name=room.livekit_room_id, identity="participant-999999999")
     )
     assert answer.json()["status"] == "processed" and events(db, room) == []
-    assert deliver(webhook_event("track_published", room_name=room.livekit_room_id)).json()["status"] == "ignored"
+    assert (
+        deliver(webhook_event("track_published", room_name=room.livekit_room_id)).json()["status"]
+        == "ignored"
+    )
 
 
 def test_egress_events_go_to_the_recordings_handler(deliver, db, monkeypatch):
@@ -192,9 +215,13 @@ def test_egress_events_go_to_the_recordings_handler(deliver, db, monkeypatch):
 
     received = []
     monkeypatch.setattr(
-        recordings_webhook, "handle_egress_event", lambda *, db, event: received.append(event.egress_info.egress_id)
+        recordings_webhook,
+        "handle_egress_event",
+        lambda *, db, event: received.append(event.egress_info.egress_id),
     )
-    info = proto_egress.EgressInfo(egress_id="EG_test", room_name="meeting-x", status=proto_egress.EGRESS_COMPLETE)
+    info = proto_egress.EgressInfo(
+        egress_id="EG_test", room_name="meeting-x", status=proto_egress.EGRESS_COMPLETE
+    )
     event = webhook_event("egress_ended", room_name="meeting-x", egress_info=info)
     assert deliver(event).json()["status"] == "processed"
     assert deliver(event).json()["status"] == "duplicate"

@@ -1,6 +1,4 @@
-"""pytest fixtures for LiveKit. Use them from a test directory's conftest.py with
-`from tests.support.fixtures import livekit_server, sign_webhook  # noqa: F401` (pytest refuses
-`pytest_plugins` outside the root conftest).
+"""pytest fixtures for LiveKit, registered for every test by the root conftest's `pytest_plugins`.
 
 - `livekit_server`: a started `LiveKitStandIn`; the settings point at it for the test (env LIVEKIT_URL,
   LIVEKIT_API_KEY, LIVEKIT_API_SECRET, then `get_settings.cache_clear()`, undone afterwards).

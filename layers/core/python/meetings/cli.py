@@ -11,7 +11,12 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
 
     from meetings.db import get_engine, session_factory, verify_schema
     from meetings.embeddings import get_embedder
-    from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document, unchanged_outcome
+    from meetings.manager.knowledge.ingest import (
+        DocumentLocation,
+        content_etag,
+        ingest_document,
+        unchanged_outcome,
+    )
     from meetings.settings import get_settings
 
     verify_schema(get_engine(), get_settings())
@@ -28,11 +33,18 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
 
             etag = content_etag(content)
             outcome = unchanged_outcome(db, location, etag) or ingest_document(
-                db=db, location=location, content=content, content_type=None, source_etag=etag,
-                embedder=embedder, on_progress=progress,
+                db=db,
+                location=location,
+                content=content,
+                content_type=None,
+                source_etag=etag,
+                embedder=embedder,
+                on_progress=progress,
             )
             db.commit()
-            bar.set_postfix_str(outcome.status if outcome.reason is None else f"{outcome.status}: {outcome.reason}")
+            bar.set_postfix_str(
+                outcome.status if outcome.reason is None else f"{outcome.status}: {outcome.reason}"
+            )
         failures += outcome.status in ("failed", "skipped")
     return 1 if failures else 0
 
@@ -41,9 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="meetings", description="Meetings platform administration.")
     commands = parser.add_subparsers(dest="area", required=True)
     kb = commands.add_parser("kb", help="knowledge base").add_subparsers(dest="action", required=True)
-    ingest = kb.add_parser("ingest", help="ingest local PDF, DOCX, Markdown or text files into an entity's knowledge base")
+    ingest = kb.add_parser(
+        "ingest", help="ingest local PDF, DOCX, Markdown or text files into an entity's knowledge base"
+    )
     ingest.add_argument("--entity-id", type=int, required=True)
-    ingest.add_argument("--department-id", type=int, help="the department the documents belong to (default: entity-wide)")
+    ingest.add_argument(
+        "--department-id", type=int, help="the department the documents belong to (default: entity-wide)"
+    )
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
     args = parser.parse_args(argv)
     missing = [str(path) for path in args.files if not path.is_file()]

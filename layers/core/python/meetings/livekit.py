@@ -83,12 +83,17 @@ class LiveKitAdapter:
     def delete_room(self, *, name: str) -> bool:
         """Deletes a room, disconnecting everyone; False when LiveKit has no such room."""
         request = proto_room.DeleteRoomRequest(room=name)
-        return self._call("DeleteRoom", lambda lk: lk.room.delete_room(request), tolerate_not_found=True) is not None
+        return (
+            self._call("DeleteRoom", lambda lk: lk.room.delete_room(request), tolerate_not_found=True)
+            is not None
+        )
 
     def list_participant_identities(self, *, room_name: str) -> list[str]:
         """Identities connected to a room (empty when the room does not exist)."""
         request = proto_room.ListParticipantsRequest(room=room_name)
-        answer = self._call("ListParticipants", lambda lk: lk.room.list_participants(request), tolerate_not_found=True)
+        answer = self._call(
+            "ListParticipants", lambda lk: lk.room.list_participants(request), tolerate_not_found=True
+        )
         return [p.identity for p in answer.participants] if answer is not None else []
 
     def remove_participant(self, *, room_name: str, identity: str) -> bool:
@@ -168,12 +173,18 @@ class LiveKitAdapter:
                 "livekit call failed", extra={"operation": operation, "code": exc.code, "status": exc.status}
             )
             raise UpstreamUnavailable(
-                "The meeting server refused the request.", code="livekit_error", details={"operation": operation}
+                "The meeting server refused the request.",
+                code="livekit_error",
+                details={"operation": operation},
             ) from exc
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            logger.warning("livekit unreachable", extra={"operation": operation, "error_type": type(exc).__name__})
+            logger.warning(
+                "livekit unreachable", extra={"operation": operation, "error_type": type(exc).__name__}
+            )
             raise UpstreamUnavailable(
-                "The meeting server is unavailable.", code="livekit_unavailable", details={"operation": operation}
+                "The meeting server is unavailable.",
+                code="livekit_unavailable",
+                details={"operation": operation},
             ) from exc
 
 

@@ -21,7 +21,8 @@ def normalize_e164(value: str) -> str:
     formatted = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if value.strip() != formatted:
         raise PydanticCustomError(
-            "invalid_phone_number", "Phone number must be in E.164 format, e.g. {expected}.",
+            "invalid_phone_number",
+            "Phone number must be in E.164 format, e.g. {expected}.",
             {"expected": formatted},
         )
     return formatted
@@ -32,7 +33,9 @@ def normalize_email(value: str) -> str:
     try:
         result = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise PydanticCustomError("invalid_email", "Email address is not valid: {reason}", {"reason": str(exc)}) from exc
+        raise PydanticCustomError(
+            "invalid_email", "Email address is not valid: {reason}", {"reason": str(exc)}
+        ) from exc
     return result.normalized.lower()
 
 

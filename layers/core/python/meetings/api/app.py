@@ -25,7 +25,9 @@ def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # the answer is the report
             logger.warning("health check failed", extra={"error_type": type(exc).__name__})
-            return JSONResponse(error_body("database_unavailable", "The database is not reachable."), status_code=503)
+            return JSONResponse(
+                error_body("database_unavailable", "The database is not reachable."), status_code=503
+            )
         return JSONResponse({"status": "ok", "database": "ok"})
 
     return app

@@ -3,10 +3,10 @@
 from typing import Any
 
 from fastapi import FastAPI, Request
-from pydantic import BaseModel
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -72,15 +72,23 @@ def _integrity_error(exc: IntegrityError) -> DomainError:
         return CONSTRAINT_ERRORS[constraint]
     details = {"constraint": constraint}
     if isinstance(cause, pg_errors.UniqueViolation):
-        return Conflict("A record with the same unique value already exists.", code="duplicate", details=details)
+        return Conflict(
+            "A record with the same unique value already exists.", code="duplicate", details=details
+        )
     if isinstance(cause, pg_errors.ForeignKeyViolation):
-        return ValidationFailed("A referenced record does not exist or does not belong here.", code="invalid_reference", details=details)
+        return ValidationFailed(
+            "A referenced record does not exist or does not belong here.",
+            code="invalid_reference",
+            details=details,
+        )
     return ValidationFailed("The request breaks a data rule.", code="constraint_violated", details=details)
 
 
 def _answer(error: DomainError) -> JSONResponse:
     return JSONResponse(
-        error_body(error.code, error.message, error.details), status_code=error.status_code, headers=error.headers
+        error_body(error.code, error.message, error.details),
+        status_code=error.status_code,
+        headers=error.headers,
     )
 
 
@@ -109,4 +117,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        return JSONResponse(error_body("internal_error", "Something went wrong on our side."), status_code=500)
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on our side."), status_code=500
+        )

@@ -26,9 +26,7 @@ def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME)
     _forget_dead_handles(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     with psycopg.connect(server.get_uri(), autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
-        ).fetchone()
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{database}"')
     start_embedded_database.servers.append(server)  # keep a handle for the process lifetime

@@ -141,7 +141,9 @@ class LiveKitStandIn:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="livekit-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="livekit-stand-in", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -205,7 +207,11 @@ class LiveKitStandIn:
             info = self.egresses[egress_id]
             info.status = status
             info.updated_at = time.time_ns()
-            if status in (proto_egress.EGRESS_COMPLETE, proto_egress.EGRESS_FAILED, proto_egress.EGRESS_ABORTED):
+            if status in (
+                proto_egress.EGRESS_COMPLETE,
+                proto_egress.EGRESS_FAILED,
+                proto_egress.EGRESS_ABORTED,
+            ):
                 info.ended_at = time.time_ns()
             return info
 
@@ -253,8 +259,12 @@ class LiveKitStandIn:
     def _build_routes(self) -> dict[str, _Route]:
         room, dispatch, egress = "RoomService", "AgentDispatchService", "Egress"
         return {
-            f"{room}/CreateRoom": _Route(proto_room.CreateRoomRequest, "room_create", False, self._create_room),
-            f"{room}/DeleteRoom": _Route(proto_room.DeleteRoomRequest, "room_create", False, self._delete_room),
+            f"{room}/CreateRoom": _Route(
+                proto_room.CreateRoomRequest, "room_create", False, self._create_room
+            ),
+            f"{room}/DeleteRoom": _Route(
+                proto_room.DeleteRoomRequest, "room_create", False, self._delete_room
+            ),
             f"{room}/ListRooms": _Route(proto_room.ListRoomsRequest, "room_list", False, self._list_rooms),
             f"{room}/ListParticipants": _Route(
                 proto_room.ListParticipantsRequest, "room_admin", True, self._list_participants
@@ -274,8 +284,12 @@ class LiveKitStandIn:
             f"{egress}/StartRoomCompositeEgress": _Route(
                 proto_egress.RoomCompositeEgressRequest, "room_record", False, self._start_room_composite
             ),
-            f"{egress}/StopEgress": _Route(proto_egress.StopEgressRequest, "room_record", False, self._stop_egress),
-            f"{egress}/ListEgress": _Route(proto_egress.ListEgressRequest, "room_record", False, self._list_egress),
+            f"{egress}/StopEgress": _Route(
+                proto_egress.StopEgressRequest, "room_record", False, self._stop_egress
+            ),
+            f"{egress}/ListEgress": _Route(
+                proto_egress.ListEgressRequest, "room_record", False, self._list_egress
+            ),
         }
 
     # ---- RoomService -----------------------------------------------------------------------------
@@ -313,12 +327,18 @@ class LiveKitStandIn:
             room.num_participants = len(self.participants.get(room.name, {}))
         return proto_room.ListRoomsResponse(rooms=rooms)
 
-    def _list_participants(self, request: proto_room.ListParticipantsRequest) -> proto_room.ListParticipantsResponse:
+    def _list_participants(
+        self, request: proto_room.ListParticipantsRequest
+    ) -> proto_room.ListParticipantsResponse:
         if request.room not in self.rooms:
             raise TwirpError("not_found", "requested room does not exist")
-        return proto_room.ListParticipantsResponse(participants=list(self.participants[request.room].values()))
+        return proto_room.ListParticipantsResponse(
+            participants=list(self.participants[request.room].values())
+        )
 
-    def _remove_participant(self, request: proto_room.RoomParticipantIdentity) -> proto_room.RemoveParticipantResponse:
+    def _remove_participant(
+        self, request: proto_room.RoomParticipantIdentity
+    ) -> proto_room.RemoveParticipantResponse:
         if request.room not in self.rooms:
             raise TwirpError("not_found", "requested room does not exist")
         if self.participants[request.room].pop(request.identity, None) is None:
@@ -327,7 +347,9 @@ class LiveKitStandIn:
 
     # ---- AgentDispatchService --------------------------------------------------------------------
 
-    def _create_dispatch(self, request: proto_dispatch.CreateAgentDispatchRequest) -> proto_dispatch.AgentDispatch:
+    def _create_dispatch(
+        self, request: proto_dispatch.CreateAgentDispatchRequest
+    ) -> proto_dispatch.AgentDispatch:
         if not request.agent_name or not request.room:
             raise TwirpError("invalid_argument", "agent_name and room are required")
         created = proto_dispatch.AgentDispatch(
@@ -349,7 +371,9 @@ class LiveKitStandIn:
         ]
         return proto_dispatch.ListAgentDispatchResponse(agent_dispatches=found)
 
-    def _delete_dispatch(self, request: proto_dispatch.DeleteAgentDispatchRequest) -> proto_dispatch.AgentDispatch:
+    def _delete_dispatch(
+        self, request: proto_dispatch.DeleteAgentDispatchRequest
+    ) -> proto_dispatch.AgentDispatch:
         found = self.dispatches.get(request.dispatch_id)
         if found is None or found.room != request.room:
             raise TwirpError("not_found", "dispatch not found")
@@ -357,7 +381,9 @@ class LiveKitStandIn:
 
     # ---- Egress ----------------------------------------------------------------------------------
 
-    def _start_room_composite(self, request: proto_egress.RoomCompositeEgressRequest) -> proto_egress.EgressInfo:
+    def _start_room_composite(
+        self, request: proto_egress.RoomCompositeEgressRequest
+    ) -> proto_egress.EgressInfo:
         room = self.rooms.get(request.room_name)
         if room is None:
             raise TwirpError("not_found", "requested room does not exist")

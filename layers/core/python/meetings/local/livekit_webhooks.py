@@ -89,7 +89,9 @@ def main() -> None:
 
     settings = get_settings()
     parser = argparse.ArgumentParser(description="Deliver a signed LiveKit webhook event.")
-    parser.add_argument("event", help="room_started, room_finished, participant_joined, participant_left, ...")
+    parser.add_argument(
+        "event", help="room_started, room_finished, participant_joined, participant_left, ..."
+    )
     parser.add_argument("--room", required=True, help="the LiveKit room name (rooms.livekit_room_id)")
     parser.add_argument("--identity", help="participant identity, e.g. participant-3")
     parser.add_argument("--url", default=f"{settings.public_base_url}/v1/webhooks/livekit")

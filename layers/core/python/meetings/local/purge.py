@@ -15,8 +15,12 @@ from meetings.local.s3 import local_s3_port, use_local_s3
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make purge", description=__doc__.splitlines()[0])
-    parser.add_argument("--as-of", default=os.environ.get("PURGE_AS_OF") or None, type=_timestamp,
-                        help="purge what is due at this ISO 8601 time instead of now")
+    parser.add_argument(
+        "--as-of",
+        default=os.environ.get("PURGE_AS_OF") or None,
+        type=_timestamp,
+        help="purge what is due at this ISO 8601 time instead of now",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     when = args.as_of.isoformat() if args.as_of else "now"
     print(f"Purged {report.purged} recording(s) due as of {when} in {report.batches} batch(es).")
     for failure in report.failures:
-        print(f"  left for the next run: {failure.recording_id} {failure.key} ({failure.code}: {failure.error_message})")
+        print(
+            f"  left for the next run: {failure.recording_id} {failure.key} ({failure.code}: {failure.error_message})"
+        )
     return 1 if report.failures else 0
 
 

@@ -21,9 +21,9 @@ def use_local_s3(port: int) -> str:
 
 def start_local_s3(port: int) -> str:
     """Starts an in-process S3 endpoint and points S3_ENDPOINT_URL at it; returns the URL."""
-    from moto.server import ThreadedMotoServer
-
     import logging
+
+    from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -26,7 +26,9 @@ def mark_seen(seen: set[ObjectMarker], item: dict) -> None:
     seen.add((item["Key"], item["ETag"]))
 
 
-def start_poller(*, name: str, interval: float, each_round: Callable[[], object], stop: threading.Event) -> threading.Thread:
+def start_poller(
+    *, name: str, interval: float, each_round: Callable[[], object], stop: threading.Event
+) -> threading.Thread:
     """Runs `each_round` every `interval` seconds on a daemon thread until `stop` is set."""
 
     def loop() -> None:

@@ -63,9 +63,7 @@ def seed(db: Session, context: dict) -> list[str]:
     db.add_all([department, professional, admin])
     db.flush()
     db.add(
-        ProfessionalEntity(
-            professional_id=professional.id, entity_id=entity.id, department_id=department.id
-        )
+        ProfessionalEntity(professional_id=professional.id, entity_id=entity.id, department_id=department.id)
     )
     db.flush()
     context.update(entity_id=entity.id, department_id=department.id, professional_id=professional.id)

@@ -24,7 +24,9 @@ def seed(db: Session, context: dict) -> list[str]:
     if entity_id is None:
         return []
     existing = (
-        db.execute(select(Room).where(Room.entity_id == entity_id, Room.title == DEMO_ROOM_TITLE)).scalars().first()
+        db.execute(select(Room).where(Room.entity_id == entity_id, Room.title == DEMO_ROOM_TITLE))
+        .scalars()
+        .first()
     )
     if existing is not None:
         return []
@@ -55,7 +57,9 @@ def seed(db: Session, context: dict) -> list[str]:
     patient = Participant(name="Maria Silva", type=ParticipantType.CLIENT, phone_number="+5511977776666")
     db.add_all([doctor, patient])
     db.flush()
-    doctor_link = issue_magic_link(RoomParticipant(room_id=room.id, participant_id=doctor.id, is_organizer=True))
+    doctor_link = issue_magic_link(
+        RoomParticipant(room_id=room.id, participant_id=doctor.id, is_organizer=True)
+    )
     patient_link = issue_magic_link(RoomParticipant(room_id=room.id, participant_id=patient.id))
     db.add_all([doctor_link.room_participant, patient_link.room_participant])
     db.flush()

@@ -12,9 +12,7 @@ class LoginThrottle(Base):
     __tablename__ = "login_throttles"
 
     email: Mapped[str] = mapped_column(String(254), primary_key=True)
-    failed_count: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=text("0"), default=0
-    )
+    failed_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"), default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = updated_at_column()

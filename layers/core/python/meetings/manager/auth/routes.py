@@ -15,7 +15,10 @@ TOO_MANY_ATTEMPTS = {429: {"description": "Too many failed logins for this addre
     "/v1/auth/login",
     response_model=TokenOut,
     summary="Log in with email and password",
-    responses={401: {"description": "Email or password is incorrect (same answer for both)."}, **TOO_MANY_ATTEMPTS},
+    responses={
+        401: {"description": "Email or password is incorrect (same answer for both)."},
+        **TOO_MANY_ATTEMPTS,
+    },
 )
 def login(db: DbSession, data: LoginRequest):
     try:
@@ -24,7 +27,9 @@ def login(db: DbSession, data: LoginRequest):
         # Failures are counted too: commit whatever the outcome.
         db.commit()
     return TokenOut(
-        access_token=result.access_token, expires_in=result.expires_in, user=UserOut.model_validate(result.user)
+        access_token=result.access_token,
+        expires_in=result.expires_in,
+        user=UserOut.model_validate(result.user),
     )
 
 

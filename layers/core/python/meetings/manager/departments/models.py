@@ -43,8 +43,6 @@ class Department(Base):
     )
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     instructions: Mapped[str | None] = mapped_column(Text)
-    active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=text("true"), default=True
-    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

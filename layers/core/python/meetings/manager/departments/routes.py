@@ -25,7 +25,9 @@ register_constraint_error(
 
 
 @router.get(
-    "/v1/entities/{entity_id}/departments", response_model=Page[DepartmentOut], summary="List an entity's departments"
+    "/v1/entities/{entity_id}/departments",
+    response_model=Page[DepartmentOut],
+    summary="List an entity's departments",
 )
 def list_departments(
     db: DbSession,
@@ -35,7 +37,9 @@ def list_departments(
     active: bool | None = None,
     q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
 ):
-    statement = service.list_departments_query(db=db, principal=principal, entity_id=entity_id, active=active, q=q)
+    statement = service.list_departments_query(
+        db=db, principal=principal, entity_id=entity_id, active=active, q=q
+    )
     return paginate(db, statement, page)
 
 
@@ -64,7 +68,9 @@ def update_department(db: DbSession, principal: CurrentPrincipal, department_id:
 
 
 @router.delete(
-    "/v1/departments/{department_id}", response_model=DepartmentOut, summary="Deactivate a department (soft delete)"
+    "/v1/departments/{department_id}",
+    response_model=DepartmentOut,
+    summary="Deactivate a department (soft delete)",
 )
 def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
     department = service.deactivate_department(db=db, principal=principal, department_id=department_id)

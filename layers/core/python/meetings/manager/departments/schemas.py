@@ -18,8 +18,14 @@ class DepartmentOut(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": 5, "entity_id": 3, **DEPARTMENT_EXAMPLE, "active": True,
-                 "created_at": "2026-11-26T04:00:00Z", "updated_at": "2026-11-26T04:00:00Z"}
+                {
+                    "id": 5,
+                    "entity_id": 3,
+                    **DEPARTMENT_EXAMPLE,
+                    "active": True,
+                    "created_at": "2026-11-26T04:00:00Z",
+                    "updated_at": "2026-11-26T04:00:00Z",
+                }
             ]
         }
     )

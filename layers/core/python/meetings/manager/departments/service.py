@@ -15,7 +15,9 @@ def get_department(*, db: Session, principal: Principal, department_id: int) -> 
     """A department of an entity the caller may see; any other id reads as missing."""
     department = db.get(Department, department_id)
     if department is None or not principal.can_access_entity(department.entity_id):
-        raise NotFound("Department not found.", code="department_not_found", details={"department_id": department_id})
+        raise NotFound(
+            "Department not found.", code="department_not_found", details={"department_id": department_id}
+        )
     return department
 
 
@@ -41,7 +43,9 @@ def list_departments_query(
     return statement
 
 
-def create_department(*, db: Session, principal: Principal, entity_id: int, data: DepartmentCreate) -> Department:
+def create_department(
+    *, db: Session, principal: Principal, entity_id: int, data: DepartmentCreate
+) -> Department:
     """Adds a department to an active entity."""
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
     department = Department(entity_id=entity_id, **data.model_dump())
@@ -50,7 +54,9 @@ def create_department(*, db: Session, principal: Principal, entity_id: int, data
     return department
 
 
-def update_department(*, db: Session, principal: Principal, department_id: int, data: DepartmentUpdate) -> Department:
+def update_department(
+    *, db: Session, principal: Principal, department_id: int, data: DepartmentUpdate
+) -> Department:
     """Changes the fields sent."""
     department = _get_active_department(db, principal, department_id)
     for field, value in data.model_dump(exclude_unset=True).items():

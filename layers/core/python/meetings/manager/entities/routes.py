@@ -37,7 +37,9 @@ def list_entities(
     return paginate(db, statement, page)
 
 
-@router.post("/v1/entities", response_model=EntityOut, status_code=status.HTTP_201_CREATED, summary="Create an entity")
+@router.post(
+    "/v1/entities", response_model=EntityOut, status_code=status.HTTP_201_CREATED, summary="Create an entity"
+)
 def create_entity(db: DbSession, principal: CurrentPrincipal, data: EntityCreate):
     entity = service.create_entity(db=db, principal=principal, data=data)
     db.commit()

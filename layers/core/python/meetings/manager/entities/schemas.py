@@ -27,8 +27,13 @@ class EntityOut(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": 3, **ENTITY_EXAMPLE, "active": True, "created_at": "2026-11-26T04:00:00Z",
-                 "updated_at": "2026-11-26T04:00:00Z"}
+                {
+                    "id": 3,
+                    **ENTITY_EXAMPLE,
+                    "active": True,
+                    "created_at": "2026-11-26T04:00:00Z",
+                    "updated_at": "2026-11-26T04:00:00Z",
+                }
             ]
         }
     )
@@ -75,8 +80,13 @@ class EntityDeletionOut(ResponseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "entity": {"id": 3, **ENTITY_EXAMPLE, "active": False, "created_at": "2026-11-26T04:00:00Z",
-                               "updated_at": "2026-11-26T05:00:00Z"},
+                    "entity": {
+                        "id": 3,
+                        **ENTITY_EXAMPLE,
+                        "active": False,
+                        "created_at": "2026-11-26T04:00:00Z",
+                        "updated_at": "2026-11-26T05:00:00Z",
+                    },
                     "departments_deactivated": 2,
                     "professional_links_deactivated": 3,
                     "users_deactivated": 1,

@@ -101,16 +101,22 @@ def delete_entity(*, db: Session, principal: Principal, entity_id: int) -> Entit
     deletion = EntityDeletion(
         entity=entity,
         departments_deactivated=count(
-            update(Department).where(Department.entity_id == entity_id, Department.active).values(active=False)
+            update(Department)
+            .where(Department.entity_id == entity_id, Department.active)
+            .values(active=False)
         ),
         professional_links_deactivated=count(
             update(ProfessionalEntity)
             .where(ProfessionalEntity.entity_id == entity_id, ProfessionalEntity.active)
             .values(active=False)
         ),
-        users_deactivated=count(update(User).where(User.entity_id == entity_id, User.active).values(active=False)),
+        users_deactivated=count(
+            update(User).where(User.entity_id == entity_id, User.active).values(active=False)
+        ),
         knowledge_chunks_deleted=count(delete(KnowledgeChunk).where(KnowledgeChunk.entity_id == entity_id)),
-        knowledge_documents_deleted=count(delete(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)),
+        knowledge_documents_deleted=count(
+            delete(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)
+        ),
         rooms_canceled=count(
             update(Room)
             .where(Room.entity_id == entity_id, Room.status == RoomStatus.SCHEDULED)

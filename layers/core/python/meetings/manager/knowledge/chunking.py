@@ -46,7 +46,9 @@ def chunk_blocks(
     pieces = [
         (text, block)
         for block in blocks
-        for text in split_text(block.text, tokenizer=tokenizer, budget=budget, max_chars=max_chars, overlap=overlap_tokens)
+        for text in split_text(
+            block.text, tokenizer=tokenizer, budget=budget, max_chars=max_chars, overlap=overlap_tokens
+        )
     ]
     return [
         Chunk(text=text, page=block.page, section=block.section, chunk_index=index, total_chunks=len(pieces))
@@ -62,7 +64,9 @@ def count_tokens(text: str, tokenizer) -> int:
 def split_text(text: str, *, tokenizer, budget: int, max_chars: int, overlap: int) -> list[str]:
     """Windows of at most `budget` tokens and `max_chars` characters, overlapping by `overlap` tokens."""
     limit = budget + tokenizer.num_special_tokens_to_add(pair=False)
-    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)["offset_mapping"]
+    offsets = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)[
+        "offset_mapping"
+    ]
     total = len(offsets)
     if total == 0:
         return [text.strip()] if text.strip() else []
@@ -82,7 +86,10 @@ def split_text(text: str, *, tokenizer, budget: int, max_chars: int, overlap: in
         return j > 0 and (text[j - 1] == "\n" or text[j - 1] in SENTENCE_ENDS)
 
     def best_end(start: int, end: int) -> int:
-        for test, floor in ((sentence_start, start + (end - start) * 2 // 3), (word_start, start + (end - start) // 2)):
+        for test, floor in (
+            (sentence_start, start + (end - start) * 2 // 3),
+            (word_start, start + (end - start) // 2),
+        ):
             for i in range(end, max(floor, start + 1) - 1, -1):
                 if test(i):
                     return i

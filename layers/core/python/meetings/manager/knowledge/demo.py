@@ -37,7 +37,11 @@ def seed(db: Session, context: dict) -> list[str]:
         return []
     for location, text in documents:
         store_pending_document(
-            db=db, location=location, content=text.encode(), content_type=DocumentType.MARKDOWN.value, uploaded_by=None
+            db=db,
+            location=location,
+            content=text.encode(),
+            content_type=DocumentType.MARKDOWN.value,
+            uploaded_by=None,
         )
     return [
         f"Demo knowledge base: faq.md for the whole clinic and a Cardiology faq.md (ingested in a few seconds); "

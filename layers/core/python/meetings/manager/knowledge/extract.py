@@ -142,7 +142,9 @@ def _extract_pdf(data: bytes) -> ExtractedDocument:
         raise
     except Exception as exc:  # pypdf raises assorted error types on broken files
         raise unreadable("the PDF is damaged") from exc
-    return ExtractedDocument([TextBlock(text, number) for number, text in enumerate(pages, start=1)], len(pages))
+    return ExtractedDocument(
+        [TextBlock(text, number) for number, text in enumerate(pages, start=1)], len(pages)
+    )
 
 
 def _extract_docx(data: bytes) -> ExtractedDocument:

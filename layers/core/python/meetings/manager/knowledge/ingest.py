@@ -170,10 +170,17 @@ def ingest_document(
     db.flush()
     logger.info(
         "knowledge document ingested",
-        extra={"document_id": document.id, "entity_id": location.entity_id, "status": document.status.value,
-               "chunks": len(prepared.chunks), "error": prepared.error},
+        extra={
+            "document_id": document.id,
+            "entity_id": location.entity_id,
+            "status": document.status.value,
+            "chunks": len(prepared.chunks),
+            "error": prepared.error,
+        },
     )
-    return IngestOutcome("failed" if prepared.error else "ingested", document.id, len(prepared.chunks), prepared.error)
+    return IngestOutcome(
+        "failed" if prepared.error else "ingested", document.id, len(prepared.chunks), prepared.error
+    )
 
 
 @dataclass
@@ -187,7 +194,9 @@ class PreparedDocument:
     error: str | None = None
 
 
-def _prepare(location, content: bytes, content_type, size_bytes: int, embedder, on_progress) -> PreparedDocument:
+def _prepare(
+    location, content: bytes, content_type, size_bytes: int, embedder, on_progress
+) -> PreparedDocument:
     """Checks, extracts, chunks and embeds; raises a DomainError for a document that cannot be used."""
     if size_bytes > MAX_DOCUMENT_BYTES:
         raise PayloadTooLarge(f"The document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
@@ -197,7 +206,9 @@ def _prepare(location, content: bytes, content_type, size_bytes: int, embedder, 
         from meetings.embeddings import get_embedder
 
         embedder = get_embedder()
-    chunks = chunk_blocks(extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length)
+    chunks = chunk_blocks(
+        extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length
+    )
     vectors = embed_in_batches(embedder, [chunk.text for chunk in chunks], on_progress=on_progress)
     return PreparedDocument(document_type.value, chunks, vectors, extracted.page_count)
 
@@ -243,8 +254,14 @@ def replace_chunks(*, db: Session, document: KnowledgeDocument, chunks: list[Chu
             copy.set_types(["int4", "int4", "text", "text", "vector", "jsonb"])
             for chunk, vector in zip(chunks, vectors, strict=True):
                 copy.write_row(
-                    (document.entity_id, document.department_id, document.document_name, chunk.text,
-                     np.asarray(vector, dtype=np.float32), Jsonb(chunk.metadata))
+                    (
+                        document.entity_id,
+                        document.department_id,
+                        document.document_name,
+                        chunk.text,
+                        np.asarray(vector, dtype=np.float32),
+                        Jsonb(chunk.metadata),
+                    )
                 )
 
 
@@ -275,8 +292,11 @@ def _find_document(db: Session, location: DocumentLocation) -> KnowledgeDocument
 
 def _lock_document(db: Session, location: DocumentLocation) -> tuple[KnowledgeDocument, bool]:
     """Locks the document row for this write, creating it if the upload did not (CLI, direct S3 upload)."""
-    query = select(KnowledgeDocument).where(*_document_scope(location)).with_for_update().execution_options(
-        populate_existing=True
+    query = (
+        select(KnowledgeDocument)
+        .where(*_document_scope(location))
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     document = db.execute(query).scalar_one_or_none()
     if document is not None:

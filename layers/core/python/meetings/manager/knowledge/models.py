@@ -54,9 +54,7 @@ class KnowledgeChunk(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_id: Mapped[int] = mapped_column(
-        ForeignKey("entities.id", ondelete="CASCADE"), nullable=False
-    )
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), nullable=False)
     department_id: Mapped[int | None] = mapped_column(Integer)
     document_name: Mapped[str] = mapped_column(String(255), nullable=False)
     chunk_text: Mapped[str] = mapped_column(Text, nullable=False)
@@ -94,9 +92,7 @@ class KnowledgeDocument(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    entity_id: Mapped[int] = mapped_column(
-        ForeignKey("entities.id", ondelete="CASCADE"), nullable=False
-    )
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), nullable=False)
     department_id: Mapped[int | None] = mapped_column(Integer)
     document_name: Mapped[str] = mapped_column(String(255), nullable=False)
     s3_key: Mapped[str | None] = mapped_column(Text)
@@ -105,7 +101,9 @@ class KnowledgeDocument(Base):
     # The ETag of the object last ingested: a redelivered S3 event for it changes nothing.
     source_etag: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[DocumentStatus] = mapped_column(
-        Enum(DocumentStatus, name="knowledge_document_status", values_callable=lambda e: [m.value for m in e]),
+        Enum(
+            DocumentStatus, name="knowledge_document_status", values_callable=lambda e: [m.value for m in e]
+        ),
         nullable=False,
         server_default=DocumentStatus.PENDING.value,
         default=DocumentStatus.PENDING,

@@ -144,7 +144,11 @@ def search_knowledge_text(
 
         embedder = get_embedder()
     return search_knowledge(
-        db=db, entity_id=entity_id, department_id=department_id, query_embedding=embedder.embed_one(query), k=k
+        db=db,
+        entity_id=entity_id,
+        department_id=department_id,
+        query_embedding=embedder.embed_one(query),
+        k=k,
     )
 
 

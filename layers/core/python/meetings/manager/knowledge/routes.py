@@ -37,8 +37,11 @@ UPLOAD_BODY = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary",
-                                 "description": f"at most {MAX_DIRECT_UPLOAD_BYTES // (1024 * 1024)} MB"},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": f"at most {MAX_DIRECT_UPLOAD_BYTES // (1024 * 1024)} MB",
+                        },
                         "department_id": {"type": "integer"},
                         "document_name": {"type": "string", "description": "defaults to the file's name"},
                     },
@@ -48,8 +51,14 @@ UPLOAD_BODY = {
     }
 }
 UPLOAD_RESPONSES = {
-    201: {"model": DocumentUploadOut, "description": "JSON request: upload the file with the presigned POST."},
-    202: {"model": DocumentOut, "description": "Multipart request: stored; ingestion follows (poll the document)."},
+    201: {
+        "model": DocumentUploadOut,
+        "description": "JSON request: upload the file with the presigned POST.",
+    },
+    202: {
+        "model": DocumentOut,
+        "description": "Multipart request: stored; ingestion follows (poll the document).",
+    },
     413: {"description": "file_too_large: above 5 MB direct, 50 MB presigned"},
     415: {"description": "unsupported_document_type: only PDF, DOCX, Markdown and plain UTF-8 text"},
     422: {"description": "empty_document, unreadable_document, invalid_department or field errors"},
@@ -67,7 +76,9 @@ _department_id = TypeAdapter(int | None)
     responses=UPLOAD_RESPONSES,
     response_model=None,
 )
-async def upload_document(request: Request, db: DbSession, principal: CurrentPrincipal, entity_id: int) -> Response:
+async def upload_document(
+    request: Request, db: DbSession, principal: CurrentPrincipal, entity_id: int
+) -> Response:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         return await _direct_upload(request, db, principal, entity_id)
@@ -85,8 +96,9 @@ async def _presigned_upload(request: Request, db, principal, entity_id: int) -> 
     def work():
         document, upload = service.request_upload(db=db, principal=principal, entity_id=entity_id, data=data)
         db.commit()
-        return DocumentUploadOut(document=DocumentOut.model_validate(document),
-                                 upload=PresignedUpload.model_validate(upload))
+        return DocumentUploadOut(
+            document=DocumentOut.model_validate(document), upload=PresignedUpload.model_validate(upload)
+        )
 
     answer = await run_in_threadpool(work)
     return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_201_CREATED)
@@ -111,8 +123,13 @@ async def _direct_upload(request: Request, db, principal, entity_id: int) -> Res
 
     def work():
         document = service.upload_document(
-            db=db, principal=principal, entity_id=entity_id, department_id=department_id,
-            document_name=document_name, content_type=upload.content_type, content=content,
+            db=db,
+            principal=principal,
+            entity_id=entity_id,
+            department_id=department_id,
+            document_name=document_name,
+            content_type=upload.content_type,
+            content=content,
         )
         db.commit()
         return DocumentOut.model_validate(document)
@@ -137,15 +154,27 @@ def _too_large() -> PayloadTooLarge:
     )
 
 
-@router.get(DOCUMENTS_PATH, response_model=Page[DocumentOut], summary="List an entity's knowledge-base documents")
+@router.get(
+    DOCUMENTS_PATH, response_model=Page[DocumentOut], summary="List an entity's knowledge-base documents"
+)
 def list_documents(
-    db: DbSession, principal: CurrentPrincipal, page: Pagination, entity_id: int, department_id: int | None = None
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    entity_id: int,
+    department_id: int | None = None,
 ):
-    statement = service.list_documents_query(db=db, principal=principal, entity_id=entity_id, department_id=department_id)
+    statement = service.list_documents_query(
+        db=db, principal=principal, entity_id=entity_id, department_id=department_id
+    )
     return paginate(db, statement, page)
 
 
-@router.get(DOCUMENTS_PATH + "/{document_id}", response_model=DocumentOut, summary="Get a document and its ingestion status")
+@router.get(
+    DOCUMENTS_PATH + "/{document_id}",
+    response_model=DocumentOut,
+    summary="Get a document and its ingestion status",
+)
 def get_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, document_id: int):
     return DocumentOut.model_validate(
         service.get_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)

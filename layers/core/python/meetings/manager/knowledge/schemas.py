@@ -17,7 +17,11 @@ MAX_K = 50
 
 def check_document_name(value: str) -> str:
     """A file name: no path separators or control characters, so it can be the last part of an S3 key."""
-    if value in (".", "..") or any(c in value for c in "/\\") or any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if (
+        value in (".", "..")
+        or any(c in value for c in "/\\")
+        or any(ord(c) < 32 or ord(c) == 127 for c in value)
+    ):
         raise PydanticCustomError(
             "invalid_document_name", "Document names are file names: no slashes or control characters."
         )
@@ -65,8 +69,12 @@ class DocumentUploadRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"document_name": "price-list.pdf", "content_type": "application/pdf", "size_bytes": 183244,
-                 "department_id": None}
+                {
+                    "document_name": "price-list.pdf",
+                    "content_type": "application/pdf",
+                    "size_bytes": 183244,
+                    "department_id": None,
+                }
             ]
         }
     )
@@ -90,12 +98,21 @@ class DocumentUploadOut(ResponseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "document": {**DOCUMENT_EXAMPLE, "status": "PENDING", "chunk_count": 0, "page_count": None},
+                    "document": {
+                        **DOCUMENT_EXAMPLE,
+                        "status": "PENDING",
+                        "chunk_count": 0,
+                        "page_count": None,
+                    },
                     "upload": {
                         "method": "POST",
                         "url": "https://meetings-knowledge-base.s3.amazonaws.com/",
-                        "fields": {"key": "kb/3/entity/price-list.pdf", "Content-Type": "application/pdf",
-                                   "policy": "...", "x-amz-signature": "..."},
+                        "fields": {
+                            "key": "kb/3/entity/price-list.pdf",
+                            "Content-Type": "application/pdf",
+                            "policy": "...",
+                            "x-amz-signature": "...",
+                        },
                         "expires_in": 900,
                         "max_size_bytes": 52428800,
                     },
@@ -110,12 +127,15 @@ class DocumentUploadOut(ResponseModel):
 
 class SearchRequest(RequestModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"query": "How much is a first consultation?", "department_id": 5, "k": 5}]}
+        json_schema_extra={
+            "examples": [{"query": "How much is a first consultation?", "department_id": 5, "k": 5}]
+        }
     )
 
     query: str = Field(min_length=1, max_length=2000)
     department_id: int | None = Field(
-        default=None, description="search as this department: its documents override entity-wide ones of the same name"
+        default=None,
+        description="search as this department: its documents override entity-wide ones of the same name",
     )
     k: int = Field(default=5, ge=1, le=MAX_K)
 
@@ -137,8 +157,16 @@ class SearchResponse(ResponseModel):
             "examples": [
                 {
                     "results": [
-                        {"chunk_id": 311, "document_name": "price-list.pdf", "department_id": None, "page": 2,
-                         "chunk_index": 3, "section": None, "text": "First consultation: 200 BRL ...", "score": 0.71}
+                        {
+                            "chunk_id": 311,
+                            "document_name": "price-list.pdf",
+                            "department_id": None,
+                            "page": 2,
+                            "chunk_index": 3,
+                            "section": None,
+                            "text": "First consultation: 200 BRL ...",
+                            "score": 0.71,
+                        }
                     ]
                 }
             ]

@@ -5,4 +5,6 @@ from meetings.manager.knowledge.search_routes import router as search_router
 
 ROUTERS = [search_router]
 
-app = create_app("Meetings knowledge search API", ROUTERS, description="Semantic search over an organization's documents.")
+app = create_app(
+    "Meetings knowledge search API", ROUTERS, description="Semantic search over an organization's documents."
+)

@@ -88,7 +88,9 @@ def store_pending_document(
     from meetings.storage import s3_client
 
     document = _mark_pending(db, location, uploaded_by, content_type, len(content))
-    s3_client().put_object(Bucket=get_settings().kb_bucket, Key=location.key, Body=content, ContentType=content_type)
+    s3_client().put_object(
+        Bucket=get_settings().kb_bucket, Key=location.key, Body=content, ContentType=content_type
+    )
     return document
 
 
@@ -145,7 +147,9 @@ def search_documents(
     )
 
 
-def _check_department(db: Session, entity_id: int, department_id: int | None, *, for_upload: bool = True) -> None:
+def _check_department(
+    db: Session, entity_id: int, department_id: int | None, *, for_upload: bool = True
+) -> None:
     if department_id is None:
         return
     department = db.get(Department, department_id)
@@ -153,7 +157,13 @@ def _check_department(db: Session, entity_id: int, department_id: int | None, *,
         raise ValidationFailed(
             "The department does not exist in this entity.",
             code="invalid_department",
-            details=[{"field": "department_id", "code": "invalid_department", "message": "Not an active department of this entity."}],
+            details=[
+                {
+                    "field": "department_id",
+                    "code": "invalid_department",
+                    "message": "Not an active department of this entity.",
+                }
+            ],
         )
 
 

@@ -39,9 +39,7 @@ class Professional(Base):
     phone_number: Mapped[str] = mapped_column(String(20), nullable=False)
     external_id: Mapped[str | None] = mapped_column(String(254))
     license_number: Mapped[str | None] = mapped_column(String(100))
-    active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=text("true"), default=True
-    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
@@ -76,12 +74,8 @@ class ProfessionalEntity(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), nullable=False)
-    entity_id: Mapped[int] = mapped_column(
-        ForeignKey("entities.id", ondelete="CASCADE"), nullable=False
-    )
+    entity_id: Mapped[int] = mapped_column(ForeignKey("entities.id", ondelete="CASCADE"), nullable=False)
     department_id: Mapped[int | None] = mapped_column(Integer)
-    active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=text("true"), default=True
-    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -18,8 +18,12 @@ from meetings.manager.professionals.schemas import (
 
 ERRORS = {
     401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
-    403: {"description": "`professional_shared`: an entity admin changing a professional other entities work with"},
-    404: {"description": "`professional_not_found`, `entity_not_found` or `link_not_found` (also other entities' ids)"},
+    403: {
+        "description": "`professional_shared`: an entity admin changing a professional other entities work with"
+    },
+    404: {
+        "description": "`professional_not_found`, `entity_not_found` or `link_not_found` (also other entities' ids)"
+    },
     409: {
         "description": "`external_id_taken`, `link_exists`, `professional_inactive`, `entity_inactive` "
         "or `department_inactive`"
@@ -36,7 +40,9 @@ register_constraint_error(
     "idx_prof_entity_unique",
     Conflict("The professional already has this active link.", code="link_exists"),
 )
-register_constraint_error("fk_professional_entities_department_same_entity", service.department_not_in_entity())
+register_constraint_error(
+    "fk_professional_entities_department_same_entity", service.department_not_in_entity()
+)
 
 
 @router.get("/v1/professionals", response_model=Page[ProfessionalOut], summary="List professionals")
@@ -45,8 +51,12 @@ def list_professionals(
     principal: CurrentPrincipal,
     page: Pagination,
     active: bool | None = None,
-    entity_id: Annotated[int | None, Query(description="Only professionals actively linked to this entity")] = None,
-    q: Annotated[str | None, Query(max_length=254, description="Search in name, email and phone number")] = None,
+    entity_id: Annotated[
+        int | None, Query(description="Only professionals actively linked to this entity")
+    ] = None,
+    q: Annotated[
+        str | None, Query(max_length=254, description="Search in name, email and phone number")
+    ] = None,
 ):
     statement = service.list_professionals_query(principal=principal, active=active, entity_id=entity_id, q=q)
     return paginate(db, statement, page)
@@ -64,14 +74,22 @@ def create_professional(db: DbSession, principal: CurrentPrincipal, data: Profes
     return professional
 
 
-@router.get("/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Get a professional")
+@router.get(
+    "/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Get a professional"
+)
 def get_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
     return service.get_professional(db=db, principal=principal, professional_id=professional_id)
 
 
-@router.patch("/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Update a professional")
-def update_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalUpdate):
-    professional = service.update_professional(db=db, principal=principal, professional_id=professional_id, data=data)
+@router.patch(
+    "/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Update a professional"
+)
+def update_professional(
+    db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalUpdate
+):
+    professional = service.update_professional(
+        db=db, principal=principal, professional_id=professional_id, data=data
+    )
     db.commit()
     return professional
 
@@ -82,7 +100,9 @@ def update_professional(db: DbSession, principal: CurrentPrincipal, professional
     summary="Deactivate a professional and their links (soft delete)",
 )
 def delete_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
-    professional = service.deactivate_professional(db=db, principal=principal, professional_id=professional_id)
+    professional = service.deactivate_professional(
+        db=db, principal=principal, professional_id=professional_id
+    )
     db.commit()
     return professional
 
@@ -93,9 +113,15 @@ def delete_professional(db: DbSession, principal: CurrentPrincipal, professional
     summary="List a professional's entity links",
 )
 def list_links(
-    db: DbSession, principal: CurrentPrincipal, page: Pagination, professional_id: int, active: bool | None = None
+    db: DbSession,
+    principal: CurrentPrincipal,
+    page: Pagination,
+    professional_id: int,
+    active: bool | None = None,
 ):
-    statement = service.list_links_query(db=db, principal=principal, professional_id=professional_id, active=active)
+    statement = service.list_links_query(
+        db=db, principal=principal, professional_id=professional_id, active=active
+    )
     return paginate(db, statement, page)
 
 
@@ -105,7 +131,9 @@ def list_links(
     status_code=status.HTTP_201_CREATED,
     summary="Link a professional to an entity (and optionally a department)",
 )
-def create_link(db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalLinkCreate):
+def create_link(
+    db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalLinkCreate
+):
     link = service.create_link(db=db, principal=principal, professional_id=professional_id, data=data)
     db.commit()
     return link
@@ -117,6 +145,8 @@ def create_link(db: DbSession, principal: CurrentPrincipal, professional_id: int
     summary="Deactivate a professional's entity link (soft delete)",
 )
 def delete_link(db: DbSession, principal: CurrentPrincipal, professional_id: int, link_id: int):
-    link = service.deactivate_link(db=db, principal=principal, professional_id=professional_id, link_id=link_id)
+    link = service.deactivate_link(
+        db=db, principal=principal, professional_id=professional_id, link_id=link_id
+    )
     db.commit()
     return link

@@ -23,7 +23,9 @@ TIMESTAMPS_EXAMPLE = {"created_at": "2026-11-26T04:00:00Z", "updated_at": "2026-
 
 class ProfessionalOut(ResponseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"id": 9, **PROFESSIONAL_EXAMPLE, "active": True, **TIMESTAMPS_EXAMPLE}]}
+        json_schema_extra={
+            "examples": [{"id": 9, **PROFESSIONAL_EXAMPLE, "active": True, **TIMESTAMPS_EXAMPLE}]
+        }
     )
 
     id: int
@@ -63,8 +65,14 @@ class ProfessionalLinkOut(ResponseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": 4, "professional_id": 9, "entity_id": 3, "department_id": 5, "active": True,
-                 **TIMESTAMPS_EXAMPLE}
+                {
+                    "id": 4,
+                    "professional_id": 9,
+                    "entity_id": 3,
+                    "department_id": 5,
+                    "active": True,
+                    **TIMESTAMPS_EXAMPLE,
+                }
             ]
         }
     )
@@ -79,7 +87,9 @@ class ProfessionalLinkOut(ResponseModel):
 
 
 class ProfessionalLinkCreate(RequestModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"entity_id": 3, "department_id": 5}, {"entity_id": 3}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"entity_id": 3, "department_id": 5}, {"entity_id": 3}]}
+    )
 
     entity_id: int
     department_id: int | None = None

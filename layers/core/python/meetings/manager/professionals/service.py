@@ -8,7 +8,11 @@ from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.service import get_active_entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
-from meetings.manager.professionals.schemas import ProfessionalCreate, ProfessionalLinkCreate, ProfessionalUpdate
+from meetings.manager.professionals.schemas import (
+    ProfessionalCreate,
+    ProfessionalLinkCreate,
+    ProfessionalUpdate,
+)
 from meetings.security import Principal
 
 
@@ -28,7 +32,9 @@ def get_professional(*, db: Session, principal: Principal, professional_id: int)
     professional = db.execute(statement).scalar_one_or_none()
     if professional is None:
         raise NotFound(
-            "Professional not found.", code="professional_not_found", details={"professional_id": professional_id}
+            "Professional not found.",
+            code="professional_not_found",
+            details={"professional_id": professional_id},
         )
     return professional
 
@@ -171,11 +177,17 @@ def create_link(
     return link
 
 
-def deactivate_link(*, db: Session, principal: Principal, professional_id: int, link_id: int) -> ProfessionalEntity:
+def deactivate_link(
+    *, db: Session, principal: Principal, professional_id: int, link_id: int
+) -> ProfessionalEntity:
     """Soft-deletes one link of a professional."""
     get_professional(db=db, principal=principal, professional_id=professional_id)
     link = db.get(ProfessionalEntity, link_id)
-    if link is None or link.professional_id != professional_id or not principal.can_access_entity(link.entity_id):
+    if (
+        link is None
+        or link.professional_id != professional_id
+        or not principal.can_access_entity(link.entity_id)
+    ):
         raise NotFound("Link not found.", code="link_not_found", details={"link_id": link_id})
     link.active = False
     db.flush()

@@ -31,7 +31,9 @@ def usage(
     entity_id: Annotated[
         int | None, Query(description="Managers: omit for every entity. Entity admins: their own.")
     ] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="Inclusive; default `to` minus 30 days")] = None,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="Inclusive; default `to` minus 30 days")
+    ] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Exclusive; default now")] = None,
     group_by: UsageGroup = UsageGroup.DAY,
     accept: Annotated[str | None, Header()] = None,

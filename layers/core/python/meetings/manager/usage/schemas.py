@@ -14,7 +14,9 @@ class UsageGroup(enum.StrEnum):
 
 class UsageFigures(BaseModel):
     sessions: int = Field(description="Agent sessions that started in the period")
-    active_sessions: int = Field(description="Of those, sessions still running (counted with their duration so far)")
+    active_sessions: int = Field(
+        description="Of those, sessions still running (counted with their duration so far)"
+    )
     duration_seconds: int
     tokens_in: int
     tokens_out: int
@@ -24,7 +26,9 @@ class UsageFigures(BaseModel):
 
 
 class UsageRow(UsageFigures):
-    key: str | None = Field(description="The day (YYYY-MM-DD, UTC), department id or room id; null: no department")
+    key: str | None = Field(
+        description="The day (YYYY-MM-DD, UTC), department id or room id; null: no department"
+    )
     label: str | None = Field(description="Department name or room title")
 
 

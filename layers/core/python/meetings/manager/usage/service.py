@@ -34,7 +34,9 @@ def _as_utc(moment: datetime) -> datetime:
 def _data_number(key: str):
     """A numeric value of the usage JSON, ignored when absent or not a number."""
     value = AgentUsage.data[key]
-    return func.coalesce(func.sum(case((func.jsonb_typeof(value) == "number", cast(value.astext, Numeric)))), 0)
+    return func.coalesce(
+        func.sum(case((func.jsonb_typeof(value) == "number", cast(value.astext, Numeric)))), 0
+    )
 
 
 def _group_columns(group_by: UsageGroup):
@@ -48,9 +50,11 @@ def _group_columns(group_by: UsageGroup):
             [AgentUsage.department_id, Department.name],
             [(Department, Department.id == AgentUsage.department_id)],
         )
-    return [AgentUsage.room_id.label("key"), Room.title.label("label")], [AgentUsage.room_id, Room.title], [
-        (Room, Room.id == AgentUsage.room_id)
-    ]
+    return (
+        [AgentUsage.room_id.label("key"), Room.title.label("label")],
+        [AgentUsage.room_id, Room.title],
+        [(Room, Room.id == AgentUsage.room_id)],
+    )
 
 
 def usage_report(

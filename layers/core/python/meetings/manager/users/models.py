@@ -39,9 +39,7 @@ class User(Base):
         nullable=False,
     )
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
-    active: Mapped[bool] = mapped_column(
-        Boolean, nullable=False, server_default=text("true"), default=True
-    )
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -20,7 +20,9 @@ ERRORS = {
 
 router = APIRouter(tags=["users"], responses=ERRORS)
 
-register_constraint_error("idx_users_email", Conflict("A user with this email already exists.", code="email_taken"))
+register_constraint_error(
+    "idx_users_email", Conflict("A user with this email already exists.", code="email_taken")
+)
 
 
 @router.get("/v1/users", response_model=Page[UserOut], summary="List backoffice users")
@@ -33,11 +35,15 @@ def list_users(
     role: UserRole | None = None,
     q: Annotated[str | None, Query(max_length=254, description="Search in email and phone number")] = None,
 ):
-    statement = service.list_users_query(principal=principal, active=active, entity_id=entity_id, role=role, q=q)
+    statement = service.list_users_query(
+        principal=principal, active=active, entity_id=entity_id, role=role, q=q
+    )
     return paginate(db, statement, page)
 
 
-@router.post("/v1/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user")
+@router.post(
+    "/v1/users", response_model=UserOut, status_code=status.HTTP_201_CREATED, summary="Create a user"
+)
 def create_user(db: DbSession, principal: CurrentPrincipal, data: UserCreate):
     user = service.create_user(db=db, principal=principal, data=data)
     db.commit()
@@ -49,7 +55,9 @@ def get_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
     return service.get_user(db=db, principal=principal, user_id=user_id)
 
 
-@router.patch("/v1/users/{user_id}", response_model=UserOut, summary="Update a user (email, password, phone, active)")
+@router.patch(
+    "/v1/users/{user_id}", response_model=UserOut, summary="Update a user (email, password, phone, active)"
+)
 def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate):
     user = service.update_user(db=db, principal=principal, user_id=user_id, data=data)
     db.commit()

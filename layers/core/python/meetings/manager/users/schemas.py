@@ -85,7 +85,9 @@ class UserUpdate(RequestModel):
     """Only the fields sent change. Role and organization are fixed at creation."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"phone_number": "+5511912345678"}, {"password": "a new long passphrase"}]}
+        json_schema_extra={
+            "examples": [{"phone_number": "+5511912345678"}, {"password": "a new long passphrase"}]
+        }
     )
 
     email: EmailAddress = None

@@ -49,11 +49,15 @@ def _entity_for_new_user(db: Session, principal: Principal, data: UserCreate) ->
         if not principal.is_manager:
             raise Forbidden("Only a platform manager may create managers.", code="forbidden_role")
         if data.entity_id is not None:
-            raise ValidationFailed.for_field("entity_id", "entity_not_allowed", "A MANAGER has no entity: entity_id must be null.")
+            raise ValidationFailed.for_field(
+                "entity_id", "entity_not_allowed", "A MANAGER has no entity: entity_id must be null."
+            )
         return None
     entity_id = data.entity_id if data.entity_id is not None else principal.entity_id
     if entity_id is None:
-        raise ValidationFailed.for_field("entity_id", "entity_required", "An ENTITY_ADMIN needs an entity_id.")
+        raise ValidationFailed.for_field(
+            "entity_id", "entity_required", "An ENTITY_ADMIN needs an entity_id."
+        )
     return get_active_entity(db=db, principal=principal, entity_id=entity_id).id
 
 

@@ -13,7 +13,9 @@ router = APIRouter(prefix="/v1/rooms", tags=["events"])
 
 
 @router.get("/{room_id}/events", response_model=Page[RoomEventOut])
-def list_room_events(room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination) -> Page[RoomEventOut]:
+def list_room_events(
+    room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
+) -> Page[RoomEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
     return paginate(db, room_events_query(room_id=room.id), page)
 

@@ -14,7 +14,13 @@ def append_room_event(*, db: Session, room_id: str, event_name: RoomEventName, d
 
 
 def append_agent_event(
-    *, db: Session, room_id: str, event_name: AgentEventName, participant_id: int, content: str, metadata: dict
+    *,
+    db: Session,
+    room_id: str,
+    event_name: AgentEventName,
+    participant_id: int,
+    content: str,
+    metadata: dict,
 ) -> AgentSessionEvent:
     """Appends one event to the agent's log of a room, data `{participant_id, content, metadata}`
     (flushed by the caller's commit)."""

@@ -43,7 +43,10 @@ def livekit_origins(livekit_url: str) -> list[str]:
     if not parts.netloc:
         return []
     secure = parts.scheme in ("wss", "https")
-    return [f"{'wss' if secure else 'ws'}://{parts.netloc}", f"{'https' if secure else 'http'}://{parts.netloc}"]
+    return [
+        f"{'wss' if secure else 'ws'}://{parts.netloc}",
+        f"{'https' if secure else 'http'}://{parts.netloc}",
+    ]
 
 
 def content_security_policy(livekit_url: str) -> str:

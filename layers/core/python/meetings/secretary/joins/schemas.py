@@ -55,7 +55,9 @@ class JoinLinkInfo(BaseModel):
 
 
 class JoinRequest(RequestModel):
-    password: Annotated[str, Field(pattern=r"^[0-9]{8}$", description="The 8-digit password sent with the link")]
+    password: Annotated[
+        str, Field(pattern=r"^[0-9]{8}$", description="The 8-digit password sent with the link")
+    ]
 
     model_config = {"json_schema_extra": {"examples": [{"password": "12345678"}]}}
 

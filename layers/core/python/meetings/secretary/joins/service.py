@@ -70,7 +70,9 @@ def _check_room_open(room: Room, at: datetime) -> None:
         raise Conflict("This meeting is over.", code="room_completed")
     opens_at = room.scheduled_at - JOIN_WINDOW
     if at < opens_at:
-        raise Conflict("The meeting is not open yet.", code="too_early", details={"opens_at": opens_at.isoformat()})
+        raise Conflict(
+            "The meeting is not open yet.", code="too_early", details={"opens_at": opens_at.isoformat()}
+        )
 
 
 def _release_expired_lock(room_participant: RoomParticipant, at: datetime) -> None:
@@ -92,7 +94,9 @@ def describe_link(*, db: Session, token: str) -> JoinLinkInfo:
     participant = db.get(Participant, room_participant.participant_id)
     locked = is_locked(room_participant, at)
     lock_over = room_participant.locked_until is not None and not locked
-    attempts_left = 0 if locked else MAX_FAILED_ATTEMPTS - (0 if lock_over else room_participant.failed_attempts)
+    attempts_left = (
+        0 if locked else MAX_FAILED_ATTEMPTS - (0 if lock_over else room_participant.failed_attempts)
+    )
     return JoinLinkInfo(
         room=JoinRoomInfo(
             id=room.id,
@@ -141,7 +145,9 @@ def _apply_password_outcome(room_participant: RoomParticipant, password_ok: bool
 def is_admitted(room_participant: RoomParticipant, at: datetime) -> bool:
     if room_participant.joined_at is None or room_participant.left_at is not None:
         return False
-    return bool(room_participant.context.get("connected")) or room_participant.joined_at >= at - ADMISSION_HOLD
+    return (
+        bool(room_participant.context.get("connected")) or room_participant.joined_at >= at - ADMISSION_HOLD
+    )
 
 
 def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | None = None) -> int:
@@ -169,10 +175,15 @@ def _take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: d
             db=db,
             room_id=room.id,
             event_name=RoomEventName.CAPACITY_REACHED,
-            data={"participant_id": room_participant.participant_id, "max_participants": room.max_participants},
+            data={
+                "participant_id": room_participant.participant_id,
+                "max_participants": room.max_participants,
+            },
         )
         db.flush()
-        raise Conflict("The meeting is full.", code="room_full", details={"max_participants": room.max_participants})
+        raise Conflict(
+            "The meeting is full.", code="room_full", details={"max_participants": room.max_participants}
+        )
 
 
 def join_with_password(*, db: Session, token: str, password: str, livekit: LiveKitGateway) -> JoinGrant:
@@ -237,7 +248,9 @@ def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: 
     )
 
 
-def end_room_from_meeting(*, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway) -> Room:
+def end_room_from_meeting(
+    *, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway
+) -> Room:
     """Ends the meeting for everyone, for the organizer holding a valid access token from this link."""
     room_participant = _find_link(db, token)
     if not access_token:

@@ -50,13 +50,17 @@ def issue_magic_link(room_participant: RoomParticipant) -> IssuedLink:
     room_participant.magic_link_expires_at = datetime.now(UTC) + MAGIC_LINK_VALIDITY
     room_participant.failed_attempts = 0
     room_participant.locked_until = None
-    return IssuedLink(room_participant=room_participant, magic_link_url=magic_link_url(token), password=password)
+    return IssuedLink(
+        room_participant=room_participant, magic_link_url=magic_link_url(token), password=password
+    )
 
 
 def _open_room(db: Session, principal: Principal, room_id: str):
     room = get_room(db=db, principal=principal, room_id=room_id)
     if room.status not in OPEN_STATUSES:
-        raise Conflict("The room is over; no one can be invited.", code="room_closed", details={"status": room.status})
+        raise Conflict(
+            "The room is over; no one can be invited.", code="room_closed", details={"status": room.status}
+        )
     return room
 
 
@@ -67,7 +71,9 @@ def list_room_participants(*, db: Session, principal: Principal, room_id: str) -
     return list(db.execute(statement).scalars())
 
 
-def add_room_participant(*, db: Session, principal: Principal, room_id: str, data: RoomParticipantAdd) -> IssuedLink:
+def add_room_participant(
+    *, db: Session, principal: Principal, room_id: str, data: RoomParticipantAdd
+) -> IssuedLink:
     """Puts a participant (existing, or found again / created inline) in a room with a new magic link."""
     room = _open_room(db, principal, room_id)
     if data.participant_id is not None:
@@ -85,15 +91,23 @@ def add_room_participant(*, db: Session, principal: Principal, room_id: str, dat
             code="participant_already_in_room",
             details={"participant_id": participant.id},
         )
-    room_participant = RoomParticipant(room_id=room.id, participant_id=participant.id, is_organizer=data.is_organizer)
+    room_participant = RoomParticipant(
+        room_id=room.id, participant_id=participant.id, is_organizer=data.is_organizer
+    )
     issued = issue_magic_link(room_participant)
     db.add(room_participant)
     db.flush()
     return issued
 
 
-def _room_participant(db: Session, principal: Principal, room_id: str, participant_id: int, *, open_room: bool):
-    room = _open_room(db, principal, room_id) if open_room else get_room(db=db, principal=principal, room_id=room_id)
+def _room_participant(
+    db: Session, principal: Principal, room_id: str, participant_id: int, *, open_room: bool
+):
+    room = (
+        _open_room(db, principal, room_id)
+        if open_room
+        else get_room(db=db, principal=principal, room_id=room_id)
+    )
     room_participant = db.execute(
         select(RoomParticipant)
         .where(RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant_id)
@@ -120,4 +134,6 @@ def remove_room_participant(
     db.delete(room_participant)
     db.flush()
     if room.status == RoomStatus.ACTIVE:
-        livekit.remove_participant(room_name=room.livekit_room_id, identity=participant_identity(participant_id))
+        livekit.remove_participant(
+            room_name=room.livekit_room_id, identity=participant_identity(participant_id)
+        )

@@ -23,7 +23,9 @@ from meetings.secretary.participants.schemas import (
 router = APIRouter(tags=["participants"])
 
 
-def participant_out(db, participant: Participant, loaded: service.ReferencedRows | None = None) -> ParticipantOut:
+def participant_out(
+    db, participant: Participant, loaded: service.ReferencedRows | None = None
+) -> ParticipantOut:
     if loaded is not None:
         professional = loaded.professionals.get(participant.professional_id)
     else:
@@ -41,7 +43,9 @@ def room_participant_out(
     else:
         participant = db.get(Participant, room_participant.participant_id)
     fields = {
-        name: getattr(room_participant, name) for name in RoomParticipantOut.model_fields if name != "participant"
+        name: getattr(room_participant, name)
+        for name in RoomParticipantOut.model_fields
+        if name != "participant"
     }
     return RoomParticipantOut(**fields, participant=participant_out(db, participant, loaded))
 
@@ -79,14 +83,18 @@ def list_participants(
 
 @router.get("/v1/participants/{participant_id}", response_model=ParticipantOut)
 def get_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
-    return participant_out(db, service.get_participant(db=db, principal=principal, participant_id=participant_id))
+    return participant_out(
+        db, service.get_participant(db=db, principal=principal, participant_id=participant_id)
+    )
 
 
 @router.patch("/v1/participants/{participant_id}", response_model=ParticipantOut)
 def update_participant(
     participant_id: int, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal
 ) -> ParticipantOut:
-    participant = service.update_participant(db=db, principal=principal, participant_id=participant_id, data=data)
+    participant = service.update_participant(
+        db=db, principal=principal, participant_id=participant_id, data=data
+    )
     answer = participant_out(db, participant)
     db.commit()
     return answer
@@ -100,13 +108,17 @@ def delete_participant(participant_id: int, db: DbSession, principal: CurrentPri
 
 
 @router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
-def list_room_participants(room_id: str, db: DbSession, principal: CurrentPrincipal) -> list[RoomParticipantOut]:
+def list_room_participants(
+    room_id: str, db: DbSession, principal: CurrentPrincipal
+) -> list[RoomParticipantOut]:
     rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
     loaded = service.load_referenced_rows(db=db, room_participants=rows)
     return [room_participant_out(db, row, loaded) for row in rows]
 
 
-@router.post("/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut)
+@router.post(
+    "/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut
+)
 def add_room_participant(
     room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal
 ) -> MagicLinkOut:
@@ -117,8 +129,12 @@ def add_room_participant(
 
 
 @router.post("/v1/rooms/{room_id}/participants/{participant_id}/reissue", response_model=MagicLinkOut)
-def reissue_magic_link(room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal) -> MagicLinkOut:
-    issued = room_service.reissue_magic_link(db=db, principal=principal, room_id=room_id, participant_id=participant_id)
+def reissue_magic_link(
+    room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal
+) -> MagicLinkOut:
+    issued = room_service.reissue_magic_link(
+        db=db, principal=principal, room_id=room_id, participant_id=participant_id
+    )
     answer = magic_link_out(db, issued)
     db.commit()
     return answer

@@ -27,14 +27,18 @@ class ParticipantCreate(RequestModel):
     phone_number: PhoneNumber
     email: EmailAddress | None = None
     external_id: ExternalId | None = None
-    professional_id: int | None = Field(default=None, description="Required for PROFESSIONAL, forbidden otherwise")
+    professional_id: int | None = Field(
+        default=None, description="Required for PROFESSIONAL, forbidden otherwise"
+    )
 
     model_config = {"json_schema_extra": {"examples": [PARTICIPANT_EXAMPLE]}}
 
     @model_validator(mode="after")
     def _professional_rule(self) -> "ParticipantCreate":
         if self.type == ParticipantType.PROFESSIONAL and self.professional_id is None:
-            raise PydanticCustomError("professional_id_required", "A PROFESSIONAL participant needs professional_id.")
+            raise PydanticCustomError(
+                "professional_id_required", "A PROFESSIONAL participant needs professional_id."
+            )
         if self.type != ParticipantType.PROFESSIONAL and self.professional_id is not None:
             raise PydanticCustomError(
                 "professional_id_not_allowed", "Only a PROFESSIONAL participant has professional_id."

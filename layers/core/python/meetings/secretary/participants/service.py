@@ -111,7 +111,10 @@ def find_or_create_participant(*, db: Session, principal: Principal, data: Parti
     found = None
     if data.external_id is not None:
         found = db.execute(
-            select(Participant).where(Participant.external_id == data.external_id).order_by(Participant.id).limit(1)
+            select(Participant)
+            .where(Participant.external_id == data.external_id)
+            .order_by(Participant.id)
+            .limit(1)
         ).scalar_one_or_none()
     if found is None:
         found = db.execute(
@@ -174,7 +177,10 @@ def load_referenced_rows(
         )
     professional_ids = {p.professional_id for p in by_id.values() if p.professional_id is not None}
     professionals = (
-        {p.id: p for p in db.execute(select(Professional).where(Professional.id.in_(professional_ids))).scalars()}
+        {
+            p.id: p
+            for p in db.execute(select(Professional).where(Professional.id.in_(professional_ids))).scalars()
+        }
         if professional_ids
         else {}
     )

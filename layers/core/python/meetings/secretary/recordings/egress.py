@@ -10,7 +10,6 @@ EGRESS_S3_ENDPOINT overrides the S3 endpoint as the egress worker sees it (defau
 unset on AWS); any custom endpoint is addressed path-style, as local S3 endpoints need.
 """
 
-import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -51,7 +50,10 @@ def start_recording_egress(*, room_name: str, destination: EgressDestination) ->
 
 def stop_recording_egress(*, egress_id: str) -> None:
     """Asks LiveKit to stop an egress; it finishes the file and uploads it."""
-    _call(lambda lk: lk.egress.stop_egress(proto_egress.StopEgressRequest(egress_id=egress_id)), egress_id=egress_id)
+    _call(
+        lambda lk: lk.egress.stop_egress(proto_egress.StopEgressRequest(egress_id=egress_id)),
+        egress_id=egress_id,
+    )
 
 
 def room_has_running_egress(*, room_name: str) -> bool:
@@ -96,7 +98,9 @@ def _call(operation, **context):
     try:
         return run_to_completion(run)
     except api.TwirpError as exc:
-        logger.warning("LiveKit egress call refused", extra={"code": exc.code, "status": exc.status, **context})
+        logger.warning(
+            "LiveKit egress call refused", extra={"code": exc.code, "status": exc.status, **context}
+        )
         if exc.code in ("not_found", "failed_precondition"):
             raise Conflict(
                 "LiveKit has no running egress or room for this recording.",
@@ -104,6 +108,6 @@ def _call(operation, **context):
                 details={"livekit_code": exc.code},
             ) from exc
         raise UpstreamUnavailable("LiveKit did not accept the request.", code="livekit_unavailable") from exc
-    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         logger.warning("LiveKit unreachable", extra={"error_type": type(exc).__name__, **context})
         raise UpstreamUnavailable("LiveKit is not reachable.", code="livekit_unavailable") from exc

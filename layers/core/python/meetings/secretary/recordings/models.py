@@ -46,9 +46,7 @@ class Recording(Base):
         Index("idx_recordings_status", "status"),
     )
 
-    id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, primary_key=True, server_default=text("gen_random_uuid()")
-    )
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, server_default=text("gen_random_uuid()"))
     # A room with recordings cannot be deleted (retention policy).
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="RESTRICT"), nullable=False)
     livekit_egress_id: Mapped[str] = mapped_column(String(255), nullable=False)

@@ -105,7 +105,9 @@ def select_due_batch(*, db: Session, cutoff, after: tuple | None, limit: int) ->
     return [DueRecording(*row) for row in db.execute(statement)]
 
 
-def purge_batch(*, db: Session, s3, batch: list[DueRecording], versioned: dict[str, bool]) -> list[PurgeFailure]:
+def purge_batch(
+    *, db: Session, s3, batch: list[DueRecording], versioned: dict[str, bool]
+) -> list[PurgeFailure]:
     """Deletes the batch's objects (every version), marks the rows S3 confirmed PURGED; returns the rest."""
     failures: list[PurgeFailure] = []
     by_bucket: dict[str, list[DueRecording]] = {}
@@ -138,12 +140,16 @@ def purge_batch(*, db: Session, s3, batch: list[DueRecording], versioned: dict[s
 def _delete_every_version(s3, bucket: str, keys: set[str], versioned: dict[str, bool]) -> dict[str, dict]:
     if bucket not in versioned:
         versioned[bucket] = _is_versioned(s3, bucket)
-    targets = _object_versions(s3, bucket, keys) if versioned[bucket] else [{"Key": key} for key in sorted(keys)]
+    targets = (
+        _object_versions(s3, bucket, keys) if versioned[bucket] else [{"Key": key} for key in sorted(keys)]
+    )
     return _delete_objects(s3, bucket, targets)
 
 
 def _error_of(exc: Exception) -> dict:
-    code = exc.response["Error"].get("Code", "Unknown") if isinstance(exc, ClientError) else type(exc).__name__
+    code = (
+        exc.response["Error"].get("Code", "Unknown") if isinstance(exc, ClientError) else type(exc).__name__
+    )
     return {"Code": code, "Message": str(exc)}
 
 

@@ -58,7 +58,9 @@ def list_room_recordings(
     summary="Get a recording, with a download link valid for 5 minutes while it is READY",
     responses=NOT_FOUND,
 )
-def get_recording(recording_id: uuid.UUID, db: DbSession, principal: CurrentPrincipal) -> RecordingDetailResponse:
+def get_recording(
+    recording_id: uuid.UUID, db: DbSession, principal: CurrentPrincipal
+) -> RecordingDetailResponse:
     recording = service.get_recording(db=db, principal=principal, recording_id=recording_id)
     link = service.download_link(recording=recording)
     return RecordingDetailResponse(

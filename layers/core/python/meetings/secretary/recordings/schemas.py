@@ -36,13 +36,19 @@ class RecordingResponse(ResponseModel):
     s3_key: str
     file_size_bytes: int | None
     duration_seconds: int | None
-    retention_days: int = Field(description="Days the file is kept (the entity's policy; 30 for independent rooms)")
+    retention_days: int = Field(
+        description="Days the file is kept (the entity's policy; 30 for independent rooms)"
+    )
     purge_at: datetime = Field(description="When the retention purge deletes the file")
     format: str
     status: RecordingStatus
-    attempt: int = Field(description="1 for the first egress, 2-4 for automatic retries after a failed egress")
+    attempt: int = Field(
+        description="1 for the first egress, 2-4 for automatic retries after a failed egress"
+    )
     created_at: datetime
-    deleted_at: datetime | None = Field(description="When the purge deleted the file; the row is kept for audit")
+    deleted_at: datetime | None = Field(
+        description="When the purge deleted the file; the row is kept for audit"
+    )
 
 
 class RecordingDetailResponse(RecordingResponse):

@@ -78,7 +78,12 @@ def start_egress_attempt(
     db.add(recording)
     db.flush()
     db.refresh(recording)  # purge_at comes from the database trigger
-    data = {"recording_id": str(recording_id), "attempt": attempt, "egress_id": egress_id, "started_by": started_by}
+    data = {
+        "recording_id": str(recording_id),
+        "attempt": attempt,
+        "egress_id": egress_id,
+        "started_by": started_by,
+    }
     if retry_of is not None:
         data["retry_of"] = str(retry_of)
     append_room_event(db=db, room_id=room.id, event_name=RoomEventName.RECORDING_STARTED, data=data)
@@ -113,9 +118,7 @@ def stop_recording(*, db: Session, principal: Principal, recording_id: uuid.UUID
     return recording
 
 
-def list_room_recordings(
-    *, db: Session, principal: Principal, room_id: str, page: PageParams
-) -> Page:
+def list_room_recordings(*, db: Session, principal: Principal, room_id: str, page: PageParams) -> Page:
     """Returns a page of a room's recordings, every attempt included, oldest first."""
     get_room(db=db, principal=principal, room_id=room_id)
     statement = (
@@ -168,13 +171,19 @@ def _retention_days(db: Session, entity_id: int | None) -> int:
     return db.execute(select(Entity.recording_retention_days).where(Entity.id == entity_id)).scalar_one()
 
 
-def _visible_recording(db: Session, principal: Principal, recording_id: uuid.UUID, *, lock: bool = False) -> Recording:
+def _visible_recording(
+    db: Session, principal: Principal, recording_id: uuid.UUID, *, lock: bool = False
+) -> Recording:
     statement = (
-        select(Recording, Room.entity_id).join(Room, Room.id == Recording.room_id).where(Recording.id == recording_id)
+        select(Recording, Room.entity_id)
+        .join(Room, Room.id == Recording.room_id)
+        .where(Recording.id == recording_id)
     )
     if lock:
         statement = statement.with_for_update(of=Recording)
     row = db.execute(statement).one_or_none()
     if row is None or not principal.can_access_entity(row.entity_id):
-        raise NotFound("Recording not found.", code="recording_not_found", details={"recording_id": str(recording_id)})
+        raise NotFound(
+            "Recording not found.", code="recording_not_found", details={"recording_id": str(recording_id)}
+        )
     return row.Recording

@@ -28,7 +28,11 @@ def handle_egress_event(*, db: Session, event: WebhookEvent) -> None:
     recording = db.execute(
         select(Recording).where(Recording.livekit_egress_id == info.egress_id).with_for_update()
     ).scalar_one_or_none()
-    context = {"egress_id": info.egress_id, "event": event.event, "egress_status": proto_egress.EgressStatus.Name(info.status)}
+    context = {
+        "egress_id": info.egress_id,
+        "event": event.event,
+        "egress_status": proto_egress.EgressStatus.Name(info.status),
+    }
     if recording is None:
         logger.warning("egress event for no recording", extra=context)
         return
@@ -42,7 +46,9 @@ def handle_egress_event(*, db: Session, event: WebhookEvent) -> None:
     if info.status in FAILED_STATES and recording.status != RecordingStatus.FAILED:
         recording.status = RecordingStatus.FAILED
         db.flush()
-        logger.warning("recording egress failed", extra={**context, "error": info.error, "attempt": recording.attempt})
+        logger.warning(
+            "recording egress failed", extra={**context, "error": info.error, "attempt": recording.attempt}
+        )
         if info.status == proto_egress.EGRESS_FAILED:
             _retry(db, recording)
     db.flush()
@@ -68,7 +74,9 @@ def _retry(db: Session, failed: Recording) -> Recording | None:
     except DomainError as exc:
         logger.error("recording retry could not start", extra={**context, "code": exc.code})
         return None
-    logger.info("recording retried", extra={**context, "retry_id": str(retry.id), "retry_attempt": retry.attempt})
+    logger.info(
+        "recording retried", extra={**context, "retry_id": str(retry.id), "retry_attempt": retry.attempt}
+    )
     return retry
 
 
@@ -77,6 +85,9 @@ def _duration_seconds(info: proto_egress.EgressInfo) -> int | None:
     for file in [*info.file_results, *([info.file] if info.HasField("file") else [])]:
         if file.duration > 0:
             return round(file.duration / NANOSECONDS)
-    if info.status in (proto_egress.EGRESS_COMPLETE, proto_egress.EGRESS_LIMIT_REACHED) and info.ended_at > info.started_at > 0:
+    if (
+        info.status in (proto_egress.EGRESS_COMPLETE, proto_egress.EGRESS_LIMIT_REACHED)
+        and info.ended_at > info.started_at > 0
+    ):
         return round((info.ended_at - info.started_at) / NANOSECONDS)
     return None

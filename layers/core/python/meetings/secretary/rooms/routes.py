@@ -19,7 +19,9 @@ router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
 
 register_constraint_error(
     "chk_room_capacity",
-    ValidationFailed("max_participants cannot exceed the entity's limit.", code="max_participants_above_entity_limit"),
+    ValidationFailed(
+        "max_participants cannot exceed the entity's limit.", code="max_participants_above_entity_limit"
+    ),
 )
 register_constraint_error(
     "chk_room_status_transition",

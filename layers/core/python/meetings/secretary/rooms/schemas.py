@@ -13,7 +13,9 @@ from meetings.validation import RequestModel, ResponseModel
 
 def _aware_future(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise PydanticCustomError("timezone_required", "Give the time with its UTC offset, e.g. 2030-01-31T14:00:00Z.")
+        raise PydanticCustomError(
+            "timezone_required", "Give the time with its UTC offset, e.g. 2030-01-31T14:00:00Z."
+        )
     if value <= datetime.now(UTC):
         raise PydanticCustomError("scheduled_at_in_past", "The meeting must be scheduled in the future.")
     return value

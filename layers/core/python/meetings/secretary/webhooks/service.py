@@ -34,7 +34,9 @@ CLOCK_SLACK = timedelta(seconds=1)
 def verify_webhook(*, body: str, authorization: str | None) -> WebhookEvent:
     """Checks the signature (JWT with the body's SHA-256) and parses the event."""
     settings = get_settings()
-    receiver = WebhookReceiver(TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value()))
+    receiver = WebhookReceiver(
+        TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret.get_secret_value())
+    )
     if not authorization:
         raise Unauthorized("The webhook signature is missing.", code="invalid_signature")
     try:
@@ -51,7 +53,9 @@ def _record_receipt(db: Session, event: WebhookEvent, at: datetime) -> bool:
     """Stores the event id; False when it was already processed."""
     statement = (
         insert(WebhookReceipt)
-        .values(event_id=event.id, event_name=event.event, room_name=event.room.name or None, event_created_at=at)
+        .values(
+            event_id=event.id, event_name=event.event, room_name=event.room.name or None, event_created_at=at
+        )
         .on_conflict_do_nothing(index_elements=[WebhookReceipt.event_id])
         .returning(WebhookReceipt.event_id)
     )
@@ -69,7 +73,9 @@ def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
         _hand_to_recordings(db, event)
         return "processed"
     room = (
-        db.execute(select(Room).where(Room.livekit_room_id == event.room.name).with_for_update()).scalar_one_or_none()
+        db.execute(
+            select(Room).where(Room.livekit_room_id == event.room.name).with_for_update()
+        ).scalar_one_or_none()
         if event.room.name
         else None
     )
@@ -117,7 +123,9 @@ def _room_participant(db: Session, room: Room, event: WebhookEvent) -> RoomParti
     ).scalar_one_or_none()
 
 
-def _attendance_data(room_participant: RoomParticipant, event: WebhookEvent, at: datetime, applied: bool) -> dict:
+def _attendance_data(
+    room_participant: RoomParticipant, event: WebhookEvent, at: datetime, applied: bool
+) -> dict:
     return {
         "participant_id": room_participant.participant_id,
         "identity": event.participant.identity,
