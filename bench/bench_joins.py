@@ -30,9 +30,9 @@ def free_port() -> int:
 def seed_room(capacity: int, links: int) -> list[str]:
     """A room starting in 5 minutes with `links` participants; returns their tokens."""
     from meetings.db import session_factory
+    from meetings.identity.passwords import hash_password
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room
-    from meetings.security import hash_password
     from meetings.settings import get_settings
 
     password_hash = hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds)

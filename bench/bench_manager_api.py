@@ -61,9 +61,10 @@ def import_seconds(statement: str) -> float:
 def seed() -> tuple[int, int]:
     """A manager and enough entities for a full page; returns (manager id, one entity id)."""
     from meetings.db import session_factory
+    from meetings.identity.passwords import hash_password
+    from meetings.identity.roles import UserRole
     from meetings.manager.entities.models import Entity
-    from meetings.manager.users.models import User, UserRole
-    from meetings.security import hash_password
+    from meetings.manager.users.models import User
     from meetings.settings import get_settings
 
     with session_factory()() as db:

@@ -89,7 +89,7 @@ def api(db) -> Callable:
     from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
-    from meetings.db import get_db
+    from meetings.api.database import get_session
 
     def request_session() -> Iterator:
         session = Session(
@@ -104,7 +104,7 @@ def api(db) -> Callable:
     clients = []
 
     def make(app) -> TestClient:
-        app.dependency_overrides[get_db] = request_session
+        app.dependency_overrides[get_session] = request_session
         client = TestClient(app, raise_server_exceptions=False)
         clients.append((app, client))
         return client
@@ -118,7 +118,8 @@ def api(db) -> Callable:
 @pytest.fixture
 def auth_headers() -> Callable:
     """Bearer headers for a user row, as POST /v1/auth/login would issue them."""
-    from meetings.security import Principal, issue_access_token
+    from meetings.identity.principal import Principal
+    from meetings.identity.tokens import issue_access_token
     from meetings.settings import get_settings
 
     def make(user) -> dict[str, str]:

@@ -4,11 +4,12 @@ import itertools
 
 from sqlalchemy.orm import Session
 
+from meetings.identity.passwords import hash_password
+from meetings.identity.roles import UserRole
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
-from meetings.manager.users.models import User, UserRole
-from meetings.security import hash_password
+from meetings.manager.users.models import User
 
 _sequence = itertools.count(1)
 TEST_PASSWORD = "correct horse battery staple"

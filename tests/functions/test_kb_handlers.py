@@ -149,9 +149,10 @@ def test_ingest_handler_ignores_test_events_and_removals(kb_bucket):
 
 
 def test_search_handler_serves_the_search_api_through_mangum(committed, embedder):
+    from meetings.identity.principal import Principal
+    from meetings.identity.roles import UserRole
+    from meetings.identity.tokens import issue_access_token
     from meetings.manager.knowledge.ingest import DocumentLocation, ingest_document
-    from meetings.manager.users.models import UserRole
-    from meetings.security import Principal, issue_access_token
     from meetings.settings import get_settings
     from tests.factories import make_user
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from meetings.db import get_db
+from meetings.api.database import get_session
 from tests.factories import TEST_PASSWORD, make_user
 
 HANDLER_FILE = Path(__file__).resolve().parents[2] / "functions" / "manager_api" / "handler.py"
@@ -84,7 +84,7 @@ class LambdaContext:
 def handler(db):
     module = load_handler_module()
     app = module.handler.app
-    app.dependency_overrides[get_db] = lambda: db
+    app.dependency_overrides[get_session] = lambda: db
     yield module.handler
     app.dependency_overrides.clear()
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from meetings.identity.roles import UserRole
 from meetings.manager.knowledge.models import KnowledgeChunk
-from meetings.manager.users.models import UserRole
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant

@@ -20,10 +20,10 @@ from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from meetings.identity.passwords import hash_password
 from meetings.manager.professionals.models import Professional
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
-from meetings.security import hash_password
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "joinpage"

@@ -145,9 +145,9 @@ def test_the_token_never_reaches_the_logs(client, db, capfd, caplog):
     """The page, and the join API it calls, log nothing that holds the link's token."""
     from datetime import UTC, datetime, timedelta
 
+    from meetings.identity.passwords import hash_password
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room, RoomStatus
-    from meetings.security import hash_password
 
     room = Room(
         id=str(uuid.uuid4()),

@@ -5,9 +5,9 @@ import json
 
 import pytest
 
+from meetings.identity.roles import UserRole
 from meetings.manager.knowledge.ingest import ingest_s3_object
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
-from meetings.manager.users.models import UserRole
 from meetings.settings import get_settings
 from tests.factories import make_department, make_entity, make_user
 from tests.knowledge.conftest import chunk_rows

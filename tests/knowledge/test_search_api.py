@@ -2,8 +2,8 @@
 
 import pytest
 
+from meetings.identity.roles import UserRole
 from meetings.manager.knowledge.ingest import DocumentLocation, ingest_s3_object
-from meetings.manager.users.models import UserRole
 from meetings.settings import get_settings
 from tests.factories import make_department, make_entity, make_user
 from tests.knowledge.documents import make_pdf

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from meetings.manager.users.models import UserRole
+from meetings.identity.roles import UserRole
 from tests.factories import make_department, make_entity, make_user
 
 

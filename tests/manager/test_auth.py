@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import select
 
 from meetings.errors import Unauthorized
+from meetings.identity.roles import UserRole
+from meetings.identity.tokens import decode_access_token
 from meetings.manager.auth import service
 from meetings.manager.auth.models import LoginThrottle
-from meetings.manager.users.models import UserRole
-from meetings.security import decode_access_token
 from meetings.settings import get_settings
 from tests.factories import TEST_PASSWORD, make_user
 from tests.manager.conftest import error_code, field_codes

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from meetings.identity.principal import Principal
 from meetings.manager.usage.schemas import UsageGroup
 from meetings.manager.usage.service import usage_report
-from meetings.security import Principal
 from tests.factories import make_department
 from tests.manager.builders import make_agent, make_room, make_usage
 from tests.manager.conftest import error_code, field_codes

@@ -2,8 +2,9 @@
 
 import pytest
 
-from meetings.manager.users.models import User, UserRole
-from meetings.security import verify_password
+from meetings.identity.passwords import verify_password
+from meetings.identity.roles import UserRole
+from meetings.manager.users.models import User
 from tests.factories import make_user, phone, unique
 from tests.manager.conftest import error_code, field_codes
 

@@ -8,7 +8,7 @@ from livekit.protocol import egress as proto_egress
 from sqlalchemy import select
 
 from meetings.api.app import create_app
-from meetings.manager.users.models import UserRole
+from meetings.identity.roles import UserRole
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.recordings.routes import router

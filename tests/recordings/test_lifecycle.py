@@ -9,13 +9,14 @@ from livekit.protocol import egress as proto_egress
 from sqlalchemy import select, text
 
 from meetings.api.app import create_app
+from meetings.identity.principal import Principal
+from meetings.identity.roles import UserRole
+from meetings.identity.tokens import issue_access_token
 from meetings.local.livekit_webhooks import webhook_event
-from meetings.manager.users.models import UserRole
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.recordings.routes import router
 from meetings.secretary.recordings.webhook import handle_egress_event
-from meetings.security import Principal, issue_access_token
 from meetings.settings import get_settings
 from tests.recordings.aws_events import LambdaContext, s3_record, scheduled_event
 from tests.recordings.support import load_function

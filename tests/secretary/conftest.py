@@ -3,7 +3,7 @@ stand-in, and an entity with its admin, another entity's admin and a manager."""
 
 import pytest
 
-from meetings.manager.users.models import UserRole
+from meetings.identity.roles import UserRole
 from tests.factories import make_entity, make_user
 
 

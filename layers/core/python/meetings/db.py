@@ -1,11 +1,8 @@
 """Database engine, sessions and the declarative base shared by every domain."""
 
-from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated
 
-from fastapi import Depends
 from sqlalchemy import DateTime, Engine, FetchedValue, MetaData, create_engine, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -115,14 +112,7 @@ def _verified_engine() -> Engine:
     return engine
 
 
-def get_db() -> Iterator[Session]:
-    """FastAPI dependency: one session per request. Routes commit once; nothing commits here."""
+def open_session() -> Session:
+    """A session on the process-wide engine, once the schema has been checked against the settings."""
     _verified_engine()
-    session = session_factory()()
-    try:
-        yield session
-    finally:
-        session.close()
-
-
-DbSession = Annotated[Session, Depends(get_db)]
+    return session_factory()()

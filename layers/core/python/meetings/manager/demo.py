@@ -4,11 +4,12 @@ and a professional linked to the department."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.identity.passwords import hash_password
+from meetings.identity.roles import UserRole
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
-from meetings.manager.users.models import User, UserRole
-from meetings.security import hash_password
+from meetings.manager.users.models import User
 from meetings.settings import get_settings
 
 DEMO_MANAGER_EMAIL = "manager@demo.example.com"

@@ -1,7 +1,8 @@
 from fastapi import APIRouter
 
-from meetings.api.auth import CurrentPrincipal
-from meetings.db import DbSession
+from meetings.api.database import DbSession
+from meetings.errors import DomainError
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.auth import service
 from meetings.manager.auth.schemas import LoginRequest, TokenOut
 from meetings.manager.users.schemas import UserOut
@@ -23,9 +24,9 @@ TOO_MANY_ATTEMPTS = {429: {"description": "Too many failed logins for this addre
 def login(db: DbSession, data: LoginRequest):
     try:
         result = service.login(db=db, email=data.email, password=data.password)
-    finally:
-        # Failures are counted too: commit whatever the outcome.
-        db.commit()
+    except DomainError:
+        db.commit()  # a failed login is counted even though the answer is an error
+        raise
     return TokenOut(
         access_token=result.access_token,
         expires_in=result.expires_in,

@@ -8,10 +8,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import TooManyRequests, Unauthorized
+from meetings.identity.passwords import dummy_hash, verify_password
+from meetings.identity.principal import Principal
+from meetings.identity.tokens import issue_access_token
 from meetings.log import logger
 from meetings.manager.auth.models import LoginThrottle
 from meetings.manager.users.models import User
-from meetings.security import Principal, dummy_hash, issue_access_token, verify_password
 from meetings.settings import get_settings
 
 MAX_FAILED_LOGINS = 5

@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import Conflict
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.departments import service
 from meetings.manager.departments.schemas import DepartmentCreate, DepartmentOut, DepartmentUpdate
 
@@ -51,7 +51,6 @@ def list_departments(
 )
 def create_department(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: DepartmentCreate):
     department = service.create_department(db=db, principal=principal, entity_id=entity_id, data=data)
-    db.commit()
     return department
 
 
@@ -63,7 +62,6 @@ def get_department(db: DbSession, principal: CurrentPrincipal, department_id: in
 @router.patch("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Update a department")
 def update_department(db: DbSession, principal: CurrentPrincipal, department_id: int, data: DepartmentUpdate):
     department = service.update_department(db=db, principal=principal, department_id=department_id, data=data)
-    db.commit()
     return department
 
 
@@ -74,5 +72,4 @@ def update_department(db: DbSession, principal: CurrentPrincipal, department_id:
 )
 def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
     department = service.deactivate_department(db=db, principal=principal, department_id=department_id)
-    db.commit()
     return department

@@ -4,11 +4,11 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound
+from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.departments.schemas import DepartmentCreate, DepartmentUpdate
 from meetings.manager.entities.service import get_active_entity, get_entity
 from meetings.manager.professionals.models import ProfessionalEntity
-from meetings.security import Principal
 
 
 def get_department(*, db: Session, principal: Principal, department_id: int) -> Department:

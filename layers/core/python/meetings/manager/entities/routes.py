@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import Conflict
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.entities import service
 from meetings.manager.entities.schemas import EntityCreate, EntityDeletionOut, EntityOut, EntityUpdate
 
@@ -42,7 +42,6 @@ def list_entities(
 )
 def create_entity(db: DbSession, principal: CurrentPrincipal, data: EntityCreate):
     entity = service.create_entity(db=db, principal=principal, data=data)
-    db.commit()
     return entity
 
 
@@ -54,7 +53,6 @@ def get_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
 @router.patch("/v1/entities/{entity_id}", response_model=EntityOut, summary="Update an entity")
 def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: EntityUpdate):
     entity = service.update_entity(db=db, principal=principal, entity_id=entity_id, data=data)
-    db.commit()
     return entity
 
 
@@ -65,5 +63,4 @@ def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int, da
 )
 def delete_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
     deletion = service.delete_entity(db=db, principal=principal, entity_id=entity_id)
-    db.commit()
     return EntityDeletionOut.model_validate(deletion)

@@ -6,6 +6,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound
+from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.entities.schemas import EntityCreate, EntityUpdate
@@ -13,7 +14,6 @@ from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from meetings.manager.professionals.models import ProfessionalEntity
 from meetings.manager.users.models import User
 from meetings.secretary.rooms.models import Room, RoomStatus
-from meetings.security import Principal
 
 
 def require_manager(principal: Principal) -> None:

@@ -8,10 +8,10 @@ from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.knowledge import service
 from meetings.manager.knowledge.schemas import (
     MAX_DIRECT_UPLOAD_BYTES,
@@ -95,7 +95,6 @@ async def _presigned_upload(request: Request, db, principal, entity_id: int) -> 
 
     def work():
         document, upload = service.request_upload(db=db, principal=principal, entity_id=entity_id, data=data)
-        db.commit()
         return DocumentUploadOut(
             document=DocumentOut.model_validate(document), upload=PresignedUpload.model_validate(upload)
         )
@@ -131,7 +130,6 @@ async def _direct_upload(request: Request, db, principal, entity_id: int) -> Res
             content_type=upload.content_type,
             content=content,
         )
-        db.commit()
         return DocumentOut.model_validate(document)
 
     answer = await run_in_threadpool(work)
@@ -188,5 +186,4 @@ def get_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, doc
 )
 def delete_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, document_id: int) -> Response:
     service.delete_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)
-    db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

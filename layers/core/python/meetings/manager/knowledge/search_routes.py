@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from meetings.api.auth import CurrentPrincipal
-from meetings.db import DbSession
+from meetings.api.database import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.knowledge import service
 from meetings.manager.knowledge.schemas import SearchRequest, SearchResponse, SearchResult
 

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import NotFound, PayloadTooLarge, ValidationFailed
+from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.service import get_active_entity, get_entity
 from meetings.manager.knowledge.extract import declared_document_type, detect_document_type, extract_document
@@ -18,7 +19,6 @@ from meetings.manager.knowledge.ingest import MAX_DOCUMENT_BYTES, DocumentLocati
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
 from meetings.manager.knowledge.retrieval import RetrievedChunk, search_knowledge_text
 from meetings.manager.knowledge.schemas import MAX_DIRECT_UPLOAD_BYTES, DocumentUploadRequest, SearchRequest
-from meetings.security import Principal
 from meetings.settings import get_settings
 
 PRESIGNED_UPLOAD_SECONDS = 900

@@ -2,11 +2,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import Conflict
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.professionals import service
 from meetings.manager.professionals.schemas import (
     ProfessionalCreate,
@@ -70,7 +70,6 @@ def list_professionals(
 )
 def create_professional(db: DbSession, principal: CurrentPrincipal, data: ProfessionalCreate):
     professional = service.create_professional(db=db, principal=principal, data=data)
-    db.commit()
     return professional
 
 
@@ -90,7 +89,6 @@ def update_professional(
     professional = service.update_professional(
         db=db, principal=principal, professional_id=professional_id, data=data
     )
-    db.commit()
     return professional
 
 
@@ -103,7 +101,6 @@ def delete_professional(db: DbSession, principal: CurrentPrincipal, professional
     professional = service.deactivate_professional(
         db=db, principal=principal, professional_id=professional_id
     )
-    db.commit()
     return professional
 
 
@@ -135,7 +132,6 @@ def create_link(
     db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalLinkCreate
 ):
     link = service.create_link(db=db, principal=principal, professional_id=professional_id, data=data)
-    db.commit()
     return link
 
 
@@ -148,5 +144,4 @@ def delete_link(db: DbSession, principal: CurrentPrincipal, professional_id: int
     link = service.deactivate_link(
         db=db, principal=principal, professional_id=professional_id, link_id=link_id
     )
-    db.commit()
     return link

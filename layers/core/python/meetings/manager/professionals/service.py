@@ -5,6 +5,7 @@ from sqlalchemy import Select, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.service import get_active_entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
@@ -13,7 +14,6 @@ from meetings.manager.professionals.schemas import (
     ProfessionalLinkCreate,
     ProfessionalUpdate,
 )
-from meetings.security import Principal
 
 
 def _linked_to(entity_id: int | None):

@@ -4,8 +4,8 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
-from meetings.api.auth import CurrentPrincipal
-from meetings.db import DbSession
+from meetings.api.database import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.usage import service
 from meetings.manager.usage.schemas import UsageGroup, UsageReport
 

@@ -8,12 +8,12 @@ from sqlalchemy import Integer, Numeric, String, case, cast, func, null, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import ValidationFailed
+from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.service import get_entity
 from meetings.manager.usage.schemas import UsageFigures, UsageGroup, UsageReport, UsageRow
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.rooms.models import Room
-from meetings.security import Principal
 
 DEFAULT_PERIOD = timedelta(days=30)
 FIGURES = list(UsageFigures.model_fields)

@@ -1,4 +1,3 @@
-import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, text
@@ -6,11 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, matches
 from meetings.db import Base, created_at_column, updated_at_column
-
-
-class UserRole(enum.StrEnum):
-    MANAGER = "MANAGER"
-    ENTITY_ADMIN = "ENTITY_ADMIN"
+from meetings.identity.roles import UserRole
 
 
 class User(Base):

@@ -2,13 +2,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import Conflict
+from meetings.identity.dependency import CurrentPrincipal
+from meetings.identity.roles import UserRole
 from meetings.manager.users import service
-from meetings.manager.users.models import UserRole
 from meetings.manager.users.schemas import UserCreate, UserOut, UserUpdate
 
 ERRORS = {
@@ -46,7 +46,6 @@ def list_users(
 )
 def create_user(db: DbSession, principal: CurrentPrincipal, data: UserCreate):
     user = service.create_user(db=db, principal=principal, data=data)
-    db.commit()
     return user
 
 
@@ -60,12 +59,10 @@ def get_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
 )
 def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate):
     user = service.update_user(db=db, principal=principal, user_id=user_id, data=data)
-    db.commit()
     return user
 
 
 @router.delete("/v1/users/{user_id}", response_model=UserOut, summary="Deactivate a user (soft delete)")
 def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
     user = service.deactivate_user(db=db, principal=principal, user_id=user_id)
-    db.commit()
     return user

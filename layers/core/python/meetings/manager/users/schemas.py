@@ -6,8 +6,8 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
-from meetings.manager.users.models import UserRole
-from meetings.security import BCRYPT_MAX_PASSWORD_BYTES
+from meetings.identity.passwords import BCRYPT_MAX_PASSWORD_BYTES
+from meetings.identity.roles import UserRole
 from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel
 
 MIN_PASSWORD_LENGTH = 8

@@ -4,10 +4,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from meetings.identity.passwords import hash_password
+from meetings.identity.principal import Principal
+from meetings.identity.roles import UserRole
 from meetings.manager.entities.service import get_active_entity
-from meetings.manager.users.models import User, UserRole
+from meetings.manager.users.models import User
 from meetings.manager.users.schemas import UserCreate, UserUpdate
-from meetings.security import Principal, hash_password
 from meetings.settings import get_settings
 
 

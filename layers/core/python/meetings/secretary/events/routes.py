@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.events.schemas import AgentEventOut, RoomEventOut
 from meetings.secretary.events.service import agent_events_query, room_events_query
 from meetings.secretary.rooms.service import get_room

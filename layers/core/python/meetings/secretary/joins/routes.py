@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from meetings.db import DbSession
+from meetings.api.database import DbSession
 from meetings.errors import DomainError
 from meetings.livekit import LiveKit
 from meetings.secretary.joins import service
@@ -26,9 +26,10 @@ def join(token: str, data: JoinRequest, db: DbSession, livekit: LiveKit) -> Join
     try:
         grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
     except DomainError:
-        db.commit()  # keep the failed attempt, the lock or the CAPACITY_REACHED event
+        # The one deliberate commit before an error answer: the failed attempt, the lock or the
+        # CAPACITY_REACHED event must outlive the rollback the request boundary does on any error.
+        db.commit()
         raise
-    db.commit()
     return grant
 
 
@@ -41,6 +42,4 @@ def end_meeting(
 ) -> RoomOut:
     access_token = credentials.credentials if credentials is not None else None
     room = service.end_room_from_meeting(db=db, token=token, access_token=access_token, livekit=livekit)
-    answer = RoomOut.model_validate(room)
-    db.commit()
-    return answer
+    return RoomOut.model_validate(room)

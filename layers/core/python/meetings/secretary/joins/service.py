@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
+from meetings.identity.passwords import verify_password
 from meetings.livekit import ACCESS_TOKEN_TTL, LiveKitGateway
 from meetings.meeting_protocol import (
     ATTR_IS_ORGANIZER,
@@ -28,7 +29,6 @@ from meetings.secretary.joins.schemas import JoinGrant, JoinLinkInfo, JoinPartic
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import activate_room, end_room
-from meetings.security import verify_password
 from meetings.settings import get_settings
 
 JOIN_WINDOW = timedelta(minutes=15)

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound
+from meetings.identity.passwords import hash_password
+from meetings.identity.principal import Principal
 from meetings.livekit import LiveKitGateway
 from meetings.meeting_protocol import participant_identity
 from meetings.secretary.participants.models import RoomParticipant
@@ -16,7 +18,6 @@ from meetings.secretary.participants.schemas import RoomParticipantAdd
 from meetings.secretary.participants.service import find_or_create_participant, get_participant
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.rooms.service import get_room
-from meetings.security import Principal, hash_password
 from meetings.settings import get_settings
 
 MAGIC_LINK_VALIDITY = timedelta(hours=24)

@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.participants import room_service, service
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
@@ -58,9 +58,7 @@ def magic_link_out(db, issued: room_service.IssuedLink) -> MagicLinkOut:
 @router.post("/v1/participants", status_code=status.HTTP_201_CREATED, response_model=ParticipantOut)
 def create_participant(data: ParticipantCreate, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
     participant = service.create_participant(db=db, principal=principal, data=data)
-    answer = participant_out(db, participant)
-    db.commit()
-    return answer
+    return participant_out(db, participant)
 
 
 @router.get("/v1/participants", response_model=Page[ParticipantOut])
@@ -95,15 +93,12 @@ def update_participant(
     participant = service.update_participant(
         db=db, principal=principal, participant_id=participant_id, data=data
     )
-    answer = participant_out(db, participant)
-    db.commit()
-    return answer
+    return participant_out(db, participant)
 
 
 @router.delete("/v1/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
     service.delete_participant(db=db, principal=principal, participant_id=participant_id)
-    db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -123,9 +118,7 @@ def add_room_participant(
     room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal
 ) -> MagicLinkOut:
     issued = room_service.add_room_participant(db=db, principal=principal, room_id=room_id, data=data)
-    answer = magic_link_out(db, issued)
-    db.commit()
-    return answer
+    return magic_link_out(db, issued)
 
 
 @router.post("/v1/rooms/{room_id}/participants/{participant_id}/reissue", response_model=MagicLinkOut)
@@ -135,9 +128,7 @@ def reissue_magic_link(
     issued = room_service.reissue_magic_link(
         db=db, principal=principal, room_id=room_id, participant_id=participant_id
     )
-    answer = magic_link_out(db, issued)
-    db.commit()
-    return answer
+    return magic_link_out(db, issued)
 
 
 @router.delete("/v1/rooms/{room_id}/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -147,5 +138,4 @@ def remove_room_participant(
     room_service.remove_room_participant(
         db=db, principal=principal, room_id=room_id, participant_id=participant_id, livekit=livekit
     )
-    db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -10,11 +10,11 @@ from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from meetings.identity.principal import Principal
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.participants.schemas import ParticipantCreate, ParticipantUpdate
 from meetings.secretary.rooms.models import Room
-from meetings.security import Principal
 
 
 def visible_participants(principal: Principal) -> Select:

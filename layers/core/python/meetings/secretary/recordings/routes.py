@@ -4,9 +4,9 @@ import uuid
 
 from fastapi import APIRouter, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination
-from meetings.db import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.recordings import service
 from meetings.secretary.recordings.schemas import RecordingDetailResponse, RecordingResponse
 
@@ -27,7 +27,6 @@ NOT_FOUND = {404: {"description": "No such room or recording, or it belongs to a
 )
 def start_recording(room_id: str, db: DbSession, principal: CurrentPrincipal) -> RecordingResponse:
     recording = service.start_recording(db=db, principal=principal, room_id=room_id)
-    db.commit()
     return RecordingResponse.model_validate(recording)
 
 
@@ -38,7 +37,6 @@ def start_recording(room_id: str, db: DbSession, principal: CurrentPrincipal) ->
 )
 def stop_recording(recording_id: uuid.UUID, db: DbSession, principal: CurrentPrincipal) -> RecordingResponse:
     recording = service.stop_recording(db=db, principal=principal, recording_id=recording_id)
-    db.commit()
     return RecordingResponse.model_validate(recording)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from meetings.api.pagination import Page, PageParams, paginate
 from meetings.errors import Conflict, NotFound
+from meetings.identity.principal import Principal
 from meetings.manager.entities.models import Entity
 from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
@@ -21,7 +22,6 @@ from meetings.secretary.recordings import egress
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import get_room
-from meetings.security import Principal
 from meetings.settings import get_settings
 from meetings.storage import s3_client
 

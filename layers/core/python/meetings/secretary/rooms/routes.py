@@ -5,11 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
 from meetings.errors import Conflict, ValidationFailed
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.rooms import service
 from meetings.secretary.rooms.models import Room, RoomStatus
@@ -41,9 +41,7 @@ def _detail(db, room: Room) -> RoomDetail:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RoomDetail)
 def create_room(data: RoomCreate, db: DbSession, principal: CurrentPrincipal) -> RoomDetail:
     room = service.create_room(db=db, principal=principal, data=data)
-    answer = _detail(db, room)
-    db.commit()
-    return answer
+    return _detail(db, room)
 
 
 @router.get("", response_model=Page[RoomOut])
@@ -76,29 +74,22 @@ def get_room(room_id: str, db: DbSession, principal: CurrentPrincipal) -> RoomDe
 @router.patch("/{room_id}", response_model=RoomDetail)
 def update_room(room_id: str, data: RoomUpdate, db: DbSession, principal: CurrentPrincipal) -> RoomDetail:
     room = service.update_room(db=db, principal=principal, room_id=room_id, data=data)
-    answer = _detail(db, room)
-    db.commit()
-    return answer
+    return _detail(db, room)
 
 
 @router.post("/{room_id}/cancel", response_model=RoomOut)
 def cancel_room(room_id: str, db: DbSession, principal: CurrentPrincipal, livekit: LiveKit) -> RoomOut:
     room = service.cancel_room(db=db, principal=principal, room_id=room_id, livekit=livekit)
-    answer = RoomOut.model_validate(room)
-    db.commit()
-    return answer
+    return RoomOut.model_validate(room)
 
 
 @router.post("/{room_id}/end", response_model=RoomOut)
 def end_room(room_id: str, db: DbSession, principal: CurrentPrincipal, livekit: LiveKit) -> RoomOut:
     room = service.end_room_by_id(db=db, principal=principal, room_id=room_id, livekit=livekit)
-    answer = RoomOut.model_validate(room)
-    db.commit()
-    return answer
+    return RoomOut.model_validate(room)
 
 
 @router.delete("/{room_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_room(room_id: str, db: DbSession, principal: CurrentPrincipal) -> Response:
     service.delete_room(db=db, principal=principal, room_id=room_id)
-    db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

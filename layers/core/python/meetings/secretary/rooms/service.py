@@ -7,6 +7,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound, ValidationFailed
+from meetings.identity.principal import Principal
 from meetings.livekit import LiveKitGateway
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
@@ -17,7 +18,6 @@ from meetings.secretary.events.service import append_room_event
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.schemas import RoomCreate, RoomUpdate
-from meetings.security import Principal
 from meetings.settings import get_settings
 
 INDEPENDENT_ROOM_MAX_PARTICIPANTS = 50  # the spec's default entity limit, for rooms with no entity

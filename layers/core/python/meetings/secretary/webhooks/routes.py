@@ -6,7 +6,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from meetings.db import DbSession
+from meetings.api.database import DbSession
 from meetings.secretary.webhooks.service import handle_webhook, verify_webhook
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -30,5 +30,4 @@ async def receive_livekit_webhook(
 def _process(db, body: str, authorization: str | None) -> WebhookAnswer:
     event = verify_webhook(body=body, authorization=authorization)
     outcome = handle_webhook(db=db, event=event)
-    db.commit()
     return WebhookAnswer(status=outcome, event_id=event.id)

@@ -1,55 +1,15 @@
-"""Passwords (bcrypt), backoffice access tokens (JWT) and the authenticated principal."""
+"""Backoffice access tokens (JWT)."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
-import bcrypt
 import jwt
 
 from meetings.errors import Unauthorized
-from meetings.manager.users.models import UserRole
+from meetings.identity.principal import Principal
 from meetings.settings import Settings
 
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "meetings-backoffice"
-BCRYPT_MAX_PASSWORD_BYTES = 72
-
-
-def hash_password(plain: str, *, rounds: int) -> str:
-    """Hashes a password with bcrypt at the given cost."""
-    return bcrypt.hashpw(plain.encode(), bcrypt.gensalt(rounds=rounds)).decode()
-
-
-def verify_password(plain: str, hashed: str) -> bool:
-    """Checks a password against a bcrypt hash; a malformed hash never matches."""
-    try:
-        return bcrypt.checkpw(plain.encode(), hashed.encode())
-    except ValueError:
-        return False
-
-
-@lru_cache
-def dummy_hash(rounds: int) -> str:
-    """A hash to check against when there is no account, so both answers take the same time."""
-    return hash_password("no-such-account", rounds=rounds)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling the backoffice API."""
-
-    user_id: int
-    role: UserRole
-    entity_id: int | None
-
-    @property
-    def is_manager(self) -> bool:
-        return self.role == UserRole.MANAGER
-
-    def can_access_entity(self, entity_id: int | None) -> bool:
-        """Managers see everything; an entity admin only their own entity (never independent rows)."""
-        return self.is_manager or (entity_id is not None and entity_id == self.entity_id)
 
 
 def issue_access_token(principal: Principal, settings: Settings) -> tuple[str, int]:

@@ -4,14 +4,10 @@ import jwt
 import pytest
 
 from meetings.errors import Unauthorized
-from meetings.manager.users.models import UserRole
-from meetings.security import (
-    Principal,
-    decode_access_token,
-    hash_password,
-    issue_access_token,
-    verify_password,
-)
+from meetings.identity.passwords import hash_password, verify_password
+from meetings.identity.principal import Principal
+from meetings.identity.roles import UserRole
+from meetings.identity.tokens import decode_access_token, issue_access_token
 from meetings.settings import Settings
 
 

@@ -4,15 +4,19 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import text
 
-from meetings.db import DbSession
+from meetings.api.database import DbSession
 from meetings.errors import Unauthorized
-from meetings.manager.users.models import User
-from meetings.security import Principal, decode_access_token
+from meetings.identity.principal import Principal
+from meetings.identity.roles import UserRole
+from meetings.identity.tokens import decode_access_token
 from meetings.settings import get_settings
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/login")
+
+# Read through the table, not the users domain's model: identity sits below every domain.
+ACTIVE_USER = text("SELECT id, role, entity_id FROM users WHERE id = :user_id AND active")
 
 
 def get_current_principal(
@@ -23,10 +27,10 @@ def get_current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication is required.", code="not_authenticated")
     user_id = decode_access_token(credentials.credentials, get_settings())
-    user = db.execute(select(User).where(User.id == user_id, User.active.is_(True))).scalar_one_or_none()
+    user = db.execute(ACTIVE_USER, {"user_id": user_id}).one_or_none()
     if user is None:
         raise Unauthorized("The access token is invalid.", code="invalid_token")
-    return Principal(user_id=user.id, role=user.role, entity_id=user.entity_id)
+    return Principal(user_id=user.id, role=UserRole(user.role), entity_id=user.entity_id)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]

@@ -1,0 +1,36 @@
+"""The request's database session and its one commit.
+
+`DbSession` is function-scoped: its exit runs after the route returns and before the response is sent, so
+the request commits exactly once there, and a constraint violation raised by that commit still reaches the
+error handlers and answers its mapped 409. Any exception rolls everything back. Routes never commit.
+"""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+
+from meetings.db import open_session
+
+
+def get_session() -> Iterator[Session]:
+    """A new session on the verified engine (tests override this one to bind their connection)."""
+    session = open_session()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def request_transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+    """Commits the request's work once the route has returned; rolls it back if anything raised."""
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()
+
+
+DbSession = Annotated[Session, Depends(request_transaction, scope="function")]

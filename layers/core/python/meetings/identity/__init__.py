@@ -1,0 +1,1 @@
+"""Who is calling: roles, the principal, passwords, access tokens and the auth dependency (core: no domain)."""

@@ -1,0 +1,8 @@
+"""Backoffice roles."""
+
+import enum
+
+
+class UserRole(enum.StrEnum):
+    MANAGER = "MANAGER"
+    ENTITY_ADMIN = "ENTITY_ADMIN"

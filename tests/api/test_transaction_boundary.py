@@ -1,0 +1,81 @@
+"""The request's one commit: after the route returns, before the response is sent, on a real connection."""
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from meetings.api.app import create_app
+from meetings.api.database import DbSession
+from meetings.api.errors import register_constraint_error
+from meetings.errors import Conflict, NotFound
+
+PROBE_TABLE = "transaction_boundary_probe"
+
+
+@pytest.fixture
+def probe_table(engine):
+    """A committed table whose uniqueness is checked only at COMMIT (deferred), dropped afterwards."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                f"CREATE TABLE {PROBE_TABLE} (value int, CONSTRAINT uq_probe_value UNIQUE (value) "
+                "DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+    register_constraint_error("uq_probe_value", Conflict("That value is taken.", code="value_taken"))
+    yield
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {PROBE_TABLE}"))
+
+
+def probe_values(engine) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.execute(text(f"SELECT value FROM {PROBE_TABLE} ORDER BY value")).scalars())
+
+
+@pytest.fixture
+def client(probe_table):
+    router = APIRouter()
+
+    @router.post("/probe/{value}")
+    def insert(value: int, db: DbSession) -> dict:
+        db.execute(text(f"INSERT INTO {PROBE_TABLE} VALUES (:v)"), {"v": value})
+        return {"inserted": value}
+
+    @router.post("/probe/{value}/twice")
+    def insert_twice(value: int, db: DbSession) -> dict:
+        for _ in range(2):
+            db.execute(text(f"INSERT INTO {PROBE_TABLE} VALUES (:v)"), {"v": value})
+        return {"inserted": value}
+
+    @router.post("/probe/{value}/then-fail")
+    def insert_then_fail(value: int, db: DbSession) -> dict:
+        db.execute(text(f"INSERT INTO {PROBE_TABLE} VALUES (:v)"), {"v": value})
+        db.flush()
+        raise NotFound("Nothing here.", code="not_found")
+
+    with TestClient(create_app("probe", [router]), raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+def test_a_route_that_returns_is_committed_without_calling_commit(client, engine):
+    answer = client.post("/probe/1")
+
+    assert answer.status_code == 200
+    assert probe_values(engine) == [1]
+
+
+def test_a_violation_found_at_commit_answers_its_mapped_409_and_keeps_nothing(client, engine):
+    answer = client.post("/probe/7/twice")
+
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "value_taken"
+    assert probe_values(engine) == []
+
+
+def test_an_error_after_a_flush_rolls_the_whole_request_back(client, engine):
+    answer = client.post("/probe/3/then-fail")
+
+    assert answer.status_code == 404
+    assert probe_values(engine) == []
