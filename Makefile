@@ -34,7 +34,7 @@ $(JOINPAGE_BUNDLE): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
 install: $(STAMP) $(JOINPAGE_BUNDLE)
 
 run: install
-	$(BIN)/python -m meetings.local.run
+	$(BIN)/python -m devserver.run
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,15 +44,15 @@ test: install lint
 	$(BIN)/python -m pytest
 
 bench: install
-	@for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 # One retention purge pass against the configured database and S3 endpoint (ARGS="--as-of ...").
 purge: install
-	$(BIN)/python -m meetings.local.purge $(ARGS)
+	$(BIN)/python -m devserver.purge $(ARGS)
 
 # The meeting agent worker in dev mode against LIVEKIT_URL (defaults match `livekit-server --dev`).
 agent: install
-	$(BIN)/python -m agent_container.meeting_agent.worker dev
+	$(BIN)/python -m devserver.agent dev
 
 STAGE ?= dev
 

@@ -72,7 +72,7 @@ def seed_room(capacity: int, links: int) -> list[str]:
 
 def main() -> None:
     with bench_database():
-        from meetings.local.livekit_api import LiveKitStandIn
+        from devserver.livekit_api import LiveKitStandIn
 
         livekit = LiveKitStandIn(api_key="bench-key", api_secret="bench-secret-0123456789abcdef0123").start()
         os.environ.update(

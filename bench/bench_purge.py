@@ -139,7 +139,7 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
 
 
 def main() -> None:
-    from meetings.local.s3 import start_local_s3
+    from devserver.s3 import start_local_s3
 
     start_local_s3(free_port())
     server = start_local_s3.server

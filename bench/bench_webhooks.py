@@ -66,7 +66,7 @@ def seed_rooms() -> list[tuple[str, list[int]]]:
 
 def burst(rooms) -> list[tuple[str, dict]]:
     """EVENTS signed deliveries: joins and leaves in time order per person, 10% redelivered."""
-    from meetings.local.livekit_webhooks import signed_webhook, webhook_event
+    from devserver.livekit_webhooks import signed_webhook, webhook_event
 
     rng = random.Random(7)
     unique_count = int(EVENTS * (1 - DUPLICATE_SHARE))

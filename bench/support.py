@@ -16,7 +16,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 @contextmanager
 def bench_database(name: str = "meetings_bench") -> Iterator[str]:
     """Starts an embedded PostgreSQL in a scratch directory, migrates it and sets DATABASE_URL."""
-    from meetings.local.embedded_db import start_embedded_database
+    from devserver.embedded_db import start_embedded_database
 
     with tempfile.TemporaryDirectory(prefix="meetings-bench-") as data_dir:
         url = start_embedded_database(data_dir, name)

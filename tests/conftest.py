@@ -31,7 +31,7 @@ def _start_test_database() -> str | None:
     """
     if os.environ.get("DATABASE_URL"):
         return None
-    from meetings.local.embedded_db import start_embedded_database
+    from devserver.embedded_db import start_embedded_database
 
     data_dir = tempfile.mkdtemp(prefix="meetings-test-")
     os.environ["DATABASE_URL"] = start_embedded_database(data_dir, TEST_DATABASE)
@@ -43,7 +43,7 @@ _TEST_DATA_DIR = _start_test_database()
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _TEST_DATA_DIR:
-        from meetings.local.embedded_db import start_embedded_database
+        from devserver.embedded_db import start_embedded_database
 
         for server in start_embedded_database.servers:
             server.cleanup()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from meetings.local.livekit_webhooks import webhook_event
+from devserver.livekit_webhooks import webhook_event
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
 from tests.secretary.helpers import make_room

@@ -57,7 +57,7 @@ def test_health_is_503_when_the_database_is_down(monkeypatch):
 
 
 def test_openapi_documents_the_real_error_body():
-    from meetings.local.server import app
+    from devserver.server import app
 
     schema = app.openapi()
     assert "HTTPValidationError" not in schema["components"]["schemas"]

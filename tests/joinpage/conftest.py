@@ -55,7 +55,7 @@ def live_server(engine, database_url) -> Iterator[LiveServer]:
 def livekit_api_server(engine) -> Iterator[LiveServer]:
     """The platform with LiveKit's server API answered by the local Twirp stand-in (rooms can be
     created and deleted) while browsers still cannot open a media connection to it."""
-    from meetings.local.livekit_api import LiveKitStandIn
+    from devserver.livekit_api import LiveKitStandIn
 
     key, secret = "joinpage-key", "joinpage-secret-0123456789abcdef0123"
     stand_in = LiveKitStandIn(api_key=key, api_secret=secret).start()

@@ -52,7 +52,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """`meetings.local.server:app` (every API, as `make run` serves it) under uvicorn, with its output kept."""
+    """`devserver.server:app` (every API, as `make run` serves it) under uvicorn, with its output kept."""
 
     def __init__(self, *, database_url: str, env: dict[str, str], log_path: Path) -> None:
         self.port = free_port()
@@ -78,7 +78,7 @@ class LiveServer:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "meetings.local.server:app",
+                "devserver.server:app",
                 "--host",
                 "127.0.0.1",
                 "--port",

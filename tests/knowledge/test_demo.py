@@ -1,6 +1,6 @@
 """The `make run` demo documents: uploaded once, then ingested by the same service as any upload."""
 
-from meetings.manager.knowledge import demo
+from devserver.demo import knowledge as demo
 from meetings.manager.knowledge.ingest import ingest_s3_object
 from meetings.manager.knowledge.retrieval import search_knowledge_text
 from meetings.settings import get_settings

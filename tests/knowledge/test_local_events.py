@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from meetings.local.kb_events import ingest_new_objects, start_kb_ingest_poller
+from devserver.kb_events import ingest_new_objects, start_kb_ingest_poller
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.ingest import DocumentLocation
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument

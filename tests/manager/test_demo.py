@@ -1,6 +1,6 @@
 """The backoffice demo data: seeded once, then found again; its logins work."""
 
-from meetings.manager import demo
+from devserver.demo import backoffice as demo
 from meetings.manager.professionals.models import ProfessionalEntity
 
 

@@ -8,11 +8,11 @@ from fastapi.testclient import TestClient
 from livekit.protocol import egress as proto_egress
 from sqlalchemy import select, text
 
+from devserver.livekit_webhooks import webhook_event
 from meetings.api.app import create_app
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
 from meetings.identity.tokens import issue_access_token
-from meetings.local.livekit_webhooks import webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.recordings.routes import router

@@ -3,8 +3,8 @@
 import time
 from datetime import UTC, datetime, timedelta
 
-from meetings.local import purge as local_purge
-from meetings.local.recording_events import LocalRecordingJobs, start_local_recording_jobs
+from devserver import purge as local_purge
+from devserver.recording_events import LocalRecordingJobs, start_local_recording_jobs
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from tests.recordings.support import make_recording
 

@@ -7,7 +7,7 @@ import pytest
 from livekit.protocol import egress as proto_egress
 from sqlalchemy import select
 
-from meetings.local.livekit_webhooks import webhook_event
+from devserver.livekit_webhooks import webhook_event
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.recordings.models import MAX_RECORDING_ATTEMPTS, Recording, RecordingStatus

@@ -2,8 +2,8 @@
 
 import re
 
-from meetings.manager import demo as manager_demo
-from meetings.secretary import demo as secretary_demo
+from devserver.demo import backoffice as manager_demo
+from devserver.demo import meetings as secretary_demo
 from meetings.secretary.participants.models import RoomParticipant
 from meetings.secretary.rooms.models import Room
 

@@ -6,7 +6,7 @@ from threading import Barrier
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
-from meetings.local.livekit_webhooks import webhook_event
+from devserver.livekit_webhooks import webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.webhooks.models import WebhookReceipt

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from livekit.protocol import egress as proto_egress
 
-from meetings.local.livekit_webhooks import signed_webhook, webhook_event
+from devserver.livekit_webhooks import signed_webhook, webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from meetings.local.livekit_api import LiveKitStandIn
-from meetings.local.livekit_webhooks import signed_webhook
+from devserver.livekit_api import LiveKitStandIn
+from devserver.livekit_webhooks import signed_webhook
 
 TEST_API_KEY = "test-api-key"
 TEST_API_SECRET = "test-api-secret-0123456789abcdef0123"

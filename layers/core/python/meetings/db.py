@@ -58,16 +58,15 @@ def _url_from_rds_secret(settings: Settings) -> str:
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """The configured database: DATABASE_URL, the RDS secret, or the embedded development server."""
+    """The configured database: DATABASE_URL or, on AWS, the RDS secret (`make run` sets DATABASE_URL)."""
     if settings.database_url is not None:
         return sqlalchemy_url(settings.database_url.get_secret_value())
     if settings.database_secret_arn:
         return _url_from_rds_secret(settings)
-    if settings.environment == "production":
-        raise ConfigurationError("no database configured")
-    from meetings.local.embedded_db import start_embedded_database
-
-    return sqlalchemy_url(start_embedded_database(settings.local_data_dir))
+    raise ConfigurationError(
+        "no database configured: set DATABASE_URL (or DATABASE_SECRET_ARN on AWS); "
+        "`make run` starts an embedded one and sets it"
+    )
 
 
 @lru_cache

@@ -33,13 +33,12 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     log_level: str = "INFO"
 
-    # PostgreSQL. Unset in development: an embedded server is started under `local_data_dir`.
+    # PostgreSQL. `make run` and the tests start an embedded server and set it.
     database_url: SecretStr | None = None
     # On AWS: the RDS secret (host, port, username, password, dbname); `database_host` overrides its
     # host, e.g. with the RDS Proxy endpoint.
     database_secret_arn: str | None = None
     database_host: str | None = None
-    local_data_dir: str = ".data"
 
     # A JSON secret in Secrets Manager whose keys (JWT_SECRET, LIVEKIT_API_SECRET, ...) fill the
     # settings of the same names; Lambdas and the agent read their secrets this way.

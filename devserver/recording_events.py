@@ -7,8 +7,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from devserver.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.db import session_factory
-from meetings.local.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.secretary.recordings.finalize import RECORDINGS_PREFIX, StoredObject, finalize_recording_objects
 from meetings.secretary.recordings.purge import purge_due_recordings
 from meetings.settings import get_settings

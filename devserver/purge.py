@@ -10,7 +10,8 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from meetings.local.s3 import local_s3_port, use_local_s3
+from devserver.embedded_db import use_embedded_database
+from devserver.s3 import local_s3_port, use_local_s3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    use_embedded_database()
     if not os.environ.get("S3_ENDPOINT_URL"):
         use_local_s3(local_s3_port())
 

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from meetings.local.embedded_db import _forget_dead_handles
+from devserver.embedded_db import _forget_dead_handles
 
 
 def dead_pid() -> int:

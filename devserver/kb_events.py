@@ -1,9 +1,9 @@
 """`make run`: every few seconds, new or changed objects under `kb/` go to the same ingestion service
-the kb-ingest Lambda calls (see meetings.local.s3_events)."""
+the kb-ingest Lambda calls (see devserver.s3_events)."""
 
 import threading
 
-from meetings.local.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
+from devserver.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.log import logger
 
 POLL_SECONDS = 2.0

@@ -10,7 +10,7 @@ of the raw body (`livekit.api.WebhookReceiver` checks both).
 
 From the command line, against `make run` (development key and secret):
 
-    python -m meetings.local.livekit_webhooks participant_joined --room meeting-<uuid> --identity participant-3
+    python -m devserver.livekit_webhooks participant_joined --room meeting-<uuid> --identity participant-3
 """
 
 from __future__ import annotations

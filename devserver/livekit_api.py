@@ -33,7 +33,7 @@ A missing or bad token answers 401 `unauthenticated`; a token without the grant 
 It carries no media: `make run` starts it on 127.0.0.1:7880 when LIVEKIT_URL is unset and no LiveKit
 server answers there, so the API flows (rooms, joins, dispatch, egress) work; a browser that tries to
 connect to it gets the join page's "cannot reach the meeting server" state. Run `livekit-server --dev`
-for real meetings. By hand: `python -m meetings.local.livekit_api --port 7880`.
+for real meetings. By hand: `python -m devserver.livekit_api --port 7880`.
 """
 
 from __future__ import annotations
@@ -425,7 +425,7 @@ class LiveKitStandIn:
 
 
 def main() -> None:
-    """Serves the stand-in for a local run: `python -m meetings.local.livekit_api --port 7880`."""
+    """Serves the stand-in for a local run: `python -m devserver.livekit_api --port 7880`."""
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -2,7 +2,6 @@
 
 import os
 import sys
-from pathlib import Path
 
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("PORT", "8000"))
@@ -11,22 +10,25 @@ PORT = int(os.environ.get("PORT", "8000"))
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
-    from meetings.local.s3 import create_buckets, local_s3_port, start_local_s3
+    from devserver.embedded_db import local_data_dir, use_embedded_database
+
+    use_embedded_database()
+    from devserver.s3 import create_buckets, local_s3_port, start_local_s3
 
     if not os.environ.get("S3_ENDPOINT_URL"):
         start_local_s3(local_s3_port())
 
     import uvicorn
 
+    from devserver.demo.seed import load_demo_data
     from meetings.db import session_factory
-    from meetings.local.demo import load_demo_data
     from meetings.migrate import upgrade_to_head
     from meetings.settings import get_settings
 
     settings = get_settings()
     livekit_note = f"LiveKit: {settings.livekit_url}"
     if not os.environ.get("LIVEKIT_URL"):
-        from meetings.local.livekit_api import start_local_livekit_api
+        from devserver.livekit_api import start_local_livekit_api
 
         stand_in_url = start_local_livekit_api(
             api_key=settings.livekit_api_key, api_secret=settings.livekit_api_secret.get_secret_value()
@@ -38,15 +40,15 @@ def main() -> None:
             )
     upgrade_to_head()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
-    from meetings.local.kb_events import start_kb_ingest_poller
-    from meetings.local.recording_events import start_local_recording_jobs
+    from devserver.kb_events import start_kb_ingest_poller
+    from devserver.recording_events import start_local_recording_jobs
 
     start_local_recording_jobs()
     start_kb_ingest_poller()
     with session_factory()() as db:
-        notes = load_demo_data(db, Path(settings.local_data_dir))
+        notes = load_demo_data(db, local_data_dir())
 
-    from meetings.local.server import app
+    from devserver.server import app
 
     print(f"\nMeetings platform on http://{HOST}:{PORT}  (docs: /docs, health: /health)")
     print(f"Local S3 endpoint: {os.environ['S3_ENDPOINT_URL']}")

