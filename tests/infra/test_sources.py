@@ -31,3 +31,23 @@ def test_context_keeps_everything_the_dockerfile_copies(dockerfile, excludes):
     assert copied
     for path in copied:
         assert any(path == k or path.startswith(k + "/") for k in kept), path
+
+
+def test_no_development_tooling_ships_in_the_layer_or_the_images():
+    dev_tooling = {
+        "embedded_db",
+        "livekit_api",
+        "livekit_webhooks",
+        "kb_events",
+        "recording_events",
+        "s3_events",
+    }
+    shipped = [
+        path.relative_to(sources.REPO_ROOT)
+        for path in (sources.CORE_LAYER_DIR / "python").rglob("*.py")
+        if path.stem in dev_tooling or {"local", "demo", "devserver"} & set(path.parts) or path.stem == "demo"
+    ]
+    assert shipped == []
+    for excludes in (sources.KB_IMAGE_EXCLUDES, sources.AGENT_IMAGE_EXCLUDES):
+        kept = [pattern[1:] for pattern in excludes if pattern.startswith("!")]
+        assert not [path for path in kept if path.startswith("devserver")]

@@ -7,8 +7,6 @@ from pathlib import Path
 
 def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -> int:
     """Ingests local files straight into the knowledge base, one transaction per file; returns the exit status."""
-    from tqdm import tqdm
-
     from meetings.db import get_engine, session_factory, verify_schema
     from meetings.embeddings import get_embedder
     from meetings.manager.knowledge.ingest import (
@@ -25,11 +23,10 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
     for path in paths:
         content = path.read_bytes()
         location = DocumentLocation(entity_id, department_id, path.name)
-        with tqdm(desc=path.name, unit="chunk", leave=True) as bar, session_factory()() as db:
+        with session_factory()() as db:
 
-            def progress(done: int, total: int) -> None:
-                bar.total = total
-                bar.update(done - bar.n)
+            def progress(done: int, total: int, name: str = path.name) -> None:
+                print(f"\r{name}: {done}/{total} chunk(s)", end="", file=sys.stderr, flush=True)
 
             etag = content_etag(content)
             outcome = unchanged_outcome(db, location, etag) or ingest_document(
@@ -42,9 +39,8 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
                 on_progress=progress,
             )
             db.commit()
-            bar.set_postfix_str(
-                outcome.status if outcome.reason is None else f"{outcome.status}: {outcome.reason}"
-            )
+            result = outcome.status if outcome.reason is None else f"{outcome.status}: {outcome.reason}"
+            print(f"\r{path.name}: {result}", file=sys.stderr)
         failures += outcome.status in ("failed", "skipped")
     return 1 if failures else 0
 

@@ -7,7 +7,7 @@ from meetings.errors import Conflict, NotFound
 from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.departments.schemas import DepartmentCreate, DepartmentUpdate
-from meetings.manager.entities.service import get_active_entity, get_entity
+from meetings.manager.entities.access import get_active_entity, get_entity
 from meetings.manager.professionals.models import ProfessionalEntity
 
 
@@ -77,3 +77,11 @@ def deactivate_department(*, db: Session, principal: Principal, department_id: i
     )
     db.flush()
     return department
+
+
+def deactivate_entity_departments(*, db: Session, entity_id: int) -> int:
+    """Deactivates every active department of a deleted entity; returns how many."""
+    statement = (
+        update(Department).where(Department.entity_id == entity_id, Department.active).values(active=False)
+    )
+    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount

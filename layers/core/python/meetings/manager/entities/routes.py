@@ -7,7 +7,7 @@ from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
 from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
-from meetings.manager.entities import service
+from meetings.manager.entities import access, service
 from meetings.manager.entities.schemas import EntityCreate, EntityDeletionOut, EntityOut, EntityUpdate
 
 ERRORS = {
@@ -47,7 +47,7 @@ def create_entity(db: DbSession, principal: CurrentPrincipal, data: EntityCreate
 
 @router.get("/v1/entities/{entity_id}", response_model=EntityOut, summary="Get an entity")
 def get_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
-    return service.get_entity(db=db, principal=principal, entity_id=entity_id)
+    return access.get_entity(db=db, principal=principal, entity_id=entity_id)
 
 
 @router.patch("/v1/entities/{entity_id}", response_model=EntityOut, summary="Update an entity")

@@ -2,40 +2,18 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from meetings.errors import Conflict, Forbidden, NotFound
 from meetings.identity.principal import Principal
-from meetings.manager.departments.models import Department
+from meetings.manager.departments.service import deactivate_entity_departments
+from meetings.manager.entities.access import get_active_entity, get_entity, require_manager
 from meetings.manager.entities.models import Entity
 from meetings.manager.entities.schemas import EntityCreate, EntityUpdate
-from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
-from meetings.manager.professionals.models import ProfessionalEntity
-from meetings.manager.users.models import User
-from meetings.secretary.rooms.models import Room, RoomStatus
-
-
-def require_manager(principal: Principal) -> None:
-    """Raises 403 unless the caller is a platform MANAGER."""
-    if not principal.is_manager:
-        raise Forbidden("Only a platform manager may do this.", code="forbidden_role")
-
-
-def get_entity(*, db: Session, principal: Principal, entity_id: int) -> Entity:
-    """An entity the caller may see; another organization's id reads exactly like a missing one."""
-    entity = db.get(Entity, entity_id) if principal.can_access_entity(entity_id) else None
-    if entity is None:
-        raise NotFound("Entity not found.", code="entity_not_found", details={"entity_id": entity_id})
-    return entity
-
-
-def get_active_entity(*, db: Session, principal: Principal, entity_id: int) -> Entity:
-    """An entity the caller may see and that still accepts changes."""
-    entity = get_entity(db=db, principal=principal, entity_id=entity_id)
-    if not entity.active:
-        raise Conflict("The entity is deleted.", code="entity_inactive", details={"entity_id": entity_id})
-    return entity
+from meetings.manager.knowledge.service import delete_entity_knowledge
+from meetings.manager.professionals.service import deactivate_entity_links
+from meetings.manager.users.service import deactivate_entity_users
+from meetings.secretary.rooms.service import cancel_scheduled_rooms_of_entity
 
 
 def list_entities_query(
@@ -94,34 +72,16 @@ def delete_entity(*, db: Session, principal: Principal, entity_id: int) -> Entit
     if not entity.active:
         return EntityDeletion(entity, 0, 0, 0, 0, 0, 0)
 
-    def count(statement) -> int:
-        return db.execute(statement, execution_options={"synchronize_session": False}).rowcount
-
     entity.active = False
+    chunks_deleted, documents_deleted = delete_entity_knowledge(db=db, entity_id=entity_id)
     deletion = EntityDeletion(
         entity=entity,
-        departments_deactivated=count(
-            update(Department)
-            .where(Department.entity_id == entity_id, Department.active)
-            .values(active=False)
-        ),
-        professional_links_deactivated=count(
-            update(ProfessionalEntity)
-            .where(ProfessionalEntity.entity_id == entity_id, ProfessionalEntity.active)
-            .values(active=False)
-        ),
-        users_deactivated=count(
-            update(User).where(User.entity_id == entity_id, User.active).values(active=False)
-        ),
-        knowledge_chunks_deleted=count(delete(KnowledgeChunk).where(KnowledgeChunk.entity_id == entity_id)),
-        knowledge_documents_deleted=count(
-            delete(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)
-        ),
-        rooms_canceled=count(
-            update(Room)
-            .where(Room.entity_id == entity_id, Room.status == RoomStatus.SCHEDULED)
-            .values(status=RoomStatus.CANCELED)
-        ),
+        departments_deactivated=deactivate_entity_departments(db=db, entity_id=entity_id),
+        professional_links_deactivated=deactivate_entity_links(db=db, entity_id=entity_id),
+        users_deactivated=deactivate_entity_users(db=db, entity_id=entity_id),
+        knowledge_chunks_deleted=chunks_deleted,
+        knowledge_documents_deleted=documents_deleted,
+        rooms_canceled=cancel_scheduled_rooms_of_entity(db=db, entity_id=entity_id),
     )
     db.flush()
     db.expire_all()

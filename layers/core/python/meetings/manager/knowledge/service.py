@@ -6,17 +6,17 @@ chunks. Nothing here loads the embedding model at import time.
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import NotFound, PayloadTooLarge, ValidationFailed
 from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
-from meetings.manager.entities.service import get_active_entity, get_entity
+from meetings.manager.entities.access import get_active_entity, get_entity
 from meetings.manager.knowledge.extract import declared_document_type, detect_document_type, extract_document
 from meetings.manager.knowledge.ingest import MAX_DOCUMENT_BYTES, DocumentLocation, delete_chunks
-from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
+from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 from meetings.manager.knowledge.retrieval import RetrievedChunk, search_knowledge_text
 from meetings.manager.knowledge.schemas import MAX_DIRECT_UPLOAD_BYTES, DocumentUploadRequest, SearchRequest
 from meetings.settings import get_settings
@@ -203,3 +203,15 @@ def _mark_pending(
         .returning(KnowledgeDocument)
     )
     return db.scalars(statement, execution_options={"populate_existing": True}).one()
+
+
+def delete_entity_knowledge(*, db: Session, entity_id: int) -> tuple[int, int]:
+    """Deletes a deleted entity's chunks and documents; returns (chunks, documents) deleted."""
+    options = {"synchronize_session": False}
+    chunks = db.execute(
+        delete(KnowledgeChunk).where(KnowledgeChunk.entity_id == entity_id), execution_options=options
+    )
+    documents = db.execute(
+        delete(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id), execution_options=options
+    )
+    return chunks.rowcount, documents.rowcount

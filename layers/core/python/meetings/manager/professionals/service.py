@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
-from meetings.manager.entities.service import get_active_entity
+from meetings.manager.entities.access import get_active_entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
 from meetings.manager.professionals.schemas import (
     ProfessionalCreate,
@@ -192,3 +192,13 @@ def deactivate_link(
     link.active = False
     db.flush()
     return link
+
+
+def deactivate_entity_links(*, db: Session, entity_id: int) -> int:
+    """Deactivates every active professional link of a deleted entity; returns how many."""
+    statement = (
+        update(ProfessionalEntity)
+        .where(ProfessionalEntity.entity_id == entity_id, ProfessionalEntity.active)
+        .values(active=False)
+    )
+    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount

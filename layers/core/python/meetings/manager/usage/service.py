@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from meetings.errors import ValidationFailed
 from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
-from meetings.manager.entities.service import get_entity
+from meetings.manager.entities.access import get_entity
 from meetings.manager.usage.schemas import UsageFigures, UsageGroup, UsageReport, UsageRow
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.rooms.models import Room

@@ -1,13 +1,13 @@
 """Backoffice accounts: a MANAGER manages everyone, an ENTITY_ADMIN the admins of their own entity."""
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from meetings.identity.passwords import hash_password
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
-from meetings.manager.entities.service import get_active_entity
+from meetings.manager.entities.access import get_active_entity
 from meetings.manager.users.models import User
 from meetings.manager.users.schemas import UserCreate, UserUpdate
 from meetings.settings import get_settings
@@ -106,3 +106,9 @@ def deactivate_user(*, db: Session, principal: Principal, user_id: int) -> User:
     user.active = False
     db.flush()
     return user
+
+
+def deactivate_entity_users(*, db: Session, entity_id: int) -> int:
+    """Deactivates every active user of a deleted entity; returns how many."""
+    statement = update(User).where(User.entity_id == entity_id, User.active).values(active=False)
+    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount

@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound, ValidationFailed
@@ -271,3 +271,13 @@ def composed_instructions(*, db: Session, room: Room) -> str:
         parts.append(department.instructions if department else None)
     parts.append(room.custom_prompt)
     return "\n\n".join(part.strip() for part in parts if part and part.strip())
+
+
+def cancel_scheduled_rooms_of_entity(*, db: Session, entity_id: int) -> int:
+    """Cancels the rooms of a deleted entity that have not started; returns how many."""
+    statement = (
+        update(Room)
+        .where(Room.entity_id == entity_id, Room.status == RoomStatus.SCHEDULED)
+        .values(status=RoomStatus.CANCELED)
+    )
+    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount
