@@ -2,21 +2,20 @@
 
 Services depend on the `LiveKitGateway` protocol; `get_livekit()` builds the real adapter from the
 settings. Every remote call is synchronous for the (sync) services: it runs the async client in a
-fresh event loop and maps transport and server failures to `UpstreamUnavailable`.
+fresh event loop and maps transport and server failures to `UpstreamUnavailable`. The LiveKit SDK (and
+aiohttp, protobuf) load on first use: most requests never talk to LiveKit and skip their import cost.
 """
+
+from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from typing import Annotated, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
-import aiohttp
 from fastapi import Depends
-from livekit import api
-from livekit.protocol import agent_dispatch as proto_dispatch
-from livekit.protocol import room as proto_room
 
 from meetings.errors import UpstreamUnavailable
 from meetings.log import logger
@@ -30,6 +29,9 @@ EMPTY_TIMEOUT_SECONDS = 300
 DEPARTURE_TIMEOUT_SECONDS = 60
 # Webhook events about an egress (a recording), as LiveKit names them.
 EGRESS_WEBHOOK_EVENTS = frozenset({"egress_started", "egress_updated", "egress_ended"})
+
+if TYPE_CHECKING:
+    from livekit import api
 
 T = TypeVar("T")
 
@@ -72,6 +74,8 @@ class LiveKitAdapter:
 
     def create_room(self, *, name: str, max_participants: int) -> None:
         """Creates the LiveKit room (returns the existing one if the name is taken)."""
+        from livekit.protocol import room as proto_room
+
         request = proto_room.CreateRoomRequest(
             name=name,
             max_participants=max_participants,
@@ -82,6 +86,8 @@ class LiveKitAdapter:
 
     def delete_room(self, *, name: str) -> bool:
         """Deletes a room, disconnecting everyone; False when LiveKit has no such room."""
+        from livekit.protocol import room as proto_room
+
         request = proto_room.DeleteRoomRequest(room=name)
         return (
             self._call("DeleteRoom", lambda lk: lk.room.delete_room(request), tolerate_not_found=True)
@@ -90,6 +96,8 @@ class LiveKitAdapter:
 
     def list_participant_identities(self, *, room_name: str) -> list[str]:
         """Identities connected to a room (empty when the room does not exist)."""
+        from livekit.protocol import room as proto_room
+
         request = proto_room.ListParticipantsRequest(room=room_name)
         answer = self._call(
             "ListParticipants", lambda lk: lk.room.list_participants(request), tolerate_not_found=True
@@ -98,6 +106,8 @@ class LiveKitAdapter:
 
     def remove_participant(self, *, room_name: str, identity: str) -> bool:
         """Disconnects one participant; False when they are not connected."""
+        from livekit.protocol import room as proto_room
+
         request = proto_room.RoomParticipantIdentity(room=room_name, identity=identity)
         answer = self._call(
             "RemoveParticipant", lambda lk: lk.room.remove_participant(request), tolerate_not_found=True
@@ -106,6 +116,7 @@ class LiveKitAdapter:
 
     def dispatch_agent(self, *, room_name: str, agent_name: str, metadata: str) -> str:
         """Dispatches the named agent to a room unless it already is; returns the dispatch id."""
+        from livekit.protocol import agent_dispatch as proto_dispatch
 
         async def ensure(lk: api.LiveKitAPI) -> str:
             for dispatch in await lk.agent_dispatch.list_dispatch(room_name):
@@ -130,6 +141,8 @@ class LiveKitAdapter:
         ttl: timedelta = ACCESS_TOKEN_TTL,
     ) -> str:
         """Signs a join token for one room (locally: no call to the server)."""
+        from livekit import api
+
         grants = api.VideoGrants(
             room_join=True,
             room=room_name,
@@ -151,6 +164,8 @@ class LiveKitAdapter:
 
     def verify_access_token(self, token: str) -> api.access_token.Claims:
         """Verifies a token this platform minted; raises on a bad signature or expiry."""
+        from livekit import api
+
         return api.TokenVerifier(self.api_key, self._api_secret).verify(token)
 
     def _call(
@@ -160,6 +175,9 @@ class LiveKitAdapter:
         *,
         tolerate_not_found: bool = False,
     ) -> T | None:
+        import aiohttp
+        from livekit import api
+
         async def run() -> T:
             async with open_livekit_api(self.url, self.api_key, self._api_secret) as lk:
                 return await call(lk)
@@ -197,6 +215,9 @@ def open_livekit_api(
     failover: bool = True,
 ) -> api.LiveKitAPI:
     """A LiveKit server-API client with a bounded request time (use it as an async context manager)."""
+    import aiohttp
+    from livekit import api
+
     return api.LiveKitAPI(
         url, api_key, api_secret, timeout=aiohttp.ClientTimeout(total=timeout_seconds), failover=failover
     )

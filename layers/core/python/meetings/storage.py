@@ -1,9 +1,9 @@
-"""S3 clients for the configured endpoint (AWS, or the local endpoint in development)."""
+"""S3 clients for the configured endpoint (AWS, or the local endpoint in development).
+
+boto3 loads with the first client: API requests that never touch S3 skip its import cost.
+"""
 
 from functools import lru_cache
-
-import boto3
-from botocore.config import Config
 
 from meetings.settings import get_settings
 
@@ -11,6 +11,9 @@ from meetings.settings import get_settings
 @lru_cache
 def s3_client():
     """The process-wide S3 client (SigV4, so presigned URLs work on every region)."""
+    import boto3
+    from botocore.config import Config
+
     settings = get_settings()
     return boto3.client(
         "s3",

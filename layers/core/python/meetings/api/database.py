@@ -5,7 +5,7 @@ the request commits exactly once there, and a constraint violation raised by tha
 error handlers and answers its mapped 409. Any exception rolls everything back. Routes never commit.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from meetings.db import open_session
 
 
-def get_session() -> Iterator[Session]:
+async def get_session() -> AsyncIterator[Session]:
     """A new session on the verified engine (tests override this one to bind their connection)."""
     session = open_session()
     try:
@@ -23,7 +23,7 @@ def get_session() -> Iterator[Session]:
         session.close()
 
 
-def request_transaction(session: Annotated[Session, Depends(get_session)]) -> Iterator[Session]:
+async def request_transaction(session: Annotated[Session, Depends(get_session)]) -> AsyncIterator[Session]:
     """Commits the request's work once the route has returned; rolls it back if anything raised."""
     try:
         yield session

@@ -18,7 +18,6 @@ from meetings.manager.entities.models import Entity
 from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
-from meetings.secretary.recordings import egress
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import get_room
@@ -51,6 +50,8 @@ def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recor
             code="room_not_active",
             details={"status": room.status.value},
         )
+    from meetings.secretary.recordings import egress  # the LiveKit SDK, only when recording
+
     if egress.room_has_running_egress(room_name=room.livekit_room_id):
         raise Conflict("This meeting is already being recorded.", code="recording_in_progress")
     return start_egress_attempt(db=db, room=room, attempt=1, started_by=principal.user_id)
@@ -63,6 +64,8 @@ def start_egress_attempt(
     recording_id = uuid.uuid4()
     bucket = get_settings().recordings_bucket
     key = recording_key(entity_id=room.entity_id, room_id=room.id, recording_id=recording_id)
+    from meetings.secretary.recordings import egress
+
     egress_id = egress.start_recording_egress(
         room_name=room.livekit_room_id, destination=egress.EgressDestination(bucket=bucket, key=key)
     )
@@ -102,6 +105,8 @@ def stop_recording(*, db: Session, principal: Principal, recording_id: uuid.UUID
         )
     if was_stopped(db=db, recording=recording):
         raise Conflict("This recording was already stopped.", code="recording_already_stopped")
+    from meetings.secretary.recordings import egress
+
     egress.stop_recording_egress(egress_id=recording.livekit_egress_id)
     append_room_event(
         db=db,
