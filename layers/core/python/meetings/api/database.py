@@ -3,6 +3,10 @@
 `DbSession` is function-scoped: its exit runs after the route returns and before the response is sent, so
 the request commits exactly once there, and a constraint violation raised by that commit still reaches the
 error handlers and answers its mapped 409. Any exception rolls everything back. Routes never commit.
+
+Both dependencies are coroutines although the commit blocks: a Lambda container serves one request at a
+time, so the event loop has nothing else to run, and each sync dependency would cost a threadpool hop on
+entry and another on exit (about 0.1 ms each, measured by bench_manager_api). The routes stay sync.
 """
 
 from collections.abc import AsyncIterator
