@@ -40,7 +40,9 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The join page's browser tests run in Debian's Chromium; without it the suite stops here, never skips.
 test: install lint
+	@test -x /usr/bin/chromium || { echo "make test needs Debian's Chromium for the join page's browser tests: apt-get install -y chromium" >&2; exit 1; }
 	$(BIN)/python -m pytest
 
 bench: install

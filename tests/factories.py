@@ -1,6 +1,8 @@
 """Small builders of valid rows; a test changes only what it is about."""
 
 import itertools
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +12,8 @@ from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
 from meetings.manager.users.models import User
+from meetings.secretary.participants.models import Participant, ParticipantType
+from meetings.secretary.rooms.models import Room, RoomStatus
 
 _sequence = itertools.count(1)
 TEST_PASSWORD = "correct horse battery staple"
@@ -81,3 +85,51 @@ def link_professional(
     db.add(link)
     db.flush()
     return link
+
+
+def later(**delta) -> datetime:
+    return datetime.now(UTC) + timedelta(**delta)
+
+
+# The room status machine the database enforces, walked from SCHEDULED.
+ROOM_STATUS_PATH = {
+    RoomStatus.SCHEDULED: [],
+    RoomStatus.ACTIVE: [RoomStatus.ACTIVE],
+    RoomStatus.COMPLETED: [RoomStatus.ACTIVE, RoomStatus.COMPLETED],
+    RoomStatus.CANCELED: [RoomStatus.CANCELED],
+}
+
+
+def make_room(
+    db: Session, entity=None, department=None, *, organizer=None, status=RoomStatus.SCHEDULED, **fields
+) -> Room:
+    """A room five minutes ahead, then walked to `status` as the status machine allows."""
+    room_id = str(uuid.uuid4())
+    room = Room(
+        **{
+            "id": room_id,
+            "livekit_room_id": f"meeting-{room_id}",
+            "title": "Consultation",
+            "entity_id": entity.id if entity is not None else None,
+            "department_id": department.id if department is not None else None,
+            "organizer_id": organizer.id if organizer is not None else None,
+            "scheduled_at": later(minutes=5),
+            "max_participants": 10,
+            **fields,
+        }
+    )
+    db.add(room)
+    db.flush()
+    for step in ROOM_STATUS_PATH[status]:
+        room.status = step
+        if step == RoomStatus.ACTIVE and room.started_at is None:
+            room.started_at = datetime.now(UTC)
+        db.flush()
+    return room
+
+
+def make_participant(db: Session, *, type=ParticipantType.CLIENT, **fields) -> Participant:
+    participant = Participant(**{"name": unique("Client"), "type": type, "phone_number": phone(), **fields})
+    db.add(participant)
+    db.flush()
+    return participant

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from devserver.livekit_webhooks import webhook_event
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
-from tests.secretary.helpers import make_room
+from tests.factories import make_room
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
 

@@ -10,19 +10,19 @@ from meetings.identity.roles import UserRole
 from meetings.manager.knowledge.models import KnowledgeChunk
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
-from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+from meetings.secretary.participants.models import ParticipantType, RoomParticipant
 from meetings.secretary.recordings.models import Recording
-from meetings.secretary.rooms.models import Room, RoomStatus
+from meetings.secretary.rooms.models import RoomStatus
 from meetings.settings import get_settings
 from tests.factories import (
     link_professional,
     make_department,
     make_entity,
+    make_participant,
     make_professional,
+    make_room,
     make_user,
     password_hash,
-    phone,
-    unique,
 )
 
 NOW = datetime.now(UTC)
@@ -42,31 +42,6 @@ def rejected(db, build, constraint: str) -> None:
 
 def vector(value: float = 0.1) -> list[float]:
     return [value] * get_settings().embedding_dim
-
-
-def make_room(db, entity=None, department=None, **fields) -> Room:
-    room = Room(
-        **{
-            "id": unique("room"),
-            "livekit_room_id": unique("lk"),
-            "title": "Consultation",
-            "entity_id": entity.id if entity else None,
-            "department_id": department.id if department else None,
-            "scheduled_at": NOW + timedelta(days=1),
-            "max_participants": 5,
-            **fields,
-        }
-    )
-    db.add(room)
-    db.flush()
-    return room
-
-
-def make_participant(db, type_=ParticipantType.CLIENT, **fields) -> Participant:
-    participant = Participant(**{"name": "Maria", "type": type_, "phone_number": phone(), **fields})
-    db.add(participant)
-    db.flush()
-    return participant
 
 
 def chunk(entity, department=None, **fields) -> KnowledgeChunk:
@@ -94,7 +69,7 @@ def graph(db):
     kb = chunk(entity, department)
     db.add(kb)
     room = make_room(db, entity, department)
-    agent = make_participant(db, ParticipantType.AGENT, name="Assistant")
+    agent = make_participant(db, type=ParticipantType.AGENT, name="Assistant")
     seat = RoomParticipant(room_id=room.id, participant_id=agent.id)
     usage = AgentUsage(room_id=room.id, participant_id=agent.id, session_start=NOW, data={})
     db.add_all([seat, usage])
@@ -299,7 +274,9 @@ def test_phone_numbers_must_be_e164(db, number):
 
 def test_professional_participant_needs_its_professional(db):
     rejected(
-        db, lambda: make_participant(db, ParticipantType.PROFESSIONAL), "ck_participants_type_professional"
+        db,
+        lambda: make_participant(db, type=ParticipantType.PROFESSIONAL),
+        "ck_participants_type_professional",
     )
 
 
@@ -307,7 +284,7 @@ def test_non_professional_participant_has_no_professional(db):
     professional = make_professional(db)
     rejected(
         db,
-        lambda: make_participant(db, ParticipantType.CLIENT, professional_id=professional.id),
+        lambda: make_participant(db, type=ParticipantType.CLIENT, professional_id=professional.id),
         "ck_participants_type_professional",
     )
 

@@ -75,7 +75,7 @@ def livekit_api_server(engine) -> Iterator[LiveServer]:
 @pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
-        pytest.skip(
+        pytest.fail(
             f"{CHROMIUM} is missing: browser tests need Debian's chromium (apt-get install -y chromium)"
         )
     from playwright.sync_api import sync_playwright
@@ -124,48 +124,3 @@ def open_page(browser):
     yield open_
     for context in contexts:
         context.close()
-
-
-def screenshot(page, name: str, *, full_page: bool = True) -> Path:
-    """Saves the page as test-artifacts/joinpage/<name>.png (the whole page, or what the viewport shows)."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
-    assert_readable(page)
-    return path
-
-
-CONTRAST_SCRIPT = """(selectors) => {
-  const parse = (value) => (value.match(/[\\d.]+/g) || []).map(Number);
-  const luminance = ([r, g, b]) => {
-    const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  };
-  const background = (element) => {
-    for (let node = element; node; node = node.parentElement) {
-      const rgba = parse(getComputedStyle(node).backgroundColor);
-      if (rgba.length === 3 || (rgba.length === 4 && rgba[3] === 1)) return rgba.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const results = {};
-  for (const selector of selectors) {
-    for (const element of document.querySelectorAll(selector)) {
-      if (!element.checkVisibility() || !element.textContent.trim()) continue;
-      const [a, b] = [luminance(parse(getComputedStyle(element).color)), luminance(background(element))];
-      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      results[`${selector}: ${element.textContent.trim().slice(0, 40)}`] = Math.round(ratio * 100) / 100;
-    }
-  }
-  return results;
-}"""
-
-READABLE_TEXT = ["h1", "h2", "p", "dt", "dd", "label", "button", "li", "time", ".tile-name"]
-
-
-def assert_readable(page, selectors=READABLE_TEXT, minimum: float = 4.5) -> None:
-    """Every visible text element reaches the WCAG AA contrast ratio against its background."""
-    ratios = page.evaluate(CONTRAST_SCRIPT, selectors)
-    assert ratios, "no visible text found"
-    too_faint = {text: ratio for text, ratio in ratios.items() if ratio < minimum}
-    assert not too_faint, too_faint

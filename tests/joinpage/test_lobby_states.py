@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from meetings.secretary.rooms.models import RoomStatus
-from tests.joinpage.conftest import screenshot
-from tests.joinpage.support import JOIN_WINDOW
+from tests.joinpage.support import JOIN_WINDOW, screenshot
 
 
 def _state(page, state: str) -> None:

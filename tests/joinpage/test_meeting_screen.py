@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
-from tests.joinpage.conftest import screenshot
+from tests.joinpage.support import screenshot
 
 PHONE = {"width": 390, "height": 844}
 

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 
 from meetings.secretary.joinpage.routes import STATIC_DIR
 from meetings.secretary.participants.models import ParticipantType
-from tests.joinpage.conftest import screenshot
-from tests.joinpage.support import REPO_ROOT
+from tests.joinpage.support import REPO_ROOT, screenshot
 
 ROOM = "window.fakeLiveKit.rooms.at(-1)"
 

@@ -1,39 +1,13 @@
 """Rows of other domains that manager tests need (rooms, agent participants, usage, knowledge)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.participants.models import Participant, ParticipantType
-from meetings.secretary.rooms.models import Room, RoomStatus
+from meetings.secretary.rooms.models import Room
 from meetings.settings import get_settings
 from tests.factories import phone, unique
-
-
-def make_room(db, entity=None, department=None, status=RoomStatus.SCHEDULED, **fields) -> Room:
-    room = Room(
-        id=unique("room"),
-        livekit_room_id=unique("lk"),
-        title=fields.pop("title", "Consultation"),
-        entity_id=entity.id if entity else None,
-        department_id=department.id if department else None,
-        scheduled_at=fields.pop("scheduled_at", datetime.now(UTC) + timedelta(days=1)),
-        max_participants=5,
-        **fields,
-    )
-    db.add(room)
-    db.flush()
-    if status != RoomStatus.SCHEDULED:
-        # Walk the status machine the database enforces.
-        path = {
-            RoomStatus.ACTIVE: [RoomStatus.ACTIVE],
-            RoomStatus.COMPLETED: [RoomStatus.ACTIVE, RoomStatus.COMPLETED],
-            RoomStatus.CANCELED: [RoomStatus.CANCELED],
-        }[status]
-        for step in path:
-            room.status = step
-            db.flush()
-    return room
 
 
 def make_agent(db) -> Participant:

@@ -12,7 +12,7 @@ from meetings.manager.auth import service
 from meetings.manager.auth.models import LoginThrottle
 from meetings.settings import get_settings
 from tests.factories import TEST_PASSWORD, make_user
-from tests.manager.conftest import error_code, field_codes
+from tests.support.answers import error_code, field_codes
 
 
 def login(client, email, password=TEST_PASSWORD):

@@ -4,7 +4,7 @@ import pytest
 
 from meetings.manager.professionals.models import ProfessionalEntity
 from tests.factories import link_professional, make_department, make_professional, unique
-from tests.manager.conftest import error_code, field_codes
+from tests.support.answers import error_code, field_codes
 
 
 def test_admin_creates_lists_updates_and_deletes_a_department(client, db, clinic, auth_headers):

@@ -11,9 +11,9 @@ from meetings.manager.professionals.models import ProfessionalEntity
 from meetings.manager.users.models import User
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.factories import link_professional, make_entity, make_professional, unique
-from tests.manager.builders import make_agent, make_knowledge, make_room, make_usage
-from tests.manager.conftest import error_code, field_codes
+from tests.factories import link_professional, make_entity, make_professional, make_room, unique
+from tests.manager.builders import make_agent, make_knowledge, make_usage
+from tests.support.answers import error_code, field_codes
 
 NEW_ENTITY = {"type": "design_agency", "max_participants": 12, "recording_retention_days": 90}
 

@@ -4,7 +4,7 @@
 import pytest
 
 from tests.factories import link_professional, make_professional
-from tests.manager.conftest import error_code
+from tests.support.answers import error_code
 
 MISSING = 987_654
 

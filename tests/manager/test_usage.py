@@ -9,9 +9,9 @@ import pytest
 from meetings.identity.principal import Principal
 from meetings.manager.usage.schemas import UsageGroup
 from meetings.manager.usage.service import usage_report
-from tests.factories import make_department
-from tests.manager.builders import make_agent, make_room, make_usage
-from tests.manager.conftest import error_code, field_codes
+from tests.factories import make_department, make_room
+from tests.manager.builders import make_agent, make_usage
+from tests.support.answers import error_code, field_codes
 
 DAY1 = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
 DAY2 = datetime(2026, 10, 6, 23, 30, tzinfo=UTC)

@@ -6,7 +6,7 @@ from meetings.identity.passwords import verify_password
 from meetings.identity.roles import UserRole
 from meetings.manager.users.models import User
 from tests.factories import make_user, phone, unique
-from tests.manager.conftest import error_code, field_codes
+from tests.support.answers import error_code, field_codes
 
 
 def new_user(**fields) -> dict:

@@ -21,7 +21,7 @@ from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.recordings.service import recording_key
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.factories import make_entity, make_user, unique
+from tests.factories import make_entity, make_room, make_user
 
 NOW = datetime.now(UTC)
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
@@ -76,22 +76,9 @@ def s3(s3_endpoint, monkeypatch):
     s3_client.cache_clear()
 
 
-def make_room(db: Session, entity=None, *, status: RoomStatus = RoomStatus.ACTIVE, **fields) -> Room:
-    room = Room(
-        **{
-            "id": str(uuid.uuid4()),
-            "livekit_room_id": unique("meeting"),
-            "title": "Consultation",
-            "entity_id": entity.id if entity else None,
-            "scheduled_at": NOW,
-            "status": status,
-            "max_participants": 5,
-            **fields,
-        }
-    )
-    db.add(room)
-    db.flush()
-    return room
+def make_active_room(db: Session, entity=None, **fields) -> Room:
+    """The room a recording belongs to: an ACTIVE meeting."""
+    return make_room(db, entity, **{"status": RoomStatus.ACTIVE, **fields})
 
 
 def make_recording(db: Session, room: Room, *, bucket: str = "b", age_days: float = 0, **fields) -> Recording:
@@ -140,7 +127,7 @@ class Committed:
         return user
 
     def room(self, entity=None, **fields) -> Room:
-        room = make_room(self.session, entity, **fields)
+        room = make_active_room(self.session, entity, **fields)
         self.room_ids.append(room.id)
         return room
 

@@ -15,7 +15,7 @@ from meetings.secretary.recordings.routes import router
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.settings import get_settings
 from tests.factories import make_entity, make_user
-from tests.recordings.support import make_recording, make_room
+from tests.recordings.support import make_active_room, make_recording
 
 
 @pytest.fixture
@@ -50,7 +50,7 @@ def outsider(db, auth_headers):
 
 @pytest.fixture
 def live_room(db, clinic, livekit_server):
-    room = make_room(db, clinic)
+    room = make_active_room(db, clinic)
     livekit_server.ensure_room(room.livekit_room_id)
     return room
 
@@ -124,7 +124,7 @@ def test_purge_date_follows_the_entity_retention(client, db, admin, live_room, s
 def test_an_independent_room_is_recorded_for_30_days_under_independent(
     client, db, manager, livekit_server, s3
 ):
-    room = make_room(db)
+    room = make_active_room(db)
     livekit_server.ensure_room(room.livekit_room_id)
 
     body = client.post(f"/v1/rooms/{room.id}/recordings", headers=manager).json()
@@ -135,7 +135,7 @@ def test_an_independent_room_is_recorded_for_30_days_under_independent(
 
 @pytest.mark.parametrize("status", [RoomStatus.SCHEDULED, RoomStatus.COMPLETED, RoomStatus.CANCELED])
 def test_only_an_active_room_can_be_recorded(client, db, admin, clinic, livekit_server, s3, status):
-    room = make_room(db, clinic, status=status)
+    room = make_active_room(db, clinic, status=status)
 
     answer = client.post(f"/v1/rooms/{room.id}/recordings", headers=admin)
 
@@ -176,7 +176,7 @@ def test_livekit_refusing_the_egress_answers_502_and_records_nothing(
 
 
 def test_a_room_livekit_does_not_know_answers_409(client, db, admin, clinic, livekit_server, s3):
-    room = make_room(db, clinic)  # ACTIVE in the database, nobody connected in LiveKit
+    room = make_active_room(db, clinic)  # ACTIVE in the database, nobody connected in LiveKit
 
     answer = client.post(f"/v1/rooms/{room.id}/recordings", headers=admin)
 
@@ -196,7 +196,7 @@ def test_another_entitys_room_is_not_found_like_a_missing_one(
 
 
 def test_an_entity_admin_cannot_record_an_independent_room(client, db, admin, livekit_server, s3):
-    room = make_room(db)
+    room = make_active_room(db)
 
     assert client.post(f"/v1/rooms/{room.id}/recordings", headers=admin).status_code == 404
 
@@ -284,7 +284,7 @@ def test_another_entitys_recording_cannot_be_stopped(client, db, outsider, live_
 def test_a_room_lists_every_attempt_oldest_first(client, db, admin, live_room):
     first = make_recording(db, live_room, status=RecordingStatus.FAILED, age_days=0.01)
     retry = make_recording(db, live_room, attempt=2)
-    make_recording(db, make_room(db, make_entity(db)))  # another room
+    make_recording(db, make_active_room(db, make_entity(db)))  # another room
 
     answer = client.get(f"/v1/rooms/{live_room.id}/recordings", headers=admin)
 

@@ -10,7 +10,7 @@ from meetings.secretary.recordings.finalize import (
 )
 from meetings.secretary.recordings.models import RecordingStatus
 from tests.factories import make_entity
-from tests.recordings.support import make_recording, make_room
+from tests.recordings.support import make_active_room, make_recording
 
 
 def land(s3, key: str, body: bytes = b"\x00\x00\x00\x18ftypmp42 recording") -> StoredObject:
@@ -23,7 +23,7 @@ def tags(s3, key: str) -> dict[str, str]:
 
 
 def test_landed_object_makes_the_recording_ready_with_its_size_and_retention_tag(db, s3):
-    room = make_room(db, make_entity(db, recording_retention_days=90))
+    room = make_active_room(db, make_entity(db, recording_retention_days=90))
     recording = make_recording(db, room, bucket=s3.bucket, retention_days=90)
 
     stored = land(s3, recording.s3_key, b"x" * 1234)
@@ -36,7 +36,7 @@ def test_landed_object_makes_the_recording_ready_with_its_size_and_retention_tag
 
 
 def test_size_is_read_from_s3_when_the_event_has_none(db, s3):
-    recording = make_recording(db, make_room(db), bucket=s3.bucket)
+    recording = make_recording(db, make_active_room(db), bucket=s3.bucket)
     land(s3, recording.s3_key, b"y" * 777)
 
     finalize_recording_object(db=db, s3=s3, stored=StoredObject(bucket=s3.bucket, key=recording.s3_key))
@@ -46,7 +46,7 @@ def test_size_is_read_from_s3_when_the_event_has_none(db, s3):
 
 
 def test_a_duplicate_event_changes_nothing_the_second_time(db, s3):
-    recording = make_recording(db, make_room(db), bucket=s3.bucket)
+    recording = make_recording(db, make_active_room(db), bucket=s3.bucket)
     stored = land(s3, recording.s3_key, b"z" * 10)
     finalize_recording_object(db=db, s3=s3, stored=stored)
     s3.put_object_tagging(
@@ -62,7 +62,7 @@ def test_a_duplicate_event_changes_nothing_the_second_time(db, s3):
 
 
 def test_an_object_after_livekit_reported_failure_keeps_the_recording_failed(db, s3):
-    recording = make_recording(db, make_room(db), bucket=s3.bucket, status=RecordingStatus.FAILED)
+    recording = make_recording(db, make_active_room(db), bucket=s3.bucket, status=RecordingStatus.FAILED)
 
     finalize_recording_object(db=db, s3=s3, stored=land(s3, recording.s3_key, b"partial"))
 
@@ -75,7 +75,11 @@ def test_a_late_event_for_a_purged_recording_is_ignored(db, s3):
     from datetime import UTC, datetime
 
     recording = make_recording(
-        db, make_room(db), bucket=s3.bucket, status=RecordingStatus.PURGED, deleted_at=datetime.now(UTC)
+        db,
+        make_active_room(db),
+        bucket=s3.bucket,
+        status=RecordingStatus.PURGED,
+        deleted_at=datetime.now(UTC),
     )
 
     finalize_recording_object(db=db, s3=s3, stored=land(s3, recording.s3_key))
@@ -100,7 +104,7 @@ def test_an_object_without_a_recording_is_logged_and_left_in_place(db, s3, caplo
 
 
 def test_objects_outside_the_recordings_prefix_are_not_finalized(db, s3):
-    recording = make_recording(db, make_room(db), bucket=s3.bucket, s3_key="elsewhere/file.mp4")
+    recording = make_recording(db, make_active_room(db), bucket=s3.bucket, s3_key="elsewhere/file.mp4")
     land(s3, recording.s3_key)
 
     results = finalize_recording_objects(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.recordings.purge import purge_due_recordings, select_due_batch
-from tests.recordings.support import make_due_recording, make_recording, make_room
+from tests.recordings.support import make_active_room, make_due_recording, make_recording
 
 
 def put(s3, key: str, bucket: str | None = None, body: bytes = b"mp4") -> None:
@@ -33,7 +33,7 @@ def deleted_keys_per_call(s3) -> list[list[str]]:
 
 
 def test_due_recordings_are_purged_and_their_rows_kept(db, s3):
-    room = make_room(db)
+    room = make_active_room(db)
     due = [make_due_recording(db, room, bucket=s3.bucket) for _ in range(3)]
     kept = make_recording(db, room, bucket=s3.bucket, status=RecordingStatus.READY)
     for recording in [*due, kept]:
@@ -55,7 +55,7 @@ def test_due_recordings_are_purged_and_their_rows_kept(db, s3):
 
 
 def test_a_second_run_finds_nothing_to_do(db, s3):
-    recording = make_due_recording(db, make_room(db), bucket=s3.bucket)
+    recording = make_due_recording(db, make_active_room(db), bucket=s3.bucket)
     put(s3, recording.s3_key)
     purge_due_recordings(db=db, s3=s3)
     db.refresh(recording)
@@ -70,7 +70,7 @@ def test_a_second_run_finds_nothing_to_do(db, s3):
 
 def test_every_version_and_delete_marker_of_a_versioned_object_is_deleted(db, s3):
     s3.put_bucket_versioning(Bucket=s3.bucket, VersioningConfiguration={"Status": "Enabled"})
-    room = make_room(db)
+    room = make_active_room(db)
     recording = make_due_recording(db, room, bucket=s3.bucket)
     neighbour = make_recording(db, room, bucket=s3.bucket)
     for body in (b"v1", b"v2", b"v3"):
@@ -86,7 +86,7 @@ def test_every_version_and_delete_marker_of_a_versioned_object_is_deleted(db, s3
 
 
 def test_delete_objects_is_called_with_at_most_1000_keys(db, s3):
-    room = make_room(db)
+    room = make_active_room(db)
     for _ in range(1500):
         make_due_recording(db, room, bucket=s3.bucket)  # objects never landed: deleting is still fine
     calls = deleted_keys_per_call(s3)
@@ -100,7 +100,7 @@ def test_delete_objects_is_called_with_at_most_1000_keys(db, s3):
 def test_keys_s3_refuses_to_delete_stay_for_the_next_run_and_are_reported(db, s3, caplog):
     locked_bucket = s3.bucket + "-locked"
     s3.create_bucket(Bucket=locked_bucket, ObjectLockEnabledForBucket=True)
-    room = make_room(db)
+    room = make_active_room(db)
     held = make_due_recording(db, room, bucket=locked_bucket)
     free = make_due_recording(db, room, bucket=locked_bucket)
     put(s3, held.s3_key, bucket=locked_bucket)
@@ -133,7 +133,7 @@ def test_keys_s3_refuses_to_delete_stay_for_the_next_run_and_are_reported(db, s3
 
 
 def test_a_run_stops_when_told_and_the_next_run_resumes(db, s3):
-    room = make_room(db)
+    room = make_active_room(db)
     recordings = [make_due_recording(db, room, bucket=s3.bucket) for _ in range(5)]
     budget = iter([True, False])
 
@@ -202,7 +202,7 @@ def test_two_concurrent_runs_never_delete_the_same_key(committed, engine, s3_end
 
 
 def test_rows_of_a_missing_bucket_are_reported_and_the_rest_purged(db, s3):
-    room = make_room(db)
+    room = make_active_room(db)
     lost = make_due_recording(db, room, bucket=s3.bucket + "-gone")
     fine = make_due_recording(db, room, bucket=s3.bucket)
 

@@ -14,14 +14,14 @@ from meetings.secretary.recordings.models import MAX_RECORDING_ATTEMPTS, Recordi
 from meetings.secretary.recordings.webhook import handle_egress_event
 from meetings.secretary.rooms.models import RoomStatus
 from tests.factories import make_entity
-from tests.recordings.support import make_recording, make_room
+from tests.recordings.support import make_active_room, make_recording
 
 SECOND = 1_000_000_000
 
 
 @pytest.fixture
 def room(db, livekit_server, s3):
-    room = make_room(db, make_entity(db, recording_retention_days=365))
+    room = make_active_room(db, make_entity(db, recording_retention_days=365))
     livekit_server.ensure_room(room.livekit_room_id)
     return room
 
@@ -131,7 +131,7 @@ def test_a_duplicate_failure_event_retries_once(db, room, livekit_server):
 
 
 def test_no_retry_once_the_meeting_is_over(db, livekit_server, s3):
-    room = make_room(db, status=RoomStatus.COMPLETED)
+    room = make_active_room(db, status=RoomStatus.COMPLETED)
     recording = make_recording(db, room)
 
     handle_egress_event(

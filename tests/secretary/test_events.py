@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
-from tests.secretary.helpers import make_room
+from tests.factories import make_room
 
 
 def add_events(db, room, count: int) -> list[int]:

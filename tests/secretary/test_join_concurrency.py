@@ -13,7 +13,8 @@ from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.joins.service import join_with_password
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.secretary.helpers import JOIN_PASSWORD, add_to_room, make_participant, make_room
+from tests.factories import make_participant, make_room
+from tests.secretary.helpers import JOIN_PASSWORD, add_to_room
 
 CAPACITY = 3
 JOINERS = 12

@@ -10,7 +10,8 @@ from meetings.meeting_protocol import room_id_from_dispatch_metadata
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
-from tests.secretary.helpers import JOIN_PASSWORD, add_to_room, later, make_participant, make_room
+from tests.factories import later, make_participant, make_room
+from tests.secretary.helpers import JOIN_PASSWORD, add_to_room
 from tests.support.fixtures import TEST_API_KEY, TEST_API_SECRET
 
 

@@ -5,8 +5,8 @@ from contextlib import contextmanager
 from sqlalchemy import event
 
 from meetings.secretary.participants.models import ParticipantType
-from tests.factories import make_professional
-from tests.secretary.helpers import add_to_room, make_participant, make_room
+from tests.factories import make_participant, make_professional, make_room
+from tests.secretary.helpers import add_to_room
 
 
 @contextmanager

@@ -8,8 +8,15 @@ import pytest
 
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import RoomStatus
-from tests.factories import link_professional, make_entity, make_professional, phone
-from tests.secretary.helpers import add_to_room, make_participant, make_room
+from tests.factories import (
+    link_professional,
+    make_entity,
+    make_participant,
+    make_professional,
+    make_room,
+    phone,
+)
+from tests.secretary.helpers import add_to_room
 
 
 def client_body(**fields) -> dict:

@@ -9,8 +9,7 @@ from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.factories import make_department, make_entity
-from tests.secretary.helpers import later, make_participant, make_room
+from tests.factories import later, make_department, make_entity, make_participant, make_room
 
 
 def room_body(**fields) -> dict:

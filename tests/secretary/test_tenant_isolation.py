@@ -6,7 +6,8 @@ import pytest
 from meetings.manager.entities.models import Entity
 from meetings.secretary.participants.models import RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
-from tests.secretary.helpers import add_to_room, make_room
+from tests.factories import make_room
+from tests.secretary.helpers import add_to_room
 
 NEW_CLIENT = {"participant": {"name": "Intruder", "type": "CLIENT", "phone_number": "+5511900000001"}}
 

@@ -11,7 +11,7 @@ from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.webhooks.models import WebhookReceipt
 from meetings.secretary.webhooks.service import handle_webhook
-from tests.secretary.helpers import make_room
+from tests.factories import make_room
 
 DELIVERIES = 4
 

@@ -10,7 +10,8 @@ from devserver.livekit_webhooks import signed_webhook, webhook_event
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
-from tests.secretary.helpers import add_to_room, make_room
+from tests.factories import make_room
+from tests.secretary.helpers import add_to_room
 
 URL = "/v1/webhooks/livekit"
 
