@@ -1,6 +1,9 @@
-"""LiveKit webhook handling over real HTTP (uvicorn on 127.0.0.1, embedded PostgreSQL): a burst of
-1,000 signed events with 10% duplicates (participants joining and leaving 20 rooms), in events per
-second, against the signature check alone (WebhookReceiver.receive on the same bodies)."""
+"""LiveKit webhook intake (embedded PostgreSQL): bursts of 1,000 signed events with 10% duplicates
+(participants joining and leaving 20 rooms), in events per second —
+- over real HTTP (uvicorn on 127.0.0.1) against the signature check alone on the same bodies;
+- through the Lambda handler (Mangum, API Gateway events) against the floor of raw psycopg doing the
+  same work per event: the signature check, then the receipt, the room and attendance rows locked and
+  updated and the room event appended, in one transaction."""
 
 import os
 import random
@@ -121,6 +124,7 @@ def main() -> None:
             lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries]
         )
         server.should_exit = True
+        lambda_rate, raw_rate = lambda_against_raw(seed_rooms())
         report(
             f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
             EVENTS / handled,
@@ -128,8 +132,102 @@ def main() -> None:
             floor=EVENTS / verified,
             floor_name="signature check alone",
         )
+        report(
+            "webhooks through the Lambda handler",
+            lambda_rate,
+            "events/s",
+            floor=raw_rate,
+            floor_name="raw psycopg, same writes in one transaction",
+        )
         if outcomes.get("duplicate", 0) != int(EVENTS * DUPLICATE_SHARE):
             raise SystemExit(f"idempotency broken: {outcomes}")
+
+
+def api_gateway_event(body: str, headers: dict[str, str]) -> dict:
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/v1/webhooks/livekit",
+        "rawQueryString": "",
+        "headers": {key.lower(): value for key, value in headers.items()} | {"host": "api.example.com"},
+        "requestContext": {
+            "http": {
+                "method": "POST",
+                "path": "/v1/webhooks/livekit",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.9",
+            },
+            "requestId": "bench",
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def lambda_against_raw(rooms) -> tuple[float, float]:
+    """Events/s of the Lambda handler on one burst and of the raw floor on another, same rooms."""
+    import importlib.util
+    import json
+
+    import psycopg
+    from livekit.api import TokenVerifier, WebhookReceiver
+
+    handler_file = Path(__file__).resolve().parents[1] / "functions" / "livekit_webhook" / "handler.py"
+    spec = importlib.util.spec_from_file_location("livekit_webhook_handler", handler_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    events = [api_gateway_event(body, headers) for body, headers in burst(rooms)]
+
+    def through_handler() -> None:
+        for event in events:
+            assert module.handler(event, None)["statusCode"] == 200
+
+    handled = timed(through_handler)
+
+    receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
+    deliveries = burst(rooms)
+    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+
+        def raw_writes() -> None:
+            for body, headers in deliveries:
+                event = receiver.receive(body, headers["Authorization"])
+                at = datetime.fromtimestamp(event.created_at, UTC)
+                with connection.transaction():
+                    fresh = connection.execute(
+                        "INSERT INTO livekit_webhook_receipts (event_id, event_name, room_name, event_created_at)"
+                        " VALUES (%s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                        (event.id, event.event, event.room.name, at),
+                    ).fetchone()
+                    if fresh is None:
+                        continue
+                    room_id = connection.execute(
+                        "SELECT id FROM rooms WHERE livekit_room_id = %s FOR UPDATE", (event.room.name,)
+                    ).fetchone()[0]
+                    participant_id = int(event.participant.identity.rsplit("-", 1)[1])
+                    connection.execute(
+                        "SELECT id FROM room_participants WHERE room_id = %s AND participant_id = %s FOR UPDATE",
+                        (room_id, participant_id),
+                    )
+                    joined = event.event == "participant_joined"
+                    connection.execute(
+                        "UPDATE room_participants SET joined_at = CASE WHEN %s THEN %s ELSE joined_at END,"
+                        " left_at = CASE WHEN %s THEN NULL ELSE %s END,"
+                        " context = context || jsonb_build_object('connected', %s::boolean)"
+                        " WHERE room_id = %s AND participant_id = %s",
+                        (joined, at, joined, at, joined, room_id, participant_id),
+                    )
+                    connection.execute(
+                        "INSERT INTO room_events (room_id, event_name, data) VALUES (%s, %s, %s)",
+                        (
+                            room_id,
+                            "PARTICIPANT_JOINED" if joined else "PARTICIPANT_LEFT",
+                            json.dumps({"participant_id": participant_id, "occurred_at": at.isoformat()}),
+                        ),
+                    )
+
+        raw = timed(raw_writes)
+    return EVENTS / handled, EVENTS / raw
 
 
 if __name__ == "__main__":
