@@ -30,6 +30,7 @@ def test_production_settings_with_real_secrets_are_accepted():
         ({"livekit_api_key": "devkey"}, "LIVEKIT_API_KEY is a placeholder"),
         ({"openai_api_key": "sk-local-placeholder"}, "OPENAI_API_KEY is a placeholder"),
         ({"database_url": None}, "DATABASE_URL or DATABASE_SECRET_ARN is required"),
+        ({"webhooks_allow_loopback": True}, "WEBHOOKS_ALLOW_LOOPBACK is for development and tests only"),
     ],
 )
 def test_production_refuses_placeholders(override, problem):

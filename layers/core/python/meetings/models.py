@@ -7,6 +7,7 @@ from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
 from meetings.manager.users.models import User
+from meetings.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, RoomParticipant
@@ -32,6 +33,10 @@ __all__ = [
     "RoomEvent",
     "RoomParticipant",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "WebhookReceipt",
     "metadata",
 ]

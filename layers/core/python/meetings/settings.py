@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # Where magic links point: the public origin that serves /join/{token}.
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # Outgoing webhooks may target loopback addresses (a receiver on this machine): development and
+    # tests only. Private, link-local and metadata addresses are refused whatever this says.
+    webhooks_allow_loopback: bool = False
+
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> "Settings":
         if self.environment != "production":
@@ -87,6 +91,8 @@ class Settings(BaseSettings):
                 problems.append(f"{name.upper()} is a placeholder")
         if self.livekit_api_key in PLACEHOLDER_SECRETS:
             problems.append("LIVEKIT_API_KEY is a placeholder")
+        if self.webhooks_allow_loopback:
+            problems.append("WEBHOOKS_ALLOW_LOOPBACK is for development and tests only")
         if len(self.jwt_secret.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
             problems.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
         if problems:

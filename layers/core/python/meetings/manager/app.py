@@ -8,6 +8,8 @@ from meetings.manager.knowledge.routes import router as knowledge_router
 from meetings.manager.professionals.routes import router as professionals_router
 from meetings.manager.usage.routes import router as usage_router
 from meetings.manager.users.routes import router as users_router
+from meetings.notifications.openapi import document_webhooks
+from meetings.notifications.routes import router as webhook_endpoints_router
 
 ROUTERS = [
     auth_router,
@@ -17,6 +19,8 @@ ROUTERS = [
     professionals_router,
     knowledge_router,
     usage_router,
+    webhook_endpoints_router,
 ]
 
 app = create_app("Meetings manager API", ROUTERS, description="Backoffice: organizations, people, usage.")
+document_webhooks(app)

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.log import logger
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
 from meetings.s3_layout import RECORDINGS_PREFIX, RETENTION_TAG
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 
@@ -48,6 +50,12 @@ def finalize_recording_object(*, db: Session, s3, stored: StoredObject) -> Recor
     # A recording LiveKit already reported as failed stays FAILED: its object may be partial.
     if recording.status == RecordingStatus.PROCESSING:
         recording.status = RecordingStatus.READY
+        outbox.emit_for_room(
+            db=db,
+            room_id=recording.room_id,
+            type=EventType.RECORDING_READY,
+            data={"recording_id": str(recording.id)},
+        )
     db.flush()
     logger.info(
         "recording finalized",

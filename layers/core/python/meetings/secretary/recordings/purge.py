@@ -6,6 +6,7 @@ delete stays due and is reported; the next run tries it again.
 """
 
 import posixpath
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +16,11 @@ from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from meetings.log import logger
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
+from meetings.notifications.retention import purge_delivery_log
 from meetings.secretary.recordings.models import Recording, RecordingStatus
+from meetings.secretary.rooms.models import Room
 
 MAX_KEYS_PER_DELETE = 1000  # the S3 DeleteObjects limit
 DEFAULT_BATCH_SIZE = 1000
@@ -47,10 +52,12 @@ class PurgeReport:
     failures: list[PurgeFailure] = field(default_factory=list)
     batches: int = 0
     complete: bool = False  # False when the run stopped early because time ran short
+    delivery_log_purged: int = 0  # webhook messages past their entity's retention
 
     def as_dict(self) -> dict:
         return {
             "purged": self.purged,
+            "delivery_log_purged": self.delivery_log_purged,
             "failed": [failure.__dict__ for failure in self.failures],
             "batches": self.batches,
             "complete": self.complete,
@@ -77,6 +84,7 @@ def purge_due_recordings(
         batch = select_due_batch(db=db, cutoff=cutoff, after=after, limit=batch_size)
         if not batch:
             db.commit()
+            report.delivery_log_purged = purge_delivery_log(db=db, now=now)
             report.complete = True
             if report.failures:
                 logger.error("purge left recordings whose objects S3 did not delete", extra=report.as_dict())
@@ -126,15 +134,47 @@ def purge_batch(
     failed_ids = {failure.recording_id for failure in failures}
     purged_ids = [due.id for due in batch if str(due.id) not in failed_ids]
     if purged_ids:
-        db.execute(
+        purged = db.execute(
             update(Recording)
             .where(Recording.id.in_(purged_ids))
-            .values(status=RecordingStatus.PURGED, deleted_at=func.now()),
+            .values(status=RecordingStatus.PURGED, deleted_at=func.now())
+            .returning(Recording.id, Recording.room_id),
             execution_options={"synchronize_session": False},
-        )
+        ).all()
+        _announce_purged(db, purged)
     for failure in failures:
         logger.warning("recording object not deleted; left for the next run", extra=failure.__dict__)
     return failures
+
+
+def _announce_purged(db: Session, purged: list) -> None:
+    """recording.purged per recording and retention.purged per entity, for entities that listen."""
+    entities = dict(
+        db.execute(select(Room.id, Room.entity_id).where(Room.id.in_({row.room_id for row in purged}))).all()
+    )
+    listening = outbox.subscribed_entities(
+        db=db, entity_ids={e for e in entities.values() if e is not None}, type=EventType.RECORDING_PURGED
+    )
+    counts: Counter[int] = Counter()
+    for row in purged:
+        entity_id = entities.get(row.room_id)
+        if entity_id is None:
+            continue
+        counts[entity_id] += 1
+        if entity_id in listening:
+            outbox.emit(
+                db=db,
+                entity_id=entity_id,
+                type=EventType.RECORDING_PURGED,
+                data={"room_id": row.room_id, "recording_id": str(row.id)},
+            )
+    for entity_id, count in counts.items():
+        outbox.emit(
+            db=db,
+            entity_id=entity_id,
+            type=EventType.RETENTION_PURGED,
+            data={"resource": "recordings", "count": count},
+        )
 
 
 def _delete_every_version(s3, bucket: str, keys: set[str], versioned: dict[str, bool]) -> dict[str, dict]:

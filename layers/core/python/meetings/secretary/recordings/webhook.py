@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from meetings.errors import DomainError
 from meetings.livekit import EGRESS_WEBHOOK_EVENTS
 from meetings.log import logger
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
 from meetings.secretary.recordings.models import MAX_RECORDING_ATTEMPTS, Recording, RecordingStatus
 from meetings.secretary.recordings.service import start_egress_attempt, was_stopped
 from meetings.secretary.rooms.models import Room, RoomStatus
@@ -45,6 +47,12 @@ def handle_egress_event(*, db: Session, event: WebhookEvent) -> None:
         recording.duration_seconds = duration
     if info.status in FAILED_STATES and recording.status != RecordingStatus.FAILED:
         recording.status = RecordingStatus.FAILED
+        outbox.emit_for_room(
+            db=db,
+            room_id=recording.room_id,
+            type=EventType.RECORDING_FAILED,
+            data={"recording_id": str(recording.id), "attempt": recording.attempt},
+        )
         db.flush()
         logger.warning(
             "recording egress failed", extra={**context, "error": info.error, "attempt": recording.attempt}

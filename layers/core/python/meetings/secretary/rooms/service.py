@@ -12,6 +12,8 @@ from meetings.livekit import LiveKitGateway
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.meeting_protocol import agent_dispatch_metadata
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
@@ -140,6 +142,12 @@ def create_room(*, db: Session, principal: Principal, data: RoomCreate) -> Room:
         event_name=RoomEventName.ROOM_CREATED,
         data={"organizer_id": principal.user_id, "scheduled_at": room.scheduled_at.isoformat()},
     )
+    outbox.emit(
+        db=db,
+        entity_id=room.entity_id,
+        type=EventType.ROOM_SCHEDULED,
+        data={"room_id": room.id, "scheduled_at": room.scheduled_at.isoformat()},
+    )
     db.flush()
     return room
 
@@ -195,6 +203,13 @@ def mark_started(*, db: Session, room: Room, at: datetime) -> None:
     append_room_event(
         db=db, room_id=room.id, event_name=RoomEventName.ROOM_STARTED, data={"started_at": at.isoformat()}
     )
+    outbox.emit(
+        db=db,
+        entity_id=room.entity_id,
+        type=EventType.ROOM_STARTED,
+        data={"room_id": room.id, "started_at": at.isoformat()},
+        occurred_at=at,
+    )
     db.flush()
 
 
@@ -212,6 +227,16 @@ def mark_ended(
             event_name=RoomEventName.ROOM_ENDED,
             data={"reason": reason, "ended_at": at.isoformat()},
         )
+    canceled = status == RoomStatus.CANCELED
+    outbox.emit(
+        db=db,
+        entity_id=room.entity_id,
+        type=EventType.ROOM_CANCELED if canceled else EventType.ROOM_ENDED,
+        data={"room_id": room.id, "canceled_at": at.isoformat()}
+        if canceled
+        else {"room_id": room.id, "ended_at": at.isoformat(), "reason": reason},
+        occurred_at=at,
+    )
     db.flush()
 
 

@@ -18,6 +18,8 @@ from meetings.errors import Unauthorized
 from meetings.livekit import EGRESS_WEBHOOK_EVENTS
 from meetings.log import logger
 from meetings.meeting_protocol import participant_id_from_identity
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.joins.service import count_admitted
@@ -134,6 +136,13 @@ def _attendance_data(
     }
 
 
+def _emit_attendance(
+    db: Session, room: Room, room_participant: RoomParticipant, type: EventType, field: str, at: datetime
+) -> None:
+    data = {"room_id": room.id, "participant_id": room_participant.participant_id, field: at.isoformat()}
+    outbox.emit(db=db, entity_id=room.entity_id, type=type, data=data, occurred_at=at)
+
+
 def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: datetime) -> None:
     room_participant = _room_participant(db, room, event)
     if room_participant is None:
@@ -144,6 +153,7 @@ def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: dateti
         room_participant.joined_at = at
         room_participant.left_at = None
         room_participant.context = {**room_participant.context, "connected": True}
+        _emit_attendance(db, room, room_participant, EventType.PARTICIPANT_JOINED, "joined_at", at)
     append_room_event(
         db=db,
         room_id=room.id,
@@ -162,6 +172,7 @@ def _participant_left(db: Session, room: Room, event: WebhookEvent, at: datetime
     if applied:
         room_participant.left_at = at
         room_participant.context = {**room_participant.context, "connected": False}
+        _emit_attendance(db, room, room_participant, EventType.PARTICIPANT_LEFT, "left_at", at)
     append_room_event(
         db=db,
         room_id=room.id,

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: endpoints, the outbox, signed deliveries and their log."""
