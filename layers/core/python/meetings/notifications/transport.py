@@ -42,10 +42,11 @@ def post(
     headers: dict[str, str],
     *,
     allow_loopback: bool,
-    timeout: float = TIMEOUT_SECONDS,
+    timeout: float | None = None,
 ) -> SendResult:
     """POSTs the body and reports the status; never raises for network trouble."""
     started = time.monotonic()
+    timeout = timeout or TIMEOUT_SECONDS
 
     def result(status: int | None, error: str | None = None) -> SendResult:
         return SendResult(status, int((time.monotonic() - started) * 1000), error)
