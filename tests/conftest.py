@@ -18,7 +18,7 @@ os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 
 # Shared fixtures, registered once for every test directory.
-pytest_plugins = ["tests.support.fixtures", "tests.recordings.support"]
+pytest_plugins = ["tests.support.fixtures", "tests.recordings.support", "tests.notifications.fixtures"]
 
 TEST_DATABASE = "meetings_test"
 

@@ -1,4 +1,4 @@
-"""A local receiver, loopback targets allowed (as in development), and an entity with an endpoint."""
+"""Entities with an admin, endpoints, and one endpoint on the local receiver (tests/notifications/fixtures.py)."""
 
 from types import SimpleNamespace
 
@@ -9,25 +9,6 @@ from meetings.notifications.catalogue import EventType
 from meetings.notifications.models import WebhookEndpoint
 from meetings.notifications.service import new_secret
 from tests.factories import make_entity, make_user
-from tests.notifications.receiver import Receiver
-
-
-@pytest.fixture
-def allow_loopback(monkeypatch):
-    from meetings.settings import get_settings
-
-    monkeypatch.setenv("WEBHOOKS_ALLOW_LOOPBACK", "true")
-    get_settings.cache_clear()
-    yield
-    monkeypatch.delenv("WEBHOOKS_ALLOW_LOOPBACK")
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     # Outgoing webhooks may target loopback addresses (a receiver on this machine): development and
     # tests only. Private, link-local and metadata addresses are refused whatever this says.
     webhooks_allow_loopback: bool = False
+    # On AWS: the SQS queue the webhook sweep fills and the webhook dispatcher drains.
+    webhook_queue_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> "Settings":

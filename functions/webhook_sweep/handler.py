@@ -1,0 +1,28 @@
+"""Webhook sweep Lambda: an EventBridge schedule (every minute) runs a pass that, for most of the
+minute, leases due deliveries from the outbox and queues their ids on SQS for the dispatchers."""
+
+import boto3
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from meetings.db import session_factory
+from meetings.log import logger
+from meetings.notifications.queue import sweep
+from meetings.settings import get_settings
+
+# Stop early enough that the next scheduled run does not overlap this one.
+SAFETY_MARGIN_MILLIS = 10_000
+
+
+@logger.inject_lambda_context
+@event_source(data_class=EventBridgeEvent)
+def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    settings = get_settings()
+    with session_factory()() as db:
+        report = sweep(
+            db=db,
+            sqs=boto3.client("sqs", region_name=settings.aws_region),
+            queue_url=settings.webhook_queue_url,
+            keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MILLIS,
+        )
+    return {"rounds": report.rounds, "queued": report.queued}
