@@ -33,6 +33,10 @@ API_NO_RESERVATION = (
     "Request-driven: bounded by the HTTP API stage throttle (tighter on the public join routes) and by "
     "RDS Proxy's connection cap; a reservation would carve the regional pool and refuse legitimate traffic."
 )
+QUEUE_NO_DLQ = (
+    "Invoked by its SQS event source mapping, not asynchronously: a failed message returns to the webhook "
+    "queue, whose redrive policy moves it to a dead-letter queue after five receives (with an alarm)."
+)
 MIGRATE_NO_RESERVATION = (
     "Invoked once per deployment by the CDK Trigger; it never runs concurrently with itself."
 )
@@ -60,6 +64,7 @@ def acknowledge_findings(stack) -> None:
     """Applies the reviewed acknowledgements to a PlatformStack."""
     _api(stack)
     _functions(stack)
+    _webhooks(stack)
     _database(stack)
     _egress(stack)
     _storage(stack)
@@ -84,7 +89,7 @@ def _functions(stack) -> None:
         if name != "kb_ingest" and name != "kb_search":
             rules["AwsSolutions-L1"] = OLDER_RUNTIME
         if platform_function.dead_letter_queue is None:
-            rules["HIPAA.Security-LambdaDLQ"] = SYNC_NO_DLQ
+            rules["HIPAA.Security-LambdaDLQ"] = QUEUE_NO_DLQ if name == "webhook_dispatcher" else SYNC_NO_DLQ
         else:
             rules["AwsSolutions-SQS3"] = (
                 "This queue is itself the dead-letter queue of the function's asynchronous invocations."
@@ -98,6 +103,13 @@ def _functions(stack) -> None:
             rules,
             applies_to={"AwsSolutions-IAM5": ["Resource::*", recordings, documents]},
         )
+
+
+def _webhooks(stack) -> None:
+    _acknowledge(
+        stack.webhook_queue.dead_letter_queue,
+        {"AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the webhook dispatch queue."},
+    )
 
 
 def _egress(stack) -> None:

@@ -10,6 +10,7 @@ from infra import sources
 from infra.constructs.function import FunctionSettings, PlatformFunction
 from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX
+from infra.constructs.webhooks import DISPATCHER_TIMEOUT
 
 
 def _zip_code(name: str) -> lambda_.Code:
@@ -211,5 +212,58 @@ def application_functions(
             ),
             kb_code("search"),
         ),
+        **_webhook_functions(stack, environment, secrets, secrets_key),
     }
     return functions
+
+
+def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, PlatformFunction]:
+    """The sweep (outbox -> queue) and the dispatcher (queue -> signed POSTs to entities' URLs).
+
+    The dispatcher has a security group of its own: HTTPS out and the RDS Proxy, nothing else; the
+    addresses it may reach are checked again in the code at every send (no private ones).
+    """
+    queue = stack.webhook_queue
+    return {
+        "webhook_sweep": _function(
+            stack,
+            "WebhookSweep",
+            FunctionSettings(
+                name="webhook-sweep",
+                description="Moves due webhook deliveries from the outbox to the dispatch queue",
+                memory_mib=256,
+                timeout=Duration.seconds(70),
+                environment={**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
+                asynchronous=True,
+                reserved_concurrency=1,  # one sweep at a time; the schedule starts one a minute
+                statements=[
+                    secrets,
+                    secrets_key,
+                    queue.send_statement(),
+                    use_key(stack, stack.key, services=["sqs"], encrypt=True),
+                ],
+            ),
+            _zip_code("webhook_sweep"),
+        ),
+        "webhook_dispatcher": _function(
+            stack,
+            "WebhookDispatcher",
+            FunctionSettings(
+                name="webhook-dispatcher",
+                description="Signs and sends webhook deliveries to entities' endpoints (Standard Webhooks)",
+                memory_mib=512,
+                timeout=DISPATCHER_TIMEOUT,
+                environment=dict(environment),
+                # Bounds the database connections and the parallel POSTs (ten per invocation).
+                reserved_concurrency=10,
+                statements=[
+                    secrets,
+                    secrets_key,
+                    queue.consume_statement(),
+                    use_key(stack, stack.key, services=["sqs"]),
+                ],
+            ),
+            _zip_code("webhook_dispatcher"),
+            security_group=stack.webhook_security_group,
+        ),
+    }

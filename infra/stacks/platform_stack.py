@@ -24,6 +24,7 @@ from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings
 from infra.constructs.network import Network
 from infra.constructs.permissions import objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
+from infra.constructs.webhooks import WebhookQueue
 from infra.stacks.functions import _function, application_functions
 
 EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
@@ -35,6 +36,7 @@ APP_SECRET_PLACEHOLDERS = {
     "OPENAI_API_KEY": "changeme",
 }
 PURGE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
+WEBHOOK_SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 
 
 class PlatformStack(Stack):
@@ -82,6 +84,18 @@ class PlatformStack(Stack):
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs, LiveKit, OpenAI"
         )
         self.database.allow_proxy_from(self.function_security_group, "Platform Lambdas to RDS Proxy")
+        self.webhook_queue = WebhookQueue(self, "Webhooks", key=self.key)
+        self.webhook_security_group = ec2.SecurityGroup(
+            self,
+            "WebhookDispatcherSecurityGroup",
+            vpc=vpc,
+            description="Webhook dispatcher: the RDS Proxy and HTTPS to the endpoints of entities",
+            allow_all_outbound=False,
+        )
+        self.webhook_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: webhook endpoints of entities, AWS APIs"
+        )
+        self.database.allow_proxy_from(self.webhook_security_group, "Webhook dispatcher to RDS Proxy")
         self.layers = self._layers(dependencies_layer_dir)
         environment = {
             "ENVIRONMENT": "production",
@@ -108,6 +122,7 @@ class PlatformStack(Stack):
         self._wire_api()
         self._wire_storage_events()
         self._schedule_purge()
+        self._wire_webhooks()
         self._migrations(staged_migrate_dir)
         self.agent = self._agent(environment)
         self._outputs()
@@ -222,6 +237,23 @@ class PlatformStack(Stack):
             description="Hourly retention purge of recordings",
             schedule=PURGE_SCHEDULE,
             targets=[targets.LambdaFunction(self.functions["retention_purge"].function, retry_attempts=2)],
+        )
+
+    def _wire_webhooks(self) -> None:
+        """The sweep every minute (it runs for most of it); the dispatcher on the queue, a message at a time."""
+        self.webhook_sweep_rule = events.Rule(
+            self,
+            "WebhookSweepSchedule",
+            description="Outgoing webhooks: move due deliveries from the outbox to the dispatch queue",
+            schedule=WEBHOOK_SWEEP_SCHEDULE,
+            targets=[targets.LambdaFunction(self.functions["webhook_sweep"].function, retry_attempts=0)],
+        )
+        lambda_.EventSourceMapping(
+            self,
+            "WebhookDispatchMapping",
+            target=self.functions["webhook_dispatcher"].function,
+            event_source_arn=self.webhook_queue.queue.queue_arn,
+            batch_size=1,
         )
 
     def _migrations(self, staged_migrate_dir: str) -> None:

@@ -6,8 +6,9 @@ import json
 import pytest
 
 API_FUNCTIONS = ("manager_api", "secretary_api", "livekit_webhook", "kb_search")
-ASYNC_FUNCTIONS = ("recording_finalizer", "retention_purge", "kb_ingest")
-ALL_FUNCTIONS = (*API_FUNCTIONS, *ASYNC_FUNCTIONS, "migrate")
+ASYNC_FUNCTIONS = ("recording_finalizer", "retention_purge", "kb_ingest", "webhook_sweep")
+QUEUE_FUNCTIONS = ("webhook_dispatcher",)
+ALL_FUNCTIONS = (*API_FUNCTIONS, *ASYNC_FUNCTIONS, *QUEUE_FUNCTIONS, "migrate")
 
 
 def _function(synth, name) -> dict:
@@ -122,6 +123,8 @@ S3_ACCESS = {
     "retention_purge": {("recordings", "/recordings/*"): {"s3:DeleteObject", "s3:DeleteObjectVersion"}},
     "kb_ingest": {("kb", "/kb/*"): {"s3:GetObject"}},
     "kb_search": {},
+    "webhook_sweep": {},
+    "webhook_dispatcher": {},
     "migrate": {},
 }
 
@@ -252,8 +255,18 @@ def test_kb_prefix_notifies_the_ingestion_function(dev):
     assert _filter(configuration) == {"prefix": "kb/"}
 
 
+def _rule_targeting(synth, name) -> dict:
+    function_id = synth.logical_id(synth.stack.functions[name].function)
+    (rule,) = [
+        rule
+        for rule in synth.of_type("AWS::Events::Rule").values()
+        if rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    ]
+    return rule
+
+
 def test_purge_runs_hourly_from_eventbridge(dev):
-    (rule,) = dev.of_type("AWS::Events::Rule").values()
+    rule = _rule_targeting(dev, "retention_purge")
     purge_id = dev.logical_id(dev.stack.functions["retention_purge"].function)
     assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
     assert rule["Properties"]["State"] == "ENABLED"
@@ -316,3 +329,56 @@ def test_knowledge_functions_share_one_image_with_their_own_entry_points(dev):
     assert "ImageConfig" not in ingest  # the Dockerfile's CMD: the ingestion handler
     assert search["ImageConfig"]["Command"] == ["kb_search_handler.handler"]
     assert ingest["MemorySize"] >= 3008 and ingest["Timeout"] <= 900
+
+
+def test_the_webhook_sweep_runs_every_minute_and_fills_the_queue(dev):
+    rule = _rule_targeting(dev, "webhook_sweep")
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+    queue_id = dev.logical_id(dev.stack.webhook_queue.queue)
+    variables = _function(dev, "webhook_sweep")["Properties"]["Environment"]["Variables"]
+    assert variables["WEBHOOK_QUEUE_URL"] == {"Ref": queue_id}
+    send = _statement(_policy_statements(dev, "webhook_sweep"), "QueueWebhookDeliveries")
+    assert send["Action"] == "sqs:SendMessage" and send["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+
+
+def test_the_dispatcher_drains_the_queue_one_message_at_a_time(dev):
+    queue_id = dev.logical_id(dev.stack.webhook_queue.queue)
+    dispatcher_id = dev.logical_id(dev.stack.functions["webhook_dispatcher"].function)
+    (mapping,) = dev.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": dispatcher_id}
+    assert mapping["Properties"]["BatchSize"] == 1
+    consume = _statement(_policy_statements(dev, "webhook_dispatcher"), "ConsumeWebhookDeliveries")
+    assert consume["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert "sqs:SendMessage" not in _as_list(consume["Action"])
+
+
+def test_the_webhook_queue_has_an_encrypted_dead_letter_queue_with_an_alarm(dev):
+    queue = dev.resources[dev.logical_id(dev.stack.webhook_queue.queue)]["Properties"]
+    dead_letters_id = dev.logical_id(dev.stack.webhook_queue.dead_letter_queue)
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dead_letters_id, "Arn"]},
+        "maxReceiveCount": 5,
+    }
+    assert queue["VisibilityTimeout"] >= 6 * _function(dev, "webhook_dispatcher")["Properties"]["Timeout"]
+    key = {"Fn::GetAtt": [dev.logical_id(dev.stack.key), "Arn"]}
+    assert queue["KmsMasterKeyId"] == key
+    assert dev.resources[dead_letters_id]["Properties"]["KmsMasterKeyId"] == key
+    (alarm,) = dev.of_type("AWS::CloudWatch::Alarm").values()
+    assert alarm["Properties"]["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters_id, "QueueName"]}}
+    ]
+    assert alarm["Properties"]["Threshold"] == 0
+    assert alarm["Properties"]["AlarmActions"] == [
+        {"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}
+    ]
+
+
+def test_the_dispatcher_has_its_own_security_group_https_and_the_proxy_only(dev):
+    properties = _function(dev, "webhook_dispatcher")["Properties"]
+    group_id = dev.logical_id(dev.stack.webhook_security_group)
+    assert properties["VpcConfig"]["SecurityGroupIds"] == [{"Fn::GetAtt": [group_id, "GroupId"]}]
+    egress = dev.resources[group_id]["Properties"]["SecurityGroupEgress"]
+    assert [(rule["CidrIp"], rule["FromPort"], rule["ToPort"]) for rule in egress] == [
+        ("0.0.0.0/0", 443, 443)
+    ]
