@@ -10,6 +10,7 @@ PORT = int(os.environ.get("PORT", "8000"))
 def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("PUBLIC_BASE_URL", f"http://{HOST}:{PORT}")
+    os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")  # a receiver on this machine can listen
     from devserver.embedded_db import local_data_dir, use_embedded_database
 
     use_embedded_database()
@@ -42,9 +43,11 @@ def main() -> None:
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
     from devserver.kb_events import start_kb_ingest_poller
     from devserver.recording_events import start_local_recording_jobs
+    from devserver.webhook_dispatch import start_local_webhook_dispatcher
 
     start_local_recording_jobs()
     start_kb_ingest_poller()
+    start_local_webhook_dispatcher()
     with session_factory()() as db:
         notes = load_demo_data(db, local_data_dir())
 

@@ -3,6 +3,7 @@
 from meetings.api.app import create_app
 from meetings.manager.app import ROUTERS as MANAGER_ROUTERS
 from meetings.manager.knowledge.search_routes import router as knowledge_search_router
+from meetings.notifications.openapi import document_webhooks
 from meetings.secretary.app import ROUTERS as SECRETARY_ROUTERS
 from meetings.secretary.webhooks.app import ROUTERS as WEBHOOK_ROUTERS
 
@@ -11,3 +12,4 @@ app = create_app(
     [*MANAGER_ROUTERS, knowledge_search_router, *SECRETARY_ROUTERS, *WEBHOOK_ROUTERS],
     description="Manager, secretary and webhook APIs mounted together for local development.",
 )
+document_webhooks(app)
