@@ -60,12 +60,12 @@ def post(
     except AddressRefused as exc:
         return result(None, f"refused:{exc.reason}")
     sock = None
-    deadline = threading.Timer(timeout, lambda: _cut(sock))
-    deadline.start()
     try:
         sock = socket.create_connection((str(address), port), timeout=timeout)
+        _watchdog.watch(sock, started + timeout)
         if secure:
             sock = _tls_context().wrap_socket(sock, server_hostname=host)
+            _watchdog.watch(sock, started + timeout)
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
         connection.sock = sock  # already connected to the checked address: http.client never resolves
         path = parts.path or "/"
@@ -91,15 +91,46 @@ def post(
     except OSError:
         return result(None, "timeout" if time.monotonic() - started >= timeout else "connection_error")
     finally:
-        deadline.cancel()
         if sock is not None:
+            _watchdog.forget(sock)
             sock.close()
 
 
-def _cut(sock: socket.socket | None) -> None:
-    """Ends an exchange that outlived its deadline (a trickling answer resets per-read timeouts)."""
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+class _Watchdog:
+    """One thread for every send: shuts down a socket whose exchange outlived its deadline (per-read
+    timeouts alone would let an answer trickling in a byte at a time run on for ever)."""
+
+    CHECK_EVERY = 0.25
+
+    def __init__(self) -> None:
+        self._deadlines: dict[socket.socket, float] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, sock: socket.socket, deadline: float) -> None:
+        with self._lock:
+            self._deadlines[sock] = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="webhook-deadlines", daemon=True)
+                self._thread.start()
+
+    def forget(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._deadlines.pop(sock, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(self.CHECK_EVERY)
+            now = time.monotonic()
+            with self._lock:
+                expired = [sock for sock, deadline in self._deadlines.items() if deadline <= now]
+                for sock in expired:
+                    del self._deadlines[sock]
+            for sock in expired:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+_watchdog = _Watchdog()
