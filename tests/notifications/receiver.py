@@ -31,6 +31,7 @@ class Answer:
     body: bytes = b""
     hold: threading.Event | None = None  # answer only once this is set
     stream_bytes: int = 0  # after `body`, keep writing this many bytes (an endless answer)
+    trickle: float = 0.0  # write the headers a byte at a time, this many seconds apart
 
 
 class Receiver:
@@ -58,6 +59,14 @@ class Receiver:
                     answer.hold.wait(30)
                 if answer.delay:
                     time.sleep(answer.delay)
+                if answer.trickle:
+                    try:
+                        for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 100:
+                            self.wfile.write(bytes([byte]))
+                            time.sleep(answer.trickle)
+                    except OSError:
+                        pass
+                    return
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():

@@ -142,6 +142,18 @@ def test_a_timeout_is_an_attempt_that_is_retried(db, clinic, endpoint, receiver,
     assert first.webhook_id == second.webhook_id
 
 
+def test_an_answer_trickling_in_is_cut_at_the_deadline(db, clinic, endpoint, receiver, clock, monkeypatch):
+    monkeypatch.setattr(transport, "TIMEOUT_SECONDS", 1.0)
+    receiver.answers = [Answer(trickle=0.2)]  # every read gets a byte well within the socket timeout
+    queue_room_started(db, clinic.entity)
+    dispatch_due(db=db, now=clock)
+
+    [delivery] = deliveries(db)
+    [attempt] = attempts(db, delivery)
+    assert (attempt.response_status, attempt.error) == (None, "timeout")
+    assert attempt.duration_ms < 2500
+
+
 def test_410_disables_the_endpoint_and_cancels_its_queue(
     db, clinic, endpoint, receiver, clock, api, auth_headers
 ):
