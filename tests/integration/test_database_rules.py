@@ -104,6 +104,7 @@ TABLES_WITH_UPDATED_AT = [
     "participants",
     "room_participants",
     "agent_usage",
+    "webhook_endpoints",
 ]
 
 

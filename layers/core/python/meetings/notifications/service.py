@@ -166,10 +166,7 @@ def update_endpoint(
     """Changes the fields sent; disabling cancels what is queued, enabling clears the platform's reason."""
     endpoint = get_endpoint(db=db, principal=principal, entity_id=entity_id, endpoint_id=endpoint_id)
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
-    changes = data.model_dump(exclude_unset=True)
-    for field in ("url", "event_types", "enabled"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed.for_field(field, "null_not_allowed", f"{field} cannot be null.")
+    changes = data.model_dump(exclude_unset=True)  # only `description` may be null (the schema says so)
     if "url" in changes:
         endpoint.url = check_url(changes["url"])
     if "event_types" in changes:
