@@ -72,3 +72,31 @@ def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothing(engi
         hold.set()
         with engine.begin() as connection:
             connection.execute(delete(Entity).where(Entity.id == entity.id))
+
+
+def test_dispatchers_running_at_once_never_take_the_same_delivery(engine, receiver, allow_loopback):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Session(engine, expire_on_commit=False) as session:
+        entity = make_entity(session)
+        make_endpoint(session, entity, receiver.url)
+        for index in range(60):
+            emit(db=session, entity_id=entity.id, type=EventType.ROOM_ENDED, data={"room_id": f"r{index}"})
+        session.commit()
+
+    def dispatcher(_: int) -> int:
+        sent = 0
+        with Session(engine) as session:
+            while claimed := dispatch_due(db=session, limit=5, workers=2).claimed:
+                sent += claimed
+        return sent
+
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            sent = list(pool.map(dispatcher, range(3)))
+        assert sum(sent) == 60
+        requests = receiver.wait_for(60)
+        assert len(requests) == 60 and len({request.webhook_id for request in requests}) == 60
+    finally:
+        with engine.begin() as connection:
+            connection.execute(delete(Entity).where(Entity.id == entity.id))
