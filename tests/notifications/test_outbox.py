@@ -7,7 +7,8 @@ import pytest
 from livekit.protocol import egress as proto_egress
 from sqlalchemy import select
 
-from meetings.local.livekit_webhooks import webhook_event
+from devserver.livekit_webhooks import webhook_event
+from meetings.identity.principal import Principal
 from meetings.notifications.catalogue import EventType
 from meetings.notifications.models import WebhookDelivery, WebhookMessage
 from meetings.notifications.outbox import emit
@@ -17,12 +18,18 @@ from meetings.secretary.recordings.purge import purge_due_recordings
 from meetings.secretary.recordings.webhook import handle_egress_event
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.rooms.schemas import RoomCreate
-from meetings.secretary.rooms.service import cancel_room, create_room, mark_ended, mark_started
+from meetings.secretary.rooms.service import (
+    cancel_room,
+    cancel_scheduled_rooms_of_entity,
+    create_room,
+    mark_ended,
+    mark_started,
+)
 from meetings.secretary.webhooks.service import handle_webhook
-from meetings.security import Principal
+from tests.factories import make_room
 from tests.notifications.conftest import make_endpoint
 from tests.recordings.support import make_due_recording, make_recording
-from tests.secretary.helpers import add_to_room, make_room
+from tests.secretary.helpers import add_to_room
 
 NOW = datetime.now(UTC)
 
@@ -96,6 +103,17 @@ def test_room_lifecycle_events(db, clinic, listening):
         "reason": "ended_by_organizer",
     }
     assert by_type["room.canceled"]["room_id"] == other.id and "canceled_at" in by_type["room.canceled"]
+
+
+def test_deleting_an_entity_announces_each_room_it_cancels(db, clinic, listening):
+    scheduled = [make_room(db, entity=clinic.entity) for _ in range(2)]
+    make_room(db, entity=clinic.entity, status=RoomStatus.ACTIVE)  # a meeting in progress stays
+
+    assert cancel_scheduled_rooms_of_entity(db=db, entity_id=clinic.entity.id) == 2
+
+    assert sorted((type, data["room_id"]) for type, data in messages(db)) == sorted(
+        ("room.canceled", room.id) for room in scheduled
+    )
 
 
 def test_livekit_attendance_events(db, clinic, listening):

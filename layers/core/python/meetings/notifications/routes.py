@@ -5,9 +5,9 @@ from typing import Literal
 
 from fastapi import APIRouter, status
 
-from meetings.api.auth import CurrentPrincipal
+from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
-from meetings.db import DbSession
+from meetings.identity.dependency import CurrentPrincipal
 from meetings.notifications import service
 from meetings.notifications.schemas import (
     DeliveryOut,
@@ -48,7 +48,6 @@ def list_endpoints(db: DbSession, principal: CurrentPrincipal, page: Pagination,
 )
 def create_endpoint(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: EndpointCreate):
     endpoint, secret = service.create_endpoint(db=db, principal=principal, entity_id=entity_id, data=data)
-    db.commit()
     return service.endpoint_view(endpoint, secret=secret)
 
 
@@ -65,7 +64,6 @@ def update_endpoint(
     endpoint = service.update_endpoint(
         db=db, principal=principal, entity_id=entity_id, endpoint_id=endpoint_id, data=data
     )
-    db.commit()
     return service.endpoint_view(endpoint)
 
 
@@ -76,7 +74,6 @@ def delete_endpoint(db: DbSession, principal: CurrentPrincipal, entity_id: int, 
     endpoint = service.delete_endpoint(
         db=db, principal=principal, entity_id=entity_id, endpoint_id=endpoint_id
     )
-    db.commit()
     return endpoint
 
 
@@ -89,7 +86,6 @@ def rotate_secret(db: DbSession, principal: CurrentPrincipal, entity_id: int, en
     endpoint, secret = service.rotate_secret(
         db=db, principal=principal, entity_id=entity_id, endpoint_id=endpoint_id
     )
-    db.commit()
     return service.endpoint_view(endpoint, secret=secret)
 
 
@@ -123,5 +119,4 @@ def replay_delivery(
     replay = service.replay_delivery(
         db=db, principal=principal, entity_id=entity_id, endpoint_id=endpoint_id, delivery_id=delivery_id
     )
-    db.commit()
     return replay

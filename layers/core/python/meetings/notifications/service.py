@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from meetings.api.pagination import Page, PageParams
 from meetings.errors import Conflict, NotFound, ValidationFailed
-from meetings.manager.entities.service import get_active_entity, get_entity
+from meetings.identity.principal import Principal
+from meetings.manager.entities.access import get_active_entity, get_entity
 from meetings.notifications.addresses import AddressRefused, check_literal
 from meetings.notifications.dispatch import disable_endpoint
 from meetings.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from meetings.notifications.schemas import EndpointCreate, EndpointUpdate
-from meetings.security import Principal
 from meetings.settings import get_settings
 
 SECRET_PREFIX = "whsec_"

@@ -304,5 +304,16 @@ def cancel_scheduled_rooms_of_entity(*, db: Session, entity_id: int) -> int:
         update(Room)
         .where(Room.entity_id == entity_id, Room.status == RoomStatus.SCHEDULED)
         .values(status=RoomStatus.CANCELED)
+        .returning(Room.id)
     )
-    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount
+    canceled = db.execute(statement, execution_options={"synchronize_session": False}).scalars().all()
+    at = now()
+    for room_id in canceled:
+        outbox.emit(
+            db=db,
+            entity_id=entity_id,
+            type=EventType.ROOM_CANCELED,
+            data={"room_id": room_id, "canceled_at": at.isoformat()},
+            occurred_at=at,
+        )
+    return len(canceled)
