@@ -13,6 +13,7 @@ from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.rooms.models import Room
+from meetings.secretary.transcripts.models import TranscriptSegment
 from meetings.secretary.webhooks.models import WebhookReceipt
 
 metadata = Base.metadata
@@ -30,6 +31,7 @@ __all__ = [
     "ProfessionalEntity",
     "Recording",
     "Room",
+    "TranscriptSegment",
     "RoomEvent",
     "RoomParticipant",
     "User",

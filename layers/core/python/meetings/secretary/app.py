@@ -7,6 +7,7 @@ from meetings.secretary.joins.routes import router as joins_router
 from meetings.secretary.participants.routes import router as participants_router
 from meetings.secretary.recordings.routes import router as recordings_router
 from meetings.secretary.rooms.routes import router as rooms_router
+from meetings.secretary.transcripts.routes import router as transcripts_router
 
 ROUTERS = [
     rooms_router,
@@ -14,6 +15,7 @@ ROUTERS = [
     joins_router,
     recordings_router,
     events_router,
+    transcripts_router,
     joinpage_router,
 ]
 

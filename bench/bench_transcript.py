@@ -1,0 +1,147 @@
+"""A visit's transcript through the secretary Lambda handler (Mangum, API Gateway event): a 60-minute,
+3-speaker visit of 1,500 segments served as JSON and as WebVTT, against a raw psycopg SELECT of the
+same rows in the same run."""
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_manager_api import http_api_event  # noqa: E402
+from support import bench_database, median, report, samples  # noqa: E402
+
+SEGMENTS = 1_500
+VISIT_SECONDS = 3_600
+REQUESTS = 30
+HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "secretary_api" / "handler.py"
+
+
+def seed() -> tuple[str, int]:
+    """A completed room with SEGMENTS segments of three speakers; returns (room id, admin id)."""
+    from meetings.db import session_factory
+    from meetings.identity.passwords import hash_password
+    from meetings.identity.roles import UserRole
+    from meetings.manager.entities.models import Entity
+    from meetings.manager.professionals.models import Professional
+    from meetings.manager.users.models import User
+    from meetings.secretary.participants.models import Participant, ParticipantType
+    from meetings.secretary.rooms.models import Room
+    from meetings.secretary.transcripts.service import record_transcript_segment
+
+    with session_factory()() as db:
+        entity = Entity(name="Bench clinic", type="medical_clinic")
+        db.add(entity)
+        db.flush()
+        admin = User(
+            email="transcript-bench@example.com",
+            password=hash_password("bench passphrase", rounds=10),
+            phone_number="+5511999990002",
+            role=UserRole.ENTITY_ADMIN,
+            entity_id=entity.id,
+        )
+        doctor = Professional(name="Dr. Bench", phone_number="+5511999990003")
+        db.add_all([admin, doctor])
+        db.flush()
+        room_id = str(uuid.uuid4())
+        db.add(
+            Room(
+                id=room_id,
+                livekit_room_id=f"meeting-{room_id}",
+                title="Bench visit",
+                entity_id=entity.id,
+                max_participants=5,
+                scheduled_at=datetime.now(UTC) + timedelta(minutes=5),
+            )
+        )
+        speakers = [
+            Participant(
+                name="Dr. Bench",
+                type=ParticipantType.PROFESSIONAL,
+                phone_number="+5511999990004",
+                professional_id=doctor.id,
+            ),
+            Participant(name="Maria", type=ParticipantType.CLIENT, phone_number="+5511999990005"),
+            Participant(name="Joana", type=ParticipantType.CLIENT, phone_number="+5511999990006"),
+        ]
+        db.add_all(speakers)
+        db.flush()
+        step = VISIT_SECONDS / SEGMENTS
+        for index in range(SEGMENTS):
+            speaker = speakers[index % 3]
+            record_transcript_segment(
+                db=db,
+                room_id=room_id,
+                participant_id=speaker.id,
+                speaker_name=speaker.name,
+                speaker_type=speaker.type,
+                start_seconds=index * step,
+                end_seconds=index * step + step * 0.9,
+                text=f"Segment {index}: the patient describes how the symptoms changed over the last week.",
+                language="en",
+            )
+        db.commit()
+        return room_id, admin.id
+
+
+def main() -> None:
+    with bench_database() as url:
+        import importlib.util
+
+        import psycopg
+
+        from meetings.identity.principal import Principal
+        from meetings.identity.roles import UserRole
+        from meetings.identity.tokens import issue_access_token
+        from meetings.settings import get_settings
+
+        room_id, admin_id = seed()
+        spec = importlib.util.spec_from_file_location("secretary_api_handler", HANDLER_FILE)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        handler = module.handler
+        with psycopg.connect(url) as connection:
+            entity_id = connection.execute(
+                "SELECT entity_id FROM users WHERE id = %s", (admin_id,)
+            ).fetchone()[0]
+        token, _ = issue_access_token(Principal(admin_id, UserRole.ENTITY_ADMIN, entity_id), get_settings())
+        path = f"/v1/rooms/{room_id}/transcript"
+        json_event = http_api_event("GET", path, token=token)
+        vtt_event = http_api_event("GET", path, query="format=vtt", token=token)
+
+        def as_json() -> None:
+            answer = handler(json_event, None)
+            assert answer["statusCode"] == 200 and len(json.loads(answer["body"])["segments"]) == SEGMENTS
+
+        def as_vtt() -> None:
+            answer = handler(vtt_event, None)
+            assert answer["statusCode"] == 200 and answer["body"].count(" --> ") == SEGMENTS
+
+        json_s = median(samples(as_json, REQUESTS))
+        vtt_s = median(samples(as_vtt, REQUESTS))
+        with psycopg.connect(url, autocommit=True) as connection:
+
+            def raw_select() -> None:
+                rows = connection.execute(
+                    "SELECT id, participant_id, speaker_name, speaker_type, start_seconds, end_seconds, text,"
+                    " language, confidence FROM transcript_segments WHERE room_id = %s"
+                    " ORDER BY start_seconds, id",
+                    (room_id,),
+                ).fetchall()
+                assert len(rows) == SEGMENTS
+
+            raw_s = median(samples(raw_select, REQUESTS))
+
+    for name, seconds in (("JSON", json_s), ("WebVTT", vtt_s)):
+        report(
+            f"transcript of {SEGMENTS} segments as {name} via the secretary Lambda handler (median)",
+            seconds * 1000,
+            "ms",
+            floor=raw_s * 1000,
+            floor_name="raw SELECT of the same rows",
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""GET /v1/rooms/{room_id}/transcript: the visit's transcript as JSON, WebVTT or plain text."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from meetings.api.database import DbSession
+from meetings.identity.dependency import CurrentPrincipal
+from meetings.secretary.rooms.service import get_room
+from meetings.secretary.transcripts import formats
+from meetings.secretary.transcripts.schemas import MEDIA_TYPES, TranscriptFormat, TranscriptOut
+from meetings.secretary.transcripts.service import transcript_batches
+
+router = APIRouter(prefix="/v1/rooms", tags=["transcripts"])
+
+
+def chosen_format(requested: TranscriptFormat | None, accept: str | None) -> TranscriptFormat:
+    """`?format=` wins; otherwise the Accept header (text/vtt, text/plain), JSON by default."""
+    if requested is not None:
+        return requested
+    accepted = (accept or "").lower()
+    if "text/vtt" in accepted:
+        return TranscriptFormat.VTT
+    if "text/plain" in accepted:
+        return TranscriptFormat.TXT
+    return TranscriptFormat.JSON
+
+
+@router.get(
+    "/{room_id}/transcript",
+    response_model=TranscriptOut,
+    summary="The visit's transcript in time order",
+    description="Final speech segments of the participants who consented to the assistant, timed in seconds "
+    "from the room's start. JSON by default; WebVTT with `<v Speaker>` voice spans with `Accept: text/vtt` or "
+    "`?format=vtt`; plain text with `?format=txt`. Another organization's room answers 404.",
+    responses={
+        200: {
+            "content": {
+                MEDIA_TYPES[TranscriptFormat.VTT].split(";")[0]: {"schema": {"type": "string"}},
+                MEDIA_TYPES[TranscriptFormat.TXT].split(";")[0]: {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
+def get_transcript(
+    room_id: str,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    format: Annotated[TranscriptFormat | None, Query(description="json, vtt or txt")] = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> Response:
+    room = get_room(db=db, principal=principal, room_id=room_id)
+    chosen = chosen_format(format, accept)
+    rows = transcript_batches(db=db, room_id=room.id)
+    if chosen == TranscriptFormat.VTT:
+        body = "".join(formats.webvtt(rows))
+    elif chosen == TranscriptFormat.TXT:
+        body = "".join(formats.plain_text(rows))
+    else:
+        body = "".join(formats.json_document(room.id, rows))
+    return Response(content=body.encode(), media_type=MEDIA_TYPES[chosen])
