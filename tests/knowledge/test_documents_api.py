@@ -226,8 +226,6 @@ def test_reupload_marks_the_document_pending_and_keeps_one_row(
         ("fake.pdf", b"hello", "application/pdf", 415, "unsupported_document_type"),
         ("empty.txt", b"", "text/plain", 422, "empty_document"),
         ("blank.txt", b"   \n\n ", "text/plain", 422, "empty_document"),
-        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "application/pdf", 422, "unreadable_document"),
-        ("scan.pdf", make_pdf([""]), "application/pdf", 422, "empty_document"),
         ("big.txt", b"a" * (5 * 1024 * 1024 + 1), "text/plain", 413, "file_too_large"),
     ],
 )
@@ -240,6 +238,25 @@ def test_direct_upload_rejects_bad_files_and_stores_nothing(
     assert response.json()["error"]["code"] == code
     assert kb_bucket.list_objects_v2(Bucket=BUCKET).get("KeyCount", 0) == 0
     assert db.query(KnowledgeDocument).filter_by(entity_id=clinic.id).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("broken.pdf", b"%PDF-1.4\n1 0 obj << /Type /Catalog", "cannot be read: the PDF is damaged"),
+        ("scan.pdf", make_pdf([""]), "contains no text"),
+    ],
+)
+def test_the_upload_only_sniffs_and_ingestion_fails_what_it_cannot_read(
+    db, knowledge_api, clinic, admin_headers, kb_bucket, embedder, name, content, reason
+):
+    response = upload_file(knowledge_api, admin_headers, clinic.id, name, content, "application/pdf")
+
+    assert response.status_code == 202, response.text
+    outcome = ingest_s3_object(db=db, bucket=BUCKET, key=f"kb/{clinic.id}/entity/{name}", embedder=embedder)
+    document = knowledge_api.get(f"{documents_url(clinic.id)}/{outcome.document_id}", headers=admin_headers)
+    assert (document.json()["status"], outcome.status) == ("FAILED", "failed")
+    assert reason in document.json()["error"]
 
 
 def test_direct_upload_field_errors(knowledge_api, clinic, admin_headers, kb_bucket):
@@ -356,3 +373,15 @@ def test_another_entitys_documents_read_as_missing(
     assert db.get(KnowledgeDocument, foreign.id) is not None
     managed = knowledge_api.get(documents_url(other.id), headers=manager_headers).json()
     assert [item["document_name"] for item in managed["items"]] == ["secret.md"]
+
+
+def test_the_upload_route_documents_its_error_answers(knowledge_api):
+    operation = knowledge_api.get("/openapi.json").json()["paths"][documents_url("{entity_id}")]["post"]
+
+    for status in ("413", "415", "422", "429"):
+        response = operation["responses"][status]
+        assert response["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorResponse"
+        }
+    assert "document_too_large" in operation["responses"]["413"]["description"]
+    assert "too_many_pending_documents" in operation["responses"]["429"]["description"]

@@ -302,3 +302,26 @@ def test_a_version_ingested_meanwhile_is_left_alone_under_the_row_lock(db, embed
     assert (again.status, again.document_id, again.chunk_count) == ("unchanged", first.document_id, 3)
     assert [row.id for row in chunk_rows(db, entity.id, "faq.md")] == ids
     assert db.get(KnowledgeDocument, first.document_id).ingested_at == ingested_at
+
+
+def test_an_unexpected_error_while_preparing_fails_the_document_instead_of_leaving_it_pending(db, embedder):
+    class BrokenEmbedder:
+        tokenizer, max_seq_length, dimension = embedder.tokenizer, embedder.max_seq_length, embedder.dimension
+
+        def embed(self, texts, batch_size):
+            raise RuntimeError("model server at 10.0.0.7 refused the connection")
+
+    entity = make_entity(db)
+
+    outcome = ingest_document(
+        db=db,
+        location=DocumentLocation(entity.id, None, "faq.md"),
+        content=CLINIC_FAQ,
+        content_type="text/markdown",
+        source_etag='"v1"',
+        embedder=BrokenEmbedder(),
+    )
+
+    document = db.get(KnowledgeDocument, outcome.document_id)
+    assert (outcome.status, document.status, document.chunk_count) == ("failed", DocumentStatus.FAILED, 0)
+    assert "internal error" in document.error and "10.0.0.7" not in document.error

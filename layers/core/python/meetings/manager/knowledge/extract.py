@@ -1,16 +1,17 @@
-"""Document type detection (declared type AND content) and text extraction with pages and sections.
+"""Document type sniffing (declared type AND content) and text extraction with pages and sections,
+within budgets that a crafted file cannot exceed without being refused.
 
-Imports of pypdf and python-docx are deferred: the manager API imports this module for checks at
-upload time and should not pay for parsers it does not use.
+Sniffing is cheap (magic bytes, UTF-8, a DOCX's zip directory) and is all the upload request does.
+Extraction runs in the ingestion job, in a resource-limited child process (isolation.py). Imports of
+pypdf and python-docx are deferred to the extractors.
 """
 
 import enum
-import io
 import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from meetings.errors import UnsupportedMediaType, ValidationFailed
+from meetings.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 
 class DocumentType(enum.StrEnum):
@@ -38,6 +39,26 @@ EXTENSIONS = {
 # Clients that do not know a type send one of these; the file name and the content decide then.
 GENERIC_CONTENT_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """What one document may cost to read (docs/knowledge-base-uploads.md says why these values)."""
+
+    text_chars: int = 2_000_000
+    heading_line_chars: int = 1_000
+    pdf_pages: int = 1_000
+    pdf_content_bytes: int = 32 * MB
+    docx_parts: int = 1_000
+    docx_uncompressed_bytes: int = 128 * MB
+    docx_xml_bytes: int = 16 * MB
+    expansion_ratio: int = 100
+    expansion_floor_bytes: int = 1 * MB
+
+
+BUDGETS = Budgets()
+
 
 @dataclass(frozen=True)
 class TextBlock:
@@ -63,11 +84,32 @@ def unsupported(message: str) -> UnsupportedMediaType:
 
 
 def unreadable(reason: str) -> ValidationFailed:
-    return ValidationFailed(f"The document cannot be read: {reason}", code="unreadable_document")
+    return ValidationFailed(f"The document cannot be read: {reason}.", code="unreadable_document")
 
 
 def empty() -> ValidationFailed:
     return ValidationFailed("The document contains no text.", code="empty_document")
+
+
+def over_budget(limit: str, maximum: int, actual: int | None, message: str) -> PayloadTooLarge:
+    """A document that would cost more to read than a budget allows (`limit` names the budget)."""
+    return PayloadTooLarge(
+        f"The document exceeds a reading limit: {message}.",
+        code="document_too_large",
+        details={"limit": limit, "max": maximum, "actual": actual},
+    )
+
+
+def check_expansion(what: str, expanded: int, stored: int, budgets: Budgets) -> None:
+    """Refuses content that expands more than the ratio budget allows (above a small floor)."""
+    ratio = expanded // max(stored, 1)
+    if expanded > budgets.expansion_floor_bytes and ratio > budgets.expansion_ratio:
+        raise over_budget(
+            "expansion_ratio",
+            budgets.expansion_ratio,
+            ratio,
+            f"{what} expand to {ratio:,} times their stored size (at most {budgets.expansion_ratio:,})",
+        )
 
 
 def declared_document_type(content_type: str | None, document_name: str) -> DocumentType:
@@ -82,17 +124,21 @@ def declared_document_type(content_type: str | None, document_name: str) -> Docu
     raise unsupported(f"Content type {base or 'unknown'} is not a supported document type.")
 
 
-def detect_document_type(data: bytes, content_type: str | None, document_name: str) -> DocumentType:
-    """Checks that the content is what the declared type says; raises 415 or 422 otherwise."""
+def detect_document_type(
+    data: bytes, content_type: str | None, document_name: str, budgets: Budgets = BUDGETS
+) -> DocumentType:
+    """Sniffs that the content is what the declared type says, without parsing it; 413, 415 or 422."""
     declared = declared_document_type(content_type, document_name)
     if not data:
         raise empty()
     if declared is DocumentType.PDF and not data[:1024].lstrip().startswith(b"%PDF-"):
         raise unsupported("The file is not a PDF.")
-    if declared is DocumentType.DOCX and not (data.startswith(b"PK\x03\x04") and b"word/" in data):
-        raise unsupported("The file is not a DOCX document.")
-    if declared in (DocumentType.MARKDOWN, DocumentType.TEXT):
-        decode_text(data)
+    if declared is DocumentType.DOCX:
+        from meetings.manager.knowledge.extract_docx import check_docx_container
+
+        check_docx_container(data, budgets)
+    if declared in (DocumentType.MARKDOWN, DocumentType.TEXT) and not decode_text(data).strip():
+        raise empty()
     return declared
 
 
@@ -106,15 +152,23 @@ def decode_text(data: bytes) -> str:
         raise unsupported("Text documents must be UTF-8.") from exc
 
 
-def extract_document(data: bytes, document_type: DocumentType) -> ExtractedDocument:
-    """Extracts text blocks with page numbers (PDF) or sections (DOCX, Markdown)."""
-    extractors = {
-        DocumentType.PDF: _extract_pdf,
-        DocumentType.DOCX: _extract_docx,
-        DocumentType.MARKDOWN: _extract_markdown,
-        DocumentType.TEXT: _extract_text,
-    }
-    document = extractors[document_type](data)
+def extract_document(
+    data: bytes, document_type: DocumentType, budgets: Budgets = BUDGETS
+) -> ExtractedDocument:
+    """Extracts text blocks with page numbers (PDF) or sections (DOCX, Markdown), within the budgets.
+
+    Every failure is a DomainError (unreadable, empty, over budget); this runs untrusted input, so the
+    ingestion job calls it through isolation.extract_isolated, which also bounds time and memory.
+    """
+    if document_type is DocumentType.PDF:
+        from meetings.manager.knowledge.extract_pdf import extract_pdf as extractor
+    elif document_type is DocumentType.DOCX:
+        from meetings.manager.knowledge.extract_docx import extract_docx as extractor
+    elif document_type is DocumentType.MARKDOWN:
+        extractor = _extract_markdown
+    else:
+        extractor = _extract_text
+    document = extractor(data, budgets)
     blocks = [TextBlock(clean(b.text), b.page, b.section) for b in document.blocks]
     blocks = [block for block in blocks if block.text]
     if not blocks:
@@ -122,87 +176,80 @@ def extract_document(data: bytes, document_type: DocumentType) -> ExtractedDocum
     return ExtractedDocument(blocks=blocks, page_count=document.page_count)
 
 
+class TextBudget:
+    """Counts extracted characters and refuses a document once they exceed the budget."""
+
+    def __init__(self, budgets: Budgets):
+        self.limit = budgets.text_chars
+        self.used = 0
+
+    def take(self, text: str) -> str:
+        self.used += len(text)
+        if self.used > self.limit:
+            raise over_budget("text_chars", self.limit, None, f"more than {self.limit:,} characters of text")
+        return text
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+BLANKS = re.compile(r"[ \t\u00a0]+")
+SPACE_AROUND_NEWLINE = re.compile(r" ?\n ?")
+BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def clean(value: str) -> str:
-    """Drops NUL and control characters, collapses runs of spaces and of blank lines."""
-    value = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", value.replace("\r\n", "\n").replace("\r", "\n"))
-    value = re.sub(r"[ \t\u00a0]+", " ", value)
-    value = re.sub(r" *\n *", "\n", value)
-    return re.sub(r"\n{3,}", "\n\n", value).strip()
+    """Drops NUL and control characters, collapses runs of spaces and of blank lines.
+
+    Each pattern matches one unambiguous run (single character classes, no nested or adjacent
+    quantifiers over the same characters), so each pass is linear in the text's length.
+    """
+    value = CONTROL_CHARACTERS.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    value = BLANKS.sub(" ", value)
+    value = SPACE_AROUND_NEWLINE.sub("\n", value)
+    return BLANK_LINES.sub("\n\n", value).strip()
 
 
-def _extract_pdf(data: bytes) -> ExtractedDocument:
-    from pypdf import PdfReader
+def markdown_heading(line: str, budgets: Budgets = BUDGETS) -> str | None:
+    """The text of an ATX heading (`## Refunds ##` → `Refunds`, runs of blanks as one space), else None;
+    linear in the line's length.
 
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise unreadable("the PDF is encrypted")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except ValidationFailed:
-        raise
-    except Exception as exc:  # pypdf raises assorted error types on broken files
-        raise unreadable("the PDF is damaged") from exc
-    return ExtractedDocument(
-        [TextBlock(text, number) for number, text in enumerate(pages, start=1)], len(pages)
-    )
-
-
-def _extract_docx(data: bytes) -> ExtractedDocument:
-    import zipfile
-
-    from docx import Document
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise unreadable("the DOCX file is damaged") from exc
-    blocks: list[TextBlock] = []
-    section: str | None = None
-    lines: list[str] = []
-
-    def close_section() -> None:
-        if lines:
-            blocks.append(TextBlock("\n".join(lines), 1, section))
-            lines.clear()
-
-    for paragraph in document.paragraphs:
-        style = (paragraph.style.name if paragraph.style is not None else "") or ""
-        if style.lower().startswith(("heading", "title")) and paragraph.text.strip():
-            close_section()
-            section = paragraph.text.strip()
-            lines.append(section)
-        elif paragraph.text.strip():
-            lines.append(paragraph.text)
-    close_section()
-    for table in document.tables:
-        rows = [" | ".join(cell.text.strip() for cell in row.cells) for row in table.rows]
-        blocks.append(TextBlock("\n".join(rows), 1, None))
-    return ExtractedDocument(blocks, 1)
+    Lines longer than the budget are never headings (they stay text), so no heading costs more.
+    """
+    if len(line) > budgets.heading_line_chars:
+        return None
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return None
+    level = len(stripped) - len(stripped.lstrip("#"))
+    rest = stripped[level:]
+    if not 1 <= level <= 6 or not rest[:1].isspace():
+        return None
+    text = rest.strip()
+    without_closing = text.rstrip("#")
+    if without_closing != text and (not without_closing or without_closing[-1].isspace()):
+        text = without_closing
+    return " ".join(text.split()) or None
 
 
-HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
-
-
-def _extract_markdown(data: bytes) -> ExtractedDocument:
+def _extract_markdown(data: bytes, budgets: Budgets) -> ExtractedDocument:
+    text = TextBudget(budgets).take(decode_text(data))
     blocks: list[TextBlock] = []
     section: str | None = None
     lines: list[str] = []
     in_code = False
-    for line in decode_text(data).splitlines():
+    for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
             in_code = not in_code
-        heading = None if in_code else HEADING.match(line)
+        heading = None if in_code else markdown_heading(line, budgets)
         if heading:
             if "".join(lines).strip():
                 blocks.append(TextBlock("\n".join(lines), 1, section))
             lines = []
-            section = heading.group(2).strip()
+            section = heading
         lines.append(line)
     if "".join(lines).strip():
         blocks.append(TextBlock("\n".join(lines), 1, section))
     return ExtractedDocument(blocks, 1)
 
 
-def _extract_text(data: bytes) -> ExtractedDocument:
-    return ExtractedDocument([TextBlock(decode_text(data), 1)], 1)
+def _extract_text(data: bytes, budgets: Budgets) -> ExtractedDocument:
+    return ExtractedDocument([TextBlock(TextBudget(budgets).take(decode_text(data)), 1)], 1)

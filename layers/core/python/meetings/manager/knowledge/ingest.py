@@ -21,12 +21,14 @@ from meetings.log import logger
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.chunking import Chunk, chunk_blocks
-from meetings.manager.knowledge.extract import detect_document_type, extract_document
+from meetings.manager.knowledge.extract import detect_document_type
+from meetings.manager.knowledge.isolation import extract_isolated
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
 KB_PREFIX = "kb/"
 ENTITY_WIDE_SEGMENT = "entity"
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+INTERNAL_FAILURE = "The document could not be processed because of an internal error; upload it again."
 EMBED_BATCH_SIZE = 32
 # Texts handed to the model per call: it sorts each call's texts by length to pad less, and progress
 # is reported between calls.
@@ -147,6 +149,9 @@ def ingest_document(
         prepared = _prepare(location, content, content_type, size_bytes, embedder, on_progress)
     except DomainError as exc:
         prepared = PreparedDocument(content_type=content_type, error=exc.message)
+    except Exception:  # a document never stays PENDING: whatever broke, it fails with a reason
+        logger.exception("knowledge document preparation failed", extra={"entity_id": location.entity_id})
+        prepared = PreparedDocument(content_type=content_type, error=INTERNAL_FAILURE)
 
     document, created = _lock_document(db, location)
     if (unchanged := _unchanged(document, source_etag)) is not None:
@@ -201,7 +206,7 @@ def _prepare(
     if size_bytes > MAX_DOCUMENT_BYTES:
         raise PayloadTooLarge(f"The document is larger than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB.")
     document_type = detect_document_type(content, content_type, location.document_name)
-    extracted = extract_document(content, document_type)
+    extracted = extract_isolated(content, document_type)
     if embedder is None:
         from meetings.embeddings import get_embedder
 

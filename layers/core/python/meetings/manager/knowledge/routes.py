@@ -57,11 +57,28 @@ UPLOAD_RESPONSES = {
     },
     202: {
         "model": DocumentOut,
-        "description": "Multipart request: stored; ingestion follows (poll the document).",
+        "description": "Multipart request: stored; ingestion follows (poll the document: READY, or FAILED "
+        "with the reason in `error`).",
     },
-    413: {"description": "file_too_large: above 5 MB direct, 50 MB presigned"},
-    415: {"description": "unsupported_document_type: only PDF, DOCX, Markdown and plain UTF-8 text"},
-    422: {"description": "empty_document, unreadable_document, invalid_department or field errors"},
+    413: {
+        "description": "`file_too_large`: above 5 MB direct, 50 MB presigned. `document_too_large`: a DOCX "
+        "whose zip directory exceeds a reading limit (parts, expanded size, XML size, expansion ratio); "
+        "`details` names the `limit` with its `max` and `actual` values."
+    },
+    415: {
+        "description": "`unsupported_document_type`: only PDF, DOCX, Markdown and plain UTF-8 text, and the "
+        "content must match the type (`details.allowed` lists them). `unsupported_media_type`: the request "
+        "body is neither JSON nor multipart."
+    },
+    422: {
+        "description": "`empty_document` (no bytes, or blank text), `unreadable_document` (a DOCX whose zip "
+        "is damaged), `invalid_department`, or field errors (`details` lists `field`, `code`, `message`). "
+        "PDF and DOCX content is not parsed here: a document the ingestion cannot read becomes FAILED."
+    },
+    429: {
+        "description": "`too_many_pending_documents`: the entity already has its share of documents waiting "
+        "for ingestion; retry after the `Retry-After` seconds."
+    },
 }
 
 _document_name = TypeAdapter(DocumentName)

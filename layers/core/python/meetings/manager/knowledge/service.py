@@ -5,16 +5,17 @@ chunks. Nothing here loads the embedding model at import time.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from meetings.errors import NotFound, PayloadTooLarge, ValidationFailed
+from meetings.errors import NotFound, PayloadTooLarge, TooManyRequests, ValidationFailed
 from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.access import get_active_entity, get_entity
-from meetings.manager.knowledge.extract import declared_document_type, detect_document_type, extract_document
+from meetings.manager.knowledge.extract import declared_document_type, detect_document_type
 from meetings.manager.knowledge.ingest import MAX_DOCUMENT_BYTES, DocumentLocation, delete_chunks
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 from meetings.manager.knowledge.retrieval import RetrievedChunk, search_knowledge_text
@@ -22,6 +23,12 @@ from meetings.manager.knowledge.schemas import MAX_DIRECT_UPLOAD_BYTES, Document
 from meetings.settings import get_settings
 
 PRESIGNED_UPLOAD_SECONDS = 900
+# Fairness: an entity has at most this many documents waiting for ingestion, so one tenant's batch
+# holds at most this many places in the ingestion queue ahead of everyone else's documents. A pending
+# row older than the window (a presigned upload never made) no longer counts.
+MAX_PENDING_PER_ENTITY = 20
+PENDING_WINDOW = timedelta(minutes=30)
+PENDING_RETRY_AFTER_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ def request_upload(
     document_type = declared_document_type(data.content_type, data.document_name)
     _check_size(data.size_bytes, MAX_DOCUMENT_BYTES)
     location = DocumentLocation(entity_id, data.department_id, data.document_name)
+    _check_pending_limit(db, location)
     document = _mark_pending(db, location, principal.user_id, document_type.value, data.size_bytes)
     post = s3_client().generate_presigned_post(
         Bucket=get_settings().kb_bucket,
@@ -65,15 +73,16 @@ def upload_document(
     content_type: str | None,
     content: bytes,
 ) -> KnowledgeDocument:
-    """Checks a small file (type, content, readability), stores it in S3 and marks it pending ingestion."""
+    """Sniffs a small file's type (never parses it), stores it in S3 and marks it pending ingestion."""
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
     _check_department(db, entity_id, department_id)
     _check_size(len(content), MAX_DIRECT_UPLOAD_BYTES)
     document_type = detect_document_type(content, content_type, document_name)
-    extract_document(content, document_type)
+    location = DocumentLocation(entity_id, department_id, document_name)
+    _check_pending_limit(db, location)
     return store_pending_document(
         db=db,
-        location=DocumentLocation(entity_id, department_id, document_name),
+        location=location,
         content=content,
         content_type=document_type.value,
         uploaded_by=principal.user_id,
@@ -175,6 +184,34 @@ def _check_size(size: int, limit: int) -> None:
             f"The file is larger than {limit // (1024 * 1024)} MB.",
             code="file_too_large",
             details={"max_size_bytes": limit, "size_bytes": size},
+        )
+
+
+def _check_pending_limit(db: Session, location: DocumentLocation) -> None:
+    """Refuses a new pending document while the entity already has its share of the ingestion queue
+    (re-uploading a document that is already pending takes no new place)."""
+    others_pending = db.scalar(
+        select(func.count())
+        .select_from(KnowledgeDocument)
+        .where(
+            KnowledgeDocument.entity_id == location.entity_id,
+            KnowledgeDocument.status == DocumentStatus.PENDING,
+            KnowledgeDocument.updated_at > func.now() - PENDING_WINDOW,
+            or_(
+                KnowledgeDocument.document_name != location.document_name,
+                KnowledgeDocument.department_id.is_distinct_from(location.department_id),
+            ),
+        )
+    )
+    if others_pending >= MAX_PENDING_PER_ENTITY:
+        raise TooManyRequests(
+            f"{others_pending} documents of this entity are still waiting for ingestion; "
+            "upload more once some are ready.",
+            code="too_many_pending_documents",
+            details={
+                "max_pending": MAX_PENDING_PER_ENTITY,
+                "retry_after_seconds": PENDING_RETRY_AFTER_SECONDS,
+            },
         )
 
 
