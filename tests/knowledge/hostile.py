@@ -107,9 +107,36 @@ def malformed_part_docx() -> bytes:
 
 
 def normal_docx(paragraphs: int) -> bytes:
-    """An ordinary DOCX of `paragraphs` sentences under a few headings (the bench's floor)."""
-    sentence = "The clinic receives patients from Monday to Friday and the laboratory opens on Saturdays."
-    sections = [
-        (f"Section {s}", [f"{sentence} ({s}.{p})" for p in range(100)]) for s in range(paragraphs // 100)
-    ]
-    return make_docx(sections or [("Section", [sentence])])
+    """An ordinary DOCX as Word writes one (revision ids, run properties) of `paragraphs` sentences from
+    a few thousand words, a Heading 1 every 50 (the bench's floor)."""
+    import random
+
+    rng = random.Random(paragraphs)
+    syllables = ["ca", "lo", "ri", "men", "tas", "do", "pre", "vi", "son", "tu", "gal", "ber", "nos", "fi"]
+    words = ["".join(rng.choice(syllables) for _ in range(rng.randint(1, 4))) for _ in range(3000)]
+    run = '<w:rPr><w:rFonts w:ascii="Calibri" w:hAnsi="Calibri"/><w:sz w:val="22"/></w:rPr>'
+
+    def write(part):
+        part.write(XML_HEAD)
+        for index in range(paragraphs):
+            if index % 50 == 0:
+                part.write(
+                    f'<w:p><w:pPr><w:pStyle w:val="Heading1"/></w:pPr><w:r><w:t>Section {index // 50}</w:t>'
+                    "</w:r></w:p>".encode()
+                )
+            sentence = " ".join(rng.choice(words) for _ in range(rng.randint(8, 22))).capitalize()
+            part.write(
+                f'<w:p w:rsidR="{rng.getrandbits(32):08X}" w:rsidRDefault="{rng.getrandbits(32):08X}">'
+                f'<w:pPr><w:spacing w:after="120"/><w:jc w:val="both"/></w:pPr><w:r>{run}'
+                f'<w:t xml:space="preserve">{sentence}.</w:t></w:r></w:p>'.encode()
+            )
+        part.write(XML_TAIL)
+
+    return _replace_document_xml(write)
+
+
+def normal_docx_of_size(size: int) -> bytes:
+    """A normal_docx of about `size` bytes."""
+    probe = normal_docx(2_000)
+    template = len(normal_docx(1))
+    return normal_docx(max(1, int(2_000 * (size - template) / max(len(probe) - template, 1))))

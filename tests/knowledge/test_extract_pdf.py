@@ -60,3 +60,11 @@ def test_text_beyond_the_character_budget_stops_extraction():
     data = make_pdf(["x" * 100] * 10)
 
     assert refused(data, Budgets(text_chars=500))["limit"] == "text_chars"
+
+
+def test_a_page_tree_declaring_more_pages_than_the_budget_is_refused_before_it_is_walked():
+    data = make_pdf(["Page."]).replace(b"/Count 1 >>", b"/Count 99>>")
+
+    details = refused(data, Budgets(pdf_pages=50))
+
+    assert (details["limit"], details["actual"]) == ("pdf_pages", 99)

@@ -87,3 +87,22 @@ def test_a_document_needing_more_memory_than_allowed_fails_with_that_reason():
 
     assert error.value.code == "unreadable_document"
     assert "more than 160 MB of memory" in error.value.message
+
+
+def test_the_child_gets_no_secrets_from_the_environment(monkeypatch):
+    """The child's program is swapped for one that answers its environment's names as the text."""
+    from meetings.manager.knowledge import isolation
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:secret@db/meetings")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setattr(
+        isolation,
+        "CHILD",
+        "import json, os, sys; sys.stdin.buffer.read(); "
+        "print(json.dumps({'blocks': [[' '.join(sorted(os.environ)), 1, None]], 'page_count': 1}))",
+    )
+
+    names = extract_isolated(b"text", DocumentType.TEXT).blocks[0].text.split()
+
+    assert "PYTHONPATH" in names
+    assert "DATABASE_URL" not in names and "AWS_SECRET_ACCESS_KEY" not in names

@@ -22,7 +22,11 @@ def extract_pdf(data: bytes, budgets: Budgets) -> ExtractedDocument:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise unreadable("the PDF is encrypted")
-        page_count = len(reader.pages)
+        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)
+        # The declared count refuses a huge page tree before it is walked; the walked one may differ.
+        page_count = (
+            declared if isinstance(declared, int) and declared > budgets.pdf_pages else len(reader.pages)
+        )
         if page_count > budgets.pdf_pages:
             raise over_budget(
                 "pdf_pages",

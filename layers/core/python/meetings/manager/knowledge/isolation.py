@@ -30,6 +30,7 @@ from meetings.manager.knowledge.extract import (
 
 CHILD = "from meetings.manager.knowledge.isolation import main; main()"
 OUT_OF_MEMORY = b'{"out_of_memory": true}'
+CHILD_ENVIRONMENT = ("PATH", "LD_LIBRARY_PATH", "PYTHONHOME", "LANG", "LC_ALL", "TZ")
 
 
 @dataclass(frozen=True)
@@ -58,10 +59,10 @@ def extract_isolated(
         "budgets": dataclasses.asdict(budgets),
     }
     package_root = str(Path(meetings.errors.__file__).resolve().parent.parent)
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])),
-    }
+    # Only what the interpreter needs: the job's secrets and AWS credentials stay out of the process
+    # that parses untrusted bytes.
+    env = {name: os.environ[name] for name in CHILD_ENVIRONMENT if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [sys.executable, "-c", CHILD, json.dumps(config)],
         stdin=subprocess.PIPE,
