@@ -3,14 +3,9 @@
 import pytest
 
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from meetings.manager.knowledge.extract import (
-    Budgets,
-    DocumentType,
-    detect_document_type,
-    extract_document,
-    markdown_heading,
-)
+from meetings.manager.knowledge.extract import detect_document_type, extract_document, markdown_heading
 from meetings.manager.knowledge.isolation import ExtractionLimits, extract_isolated
+from meetings.manager.knowledge.reading import Budgets, DocumentType
 from tests.knowledge.documents import make_docx, make_pdf
 from tests.knowledge.hostile import spaces_heading_markdown
 

@@ -7,8 +7,9 @@ import zipfile
 import pytest
 
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from meetings.manager.knowledge.extract import Budgets, DocumentType, detect_document_type, extract_document
+from meetings.manager.knowledge.extract import detect_document_type, extract_document
 from meetings.manager.knowledge.isolation import ExtractionLimits, extract_isolated
+from meetings.manager.knowledge.reading import Budgets, DocumentType
 from tests.knowledge.documents import make_docx
 from tests.knowledge.hostile import docx_bomb, malformed_part_docx
 

@@ -4,8 +4,9 @@ expansion against the file's size, and characters; damaged files are unreadable.
 import pytest
 
 from meetings.errors import PayloadTooLarge
-from meetings.manager.knowledge.extract import BUDGETS, Budgets, DocumentType, extract_document
+from meetings.manager.knowledge.extract import extract_document
 from meetings.manager.knowledge.isolation import ExtractionLimits, extract_isolated
+from meetings.manager.knowledge.reading import BUDGETS, Budgets, DocumentType
 from tests.knowledge.documents import make_pdf
 from tests.knowledge.hostile import shared_content_pdf
 

@@ -4,8 +4,9 @@ document costs more processor time, wall-clock time or memory than the limits al
 import pytest
 
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from meetings.manager.knowledge.extract import Budgets, DocumentType, extract_document
+from meetings.manager.knowledge.extract import extract_document
 from meetings.manager.knowledge.isolation import ExtractionLimits, extract_isolated
+from meetings.manager.knowledge.reading import Budgets, DocumentType
 from tests.knowledge.documents import make_docx, make_pdf
 from tests.knowledge.hostile import shared_content_pdf
 

@@ -5,7 +5,7 @@ import io
 import zipfile
 
 from meetings.errors import DomainError
-from meetings.manager.knowledge.extract import (
+from meetings.manager.knowledge.reading import (
     Budgets,
     ExtractedDocument,
     TextBlock,

@@ -3,7 +3,7 @@
 import io
 
 from meetings.errors import DomainError
-from meetings.manager.knowledge.extract import (
+from meetings.manager.knowledge.reading import (
     Budgets,
     ExtractedDocument,
     TextBlock,

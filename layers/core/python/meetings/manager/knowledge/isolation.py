@@ -17,14 +17,14 @@ from pathlib import Path
 
 import meetings.errors
 from meetings.errors import DomainError
-from meetings.manager.knowledge.extract import (
+from meetings.manager.knowledge.extract import extract_document
+from meetings.manager.knowledge.reading import (
     BUDGETS,
     MB,
     Budgets,
     DocumentType,
     ExtractedDocument,
     TextBlock,
-    extract_document,
     unreadable,
 )
 
