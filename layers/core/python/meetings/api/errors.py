@@ -10,8 +10,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from meetings.errors import Conflict, DomainError, ValidationFailed
+from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
 from meetings.log import logger
+from meetings.validation import OUT_OF_RANGE_ERRORS
 
 HTTP_CODES = {
     400: "bad_request",
@@ -65,6 +66,16 @@ def _field_errors(exc: RequestValidationError) -> list[dict]:
     return details
 
 
+def _row_not_found(exc: RequestValidationError) -> DomainError | None:
+    """A path value beyond its column's range names no row: it gets the answer a missing one gets."""
+    for error in exc.errors():
+        location = error.get("loc", ())
+        if location[:1] == ("path",) and len(location) > 1 and error.get("type") in OUT_OF_RANGE_ERRORS:
+            resource = "link" if location[1] == "token" else str(location[1]).removesuffix("_id")
+            return NotFound(f"{resource.capitalize()} not found.", code=f"{resource}_not_found")
+    return None
+
+
 def _integrity_error(exc: IntegrityError) -> DomainError:
     cause = exc.orig
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
@@ -99,6 +110,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        not_found = _row_not_found(exc)
+        if not_found is not None:
+            return _answer(not_found)
         return JSONResponse(
             error_body("validation_failed", "The request is not valid.", _field_errors(exc)),
             status_code=422,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from meetings.api.database import DbSession
+from meetings.api.params import TokenPath
 from meetings.errors import DomainError
 from meetings.livekit import LiveKit
 from meetings.secretary.joins import service
@@ -17,12 +18,12 @@ meeting_bearer = HTTPBearer(auto_error=False, description="access_token from POS
 
 
 @router.get("/{token}", response_model=JoinLinkInfo)
-def describe_link(token: str, db: DbSession) -> JoinLinkInfo:
+def describe_link(token: TokenPath, db: DbSession) -> JoinLinkInfo:
     return service.describe_link(db=db, token=token)
 
 
 @router.post("/{token}", response_model=JoinGrant)
-def join(token: str, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant:
+def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant:
     try:
         grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
     except DomainError:
@@ -35,7 +36,7 @@ def join(token: str, data: JoinRequest, db: DbSession, livekit: LiveKit) -> Join
 
 @router.post("/{token}/end", response_model=RoomOut)
 def end_meeting(
-    token: str,
+    token: TokenPath,
     db: DbSession,
     livekit: LiveKit,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(meeting_bearer)],
