@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lint run test bench synth purge agent clean
+.PHONY: install lint run test fuzz bench synth purge agent clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ lint: install
 test: install lint
 	@test -x /usr/bin/chromium || { echo "make test needs Debian's Chromium for the join page's browser tests: apt-get install -y chromium" >&2; exit 1; }
 	$(BIN)/python -m pytest
+
+# The schema fuzz tests of `make test`, with many more generated requests per operation (FUZZ_EXAMPLES).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -q
 
 bench: install
 	@for script in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -121,6 +121,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
         return _answer(_integrity_error(exc))
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+        return JSONResponse(
+            error_body("database_unavailable", "The database is not reachable; try again."),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DataError)
+    async def value_refused(_: Request, exc: DataError) -> JSONResponse:
+        # The bounded input types should make this unreachable; the database is the last line.
+        logger.warning("value refused by the database", extra={"error_type": type(exc.orig).__name__})
+        return JSONResponse(
+            error_body("invalid_value", "A value is outside what can be stored."), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

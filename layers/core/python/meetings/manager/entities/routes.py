@@ -1,4 +1,3 @@
-
 from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession

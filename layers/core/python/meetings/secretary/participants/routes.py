@@ -1,6 +1,5 @@
 """/v1/participants (directory) and /v1/rooms/{id}/participants (who may join, with magic links)."""
 
-
 from fastapi import APIRouter, Response, status
 
 from meetings.api.database import DbSession
@@ -20,7 +19,16 @@ from meetings.secretary.participants.schemas import (
     RoomParticipantOut,
 )
 
-router = APIRouter(tags=["participants"])
+ERRORS = {
+    403: {"description": "`add_through_room`: an entity admin adds clients and agents through a room"},
+    404: {"description": "`participant_not_found`, `room_not_found` or `room_participant_not_found`"},
+    409: {
+        "description": "`participant_already_in_room`, `participant_in_room`, `participant_type_mismatch` "
+        "or `room_closed`"
+    },
+}
+
+router = APIRouter(tags=["participants"], responses=ERRORS)
 
 
 def participant_out(

@@ -15,7 +15,15 @@ from meetings.secretary.rooms import service
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.schemas import RoomCreate, RoomDetail, RoomOut, RoomUpdate
 
-router = APIRouter(prefix="/v1/rooms", tags=["rooms"])
+ERRORS = {
+    404: {"description": "`room_not_found` (also for another entity's rooms)"},
+    409: {
+        "description": "`room_not_editable`, `room_not_finished`, `room_has_recordings`, "
+        "`room_has_agent_usage` or `invalid_status_transition`"
+    },
+}
+
+router = APIRouter(prefix="/v1/rooms", tags=["rooms"], responses=ERRORS)
 
 register_constraint_error(
     "chk_room_capacity",
