@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from meetings.api.errors import error_body, install_error_handlers
+from meetings.api.headers import SecurityHeaders
 from meetings.api.openapi import document_responses
 from meetings.db import get_engine
 from meetings.log import logger
@@ -14,6 +15,7 @@ from meetings.log import logger
 
 def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "") -> FastAPI:
     app = FastAPI(title=title, description=description, version="1.0.0")
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     document_responses(app)
     for router in routers:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from meetings.api.headers import HSTS, NO_STORE
 from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
 from meetings.log import logger
 from meetings.validation import OUT_OF_RANGE_ERRORS
@@ -148,6 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        # Answered outside the app's middleware, so it carries the security headers itself.
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on our side."), status_code=500
+            error_body("internal_error", "Something went wrong on our side."),
+            status_code=500,
+            headers={"Strict-Transport-Security": HSTS, "X-Content-Type-Options": "nosniff", **NO_STORE},
         )
