@@ -270,6 +270,7 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     assert variables["EMBEDDING_DIM"] == "768"
     assert variables["MIGRATIONS_DIR"] == "/var/task/migrations"
     assert "APP_SECRET_ARN" not in variables
+    assert (variables["ENVIRONMENT"], variables["SETTINGS_SCOPE"]) == ("production", "database")
     (_, trigger) = next(iter(dev.of_type("Custom::Trigger").items()))
     assert trigger["Properties"]["InvocationType"] == "RequestResponse"
     migrate_id = dev.logical_id(dev.stack.functions["migrate"].function)

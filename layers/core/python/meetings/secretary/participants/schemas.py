@@ -123,8 +123,8 @@ class RoomParticipantOut(ResponseModel):
 class MagicLinkOut(RoomParticipantOut):
     """Shown once: the link and password are not stored in the clear and never returned again."""
 
-    magic_link_url: str
-    password: str = Field(description="8 digits; shown only in this answer")
+    magic_link_url: str = Field(repr=False)
+    password: str = Field(description="8 digits; shown only in this answer", repr=False)
 
     model_config = {
         "json_schema_extra": {
