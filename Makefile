@@ -31,7 +31,17 @@ $(WEB_STAMP): web/package-lock.json
 $(JOINPAGE_BUNDLE): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
 	cd web && npm run build
 
-install: $(STAMP) $(JOINPAGE_BUNDLE)
+# checkov (the iac-scan extra's pin) in an environment of its own: tests/infra runs .build/checkov/bin/checkov.
+CHECKOV_PIN := $(shell grep -o '"checkov==[^"]*"' pyproject.toml | tr -d '"')
+CHECKOV_STAMP := .build/checkov/.installed-$(CHECKOV_PIN)
+
+$(CHECKOV_STAMP): pyproject.toml
+	test -x .build/checkov/bin/python || $(PYTHON) -m venv .build/checkov
+	.build/checkov/bin/pip install --quiet '$(CHECKOV_PIN)'
+	rm -f .build/checkov/.installed-*
+	touch $@
+
+install: $(STAMP) $(JOINPAGE_BUNDLE) $(CHECKOV_STAMP)
 
 run: install
 	$(BIN)/python -m devserver.run

@@ -23,6 +23,7 @@ def _function(stack, id: str, settings: FunctionSettings, code, *, security_grou
     """One platform function in the stack's VPC, with its layers (zip code only), key and log retention;
     in the shared function security group unless given its own."""
     settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
+    settings.reserved_concurrency = stack.config.reserved_concurrency[settings.name.replace("-", "_")]
     return PlatformFunction(
         stack,
         id,
@@ -122,7 +123,6 @@ def application_functions(
                 timeout=Duration.minutes(1),
                 environment=dict(environment),
                 asynchronous=True,
-                reserved_concurrency=5,
                 statements=[
                     secrets,
                     secrets_key,
@@ -153,8 +153,6 @@ def application_functions(
                 timeout=Duration.minutes(5),
                 environment=dict(environment),
                 asynchronous=True,
-                # One purge at a time: runs never race over the same rows.
-                reserved_concurrency=1,
                 statements=[
                     secrets,
                     secrets_key,
@@ -185,7 +183,6 @@ def application_functions(
                 timeout=Duration.minutes(10),
                 environment=dict(image_environment),
                 asynchronous=True,
-                reserved_concurrency=2,
                 ephemeral_storage_mib=2048,
                 statements=[
                     secrets,

@@ -68,14 +68,46 @@ FUZZ_SETTINGS = settings(
 )
 
 
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def accepted_by_design(failure, case) -> bool:
+    """Bodies strip surrounding whitespace before their length is checked: a value one space too long
+    for the schema's maxLength is accepted on purpose."""
+    return (
+        type(failure).__name__ == "AcceptedNegativeData"
+        and "Length`" in str(failure.message)
+        and any(text != text.strip() for text in _strings(case.body))
+    )
+
+
+def validate(case, response, validate_response) -> None:
+    try:
+        validate_response()
+    except FailureGroup as group:
+        real = [failure for failure in group.exceptions if not accepted_by_design(failure, case)]
+        for failure in real:
+            TALLY[f"failure {type(failure).__name__}: {case.operation.label}"] += 1
+        if real:
+            raise
+
+
 def call_and_check(case, headers: dict[str, str]) -> None:
     phase = case.meta.phase.name.value if case.meta else "?"
     TALLY[f"cases {phase}"] += 1
+    merged = {**(case.headers or {}), **headers}
     try:
-        response = case.call_and_validate(headers={**(case.headers or {}), **headers})
-    except FailureGroup as group:
-        for failure in group.exceptions:
-            TALLY[f"failure {type(failure).__name__}: {case.operation.label}"] += 1
+        response = case.call(headers=merged)
+        validate(case, response, lambda: case.validate_response(response, headers=merged))
+    except FailureGroup:
         if not SURVEY:
             raise
         return
@@ -120,10 +152,20 @@ def test_webhook_api(case, webhook_client):
     call_and_check(case, {})
 
 
-def run_workflow(schema, headers: dict[str, str]) -> None:
-    """Chains operations through the links inferred from the schema (create, then read, change, delete)."""
+def run_workflow(schema, headers: dict[str, str], db) -> None:
+    """Chains operations through the links inferred from the schema (create, then read, change, delete).
+
+    Each scenario starts from the same rows: what one wrote is rolled back before the next.
+    """
 
     class Workflow(schema.as_state_machine()):
+        def setup(self):
+            self.scenario = db.connection().begin_nested()
+
+        def teardown(self):
+            self.scenario.rollback()
+            db.expire_all()
+
         def get_call_kwargs(self, case):
             return {"headers": {**(case.headers or {}), **headers}}
 
@@ -137,12 +179,13 @@ def run_workflow(schema, headers: dict[str, str]) -> None:
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             TALLY[f"status {response.status_code}"] += 1
-            try:
-                super().validate_response(response, case, additional_checks=additional_checks, **kwargs)
-            except FailureGroup as group:
-                for failure in group.exceptions:
-                    TALLY[f"failure {type(failure).__name__}: {case.operation.label}"] += 1
-                raise
+            validate(
+                case,
+                response,
+                lambda: super(Workflow, self).validate_response(
+                    response, case, additional_checks=additional_checks, **kwargs
+                ),
+            )
 
     Workflow.run(
         settings=settings(
@@ -156,10 +199,10 @@ def run_workflow(schema, headers: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize("role", ["manager", "entity_admin"])
-def test_manager_api_workflows(role, world, auth_headers, manager_client):
-    run_workflow(manager_schema, auth_headers(world.manager if role == "manager" else world.admin))
+def test_manager_api_workflows(role, db, world, auth_headers, manager_client):
+    run_workflow(manager_schema, auth_headers(world.manager if role == "manager" else world.admin), db)
 
 
 @pytest.mark.parametrize("role", ["manager", "entity_admin"])
-def test_secretary_api_workflows(role, world, auth_headers, secretary_client):
-    run_workflow(secretary_schema, auth_headers(world.manager if role == "manager" else world.admin))
+def test_secretary_api_workflows(role, db, world, auth_headers, secretary_client):
+    run_workflow(secretary_schema, auth_headers(world.manager if role == "manager" else world.admin), db)

@@ -91,8 +91,9 @@ def test_roles_have_no_inline_policies_and_no_wildcard_actions(synthesized, name
         for action in _as_list(statement["Action"]):
             assert "*" not in action, (name, action)
         if _as_list(statement["Resource"]) == ["*"]:
-            assert statement["Sid"] == "ManageVpcNetworkInterfaces"
-            assert all(action.startswith("ec2:") for action in _as_list(statement["Action"]))
+            # Only reading interfaces is unscoped; every write names this account's ENI resources.
+            assert statement["Sid"] == "DescribeVpcNetworkInterfaces"
+            assert _as_list(statement["Action"]) == ["ec2:DescribeNetworkInterfaces"]
 
 
 def _object_resources(synth, statement) -> list[tuple[str, str]]:
@@ -317,3 +318,23 @@ def test_knowledge_functions_share_one_image_with_their_own_entry_points(dev):
     assert "ImageConfig" not in ingest  # the Dockerfile's CMD: the ingestion handler
     assert search["ImageConfig"]["Command"] == ["kb_search_handler.handler"]
     assert ingest["MemorySize"] >= 3008 and ingest["Timeout"] <= 900
+
+
+ACCOUNT_CONCURRENCY = 1000  # the default regional quota
+UNRESERVED_MINIMUM = 100  # Lambda refuses reservations that leave less unreserved
+
+
+def test_reserved_concurrency_guarantees_the_join_and_webhook_paths(synthesized):
+    reserved = {
+        name: synthesized.resources[synthesized.logical_id(f.function)]["Properties"][
+            "ReservedConcurrentExecutions"
+        ]
+        for name, f in synthesized.stack.functions.items()
+    }
+    assert set(reserved) == set(synthesized.stack.config.reserved_concurrency)
+    # Reserved is both a floor and a ceiling: the backoffice (uploads included), ingestion and the jobs
+    # can never use the join and webhook functions' share, and the rest of the account keeps its pool.
+    assert sum(reserved.values()) <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM
+    assert reserved["secretary_api"] >= reserved["manager_api"] * 2
+    assert reserved["livekit_webhook"] >= reserved["kb_search"]
+    assert reserved["kb_ingest"] <= 2 and reserved["retention_purge"] == 1
