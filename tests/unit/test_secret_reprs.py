@@ -46,7 +46,9 @@ def test_answers_with_tokens_hide_them():
 
 
 def test_the_livekit_adapter_hides_its_secret():
-    adapter = LiveKitAdapter(url="wss://lk.example.com", api_key="APIkey", api_secret="very-secret-value-123-for-the-adapter-test")
+    adapter = LiveKitAdapter(
+        url="wss://lk.example.com", api_key="APIkey", api_secret="very-secret-value-123-for-the-adapter-test"
+    )
     assert "very-secret-value-123" not in repr(adapter) + str(vars(adapter))
     token = adapter.mint_access_token(
         room_name="r", identity="p-1", name="Ana", metadata={}, attributes={}, room_admin=False
