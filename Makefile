@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lint run test bench synth purge agent clean
+.PHONY: install lint run test fuzz bench synth purge agent clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,17 @@ $(WEB_STAMP): web/package-lock.json
 $(JOINPAGE_BUNDLE): $(WEB_STAMP) web/build.mjs $(wildcard web/src/*)
 	cd web && npm run build
 
-install: $(STAMP) $(JOINPAGE_BUNDLE)
+# checkov (the iac-scan extra's pin) in an environment of its own: tests/infra runs .build/checkov/bin/checkov.
+CHECKOV_PIN := $(shell grep -o '"checkov==[^"]*"' pyproject.toml | tr -d '"')
+CHECKOV_STAMP := .build/checkov/.installed-$(CHECKOV_PIN)
+
+$(CHECKOV_STAMP): pyproject.toml
+	test -x .build/checkov/bin/python || $(PYTHON) -m venv .build/checkov
+	.build/checkov/bin/pip install --quiet '$(CHECKOV_PIN)'
+	rm -f .build/checkov/.installed-*
+	touch $@
+
+install: $(STAMP) $(JOINPAGE_BUNDLE) $(CHECKOV_STAMP)
 
 run: install
 	$(BIN)/python -m devserver.run
@@ -44,6 +54,11 @@ lint: install
 test: install lint
 	@test -x /usr/bin/chromium || { echo "make test needs Debian's Chromium for the join page's browser tests: apt-get install -y chromium" >&2; exit 1; }
 	$(BIN)/python -m pytest
+
+# The schema fuzz tests of `make test`, with many more generated requests per operation (FUZZ_EXAMPLES).
+FUZZ_EXAMPLES ?= 200
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/fuzz -q
 
 bench: install
 	@for script in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done

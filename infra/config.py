@@ -42,6 +42,9 @@ class StageConfig:
     egress_role_principal: str | None
     egress_external_id: str | None
     agent: AgentSize
+    # Reserved concurrency per function (functions/ directory names): each is both guaranteed and capped,
+    # so no function can take the join and webhook functions' share of the account's pool.
+    reserved_concurrency: dict[str, int]
     # First deploy of an environment: no agent tasks until the operator has filled the app secret.
     agent_paused: bool
     skip_layer_build: bool
@@ -95,6 +98,7 @@ def load_stage_config(node: Node) -> StageConfig:
             max_tasks=int(agent["maxTasks"]),
             target_cpu_percent=int(agent["targetCpuPercent"]),
         ),
+        reserved_concurrency={name: int(value) for name, value in values["reservedConcurrency"].items()},
         agent_paused=_flag(node.try_get_context("agentPaused")),
         skip_layer_build=_flag(node.try_get_context("skipLayerBuild")),
     )

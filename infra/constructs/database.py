@@ -95,6 +95,8 @@ class Database(Construct):
             removal_policy=RemovalPolicy.SNAPSHOT,
             auto_minor_version_upgrade=True,
             publicly_accessible=False,
+            # IAM database authentication available to roles that use it; password logins still work.
+            iam_authentication=True,
             cloudwatch_logs_exports=list(EXPORTED_LOGS),
             monitoring_interval=Duration.seconds(60),
             enable_performance_insights=config.db_performance_insights,

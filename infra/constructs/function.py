@@ -1,9 +1,10 @@
 """One platform Lambda: its own role (one customer-managed policy, nothing inline), its own encrypted log
-group, inside the VPC, and for functions invoked asynchronously an encrypted dead-letter queue."""
+group, inside the VPC, its environment encrypted with the platform key, a reserved concurrency, and for
+functions invoked asynchronously an encrypted dead-letter queue."""
 
 from dataclasses import dataclass, field
 
-from aws_cdk import Duration, Size
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -13,19 +14,34 @@ from constructs import Construct
 
 from infra.constructs.logging import encrypted_log_group
 from infra.constructs.network import APPLICATION_SUBNETS
-from infra.constructs.permissions import write_logs
+from infra.constructs.permissions import use_key, write_logs
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURE = lambda_.Architecture.X86_64
 
-# Lambda creates and deletes the ENIs of VPC functions; these EC2 actions have no resource-level scope.
-ENI_ACTIONS = [
+# Lambda creates and deletes the ENIs of VPC functions with the execution role. Describing has no
+# resource-level scope; the writes are scoped to this account's and region's interfaces, subnets and
+# security groups.
+ENI_READ_ACTIONS = ["ec2:DescribeNetworkInterfaces"]
+ENI_WRITE_ACTIONS = [
     "ec2:CreateNetworkInterface",
-    "ec2:DescribeNetworkInterfaces",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
+ENI_RESOURCE_TYPES = ("network-interface", "subnet", "security-group")
+
+
+def _eni_statements(scope: Construct) -> list[iam.PolicyStatement]:
+    stack = Stack.of(scope)
+    resources = [
+        stack.format_arn(service="ec2", resource=resource_type, resource_name="*")
+        for resource_type in ENI_RESOURCE_TYPES
+    ]
+    return [
+        iam.PolicyStatement(sid="DescribeVpcNetworkInterfaces", actions=ENI_READ_ACTIONS, resources=["*"]),
+        iam.PolicyStatement(sid="ManageVpcNetworkInterfaces", actions=ENI_WRITE_ACTIONS, resources=resources),
+    ]
 
 
 @dataclass
@@ -62,7 +78,9 @@ class PlatformFunction(Construct):
         self.dead_letter_queue = None
         statements = [
             write_logs(self.log_group),
-            iam.PolicyStatement(sid="ManageVpcNetworkInterfaces", actions=ENI_ACTIONS, resources=["*"]),
+            *_eni_statements(self),
+            # Lambda decrypts the environment variables, encrypted with the platform key, for this role.
+            use_key(self, key, services=["lambda"]),
             *settings.statements,
         ]
         if settings.asynchronous:
@@ -109,6 +127,7 @@ class PlatformFunction(Construct):
             timeout=settings.timeout,
             ephemeral_storage_size=Size.mebibytes(settings.ephemeral_storage_mib),
             environment=settings.environment,
+            environment_encryption=key,
             vpc=vpc,
             vpc_subnets=APPLICATION_SUBNETS,
             security_groups=[security_group],

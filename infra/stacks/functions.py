@@ -24,6 +24,7 @@ def _function(stack, id: str, settings: FunctionSettings, code, *, security_grou
     """One platform function in the stack's VPC, with its layers (zip code only), key and log retention;
     in the shared function security group unless given its own."""
     settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
+    settings.reserved_concurrency = stack.config.reserved_concurrency[settings.name.replace("-", "_")]
     return PlatformFunction(
         stack,
         id,
@@ -123,7 +124,6 @@ def application_functions(
                 timeout=Duration.minutes(1),
                 environment=dict(environment),
                 asynchronous=True,
-                reserved_concurrency=5,
                 statements=[
                     secrets,
                     secrets_key,
@@ -154,8 +154,6 @@ def application_functions(
                 timeout=Duration.minutes(5),
                 environment=dict(environment),
                 asynchronous=True,
-                # One purge at a time: runs never race over the same rows.
-                reserved_concurrency=1,
                 statements=[
                     secrets,
                     secrets_key,
@@ -186,7 +184,6 @@ def application_functions(
                 timeout=Duration.minutes(10),
                 environment=dict(image_environment),
                 asynchronous=True,
-                reserved_concurrency=2,
                 ephemeral_storage_mib=2048,
                 statements=[
                     secrets,
@@ -235,7 +232,6 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 timeout=Duration.seconds(70),
                 environment={**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
                 asynchronous=True,
-                reserved_concurrency=1,  # one sweep at a time; the schedule starts one a minute
                 statements=[
                     secrets,
                     secrets_key,
@@ -254,8 +250,6 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 memory_mib=512,
                 timeout=DISPATCHER_TIMEOUT,
                 environment=dict(environment),
-                # Bounds the database connections and the parallel POSTs (ten per invocation).
-                reserved_concurrency=10,
                 statements=[
                     secrets,
                     secrets_key,

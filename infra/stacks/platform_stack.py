@@ -275,9 +275,11 @@ class PlatformStack(Stack):
                 description="Brings the database to the newest schema (alembic upgrade head)",
                 memory_mib=1024,
                 timeout=Duration.minutes(10),
-                # No ENVIRONMENT/APP_SECRET_ARN: migrations read only the database and the embedding
-                # dimension, and must run on the first deploy, before the operator fills the app secret.
+                # No APP_SECRET_ARN: migrations read only the database and the embedding dimension, and
+                # must run on the first deploy, before the operator fills the app secret.
                 environment={
+                    "ENVIRONMENT": "production",
+                    "SETTINGS_SCOPE": "database",
                     "DATABASE_SECRET_ARN": self.database.secret.secret_arn,
                     "DATABASE_HOST": self.database.instance.db_instance_endpoint_address,
                     "EMBEDDING_DIM": EMBEDDING_DIM,

@@ -92,8 +92,9 @@ def test_roles_have_no_inline_policies_and_no_wildcard_actions(synthesized, name
         for action in _as_list(statement["Action"]):
             assert "*" not in action, (name, action)
         if _as_list(statement["Resource"]) == ["*"]:
-            assert statement["Sid"] == "ManageVpcNetworkInterfaces"
-            assert all(action.startswith("ec2:") for action in _as_list(statement["Action"]))
+            # Only reading interfaces is unscoped; every write names this account's ENI resources.
+            assert statement["Sid"] == "DescribeVpcNetworkInterfaces"
+            assert _as_list(statement["Action"]) == ["ec2:DescribeNetworkInterfaces"]
 
 
 def _object_resources(synth, statement) -> list[tuple[str, str]]:
@@ -283,6 +284,7 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     assert variables["EMBEDDING_DIM"] == "768"
     assert variables["MIGRATIONS_DIR"] == "/var/task/migrations"
     assert "APP_SECRET_ARN" not in variables
+    assert (variables["ENVIRONMENT"], variables["SETTINGS_SCOPE"]) == ("production", "database")
     (_, trigger) = next(iter(dev.of_type("Custom::Trigger").items()))
     assert trigger["Properties"]["InvocationType"] == "RequestResponse"
     migrate_id = dev.logical_id(dev.stack.functions["migrate"].function)
@@ -382,3 +384,23 @@ def test_the_dispatcher_has_its_own_security_group_https_and_the_proxy_only(dev)
     assert [(rule["CidrIp"], rule["FromPort"], rule["ToPort"]) for rule in egress] == [
         ("0.0.0.0/0", 443, 443)
     ]
+
+
+ACCOUNT_CONCURRENCY = 1000  # the default regional quota
+UNRESERVED_MINIMUM = 100  # Lambda refuses reservations that leave less unreserved
+
+
+def test_reserved_concurrency_guarantees_the_join_and_webhook_paths(synthesized):
+    reserved = {
+        name: synthesized.resources[synthesized.logical_id(f.function)]["Properties"][
+            "ReservedConcurrentExecutions"
+        ]
+        for name, f in synthesized.stack.functions.items()
+    }
+    assert set(reserved) == set(synthesized.stack.config.reserved_concurrency)
+    # Reserved is both a floor and a ceiling: the backoffice (uploads included), ingestion and the jobs
+    # can never use the join and webhook functions' share, and the rest of the account keeps its pool.
+    assert sum(reserved.values()) <= ACCOUNT_CONCURRENCY - UNRESERVED_MINIMUM
+    assert reserved["secretary_api"] >= reserved["manager_api"] * 2
+    assert reserved["livekit_webhook"] >= reserved["kb_search"]
+    assert reserved["kb_ingest"] <= 2 and reserved["retention_purge"] == 1

@@ -8,7 +8,7 @@ import pytest
 
 from meetings.identity.principal import Principal
 from meetings.manager.usage.schemas import UsageGroup
-from meetings.manager.usage.service import usage_report
+from meetings.manager.usage.service import spreadsheet_safe, usage_report
 from tests.factories import make_department, make_room
 from tests.manager.builders import make_agent, make_usage
 from tests.support.answers import error_code, field_codes
@@ -160,6 +160,29 @@ def test_csv_variant(client, clinic, usage, auth_headers):
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [row["key"] for row in rows] == ["2026-10-05", "2026-10-06", "TOTAL"]
     assert (rows[-1]["sessions"], rows[-1]["tokens_in"], rows[-1]["cost_estimate"]) == ("3", "4200", "3.75")
+
+
+@pytest.mark.parametrize("title", ['=HYPERLINK("http://evil")', "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_never_start_a_formula(client, db, clinic, auth_headers, title):
+    room = make_room(db, clinic.entity, clinic.department, title=title)
+    make_usage(db, room, make_agent(db), DAY1, 10, **figures(1, 1, 1.0, 1, 0.1))
+    response = client.get(
+        "/v1/usage",
+        params={**PERIOD, "group_by": "room"},
+        headers={**auth_headers(clinic.admin), "Accept": "text/csv"},
+    )
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert rows[0]["label"] == "'" + title
+    assert rows[-1]["key"] == "TOTAL"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("Cardio", "Cardio"), ("=1+1", "'=1+1"), ("a=b", "a=b"), ("", ""), ("'quoted", "'quoted")],
+)
+def test_spreadsheet_safe_escapes_only_a_leading_trigger(value, shown):
+    assert spreadsheet_safe(value) == shown
 
 
 @pytest.mark.parametrize(

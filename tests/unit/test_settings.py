@@ -6,14 +6,16 @@ from pydantic import ValidationError
 from meetings.db import sqlalchemy_url
 from meetings.settings import ConfigurationError, Settings, get_settings
 
-STRONG = "x" * 40
+STRONG = "Zq8vN2xLr4Tk9pWm3HcY7bJd5FgS6aQe1uVo"
 PRODUCTION = {
     "environment": "production",
-    "database_url": "postgresql://app:pw@db.internal:5432/meetings",
+    "database_url": "postgresql://app:pw@db.internal:5432/meetings?sslmode=verify-full",
     "jwt_secret": STRONG,
     "livekit_api_key": "APIkey123",
     "livekit_api_secret": STRONG,
     "openai_api_key": "sk-real-key-value",
+    "livekit_url": "wss://meet.example.com",
+    "public_base_url": "https://meet.example.com",
 }
 
 
@@ -31,11 +33,87 @@ def test_production_settings_with_real_secrets_are_accepted():
         ({"openai_api_key": "sk-local-placeholder"}, "OPENAI_API_KEY is a placeholder"),
         ({"database_url": None}, "DATABASE_URL or DATABASE_SECRET_ARN is required"),
         ({"webhooks_allow_loopback": True}, "WEBHOOKS_ALLOW_LOOPBACK is for development and tests only"),
+        ({"jwt_secret": "  DEVKEY "}, "JWT_SECRET is a placeholder"),
+        ({"livekit_api_key": " DevKey"}, "LIVEKIT_API_KEY is a placeholder"),
+        ({"livekit_api_secret": "Secret "}, "LIVEKIT_API_SECRET is a placeholder"),
+        ({"openai_api_key": "SK-LOCAL-PLACEHOLDER"}, "OPENAI_API_KEY is a placeholder"),
+        ({"jwt_secret": "a" * 64}, "JWT_SECRET is weak"),
+        ({"jwt_secret": "ab" * 32}, "JWT_SECRET is weak"),
+        ({"livekit_api_secret": "short-livekit-secret"}, "LIVEKIT_API_SECRET is weak"),
+        ({"public_base_url": "http://meet.example.com"}, "PUBLIC_BASE_URL must use https://"),
+        ({"public_base_url": "HTTP://meet.example.com"}, "PUBLIC_BASE_URL must use https://"),
+        ({"livekit_url": "ws://meet.example.com"}, "LIVEKIT_URL must use wss:// or https://"),
+        ({"openai_base_url": "http://llm.internal/v1"}, "OPENAI_BASE_URL must use https://"),
+        ({"database_url": "postgresql://app:pw@db/m"}, "sslmode=verify-full"),
+        ({"database_url": "postgresql://app:pw@db/m?sslmode=disable"}, "sslmode=verify-full"),
+        ({"database_url": "postgresql://app:pw@db/m?sslmode=require"}, "sslmode=verify-full"),
     ],
 )
 def test_production_refuses_placeholders(override, problem):
     with pytest.raises(ValidationError, match=problem):
         Settings(**{**PRODUCTION, **override})
+
+
+def test_the_database_scope_checks_only_the_database():
+    settings = Settings(
+        environment="production",
+        settings_scope="database",
+        database_url=None,
+        database_secret_arn="arn:aws:secretsmanager:x",
+    )
+    assert settings.jwt_secret.get_secret_value() == "dev-jwt-secret-not-for-production-use"
+    with pytest.raises(ValidationError, match="sslmode=verify-full"):
+        Settings(environment="production", settings_scope="database", database_url="postgresql://h/d")
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """The process environment for get_settings(), without the test run's ENVIRONMENT."""
+    monkeypatch.delenv("ENVIRONMENT", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("marker", ["AWS_LAMBDA_FUNCTION_NAME", "ECS_CONTAINER_METADATA_URI_V4"])
+def test_a_deployed_process_must_name_its_environment(environment, marker):
+    environment.setenv(marker, "meetings-manager-api")
+    with pytest.raises(ConfigurationError, match="ENVIRONMENT must be set"):
+        get_settings()
+    environment.setenv("ENVIRONMENT", "development")
+    assert get_settings().environment == "development"
+
+
+def test_a_laptop_may_leave_the_environment_unset(environment):
+    assert get_settings().environment == "development"
+
+
+def test_the_start_up_error_never_echoes_a_value(environment):
+    almost_secret = "sk-live-0123456789abcdef-TAIL-OF-A-REAL-KEY"
+    environment.setenv("ENVIRONMENT", "production")
+    environment.setenv("OPENAI_API_KEY", almost_secret)
+    environment.setenv("JWT_SECRET", "tail-of-a-short-jwt-secret")
+    environment.setenv("DATABASE_URL", "postgresql://app:hunter2-db-password@db/m?sslmode=disable")
+    environment.setenv("BCRYPT_ROUNDS", "99")
+    with pytest.raises(ConfigurationError) as raised:
+        get_settings()
+    rendered = str(raised.value) + repr(raised.value.__cause__) + repr(raised.value.__context__)
+    assert "bcrypt_rounds" in rendered
+    for secret in (almost_secret, "TAIL", "tail-of-a-short", "hunter2", "99"):
+        assert secret not in rendered
+    assert raised.value.__context__ is None
+
+
+def test_the_guard_lists_every_problem_without_values(environment):
+    environment.setenv("ENVIRONMENT", "production")
+    environment.setenv("JWT_SECRET", "tail-of-a-short-jwt-secret")
+    with pytest.raises(ConfigurationError) as raised:
+        get_settings()
+    message = str(raised.value)
+    assert "JWT_SECRET is weak" in message and "DATABASE_URL or DATABASE_SECRET_ARN is required" in message
+    assert "PUBLIC_BASE_URL must use https://" in message
+    assert "tail-of-a-short" not in message
 
 
 def test_development_accepts_the_placeholders():

@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Protocol, TypeVar
 
 from fastapi import Depends
+from pydantic import SecretStr
 
 from meetings.errors import UpstreamUnavailable
 from meetings.log import logger
@@ -70,7 +71,10 @@ class LiveKitAdapter:
     def __init__(self, *, url: str, api_key: str, api_secret: str) -> None:
         self.url = url
         self.api_key = api_key
-        self._api_secret = api_secret
+        self._api_secret = SecretStr(api_secret)
+
+    def __repr__(self) -> str:
+        return f"LiveKitAdapter(url={self.url!r}, api_key={self.api_key!r})"
 
     def create_room(self, *, name: str, max_participants: int) -> None:
         """Creates the LiveKit room (returns the existing one if the name is taken)."""
@@ -152,7 +156,7 @@ class LiveKitAdapter:
             can_publish_data=True,
         )
         return (
-            api.AccessToken(self.api_key, self._api_secret)
+            api.AccessToken(self.api_key, self._api_secret.get_secret_value())
             .with_identity(identity)
             .with_name(name)
             .with_metadata(json.dumps(metadata))
@@ -166,7 +170,7 @@ class LiveKitAdapter:
         """Verifies a token this platform minted; raises on a bad signature or expiry."""
         from livekit import api
 
-        return api.TokenVerifier(self.api_key, self._api_secret).verify(token)
+        return api.TokenVerifier(self.api_key, self._api_secret.get_secret_value()).verify(token)
 
     def _call(
         self,
@@ -179,7 +183,7 @@ class LiveKitAdapter:
         from livekit import api
 
         async def run() -> T:
-            async with open_livekit_api(self.url, self.api_key, self._api_secret) as lk:
+            async with open_livekit_api(self.url, self.api_key, self._api_secret.get_secret_value()) as lk:
                 return await call(lk)
 
         try:

@@ -4,8 +4,9 @@ import json
 import os
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values that ship as development defaults and must never reach production.
@@ -18,9 +19,19 @@ PLACEHOLDER_SECRETS = frozenset(
         "devkey",
         "dev-jwt-secret-not-for-production-use",
         "sk-local-placeholder",
+        "password",
+        "placeholder",
+        "test",
+        "todo",
+        "xxx",
     }
 )
 MIN_JWT_SECRET_LENGTH = 32
+MIN_LIVEKIT_SECRET_LENGTH = 32
+# A secret of 32 characters drawn from fewer distinct ones is a pattern ("aaaa...", "abab..."), not a key.
+MIN_DISTINCT_SECRET_CHARACTERS = 10
+# Set by the platforms this code is deployed on (Lambda, ECS); never on a laptop or in CI.
+DEPLOYED_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
 
 
 class ConfigurationError(RuntimeError):
@@ -31,6 +42,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     environment: Literal["development", "test", "production"] = "development"
+    # What this process needs: everything, or only the database (the migrate function, which runs on
+    # the first deploy before the operator has filled the application secret).
+    settings_scope: Literal["all", "database"] = "all"
     log_level: str = "INFO"
 
     # PostgreSQL. `make run` and the tests start an embedded server and set it.
@@ -85,21 +99,84 @@ class Settings(BaseSettings):
     def _refuse_placeholders_outside_development(self) -> "Settings":
         if self.environment != "production":
             return self
-        problems = []
-        if self.database_url is None and self.database_secret_arn is None:
-            problems.append("DATABASE_URL or DATABASE_SECRET_ARN is required")
-        for name in ("jwt_secret", "livekit_api_secret", "openai_api_key"):
-            if getattr(self, name).get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
-                problems.append(f"{name.upper()} is a placeholder")
-        if self.livekit_api_key in PLACEHOLDER_SECRETS:
-            problems.append("LIVEKIT_API_KEY is a placeholder")
+        problems = _database_problems(self)
+        if self.settings_scope == "all":
+            problems += _secret_problems(self) + _url_problems(self)
         if self.webhooks_allow_loopback:
             problems.append("WEBHOOKS_ALLOW_LOOPBACK is for development and tests only")
-        if len(self.jwt_secret.get_secret_value()) < MIN_JWT_SECRET_LENGTH:
-            problems.append(f"JWT_SECRET must be at least {MIN_JWT_SECRET_LENGTH} characters")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def _is_placeholder(value: str) -> bool:
+    return value.strip().lower() in PLACEHOLDER_SECRETS
+
+
+def _is_weak(value: str, min_length: int) -> bool:
+    value = value.strip()
+    return len(value) < min_length or len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS
+
+
+def _secret_problems(settings: Settings) -> list[str]:
+    problems = []
+    secrets = {
+        "jwt_secret": MIN_JWT_SECRET_LENGTH,
+        "livekit_api_secret": MIN_LIVEKIT_SECRET_LENGTH,
+        "openai_api_key": None,
+    }
+    for name, min_length in secrets.items():
+        value = getattr(settings, name).get_secret_value()
+        if _is_placeholder(value):
+            problems.append(f"{name.upper()} is a placeholder")
+        elif min_length is not None and _is_weak(value, min_length):
+            problems.append(
+                f"{name.upper()} is weak: use at least {min_length} random characters"
+                f" (at least {MIN_DISTINCT_SECRET_CHARACTERS} distinct)"
+            )
+    if _is_placeholder(settings.livekit_api_key):
+        problems.append("LIVEKIT_API_KEY is a placeholder")
+    return problems
+
+
+def _url_problems(settings: Settings) -> list[str]:
+    problems = []
+    urls = {
+        "PUBLIC_BASE_URL": (settings.public_base_url, ("https",)),
+        "LIVEKIT_URL": (settings.livekit_url, ("wss", "https")),
+        "OPENAI_BASE_URL": (settings.openai_base_url, ("https",)),
+        "S3_ENDPOINT_URL": (settings.s3_endpoint_url, ("https",)),
+        "EGRESS_S3_ENDPOINT": (settings.egress_s3_endpoint, ("https",)),
+    }
+    for name, (url, schemes) in urls.items():
+        if url is not None and urlsplit(url.strip()).scheme.lower() not in schemes:
+            problems.append(f"{name} must use {' or '.join(f'{scheme}://' for scheme in schemes)}")
+    return problems
+
+
+def _database_problems(settings: Settings) -> list[str]:
+    if settings.database_url is None:
+        if settings.database_secret_arn is None:
+            return ["DATABASE_URL or DATABASE_SECRET_ARN is required"]
+        return []
+    query = parse_qs(urlsplit(settings.database_url.get_secret_value().strip()).query)
+    if query.get("sslmode", [""])[-1].lower() != "verify-full":
+        return ["DATABASE_URL must verify the server's certificate (sslmode=verify-full)"]
+    return []
+
+
+def _deployed() -> bool:
+    return any(os.environ.get(marker) for marker in DEPLOYED_MARKERS)
+
+
+def _describe(exc: ValidationError) -> str:
+    """The errors without the values that caused them: a value may be a secret."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False, include_context=False):
+        field = ".".join(str(part) for part in error.get("loc", ()))
+        message = error.get("msg", "invalid").removeprefix("Value error, ")
+        parts.append(f"{field}: {message}" if field else message)
+    return "; ".join(parts)
 
 
 def _secret_overrides(secret_arn: str) -> dict[str, str]:
@@ -113,9 +190,14 @@ def _secret_overrides(secret_arn: str) -> dict[str, str]:
 @lru_cache
 def get_settings() -> Settings:
     """Returns the process settings, validated once."""
+    secret_arn = os.environ.get("APP_SECRET_ARN")
+    overrides = _secret_overrides(secret_arn) if secret_arn else {}
     try:
-        secret_arn = os.environ.get("APP_SECRET_ARN")
-        overrides = _secret_overrides(secret_arn) if secret_arn else {}
-        return Settings(**overrides)
-    except ValueError as exc:
-        raise ConfigurationError(f"invalid configuration: {exc}") from exc
+        settings, problem = Settings(**overrides), None
+    except ValidationError as exc:
+        settings, problem = None, _describe(exc)
+    if problem is not None:  # raised outside the handler: no chained error repeats the values
+        raise ConfigurationError(f"invalid configuration: {problem}")
+    if _deployed() and "environment" not in settings.model_fields_set:
+        raise ConfigurationError("invalid configuration: ENVIRONMENT must be set where the code is deployed")
+    return settings

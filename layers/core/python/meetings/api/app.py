@@ -6,19 +6,27 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from meetings.api.errors import ErrorResponse, error_body, install_error_handlers
+from meetings.api.errors import error_body, install_error_handlers
+from meetings.api.headers import SecurityHeaders
+from meetings.api.openapi import document_responses
 from meetings.db import get_engine
 from meetings.log import logger
 
 
 def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "") -> FastAPI:
     app = FastAPI(title=title, description=description, version="1.0.0")
+    app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
-    _document_error_bodies(app)
+    document_responses(app)
     for router in routers:
         app.include_router(router)
 
-    @app.get("/health", tags=["health"], summary="Liveness and database check")
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness and database check",
+        responses={503: {"description": "`database_unavailable`"}},
+    )
     def health() -> JSONResponse:
         try:
             with get_engine().connect() as connection:
@@ -31,29 +39,3 @@ def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "
         return JSONResponse({"status": "ok", "database": "ok"})
 
     return app
-
-
-def _document_error_bodies(app: FastAPI) -> None:
-    """Every 4xx/5xx answer in /openapi.json shows the real error body, not FastAPI's default."""
-    build_schema = app.openapi
-
-    def openapi() -> dict:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build_schema()
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        error_schema = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(error_schema.pop("$defs", {}))
-        schemas["ErrorResponse"] = error_schema
-        for schemas_name in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(schemas_name, None)
-        error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}
-        for operations in schema.get("paths", {}).values():
-            for operation in operations.values():
-                for status, response in operation.get("responses", {}).items():
-                    if status[:1] in ("4", "5"):
-                        response["content"] = error_content
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi

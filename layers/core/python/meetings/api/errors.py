@@ -7,11 +7,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from psycopg import errors as pg_errors
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from meetings.errors import Conflict, DomainError, ValidationFailed
+from meetings.api.headers import HSTS, NO_STORE
+from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
 from meetings.log import logger
+from meetings.validation import OUT_OF_RANGE_ERRORS
 
 HTTP_CODES = {
     400: "bad_request",
@@ -65,6 +67,16 @@ def _field_errors(exc: RequestValidationError) -> list[dict]:
     return details
 
 
+def _row_not_found(exc: RequestValidationError) -> DomainError | None:
+    """A path value beyond its column's range names no row: it gets the answer a missing one gets."""
+    for error in exc.errors():
+        location = error.get("loc", ())
+        if location[:1] == ("path",) and len(location) > 1 and error.get("type") in OUT_OF_RANGE_ERRORS:
+            resource = "link" if location[1] == "token" else str(location[1]).removesuffix("_id")
+            return NotFound(f"{resource.capitalize()} not found.", code=f"{resource}_not_found")
+    return None
+
+
 def _integrity_error(exc: IntegrityError) -> DomainError:
     cause = exc.orig
     constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
@@ -99,6 +111,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        not_found = _row_not_found(exc)
+        if not_found is not None:
+            return _answer(not_found)
         return JSONResponse(
             error_body("validation_failed", "The request is not valid.", _field_errors(exc)),
             status_code=422,
@@ -107,6 +122,23 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
         return _answer(_integrity_error(exc))
+
+    @app.exception_handler(OperationalError)
+    async def database_unavailable(_: Request, exc: OperationalError) -> JSONResponse:
+        logger.warning("database unavailable", extra={"error_type": type(exc.orig).__name__})
+        return JSONResponse(
+            error_body("database_unavailable", "The database is not reachable; try again."),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(DataError)
+    async def value_refused(_: Request, exc: DataError) -> JSONResponse:
+        # The bounded input types should make this unreachable; the database is the last line.
+        logger.warning("value refused by the database", extra={"error_type": type(exc.orig).__name__})
+        return JSONResponse(
+            error_body("invalid_value", "A value is outside what can be stored."), status_code=422
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -117,6 +149,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        # Answered outside the app's middleware, so it carries the security headers itself.
         return JSONResponse(
-            error_body("internal_error", "Something went wrong on our side."), status_code=500
+            error_body("internal_error", "Something went wrong on our side."),
+            status_code=500,
+            headers={"Strict-Transport-Security": HSTS, "X-Content-Type-Options": "nosniff", **NO_STORE},
         )

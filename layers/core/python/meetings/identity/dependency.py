@@ -7,6 +7,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
 
 from meetings.api.database import DbSession
+from meetings.api.openapi import declare_errors
 from meetings.errors import Unauthorized
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
@@ -34,3 +35,12 @@ def get_current_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]
+
+
+declare_errors(
+    get_current_principal,
+    {
+        401: "`not_authenticated`, `invalid_token` or `token_expired`",
+        403: "The caller's role or entity may not do this (`forbidden_role` and the like).",
+    },
+)

@@ -44,7 +44,7 @@ class TokenOut(ResponseModel):
         }
     )
 
-    access_token: str
+    access_token: str = Field(repr=False)
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
     user: UserOut

@@ -1,6 +1,6 @@
 """Backoffice login: bcrypt check, no user enumeration, throttled failures per email address."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, select
@@ -23,7 +23,7 @@ LOCK_DURATION = timedelta(minutes=15)
 
 @dataclass(frozen=True)
 class LoginResult:
-    access_token: str
+    access_token: str = field(repr=False)
     expires_in: int
     user: User
 

@@ -1,10 +1,9 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, text_query
 from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.departments import service
@@ -33,9 +32,9 @@ def list_departments(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Pagination,
-    entity_id: int,
+    entity_id: IdPath,
     active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Search in the name")] = None,
+    q: text_query(100, "Search in the name") = None,
 ):
     statement = service.list_departments_query(
         db=db, principal=principal, entity_id=entity_id, active=active, q=q
@@ -49,18 +48,20 @@ def list_departments(
     status_code=status.HTTP_201_CREATED,
     summary="Create a department in an entity",
 )
-def create_department(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: DepartmentCreate):
+def create_department(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, data: DepartmentCreate):
     department = service.create_department(db=db, principal=principal, entity_id=entity_id, data=data)
     return department
 
 
 @router.get("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Get a department")
-def get_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
+def get_department(db: DbSession, principal: CurrentPrincipal, department_id: IdPath):
     return service.get_department(db=db, principal=principal, department_id=department_id)
 
 
 @router.patch("/v1/departments/{department_id}", response_model=DepartmentOut, summary="Update a department")
-def update_department(db: DbSession, principal: CurrentPrincipal, department_id: int, data: DepartmentUpdate):
+def update_department(
+    db: DbSession, principal: CurrentPrincipal, department_id: IdPath, data: DepartmentUpdate
+):
     department = service.update_department(db=db, principal=principal, department_id=department_id, data=data)
     return department
 
@@ -70,6 +71,6 @@ def update_department(db: DbSession, principal: CurrentPrincipal, department_id:
     response_model=DepartmentOut,
     summary="Deactivate a department (soft delete)",
 )
-def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: int):
+def delete_department(db: DbSession, principal: CurrentPrincipal, department_id: IdPath):
     department = service.deactivate_department(db=db, principal=principal, department_id=department_id)
     return department

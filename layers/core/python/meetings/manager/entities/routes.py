@@ -1,10 +1,9 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, text_query
 from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.entities import access, service
@@ -30,8 +29,8 @@ def list_entities(
     principal: CurrentPrincipal,
     page: Pagination,
     active: bool | None = None,
-    type: Annotated[str | None, Query(description="Exact entity type, e.g. medical_clinic")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Search in the name")] = None,
+    type: text_query(100, "Exact entity type, e.g. medical_clinic") = None,
+    q: text_query(200, "Search in the name") = None,
 ):
     statement = service.list_entities_query(principal=principal, active=active, type=type, q=q)
     return paginate(db, statement, page)
@@ -46,12 +45,12 @@ def create_entity(db: DbSession, principal: CurrentPrincipal, data: EntityCreate
 
 
 @router.get("/v1/entities/{entity_id}", response_model=EntityOut, summary="Get an entity")
-def get_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
+def get_entity(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath):
     return access.get_entity(db=db, principal=principal, entity_id=entity_id)
 
 
 @router.patch("/v1/entities/{entity_id}", response_model=EntityOut, summary="Update an entity")
-def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: EntityUpdate):
+def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, data: EntityUpdate):
     entity = service.update_entity(db=db, principal=principal, entity_id=entity_id, data=data)
     return entity
 
@@ -61,6 +60,6 @@ def update_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int, da
     response_model=EntityDeletionOut,
     summary="Delete an entity (soft) and cascade to its departments, links, users, knowledge base and future rooms",
 )
-def delete_entity(db: DbSession, principal: CurrentPrincipal, entity_id: int):
+def delete_entity(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath):
     deletion = service.delete_entity(db=db, principal=principal, entity_id=entity_id)
     return EntityDeletionOut.model_validate(deletion)

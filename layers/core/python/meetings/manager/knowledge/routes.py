@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, IdQuery
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.knowledge import service
@@ -94,7 +95,7 @@ _department_id = TypeAdapter(int | None)
     response_model=None,
 )
 async def upload_document(
-    request: Request, db: DbSession, principal: CurrentPrincipal, entity_id: int
+    request: Request, db: DbSession, principal: CurrentPrincipal, entity_id: IdPath
 ) -> Response:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
@@ -176,8 +177,8 @@ def list_documents(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Pagination,
-    entity_id: int,
-    department_id: int | None = None,
+    entity_id: IdPath,
+    department_id: IdQuery = None,
 ):
     statement = service.list_documents_query(
         db=db, principal=principal, entity_id=entity_id, department_id=department_id
@@ -190,7 +191,7 @@ def list_documents(
     response_model=DocumentOut,
     summary="Get a document and its ingestion status",
 )
-def get_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, document_id: int):
+def get_document(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, document_id: IdPath):
     return DocumentOut.model_validate(
         service.get_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)
     )
@@ -201,6 +202,8 @@ def get_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, doc
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a document, its chunks and its stored file",
 )
-def delete_document(db: DbSession, principal: CurrentPrincipal, entity_id: int, document_id: int) -> Response:
+def delete_document(
+    db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, document_id: IdPath
+) -> Response:
     service.delete_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

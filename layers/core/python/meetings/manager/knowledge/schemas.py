@@ -7,7 +7,7 @@ from pydantic import AfterValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from meetings.manager.knowledge.models import DocumentStatus
-from meetings.validation import RequestModel, ResponseModel
+from meetings.validation import RequestModel, ResponseModel, RowId
 
 # Above this size a file goes through a presigned S3 upload instead of the API (API Gateway caps
 # request bodies at 10 MB, and a multipart body is held in the Lambda's memory).
@@ -82,7 +82,7 @@ class DocumentUploadRequest(RequestModel):
     document_name: DocumentName
     content_type: str = Field(min_length=1, max_length=100)
     size_bytes: int = Field(ge=0)
-    department_id: int | None = Field(default=None, description="omit for an entity-wide document")
+    department_id: RowId | None = Field(default=None, description="omit for an entity-wide document")
 
 
 class PresignedUpload(ResponseModel):
@@ -133,7 +133,7 @@ class SearchRequest(RequestModel):
     )
 
     query: str = Field(min_length=1, max_length=2000)
-    department_id: int | None = Field(
+    department_id: RowId | None = Field(
         default=None,
         description="search as this department: its documents override entity-wide ones of the same name",
     )

@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from meetings.api.database import DbSession
+from meetings.api.params import IdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.knowledge import service
 from meetings.manager.knowledge.schemas import SearchRequest, SearchResponse, SearchResult
@@ -21,7 +22,7 @@ router = APIRouter(tags=["knowledge-base"])
     ),
     responses={422: {"description": "invalid_department or field errors"}},
 )
-def search_knowledge_base(db: DbSession, principal: CurrentPrincipal, entity_id: int, data: SearchRequest):
+def search_knowledge_base(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, data: SearchRequest):
     chunks = service.search_documents(db=db, principal=principal, entity_id=entity_id, data=data)
     return SearchResponse(
         results=[

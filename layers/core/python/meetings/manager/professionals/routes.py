@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, status
 from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, IdQuery, text_query
 from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.professionals import service
@@ -52,11 +53,9 @@ def list_professionals(
     page: Pagination,
     active: bool | None = None,
     entity_id: Annotated[
-        int | None, Query(description="Only professionals actively linked to this entity")
+        IdQuery, Query(description="Only professionals actively linked to this entity")
     ] = None,
-    q: Annotated[
-        str | None, Query(max_length=254, description="Search in name, email and phone number")
-    ] = None,
+    q: text_query(254, "Search in name, email and phone number") = None,
 ):
     statement = service.list_professionals_query(principal=principal, active=active, entity_id=entity_id, q=q)
     return paginate(db, statement, page)
@@ -76,7 +75,7 @@ def create_professional(db: DbSession, principal: CurrentPrincipal, data: Profes
 @router.get(
     "/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Get a professional"
 )
-def get_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
+def get_professional(db: DbSession, principal: CurrentPrincipal, professional_id: IdPath):
     return service.get_professional(db=db, principal=principal, professional_id=professional_id)
 
 
@@ -84,7 +83,7 @@ def get_professional(db: DbSession, principal: CurrentPrincipal, professional_id
     "/v1/professionals/{professional_id}", response_model=ProfessionalOut, summary="Update a professional"
 )
 def update_professional(
-    db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalUpdate
+    db: DbSession, principal: CurrentPrincipal, professional_id: IdPath, data: ProfessionalUpdate
 ):
     professional = service.update_professional(
         db=db, principal=principal, professional_id=professional_id, data=data
@@ -97,7 +96,7 @@ def update_professional(
     response_model=ProfessionalOut,
     summary="Deactivate a professional and their links (soft delete)",
 )
-def delete_professional(db: DbSession, principal: CurrentPrincipal, professional_id: int):
+def delete_professional(db: DbSession, principal: CurrentPrincipal, professional_id: IdPath):
     professional = service.deactivate_professional(
         db=db, principal=principal, professional_id=professional_id
     )
@@ -113,7 +112,7 @@ def list_links(
     db: DbSession,
     principal: CurrentPrincipal,
     page: Pagination,
-    professional_id: int,
+    professional_id: IdPath,
     active: bool | None = None,
 ):
     statement = service.list_links_query(
@@ -129,7 +128,7 @@ def list_links(
     summary="Link a professional to an entity (and optionally a department)",
 )
 def create_link(
-    db: DbSession, principal: CurrentPrincipal, professional_id: int, data: ProfessionalLinkCreate
+    db: DbSession, principal: CurrentPrincipal, professional_id: IdPath, data: ProfessionalLinkCreate
 ):
     link = service.create_link(db=db, principal=principal, professional_id=professional_id, data=data)
     return link
@@ -140,7 +139,7 @@ def create_link(
     response_model=ProfessionalLinkOut,
     summary="Deactivate a professional's entity link (soft delete)",
 )
-def delete_link(db: DbSession, principal: CurrentPrincipal, professional_id: int, link_id: int):
+def delete_link(db: DbSession, principal: CurrentPrincipal, professional_id: IdPath, link_id: IdPath):
     link = service.deactivate_link(
         db=db, principal=principal, professional_id=professional_id, link_id=link_id
     )

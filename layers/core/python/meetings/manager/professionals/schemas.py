@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel
+from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel, RowId
 
 ProfessionalName = Annotated[str, Field(min_length=1, max_length=200)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=254)]
@@ -79,7 +79,7 @@ class ProfessionalLinkOut(ResponseModel):
 
     id: int
     professional_id: int
-    entity_id: int
+    entity_id: RowId
     department_id: int | None
     active: bool
     created_at: datetime
@@ -91,5 +91,5 @@ class ProfessionalLinkCreate(RequestModel):
         json_schema_extra={"examples": [{"entity_id": 3, "department_id": 5}, {"entity_id": 3}]}
     )
 
-    entity_id: int
-    department_id: int | None = None
+    entity_id: RowId
+    department_id: RowId | None = None

@@ -1,10 +1,10 @@
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from meetings.api.database import DbSession
+from meetings.api.params import IdQuery, time_query
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.usage import service
 from meetings.manager.usage.schemas import UsageGroup, UsageReport
@@ -29,12 +29,10 @@ def usage(
     db: DbSession,
     principal: CurrentPrincipal,
     entity_id: Annotated[
-        int | None, Query(description="Managers: omit for every entity. Entity admins: their own.")
+        IdQuery, Query(description="Managers: omit for every entity. Entity admins: their own.")
     ] = None,
-    start: Annotated[
-        datetime | None, Query(alias="from", description="Inclusive; default `to` minus 30 days")
-    ] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="Exclusive; default now")] = None,
+    start: time_query("Inclusive; default `to` minus 30 days", alias="from") = None,
+    end: time_query("Exclusive; default now", alias="to") = None,
     group_by: UsageGroup = UsageGroup.DAY,
     accept: Annotated[str | None, Header()] = None,
 ):

@@ -113,12 +113,22 @@ def _row(result) -> UsageRow:
     return UsageRow(key=result["key"], label=result["label"], **values)
 
 
+# OWASP CSV injection: a cell starting with one of these is a formula (or becomes one) in a spreadsheet.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: str) -> str:
+    """A text cell a spreadsheet shows as text: a formula trigger at its start is escaped with a quote."""
+    return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
+
+
 def usage_csv(report: UsageReport) -> str:
     """The report as CSV: a header, one line per row, and a TOTAL line."""
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(["key", "label", *FIGURES])
     for row in report.rows:
-        writer.writerow([row.key or "", row.label or "", *(getattr(row, figure) for figure in FIGURES)])
+        cells = [spreadsheet_safe(row.key or ""), spreadsheet_safe(row.label or "")]
+        writer.writerow([*cells, *(getattr(row, figure) for figure in FIGURES)])
     writer.writerow(["TOTAL", "", *(getattr(report.totals, figure) for figure in FIGURES)])
     return output.getvalue()

@@ -1,10 +1,9 @@
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, IdQuery, text_query
 from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.identity.roles import UserRole
@@ -31,9 +30,9 @@ def list_users(
     principal: CurrentPrincipal,
     page: Pagination,
     active: bool | None = None,
-    entity_id: int | None = None,
+    entity_id: IdQuery = None,
     role: UserRole | None = None,
-    q: Annotated[str | None, Query(max_length=254, description="Search in email and phone number")] = None,
+    q: text_query(254, "Search in email and phone number") = None,
 ):
     statement = service.list_users_query(
         principal=principal, active=active, entity_id=entity_id, role=role, q=q
@@ -50,19 +49,19 @@ def create_user(db: DbSession, principal: CurrentPrincipal, data: UserCreate):
 
 
 @router.get("/v1/users/{user_id}", response_model=UserOut, summary="Get a user")
-def get_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
+def get_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
     return service.get_user(db=db, principal=principal, user_id=user_id)
 
 
 @router.patch(
     "/v1/users/{user_id}", response_model=UserOut, summary="Update a user (email, password, phone, active)"
 )
-def update_user(db: DbSession, principal: CurrentPrincipal, user_id: int, data: UserUpdate):
+def update_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath, data: UserUpdate):
     user = service.update_user(db=db, principal=principal, user_id=user_id, data=data)
     return user
 
 
 @router.delete("/v1/users/{user_id}", response_model=UserOut, summary="Deactivate a user (soft delete)")
-def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: int):
+def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
     user = service.deactivate_user(db=db, principal=principal, user_id=user_id)
     return user

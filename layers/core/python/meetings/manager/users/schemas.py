@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from meetings.identity.passwords import BCRYPT_MAX_PASSWORD_BYTES
 from meetings.identity.roles import UserRole
-from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel
+from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel, RowId
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -75,7 +75,7 @@ class UserCreate(RequestModel):
     password: NewPassword
     phone_number: PhoneNumber
     role: UserRole
-    entity_id: int | None = Field(
+    entity_id: RowId | None = Field(
         default=None,
         description="Required for ENTITY_ADMIN (an entity admin may omit it: their own), null for MANAGER.",
     )

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import RoomIdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.events.schemas import AgentEventOut, RoomEventOut
 from meetings.secretary.events.service import agent_events_query, room_events_query
@@ -14,7 +15,7 @@ router = APIRouter(prefix="/v1/rooms", tags=["events"])
 
 @router.get("/{room_id}/events", response_model=Page[RoomEventOut])
 def list_room_events(
-    room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
+    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RoomEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
     return paginate(db, room_events_query(room_id=room.id), page)
@@ -22,7 +23,7 @@ def list_room_events(
 
 @router.get("/{room_id}/agent-events", response_model=Page[AgentEventOut])
 def list_agent_events(
-    room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
+    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[AgentEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
     return paginate(db, agent_events_query(room_id=room.id), page)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from meetings.api.params import TokenPath
 from meetings.log import logger
 from meetings.settings import get_settings
 
@@ -99,7 +100,7 @@ def render_page() -> str:
 
 
 @router.get("/join/{token}", response_class=HTMLResponse, summary="The page a magic link opens")
-def join_page(token: str) -> HTMLResponse:
+def join_page(token: TokenPath) -> HTMLResponse:
     del token  # the page's script reads it from the address; never logged here
     headers = page_headers(get_settings().livekit_url)
     try:

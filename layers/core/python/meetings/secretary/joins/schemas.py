@@ -64,7 +64,7 @@ class JoinRequest(RequestModel):
 
 class JoinGrant(BaseModel):
     livekit_url: str
-    access_token: str = Field(description="LiveKit access token for this room; short-lived")
+    access_token: str = Field(description="LiveKit access token for this room; short-lived", repr=False)
     identity: str
     room_name: str
     participant_name: str

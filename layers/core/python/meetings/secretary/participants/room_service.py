@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -30,8 +30,8 @@ class IssuedLink:
     """A room participant with the link and password it was just given (returned once)."""
 
     room_participant: RoomParticipant
-    magic_link_url: str
-    password: str
+    magic_link_url: str = field(repr=False)  # holds the link's token
+    password: str = field(repr=False)
 
 
 def magic_link_url(token: str) -> str:

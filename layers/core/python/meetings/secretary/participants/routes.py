@@ -1,11 +1,10 @@
 """/v1/participants (directory) and /v1/rooms/{id}/participants (who may join, with magic links)."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.api.params import IdPath, RoomIdPath, text_query
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.participants import room_service, service
@@ -20,7 +19,16 @@ from meetings.secretary.participants.schemas import (
     RoomParticipantOut,
 )
 
-router = APIRouter(tags=["participants"])
+ERRORS = {
+    403: {"description": "`add_through_room`: an entity admin adds clients and agents through a room"},
+    404: {"description": "`participant_not_found`, `room_not_found` or `room_participant_not_found`"},
+    409: {
+        "description": "`participant_already_in_room`, `participant_in_room`, `participant_type_mismatch` "
+        "or `room_closed`"
+    },
+}
+
+router = APIRouter(tags=["participants"], responses=ERRORS)
 
 
 def participant_out(
@@ -67,8 +75,8 @@ def list_participants(
     principal: CurrentPrincipal,
     page: Pagination,
     type: ParticipantType | None = None,
-    phone_number: Annotated[str | None, Query(max_length=20)] = None,
-    external_id: Annotated[str | None, Query(max_length=254)] = None,
+    phone_number: text_query(20, None) = None,
+    external_id: text_query(254, None) = None,
 ) -> Page[ParticipantOut]:
     statement = service.list_participants(
         principal=principal, type=type, phone_number=phone_number, external_id=external_id
@@ -80,7 +88,7 @@ def list_participants(
 
 
 @router.get("/v1/participants/{participant_id}", response_model=ParticipantOut)
-def get_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
+def get_participant(participant_id: IdPath, db: DbSession, principal: CurrentPrincipal) -> ParticipantOut:
     return participant_out(
         db, service.get_participant(db=db, principal=principal, participant_id=participant_id)
     )
@@ -88,7 +96,7 @@ def get_participant(participant_id: int, db: DbSession, principal: CurrentPrinci
 
 @router.patch("/v1/participants/{participant_id}", response_model=ParticipantOut)
 def update_participant(
-    participant_id: int, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal
+    participant_id: IdPath, data: ParticipantUpdate, db: DbSession, principal: CurrentPrincipal
 ) -> ParticipantOut:
     participant = service.update_participant(
         db=db, principal=principal, participant_id=participant_id, data=data
@@ -97,14 +105,14 @@ def update_participant(
 
 
 @router.delete("/v1/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_participant(participant_id: int, db: DbSession, principal: CurrentPrincipal) -> Response:
+def delete_participant(participant_id: IdPath, db: DbSession, principal: CurrentPrincipal) -> Response:
     service.delete_participant(db=db, principal=principal, participant_id=participant_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
 def list_room_participants(
-    room_id: str, db: DbSession, principal: CurrentPrincipal
+    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal
 ) -> list[RoomParticipantOut]:
     rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
     loaded = service.load_referenced_rows(db=db, room_participants=rows)
@@ -115,7 +123,7 @@ def list_room_participants(
     "/v1/rooms/{room_id}/participants", status_code=status.HTTP_201_CREATED, response_model=MagicLinkOut
 )
 def add_room_participant(
-    room_id: str, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal
+    room_id: RoomIdPath, data: RoomParticipantAdd, db: DbSession, principal: CurrentPrincipal
 ) -> MagicLinkOut:
     issued = room_service.add_room_participant(db=db, principal=principal, room_id=room_id, data=data)
     return magic_link_out(db, issued)
@@ -123,7 +131,7 @@ def add_room_participant(
 
 @router.post("/v1/rooms/{room_id}/participants/{participant_id}/reissue", response_model=MagicLinkOut)
 def reissue_magic_link(
-    room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal
+    room_id: RoomIdPath, participant_id: IdPath, db: DbSession, principal: CurrentPrincipal
 ) -> MagicLinkOut:
     issued = room_service.reissue_magic_link(
         db=db, principal=principal, room_id=room_id, participant_id=participant_id
@@ -133,7 +141,7 @@ def reissue_magic_link(
 
 @router.delete("/v1/rooms/{room_id}/participants/{participant_id}", status_code=status.HTTP_204_NO_CONTENT)
 def remove_room_participant(
-    room_id: str, participant_id: int, db: DbSession, principal: CurrentPrincipal, livekit: LiveKit
+    room_id: RoomIdPath, participant_id: IdPath, db: DbSession, principal: CurrentPrincipal, livekit: LiveKit
 ) -> Response:
     room_service.remove_room_participant(
         db=db, principal=principal, room_id=room_id, participant_id=participant_id, livekit=livekit

@@ -7,7 +7,7 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from meetings.secretary.participants.models import ParticipantType
-from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel
+from meetings.validation import EmailAddress, PhoneNumber, RequestModel, ResponseModel, RowId
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 ExternalId = Annotated[str, Field(min_length=1, max_length=254)]
@@ -27,7 +27,7 @@ class ParticipantCreate(RequestModel):
     phone_number: PhoneNumber
     email: EmailAddress | None = None
     external_id: ExternalId | None = None
-    professional_id: int | None = Field(
+    professional_id: RowId | None = Field(
         default=None, description="Required for PROFESSIONAL, forbidden otherwise"
     )
 
@@ -84,7 +84,7 @@ class ParticipantOut(ResponseModel):
 
 
 class RoomParticipantAdd(RequestModel):
-    participant_id: int | None = Field(default=None, description="An existing participant")
+    participant_id: RowId | None = Field(default=None, description="An existing participant")
     participant: ParticipantCreate | None = Field(
         default=None, description="A new participant, or the one with the same phone + type or external_id"
     )
@@ -123,8 +123,8 @@ class RoomParticipantOut(ResponseModel):
 class MagicLinkOut(RoomParticipantOut):
     """Shown once: the link and password are not stored in the clear and never returned again."""
 
-    magic_link_url: str
-    password: str = Field(description="8 digits; shown only in this answer")
+    magic_link_url: str = Field(repr=False)
+    password: str = Field(description="8 digits; shown only in this answer", repr=False)
 
     model_config = {
         "json_schema_extra": {

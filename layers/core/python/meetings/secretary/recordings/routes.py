@@ -6,6 +6,7 @@ from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
 from meetings.api.pagination import Page, Pagination
+from meetings.api.params import RoomIdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.recordings import service
 from meetings.secretary.recordings.schemas import RecordingDetailResponse, RecordingResponse
@@ -25,7 +26,7 @@ NOT_FOUND = {404: {"description": "No such room or recording, or it belongs to a
         502: {"description": "LiveKit did not accept the egress"},
     },
 )
-def start_recording(room_id: str, db: DbSession, principal: CurrentPrincipal) -> RecordingResponse:
+def start_recording(room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal) -> RecordingResponse:
     recording = service.start_recording(db=db, principal=principal, room_id=room_id)
     return RecordingResponse.model_validate(recording)
 
@@ -46,7 +47,7 @@ def stop_recording(recording_id: uuid.UUID, db: DbSession, principal: CurrentPri
     responses=NOT_FOUND,
 )
 def list_room_recordings(
-    room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
+    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RecordingResponse]:
     return service.list_room_recordings(db=db, principal=principal, room_id=room_id, page=page)
 

@@ -8,7 +8,7 @@ from pydantic_core import PydanticCustomError
 
 from meetings.constraints import CUSTOM_PROMPT_MAX_LENGTH, MAX_PARTICIPANTS_RANGE
 from meetings.secretary.rooms.models import RoomStatus
-from meetings.validation import RequestModel, ResponseModel
+from meetings.validation import RequestModel, ResponseModel, RowId, within_time_range
 
 
 def _aware_future(value: datetime) -> datetime:
@@ -16,6 +16,7 @@ def _aware_future(value: datetime) -> datetime:
         raise PydanticCustomError(
             "timezone_required", "Give the time with its UTC offset, e.g. 2030-01-31T14:00:00Z."
         )
+    value = within_time_range(value)
     if value <= datetime.now(UTC):
         raise PydanticCustomError("scheduled_at_in_past", "The meeting must be scheduled in the future.")
     return value
@@ -40,10 +41,10 @@ ROOM_EXAMPLE = {
 class RoomCreate(RequestModel):
     title: Title
     description: Annotated[str, Field(max_length=4000)] | None = None
-    entity_id: int | None = Field(
+    entity_id: RowId | None = Field(
         default=None, description="Defaults to the caller's entity; a MANAGER may leave it empty"
     )
-    department_id: int | None = None
+    department_id: RowId | None = None
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime
     max_participants: Capacity | None = Field(default=None, description="Defaults to the entity's limit")
@@ -54,7 +55,7 @@ class RoomCreate(RequestModel):
 class RoomUpdate(RequestModel):
     title: Title | None = None
     description: Annotated[str, Field(max_length=4000)] | None = None
-    department_id: int | None = None
+    department_id: RowId | None = None
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime | None = None
     max_participants: Capacity | None = None

@@ -19,7 +19,22 @@ class WebhookAnswer(BaseModel):
     model_config = {"json_schema_extra": {"examples": [{"status": "processed", "event_id": "EV_3QwYp2s8"}]}}
 
 
-@router.post("/livekit", response_model=WebhookAnswer)
+@router.post(
+    "/livekit",
+    response_model=WebhookAnswer,
+    summary="Receive a LiveKit webhook event (signed by LiveKit)",
+    responses={401: {"description": "`invalid_signature`: missing, or not LiveKit's signature of this body"}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/webhook+json": {
+                    "schema": {"type": "object", "description": "LiveKit's WebhookEvent, as protojson"}
+                }
+            },
+        }
+    },
+)
 async def receive_livekit_webhook(
     request: Request, db: DbSession, authorization: Annotated[str | None, Header()] = None
 ) -> WebhookAnswer:
