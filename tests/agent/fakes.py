@@ -22,6 +22,7 @@ class Sent:
     topic: str
     destination_identities: list[str] | None
     attributes: dict[str, str] | None
+    sender_identity: str | None = None
 
 
 @dataclass
@@ -30,9 +31,17 @@ class FakeRoomGateway:
 
     sent: list[Sent] = field(default_factory=list)
 
-    async def send_text(self, text, *, topic, destination_identities=None, attributes=None) -> None:
+    async def send_text(
+        self, text, *, topic, destination_identities=None, attributes=None, sender_identity=None
+    ) -> None:
         self.sent.append(
-            Sent(text, topic, list(destination_identities) if destination_identities else None, attributes)
+            Sent(
+                text,
+                topic,
+                list(destination_identities) if destination_identities else None,
+                attributes,
+                sender_identity,
+            )
         )
 
     def on(self, topic: str) -> list[Sent]:

@@ -45,7 +45,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
     healthy_scope = store.session_scope
 
     store.session_scope = unreachable_session
-    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Is my appointment confirmed?", addressed=True
+    )
     await meeting.settle()
     assert [s.text for s in meeting_setup.gateway.on(CHAT_TOPIC)] == [
         "I could not check the documents just now."
@@ -53,7 +55,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
     assert names(meeting_setup.db, meeting_setup.room.id) == [AgentEventName.AGENT_JOINED]
 
     store.session_scope = healthy_scope
-    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Is my appointment confirmed?", addressed=True
+    )
     await meeting.settle()
 
     events = meeting_setup.db.scalars(

@@ -36,7 +36,7 @@ async def test_chat_question_is_answered_to_the_asker_from_the_right_document(
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_chat_message(
-        meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?"
+        meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?", addressed=True
     )
     await meeting.settle()
 
@@ -76,7 +76,7 @@ async def test_department_version_of_a_document_replaces_the_entity_wide_one(
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_chat_message(
-        meeting_setup.client.identity, "When can I start walking after the stent placement?"
+        meeting_setup.client.identity, "When can I start walking after the stent placement?", addressed=True
     )
     await meeting.settle()
 
@@ -103,7 +103,17 @@ async def test_speech_naming_the_assistant_is_a_question(meeting_setup, build_me
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_transcript(
-        Transcript(meeting_setup.professional, "Assistant, when are invoices due?", 0.0, 2.0, "en", 0.9, 0.0)
+        Transcript(
+            meeting_setup.professional,
+            "TR_mic",
+            "SG_1",
+            "Assistant, when are invoices due?",
+            0,
+            2,
+            "en",
+            None,
+            0,
+        )
     )
     await meeting.settle()
 
@@ -123,9 +133,9 @@ async def test_llm_failure_is_an_agent_error_and_the_next_question_is_answered(
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?")
+    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?", addressed=True)
     await meeting.settle()
-    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?")
+    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?", addressed=True)
     await meeting.settle()
 
     [apology, answer] = meeting_setup.gateway.on(CHAT_TOPIC)
@@ -149,7 +159,9 @@ async def test_retrieval_failure_is_an_agent_error_and_the_answer_still_comes(me
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "What is the parking policy?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "What is the parking policy?", addressed=True
+    )
     await meeting.settle()
 
     assert "none matched" in model.requests[0][1]

@@ -5,7 +5,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from meetings.meeting_protocol import ATTR_PARTICIPANT_ID, TRANSCRIPTION_TOPIC
+from meetings.meeting_protocol import TRANSCRIPTION_TOPIC
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from tests.agent.fakes import STT_FAILURE_CODE, AudioFeed, CodedSpeechSTT
 
@@ -46,6 +46,7 @@ async def until(condition, timeout: float = 30.0) -> None:
 async def test_each_participant_is_transcribed_and_attributed(meeting_setup, build_meeting):
     stt = CodedSpeechSTT(PHRASES)
     meeting = build_meeting(stt=stt)
+    meeting.transcriber.now = lambda: meeting.transcriber.room_started_at  # timings are audio time only
     await meeting.start()
     doctor, client = AudioFeed(), AudioFeed()
     meeting.participant_joined(meeting_setup.professional, audio=doctor)
@@ -83,7 +84,7 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
         speaker = (
             meeting_setup.professional if sent.text in (PHRASES[1], PHRASES[3]) else meeting_setup.client
         )
-        assert sent.attributes[ATTR_PARTICIPANT_ID] == str(speaker.participant_id)
+        assert sent.sender_identity == speaker.identity
         assert sent.attributes["lk.transcription_final"] == "true"
     assert meeting.usage.transcriptions == 4
     assert abs(meeting.usage.audio_seconds - (2.3 + 1.8 + 1.3 + 0.8)) < 1e-6
