@@ -1,5 +1,6 @@
 """Questions to the assistant: grounded in the knowledge base, answered to the asker only, sourced."""
 
+import asyncio
 import json
 
 from sqlalchemy import select
@@ -181,3 +182,61 @@ async def test_messages_from_unknown_participants_are_ignored(meeting_setup, bui
 
     assert model.requests == []
     assert meeting_setup.gateway.sent == []
+
+
+def transcript(human, text):
+    from agent_container.meeting_agent.transcription import Transcript
+
+    return Transcript(human, "TR_mic", "SG_x", text, 0.0, 1.0, "en", None, 0.0)
+
+
+async def test_people_talking_with_each_other_are_never_answered(meeting_setup, build_meeting):
+    model = ScriptedLLM([])
+    meeting = build_meeting(llm=model)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.professional)
+    meeting.participant_joined(meeting_setup.client)
+
+    for text in ("Did you bring the test results?", "I will ask the assistant later.", "assistants are busy"):
+        await meeting.on_chat_message(meeting_setup.client.identity, text)
+    for text in ("The assistant told me last week it was fine.", "My assistant booked this slot."):
+        await meeting.on_transcript(transcript(meeting_setup.professional, text))
+    await meeting.settle()
+
+    assert model.requests == []
+    assert meeting_setup.gateway.on(CHAT_TOPIC) == []
+
+
+async def test_a_chat_message_addressing_the_assistant_is_answered_without_the_address(
+    meeting_setup, build_meeting, embedder
+):
+    seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
+    model = ScriptedLLM([Reply("Card or bank transfer.", 100, 5), Reply("Thirty days.", 100, 3)])
+    meeting = build_meeting(llm=model)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.client)
+
+    await meeting.on_chat_message(meeting_setup.client.identity, "@Assistant how can I pay my invoice?")
+    await meeting.settle()
+    await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?", addressed=True)
+    await meeting.settle()
+
+    answered = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
+    assert [a.data["metadata"]["question"] for a in answered] == [
+        "how can I pay my invoice?",
+        "When are invoices due?",
+    ]
+
+
+async def test_an_address_alone_waits_only_so_long_for_its_question(meeting_setup, build_meeting):
+    model = ScriptedLLM([])
+    meeting = build_meeting(llm=model, question_join_seconds=0.05)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.professional)
+
+    await meeting.on_transcript(transcript(meeting_setup.professional, "Assistant."))
+    await asyncio.sleep(0.1)
+    await meeting.on_transcript(transcript(meeting_setup.professional, "Let us look at your chart."))
+    await meeting.settle()
+
+    assert model.requests == []
