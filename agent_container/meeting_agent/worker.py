@@ -15,11 +15,13 @@ again before it exits; LiveKit hands the new dispatch to a worker that is not dr
 """
 
 import asyncio
+import os
 import random
 from collections.abc import AsyncIterator
 
 from livekit import api, rtc
 from livekit.agents import AgentServer, AutoSubscribe, JobContext, JobProcess, cli
+from livekit.agents.worker import _DefaultLoadCalc
 from livekit.plugins import openai
 from sqlalchemy.exc import DBAPIError
 
@@ -42,6 +44,9 @@ from .room_gateway import LiveKitRoomGateway, human_from_attributes
 from .store import Store, default_engine
 
 PRELOAD_MODULES = ["agent_container.meeting_agent.preload"]
+# The agent runs no local VAD or turn detector (the recognizer detects turns): the framework's preload
+# would otherwise load their weights (about 250 MB) into the forkserver at every task start.
+os.environ.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
 # The reason livekit-agents gives a job whose worker asked its process to shut down
 # (ipc/job_proc_lazy_main.py); a room that ended gives "room disconnected" instead.
 WORKER_SHUTDOWN_REASON = "parent process shutdown"
@@ -57,10 +62,23 @@ def prewarm(proc: JobProcess) -> None:
         logger.warning("database not reachable at process start; jobs will retry", exc_info=True)
 
 
+def memory_bounded_load(max_jobs: int):
+    """The worker's load for LiveKit's dispatcher: full once it serves `max_jobs` meetings (what its
+    memory holds), otherwise the library's CPU-based figure."""
+
+    def load(server: AgentServer) -> float:
+        if len(server.active_jobs) >= max_jobs:
+            return 1.0
+        return _DefaultLoadCalc.get_load(server)
+
+    return load
+
+
 def build_server(config: AgentConfig, settings: Settings) -> AgentServer:
     """The worker, with start-up, memory and stop budgets from the agent's configuration."""
     return AgentServer(
         setup_fnc=prewarm,
+        load_fnc=memory_bounded_load(config.max_jobs),
         preload_modules=PRELOAD_MODULES,
         multiprocessing_context="forkserver",
         num_idle_processes=config.num_idle_processes,
