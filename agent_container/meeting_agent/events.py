@@ -15,6 +15,7 @@ from typing import Any
 from meetings.log import logger
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
+from meetings.secretary.transcripts.service import record_transcript_segment
 
 from .store import Store
 
@@ -52,6 +53,7 @@ class PendingEvent:
     participant_id: int
     content: str
     metadata: dict[str, Any]
+    segment: dict[str, Any] | None = None  # a transcript segment written with the event
 
 
 @dataclass
@@ -74,6 +76,7 @@ class EventLog:
         content: str,
         metadata: dict[str, Any] | None = None,
         defer: bool = False,
+        segment: dict[str, Any] | None = None,
     ) -> bool:
         """Writes one event (after any queued ones); returns False when it had to be queued.
 
@@ -83,7 +86,9 @@ class EventLog:
         if len(self.pending) >= self.capacity:
             self.dropped[name.value] += 1
         else:
-            self.pending.append(PendingEvent(name, int(who), content[:MAX_CONTENT_CHARS], metadata or {}))
+            self.pending.append(
+                PendingEvent(name, int(who), content[:MAX_CONTENT_CHARS], metadata or {}, segment)
+            )
         return True if defer else await self.flush()
 
     async def error(
@@ -133,6 +138,8 @@ class EventLog:
                     content=e.content,
                     metadata=e.metadata,
                 )
+                if e.segment is not None:
+                    record_transcript_segment(db=db, room_id=self.room_id, **e.segment)
 
         try:
             await self.store.run(write)

@@ -207,6 +207,16 @@ class MeetingAgent:
                 "confidence": transcript.confidence,
                 "received_at": transcript.received_at,
             },
+            segment={
+                "participant_id": human.participant_id,
+                "speaker_name": human.name or human.type.value.title(),
+                "speaker_type": human.type,
+                "start_seconds": transcript.start_seconds,
+                "end_seconds": transcript.end_seconds,
+                "text": transcript.text,
+                "language": transcript.language or None,
+                "confidence": transcript.confidence,
+            },
         )
         if self.closed:
             return

@@ -14,6 +14,7 @@ from agent_container.meeting_agent.config import AgentConfig
 from agent_container.meeting_agent.worker import build_stt
 from meetings.meeting_protocol import CHAT_TOPIC, TRANSCRIPTION_TOPIC
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
+from meetings.secretary.transcripts.models import TranscriptSegment
 from meetings.settings import Settings
 from tests.agent.fakes import PacedFeed, Reply, ScriptedLLM
 from tests.agent.knowledge_fixtures import seed_clinic_knowledge
@@ -87,6 +88,16 @@ async def test_final_segments_are_timed_from_the_room_start_and_interim_captions
         )
         assert metadata["confidence"] is None  # the engine gives none
         assert metadata["track_sid"] == "TR_client_mic"
+
+    # the visit's transcript resource holds the same segments, with the same times
+    segments = meeting_setup.db.scalars(
+        select(TranscriptSegment)
+        .where(TranscriptSegment.room_id == meeting_setup.room.id)
+        .order_by(TranscriptSegment.id)
+    ).all()
+    assert [(s.text, float(s.start_seconds), s.confidence, s.participant_id) for s in segments] == [
+        (d["content"], d["metadata"]["start_seconds"], None, client.participant_id) for d in (first, second)
+    ]
 
     captions = meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)
     assert {c.sender_identity for c in captions} == {client.identity}
