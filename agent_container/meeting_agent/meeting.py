@@ -97,7 +97,10 @@ class MeetingAgent:
             kb_results=self.config.kb_results,
         )
         self.answerer = QuestionAnswerer(self.services)
-        self.advisor = SuggestionAdvisor(self.services, self.config, self.professionals)
+        humans = self.humans  # the advisor sees who is present, not the meeting
+        self.advisor = SuggestionAdvisor(
+            self.services, self.config, lambda: [h for h in humans.values() if h.is_professional]
+        )
         self.recorder = UsageRecorder(
             self.store, self.registration.usage_id, self.usage, self.config.usage_flush_seconds
         )
