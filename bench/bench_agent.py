@@ -90,7 +90,7 @@ def instant_llm():
 
 
 class NullGateway:
-    async def send_text(self, text, *, topic, destination_identities=None, attributes=None) -> None:
+    async def send_text(self, text, *, topic, destination_identities=None, attributes=None, **_) -> None:
         return None
 
 

@@ -15,6 +15,8 @@ class AgentSize:
     min_tasks: int
     max_tasks: int
     target_cpu_percent: int
+    # Job processes kept started and waiting, so a dispatched meeting is joined at once.
+    idle_processes: int = 1
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ def load_stage_config(node: Node) -> StageConfig:
             min_tasks=int(agent["minTasks"]),
             max_tasks=int(agent["maxTasks"]),
             target_cpu_percent=int(agent["targetCpuPercent"]),
+            idle_processes=int(agent.get("idleProcesses", 1)),
         ),
         reserved_concurrency={name: int(value) for name, value in values["reservedConcurrency"].items()},
         agent_paused=_flag(node.try_get_context("agentPaused")),

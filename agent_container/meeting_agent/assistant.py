@@ -16,7 +16,7 @@ Tokens. Each LLM request of a question turn reports its usage in its last chunk;
 to the turn. The session's own `session.usage` totals every request made with the LLM object it was
 given, and the meeting's suggestions share that object, so it is not a per-question figure.
 
-Every search runs the real retrieval for the room's entity and department (`MeetingAgent.retrieve`:
+Every search runs the real retrieval for the room's entity and department (`MeetingServices.retrieve`:
 `search_knowledge`, department chunks first), counts a knowledge-base query and records
 `CONTEXT_RETRIEVED` (chunk ids, document, page, department, score) for the asker, written with the
 answer. A failed search is an `AGENT_ERROR` (stage `retrieval`) and the model is told that nothing
@@ -28,7 +28,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from livekit.agents import Agent, RunContext, function_tool, llm
 from livekit.agents.voice import ModelSettings
@@ -37,9 +36,7 @@ from meetings.manager.knowledge.retrieval import RetrievedChunk
 
 from .knowledge import format_excerpts
 from .room_gateway import Human
-
-if TYPE_CHECKING:
-    from .meeting import MeetingAgent
+from .services import MeetingServices
 
 SEARCH_TOOL = "search_knowledge_base"
 MAX_TOOL_STEPS = 2
@@ -65,9 +62,9 @@ class QuestionTurn:
 class MeetingAssistant(Agent):
     """The meeting's assistant in its `AgentSession`: the composed instructions and the knowledge base."""
 
-    def __init__(self, meeting: "MeetingAgent"):
-        super().__init__(instructions=meeting.instructions)
-        self.meeting = meeting
+    def __init__(self, services: MeetingServices):
+        super().__init__(instructions=services.instructions)
+        self.services = services
         self.turn: QuestionTurn | None = None
 
     async def begin(self, turn: QuestionTurn) -> None:
@@ -89,7 +86,7 @@ class MeetingAssistant(Agent):
             query: What to look up, in the participant's words.
         """
         turn = self.turn
-        passages = await self.meeting.retrieve(
+        passages = await self.services.retrieve(
             query, participant_id=turn.asker.participant_id if turn else None, purpose="question"
         )
         if turn is not None:

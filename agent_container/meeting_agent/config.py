@@ -73,6 +73,22 @@ class AgentConfig(BaseSettings):
     usage_flush_seconds: float = Field(default=30.0, gt=0, le=60)
     stt_restart_limit: int = 5
     stt_restart_delay_seconds: float = 1.0
+    # How long a track that ended (or a participant who left) is given to have its last words transcribed.
+    stt_drain_seconds: float = Field(default=5.0, gt=0, le=30)
+    # A segment that only addresses the assistant ("Assistant.") is joined with the next one this soon.
+    question_join_seconds: float = Field(default=8.0, gt=0, le=60)
+    # Registration at job start: attempts and the first pause (doubling, at most 10 s) between them.
+    register_attempts: int = Field(default=6, ge=1, le=20)
+    register_backoff_seconds: float = Field(default=0.5, ge=0, le=10)
+    # The worker (see worker.build_server and docs/agent.md for how these were measured and chosen).
+    num_idle_processes: int = Field(default=1, ge=0, le=8)
+    # Meetings one task takes at most (its memory divided by a job process's; see infra's agent construct).
+    max_jobs: int = Field(default=1, ge=1, le=64)
+    initialize_process_timeout_seconds: float = Field(default=30.0, gt=0, le=120)
+    shutdown_process_timeout_seconds: float = Field(default=30.0, gt=0, le=60)
+    drain_timeout_seconds: int = Field(default=45, ge=1, le=3600)
+    job_memory_warn_mb: float = 600
+    job_memory_limit_mb: float = 1000
     # Inline JSON or a JSON file path in the environment, merged over DEFAULT_PRICE_TABLE.
     price_table: Annotated[dict[str, dict[str, float]], NoDecode] = Field(
         default_factory=lambda: load_price_table(None)

@@ -3,6 +3,7 @@ instructions (`meetings.secretary.rooms.service.composed_instructions`: the orga
 department's and the room's own, in that order) — the same text the organizer sees on the room."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 SYSTEM_PREAMBLE = (
     "You are the AI assistant of a video meeting between a professional and their client. "
@@ -24,6 +25,7 @@ class MeetingContext:
     entity_id: int | None
     department_id: int | None
     instructions: str
+    started_at: datetime | None = None  # when LiveKit reported the room started
 
 
 def compose_instructions(context: MeetingContext) -> str:

@@ -14,7 +14,6 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from livekit.agents import AgentSession
 from livekit.agents.voice.agent_session import SessionConnectOptions
@@ -26,9 +25,7 @@ from meetings.secretary.events.models import AgentEventName
 from .assistant import MAX_TOOL_STEPS, MeetingAssistant, QuestionTurn, question_message
 from .knowledge import distinct_sources
 from .room_gateway import Human
-
-if TYPE_CHECKING:
-    from .meeting import MeetingAgent
+from .services import MeetingServices
 
 MAX_CITED_SOURCES = 3
 UNAVAILABLE_ANSWER = "Sorry, I cannot answer right now. Please try again in a moment."
@@ -42,8 +39,21 @@ class NoAnswer(Exception):
     """A question turn that ended without an answer from the model."""
 
 
-def wake_word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+def address_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Text that begins by addressing the assistant ("Assistant, ...", "Hey assistant ...",
+    "@Assistant ..."); the question is what follows."""
+    names = "|".join(re.escape(w) for w in words)
+    return re.compile(
+        rf"^\W*(?:(?:hey|hi|hello|ok|okay)[\s,]+)?@?(?:{names})\b[\s,.:;!?-]*(?P<question>.*)$",
+        re.IGNORECASE | re.DOTALL,
+    )
+
+
+def addressed_question(pattern: re.Pattern[str], text: str) -> str | None:
+    """The question in text addressed to the assistant ("" when it is only the address), or None when the
+    text is not addressed to it (people talking to each other, the assistant named in passing)."""
+    match = pattern.match(text.strip())
+    return match.group("question").strip() if match else None
 
 
 def answer_message(answer: str, sources: list[dict]) -> str:
@@ -69,7 +79,7 @@ def reply_text(result: RunResult) -> str:
 class QuestionAnswerer:
     """The room's assistant session: a question in, an answer to the asker alone."""
 
-    meeting: "MeetingAgent"
+    services: MeetingServices
     session: AgentSession | None = None
     assistant: MeetingAssistant | None = None
     last_run: RunResult | None = None
@@ -78,15 +88,15 @@ class QuestionAnswerer:
     async def _ready_session(self) -> AgentSession:
         if self.session is not None:
             return self.session
-        meeting = self.meeting
-        assistant = MeetingAssistant(meeting)
+        services = self.services
+        assistant = MeetingAssistant(services)
         session = AgentSession(
-            llm=meeting.llm,
+            llm=services.llm,
             vad=None,
             max_tool_steps=MAX_TOOL_STEPS,
             turn_handling={"turn_detection": None, "interruption": {"enabled": False}},
             user_away_timeout=None,
-            conn_options=SessionConnectOptions(llm_conn_options=meeting.llm_conn_options),
+            conn_options=SessionConnectOptions(llm_conn_options=services.llm_conn_options),
         )
 
         def on_close(_event) -> None:
@@ -106,8 +116,8 @@ class QuestionAnswerer:
 
     async def answer(self, asker: Human, question: str, *, channel: str) -> str | None:
         """Answers one question; returns the text sent, or None when nothing could be said."""
-        meeting = self.meeting
-        meeting.usage.interactions += 1
+        services = self.services
+        services.usage.interactions += 1
         async with self._lock:
             session = await self._ready_session()
             assistant = self.assistant
@@ -138,20 +148,20 @@ class QuestionAnswerer:
                 self.session = None
                 await session.aclose()
         prompt_tokens, completion_tokens = turn.prompt_tokens, turn.completion_tokens
-        meeting.usage.add_llm(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        services.usage.add_llm(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
         if failure is not None:
-            await meeting.events.error(
+            await services.events.error(
                 "llm", failure, participant_id=asker.participant_id, purpose="question"
             )
-            await meeting.say_to(asker, UNAVAILABLE_ANSWER, topic=CHAT_TOPIC)
+            await services.say_to(asker, UNAVAILABLE_ANSWER, topic=CHAT_TOPIC)
             return None
         await self._record_tool_failures(result, asker)
         sources = distinct_sources(turn.passages)[:MAX_CITED_SOURCES]
         message = answer_message(text, sources)
-        await meeting.say_to(
+        await services.say_to(
             asker, message, topic=CHAT_TOPIC, attributes={"meetings.sources": json.dumps(sources)}
         )
-        await meeting.events.record(
+        await services.events.record(
             AgentEventName.QUESTION_ANSWERED,
             participant_id=asker.participant_id,
             content=text,
@@ -169,7 +179,7 @@ class QuestionAnswerer:
         """A tool that raised (the model was told it failed) is an AGENT_ERROR of stage `retrieval`."""
         for event in result.events:
             if isinstance(event, FunctionCallOutputEvent) and event.item.is_error:
-                await self.meeting.events.error(
+                await self.services.events.error(
                     "retrieval",
                     ToolFailure(f"{event.item.name}: {event.item.output}"),
                     participant_id=asker.participant_id,

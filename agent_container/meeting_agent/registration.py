@@ -1,17 +1,20 @@
-"""The agent's presence in the database: its participant, its place in the room, AGENT_JOINED and
-an open `agent_usage` row; on the way out AGENT_LEFT and `session_end`."""
+"""The agent's presence in the database, composed from the domain services: its participant, its place
+in the room, AGENT_JOINED and an open usage row; on the way out AGENT_LEFT and the room left."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import NotFound
-from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.agent_usage.service import open_agent_usage
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
-from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+from meetings.secretary.participants.agent_service import (
+    enter_room,
+    find_or_create_agent_participant,
+    leave_room,
+)
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import composed_instructions
 
@@ -37,65 +40,26 @@ def load_meeting_context(*, db: Session, room_id: str) -> MeetingContext:
         entity_id=room.entity_id,
         department_id=room.department_id,
         instructions=composed_instructions(db=db, room=room),
+        started_at=room.started_at,
     )
-
-
-def find_or_create_agent_participant(*, db: Session, name: str, phone_number: str) -> Participant:
-    """The deployment's one AGENT participant, found by name and number, created on first use."""
-    agent = db.scalars(
-        select(Participant)
-        .where(
-            Participant.type == ParticipantType.AGENT,
-            Participant.name == name,
-            Participant.phone_number == phone_number,
-        )
-        .order_by(Participant.id)
-        .limit(1)
-    ).first()
-    if agent is None:
-        agent = Participant(name=name, type=ParticipantType.AGENT, phone_number=phone_number)
-        db.add(agent)
-        db.flush()
-    return agent
 
 
 def register_agent(
     *, db: Session, context: MeetingContext, name: str, phone_number: str, usage_data: dict
 ) -> Registration:
-    """Joins the agent to the room: participant row, AGENT_JOINED and an open usage record.
-
-    A usage row this agent left open in the same room (a crashed worker) is closed at its last flush.
-    """
+    """Joins the agent to the room: participant row, AGENT_JOINED and an open usage record."""
     now = datetime.now(UTC)
     agent = find_or_create_agent_participant(db=db, name=name, phone_number=phone_number)
-    membership = db.scalars(
-        select(RoomParticipant).where(
-            RoomParticipant.room_id == context.room_id, RoomParticipant.participant_id == agent.id
-        )
-    ).first()
-    if membership is None:
-        membership = RoomParticipant(room_id=context.room_id, participant_id=agent.id)
-        db.add(membership)
-    membership.joined_at = now
-    membership.left_at = None
-    db.execute(
-        update(AgentUsage)
-        .where(
-            AgentUsage.room_id == context.room_id,
-            AgentUsage.participant_id == agent.id,
-            AgentUsage.session_end.is_(None),
-        )
-        .values(session_end=func.greatest(AgentUsage.updated_at, AgentUsage.session_start))
-    )
-    usage = AgentUsage(
+    enter_room(db=db, room_id=context.room_id, participant_id=agent.id, at=now)
+    usage = open_agent_usage(
+        db=db,
         room_id=context.room_id,
         participant_id=agent.id,
         entity_id=context.entity_id,
         department_id=context.department_id,
-        session_start=now,
         data=usage_data,
+        at=now,
     )
-    db.add(usage)
     append_agent_event(
         db=db,
         room_id=context.room_id,
@@ -114,13 +78,7 @@ def register_agent(
 
 def unregister_agent(*, db: Session, room_id: str, registration: Registration, reason: str) -> None:
     """Marks the agent gone from the room and logs AGENT_LEFT (the usage row is closed by the recorder)."""
-    db.execute(
-        update(RoomParticipant)
-        .where(
-            RoomParticipant.room_id == room_id, RoomParticipant.participant_id == registration.participant_id
-        )
-        .values(left_at=datetime.now(UTC))
-    )
+    leave_room(db=db, room_id=room_id, participant_id=registration.participant_id, at=datetime.now(UTC))
     append_agent_event(
         db=db,
         room_id=room_id,

@@ -6,16 +6,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from meetings.meeting_protocol import SUGGESTIONS_TOPIC
 from meetings.secretary.events.models import AgentEventName
 
+from .config import AgentConfig
 from .knowledge import distinct_sources, format_excerpts
 from .language_model import complete
-
-if TYPE_CHECKING:
-    from .meeting import MeetingAgent
+from .room_gateway import Human
+from .services import MeetingServices
 
 NO_SUGGESTION = "NONE"
 SUGGESTION_REQUEST = (
@@ -35,7 +34,9 @@ def suggestion_payload(text: str, sources: list[dict]) -> str:
 class SuggestionAdvisor:
     """Watches the transcript and, now and then, tells the professionals something useful."""
 
-    meeting: "MeetingAgent"
+    services: MeetingServices
+    config: AgentConfig
+    professionals: Callable[[], list[Human]]
     clock: Callable[[], float] = time.monotonic
     lines: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     new_chars: int = 0
@@ -49,7 +50,7 @@ class SuggestionAdvisor:
         return self.due()
 
     def due(self) -> bool:
-        config = self.meeting.config
+        config = self.config
         if self.busy or self.new_chars < config.suggestion_min_new_chars:
             return False
         return (
@@ -58,14 +59,14 @@ class SuggestionAdvisor:
         )
 
     def recent_transcript(self) -> str:
-        window = self.meeting.config.transcript_window_chars
+        window = self.config.transcript_window_chars
         text = "\n".join(self.lines)
         return text[-window:]
 
     async def suggest(self) -> str | None:
         """Tries one suggestion; returns the text sent to the professionals, if any."""
-        meeting = self.meeting
-        professionals = meeting.professionals()
+        services = self.services
+        professionals = self.professionals()
         if not professionals or self.busy:
             return None
         self.busy = True
@@ -74,35 +75,35 @@ class SuggestionAdvisor:
         try:
             transcript = self.recent_transcript()
             query = transcript[-600:]
-            passages = await meeting.retrieve(query, participant_id=None, purpose="suggestion")
-            relevant = [p for p in passages if p.score >= meeting.config.suggestion_min_score]
+            passages = await services.retrieve(query, participant_id=None, purpose="suggestion")
+            relevant = [p for p in passages if p.score >= self.config.suggestion_min_score]
             if not relevant:
-                await meeting.events.flush()
+                await services.events.flush()
                 return None
             try:
                 completion = await complete(
-                    meeting.llm,
-                    system=meeting.instructions,
+                    services.llm,
+                    system=services.instructions,
                     user=SUGGESTION_REQUEST.format(transcript=transcript, excerpts=format_excerpts(relevant)),
-                    meter=meeting.usage,
-                    conn_options=meeting.llm_conn_options,
+                    meter=services.usage,
+                    conn_options=services.llm_conn_options,
                 )
             except Exception as exc:
-                await meeting.events.error("llm", exc, purpose="suggestion")
+                await services.events.error("llm", exc, purpose="suggestion")
                 return None
             text = completion.text.strip()
-            recipients = meeting.professionals()
+            recipients = self.professionals()
             if not text or text.upper().startswith(NO_SUGGESTION) or not recipients:
-                await meeting.events.flush()
+                await services.events.flush()
                 return None
             sources = distinct_sources(relevant)[:MAX_CITED_SOURCES]
-            await meeting.gateway.send_text(
+            await services.room.send_text(
                 suggestion_payload(text, sources),
                 topic=SUGGESTIONS_TOPIC,
                 destination_identities=[p.identity for p in recipients],
             )
-            meeting.usage.suggestions += 1
-            await meeting.events.record(
+            services.usage.suggestions += 1
+            await services.events.record(
                 AgentEventName.SUGGESTION_PROVIDED,
                 content=text,
                 metadata={

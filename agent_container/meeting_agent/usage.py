@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from meetings.log import logger
-from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.agent_usage.service import record_agent_usage
 
 from .store import Store
 
@@ -77,13 +77,9 @@ class UsageRecorder:
         """Stores the current counters (and the end of the session, when given)."""
         data = self.meter.as_data()
 
-        def update(db) -> None:
-            usage = db.get(AgentUsage, self.usage_id)
-            usage.data = data
-            if session_end is not None:
-                usage.session_end = session_end
-
-        await self.store.run(update)
+        await self.store.run(
+            lambda db: record_agent_usage(db=db, usage_id=self.usage_id, data=data, session_end=session_end)
+        )
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._flush_periodically(), name="agent-usage-flush")

@@ -20,6 +20,45 @@ INJECTED_APP_SECRET_KEYS = ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API
 HEALTH_PROBE = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/', timeout=4)"
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 
+# Stopping (agent_container/meeting_agent/worker.py): SIGTERM, a drain for meetings that end by
+# themselves, then each job leaves (AGENT_LEFT, final usage) and dispatches the agent again; all of it
+# before ECS kills the task at STOP_TIMEOUT_SECONDS, the longest Fargate allows.
+STOP_TIMEOUT_SECONDS = 120
+DRAIN_TIMEOUT_SECONDS = 45
+SHUTDOWN_PROCESS_TIMEOUT_SECONDS = 30
+STOP_MARGIN_SECONDS = STOP_TIMEOUT_SECONDS - DRAIN_TIMEOUT_SECONDS - SHUTDOWN_PROCESS_TIMEOUT_SECONDS
+
+# Memory, measured by bench/bench_agent_worker.py with the production model (all-mpnet-base-v2; see
+# docs/agent.md): the worker and its forkserver hold torch and the weights once per task (a job
+# process's peak RSS is 820 MiB, of which 83 MiB private); each job process adds its private memory,
+# counted here at 3x the measured figure for a long meeting's buffers. Headroom is for the OS.
+WORKER_BASE_MIB = 1100
+JOB_PROCESS_MIB = 250
+MEMORY_HEADROOM = 0.8
+# livekit-agents checks a job's PSS (private pages plus its share of the weights: 382 MiB measured with
+# one sibling); warn well above it, kill a runaway process before it takes the task down.
+JOB_MEMORY_WARN_MIB = 600
+JOB_MEMORY_LIMIT_MIB = 1000
+
+
+def jobs_per_task(memory_mib: int, idle_processes: int) -> int:
+    """Meetings a task holds: what its memory leaves after the worker and the idle processes."""
+    usable = memory_mib * MEMORY_HEADROOM - WORKER_BASE_MIB - idle_processes * JOB_PROCESS_MIB
+    return max(1, int(usable // JOB_PROCESS_MIB))
+
+
+def worker_environment(config: StageConfig) -> dict[str, str]:
+    """The worker's budgets (AGENT_* settings of agent_container/meeting_agent/config.py)."""
+    size = config.agent
+    return {
+        "AGENT_NUM_IDLE_PROCESSES": str(size.idle_processes),
+        "AGENT_MAX_JOBS": str(jobs_per_task(size.memory_mib, size.idle_processes)),
+        "AGENT_JOB_MEMORY_WARN_MB": str(JOB_MEMORY_WARN_MIB),
+        "AGENT_JOB_MEMORY_LIMIT_MB": str(JOB_MEMORY_LIMIT_MIB),
+        "AGENT_DRAIN_TIMEOUT_SECONDS": str(DRAIN_TIMEOUT_SECONDS),
+        "AGENT_SHUTDOWN_PROCESS_TIMEOUT_SECONDS": str(SHUTDOWN_PROCESS_TIMEOUT_SECONDS),
+    }
+
 
 class MeetingAgent(Construct):
     def __init__(
@@ -98,7 +137,7 @@ class MeetingAgent(Construct):
         task.add_container(
             "agent",
             image=ecs.ContainerImage.from_docker_image_asset(image),
-            environment=environment,
+            environment={**environment, **worker_environment(config)},
             secrets={
                 name: ecs.Secret.from_secrets_manager(injected, name) for name in INJECTED_APP_SECRET_KEYS
             },
@@ -112,8 +151,7 @@ class MeetingAgent(Construct):
                 retries=3,
                 start_period=Duration.seconds(60),
             ),
-            # Sessions in progress get the longest drain Fargate allows before SIGKILL.
-            stop_timeout=Duration.seconds(120),
+            stop_timeout=Duration.seconds(STOP_TIMEOUT_SECONDS),
         )
         self.security_group = ec2.SecurityGroup(
             self,

@@ -28,6 +28,7 @@ TEST_CONFIG = AgentConfig(
     suggestion_min_score=0.3,
     usage_flush_seconds=60.0,
     stt_restart_delay_seconds=0.0,
+    stt_drain_seconds=1.0,
 )
 
 
@@ -47,7 +48,7 @@ def store(db) -> Store:
         db.commit()  # ends the test's own unit of work (a savepoint), so the store's work begins its own
         yield db
 
-    return Store(session_scope=test_session)
+    return Store(session_scope=test_session, max_concurrency=1)  # one shared session
 
 
 def add_chunks(

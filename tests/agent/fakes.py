@@ -22,6 +22,7 @@ class Sent:
     topic: str
     destination_identities: list[str] | None
     attributes: dict[str, str] | None
+    sender_identity: str | None = None
 
 
 @dataclass
@@ -30,9 +31,17 @@ class FakeRoomGateway:
 
     sent: list[Sent] = field(default_factory=list)
 
-    async def send_text(self, text, *, topic, destination_identities=None, attributes=None) -> None:
+    async def send_text(
+        self, text, *, topic, destination_identities=None, attributes=None, sender_identity=None
+    ) -> None:
         self.sent.append(
-            Sent(text, topic, list(destination_identities) if destination_identities else None, attributes)
+            Sent(
+                text,
+                topic,
+                list(destination_identities) if destination_identities else None,
+                attributes,
+                sender_identity,
+            )
         )
 
     def on(self, topic: str) -> list[Sent]:
@@ -192,13 +201,13 @@ class CodedSpeechStream(stt.RecognizeStream):
         )
 
 
-def frames(code: int, seconds: float) -> list[rtc.AudioFrame]:
+def frames(code: int, seconds: float, *, sample_rate: int = SAMPLE_RATE) -> list[rtc.AudioFrame]:
     """Coded audio: `seconds` of frames whose samples all equal `code` (0 is silence)."""
     count = round(seconds * 1000 / FRAME_MS)
-    samples = SAMPLE_RATE * FRAME_MS // 1000
+    samples = sample_rate * FRAME_MS // 1000
     result = []
     for _ in range(count):
-        frame = rtc.AudioFrame.create(SAMPLE_RATE, 1, samples)
+        frame = rtc.AudioFrame.create(sample_rate, 1, samples)
         np.frombuffer(frame.data, dtype=np.int16)[:] = code
         result.append(frame)
     return result
@@ -229,3 +238,17 @@ class AudioFeed:
         if frame is None:
             raise StopAsyncIteration
         return frame
+
+
+class PacedFeed:
+    """A microphone that plays a script of (code, seconds) at the pace of real audio, then ends."""
+
+    def __init__(self, script: list[tuple[int, float]], *, sample_rate: int = 24000):
+        self.frames = [f for code, seconds in script for f in frames(code, seconds, sample_rate=sample_rate)]
+        self.ended = asyncio.Event()
+
+    async def __aiter__(self):
+        for frame in self.frames:
+            await asyncio.sleep(frame.samples_per_channel / frame.sample_rate)
+            yield frame
+        self.ended.set()

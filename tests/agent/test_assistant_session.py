@@ -85,7 +85,7 @@ async def test_a_chat_question_goes_through_the_session_and_is_recorded(
     meeting.participant_joined(meeting_setup.professional)
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION)
+    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION, addressed=True)
     await meeting.settle()
 
     run = meeting.answerer.last_run
@@ -130,7 +130,7 @@ async def test_one_session_per_room_and_every_question_starts_afresh(meeting_set
     meeting.participant_joined(meeting_setup.professional)
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION)
+    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION, addressed=True)
     await meeting.settle()
     session = meeting.answerer.session
     await meeting.on_chat_message(meeting_setup.professional.identity, "Assistant, when are invoices due?")
@@ -162,7 +162,7 @@ async def test_the_model_may_search_again_and_both_searches_are_cited(meeting_se
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION)
+    await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION, addressed=True)
     await meeting.settle()
 
     run = meeting.answerer.last_run
@@ -200,7 +200,7 @@ async def test_a_failing_search_is_an_agent_error_and_the_asker_still_gets_a_pol
     meeting.participant_joined(meeting_setup.client)
 
     with mock_tools(MeetingAssistant, {SEARCH_TOOL: unavailable}):
-        await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION)
+        await meeting.on_chat_message(meeting_setup.client.identity, STENT_QUESTION, addressed=True)
         await meeting.settle()
 
     run = meeting.answerer.last_run
@@ -228,7 +228,9 @@ async def test_a_session_closed_by_repeated_llm_failures_is_replaced(meeting_set
     meeting.participant_joined(meeting_setup.client)
 
     for _ in range(5):
-        await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?")
+        await meeting.on_chat_message(
+            meeting_setup.client.identity, "How can I pay my invoice?", addressed=True
+        )
         await meeting.settle()
 
     sent = meeting_setup.gateway.on(CHAT_TOPIC)
@@ -246,12 +248,19 @@ async def test_a_dispatched_job_answers_chat_questions_through_its_session(meeti
     room = rtc.Room()
     with fake_job_context(room=room, job_metadata=agent_dispatch_metadata(meeting_setup.room.id)) as ctx:
         meeting = await serve(
-            ctx, config=TEST_CONFIG, store=store, llm=model, stt=CodedSpeechSTT({}), embedder=embedder
+            ctx,
+            config=TEST_CONFIG,
+            store=store,
+            llm=model,
+            stt=CodedSpeechSTT({}),
+            embedder=embedder,
+            gateway=meeting_setup.gateway,  # the room is not connected: what is sent is collected
         )
-        meeting.gateway = meeting_setup.gateway  # the room is not connected: what is sent is collected
         meeting.participant_joined(meeting_setup.client)
 
-        await meeting.on_chat_message(meeting_setup.client.identity, "When do I have to pay the invoice?")
+        await meeting.on_chat_message(
+            meeting_setup.client.identity, "When do I have to pay the invoice?", addressed=True
+        )
         await meeting.settle()
         assert ctx._primary_agent_session is meeting.answerer.session
 
@@ -293,7 +302,7 @@ async def test_a_request_made_with_the_same_llm_during_a_question_is_not_counted
         return "Knowledge-base excerpts: none matched this question."
 
     with mock_tools(MeetingAssistant, {SEARCH_TOOL: search_while_a_suggestion_is_made}):
-        await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?")
+        await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?", addressed=True)
         await meeting.settle()
 
     [answered] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)

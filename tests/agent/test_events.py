@@ -1,8 +1,10 @@
 """Events keep the spec's shape, and a database outage neither stops the meeting nor loses them."""
 
+import json
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from meetings.meeting_protocol import CHAT_TOPIC
@@ -45,7 +47,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
     healthy_scope = store.session_scope
 
     store.session_scope = unreachable_session
-    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Is my appointment confirmed?", addressed=True
+    )
     await meeting.settle()
     assert [s.text for s in meeting_setup.gateway.on(CHAT_TOPIC)] == [
         "I could not check the documents just now."
@@ -53,7 +57,9 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
     assert names(meeting_setup.db, meeting_setup.room.id) == [AgentEventName.AGENT_JOINED]
 
     store.session_scope = healthy_scope
-    await meeting.on_chat_message(meeting_setup.client.identity, "Is my appointment confirmed?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Is my appointment confirmed?", addressed=True
+    )
     await meeting.settle()
 
     events = meeting_setup.db.scalars(
@@ -77,3 +83,42 @@ async def test_a_database_outage_is_survived_and_reported_once_it_is_back(
         assert isinstance(event.data["content"], str)
         assert isinstance(event.data["metadata"], dict)
     assert meeting.events.pending == type(meeting.events.pending)()
+
+
+async def test_an_agent_error_keeps_the_kind_and_a_safe_sentence_and_logs_the_details(
+    meeting_setup, build_meeting, caplog
+):
+    from livekit.agents import APIConnectionError
+
+    meeting = build_meeting()
+    await meeting.start()
+    secret_detail = "could not connect to db-prod.internal:5432 as meetings_admin"
+
+    with caplog.at_level("WARNING"):
+        await meeting.events.error("retrieval", OperationalError("SELECT 1", {}, Exception(secret_detail)))
+        await meeting.events.error("llm", APIConnectionError(f"provider said: {secret_detail}"))
+        await meeting.events.error("agent", KeyError(secret_detail))
+
+    errors = meeting_setup.db.scalars(
+        select(AgentSessionEvent)
+        .where(
+            AgentSessionEvent.room_id == meeting_setup.room.id,
+            AgentSessionEvent.event_name == AgentEventName.AGENT_ERROR.value,
+        )
+        .order_by(AgentSessionEvent.id)
+    ).all()
+    assert [(e.data["content"], e.data["metadata"]) for e in errors] == [
+        (
+            "retrieval failed: the database could not be reached",
+            {"stage": "retrieval", "error_type": "OperationalError"},
+        ),
+        (
+            "llm failed: the service could not be reached",
+            {"stage": "llm", "error_type": "APIConnectionError"},
+        ),
+        ("agent failed: an unexpected error occurred", {"stage": "agent", "error_type": "KeyError"}),
+    ]
+    for event in errors:
+        assert "db-prod" not in json.dumps(event.data) and "meetings_admin" not in json.dumps(event.data)
+    logged = [r for r in caplog.records if r.getMessage() == "meeting agent error"]
+    assert len(logged) == 3 and all("db-prod.internal" in r.error for r in logged)

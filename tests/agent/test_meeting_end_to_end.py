@@ -107,7 +107,7 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
     await asyncio.wait_for(meeting.transcriber.finished(setup.client.identity), timeout=30)
 
     room.text_handlers[CHAT_TOPIC](
-        FakeTextReader("When do I have to pay the invoice for today?"), setup.client.identity
+        FakeTextReader("Assistant, when do I have to pay the invoice for today?"), setup.client.identity
     )
     await asyncio.gather(*pending)
     await meeting.settle()
@@ -118,11 +118,8 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
     await meeting.close("room ended")
 
     # In the room: captions for everyone, the answer for the client, the tip for the professional.
-    captions = {s.text: s.attributes[ATTR_PARTICIPANT_ID] for s in setup.gateway.on(TRANSCRIPTION_TOPIC)}
-    assert captions == {
-        PHRASES[1]: str(setup.professional.participant_id),
-        PHRASES[2]: str(setup.client.participant_id),
-    }
+    captions = {s.text: s.sender_identity for s in setup.gateway.on(TRANSCRIPTION_TOPIC)}
+    assert captions == {PHRASES[1]: setup.professional.identity, PHRASES[2]: setup.client.identity}
     [answer] = setup.gateway.on(CHAT_TOPIC)
     assert answer.destination_identities == [setup.client.identity]
     assert "billing-policy.pdf (p. 2)" in answer.text
@@ -130,7 +127,7 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
     assert tip.destination_identities == [setup.professional.identity]
     assert json.loads(tip.text)["sources"][0] == {"document_name": "post-stent-care.pdf", "page": 3}
     prompts = [user for _, user in model.requests]
-    assert any(BILLING in p and "When do I have to pay" in p for p in prompts)
+    assert any(BILLING in p and "when do I have to pay" in p for p in prompts)
     assert any(STENT_MEDICATION in p and PHRASES[2] in p for p in prompts)
 
     # In the database: the story of the meeting, each event attributed.

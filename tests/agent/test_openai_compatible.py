@@ -88,7 +88,9 @@ async def test_a_question_through_the_assistant_session_is_well_formed_for_the_o
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "Can I stop taking clopidogrel?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "Can I stop taking clopidogrel?", addressed=True
+    )
     await meeting.settle()
 
     [request] = requests

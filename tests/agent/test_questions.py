@@ -1,5 +1,6 @@
 """Questions to the assistant: grounded in the knowledge base, answered to the asker only, sourced."""
 
+import asyncio
 import json
 
 from sqlalchemy import select
@@ -36,7 +37,7 @@ async def test_chat_question_is_answered_to_the_asker_from_the_right_document(
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_chat_message(
-        meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?"
+        meeting_setup.client.identity, "Can I stop taking clopidogrel after my stent?", addressed=True
     )
     await meeting.settle()
 
@@ -76,7 +77,7 @@ async def test_department_version_of_a_document_replaces_the_entity_wide_one(
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_chat_message(
-        meeting_setup.client.identity, "When can I start walking after the stent placement?"
+        meeting_setup.client.identity, "When can I start walking after the stent placement?", addressed=True
     )
     await meeting.settle()
 
@@ -103,7 +104,17 @@ async def test_speech_naming_the_assistant_is_a_question(meeting_setup, build_me
     meeting.participant_joined(meeting_setup.client)
 
     await meeting.on_transcript(
-        Transcript(meeting_setup.professional, "Assistant, when are invoices due?", 0.0, 2.0, "en", 0.9, 0.0)
+        Transcript(
+            meeting_setup.professional,
+            "TR_mic",
+            "SG_1",
+            "Assistant, when are invoices due?",
+            0,
+            2,
+            "en",
+            None,
+            0,
+        )
     )
     await meeting.settle()
 
@@ -123,9 +134,9 @@ async def test_llm_failure_is_an_agent_error_and_the_next_question_is_answered(
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?")
+    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?", addressed=True)
     await meeting.settle()
-    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?")
+    await meeting.on_chat_message(meeting_setup.client.identity, "How can I pay my invoice?", addressed=True)
     await meeting.settle()
 
     [apology, answer] = meeting_setup.gateway.on(CHAT_TOPIC)
@@ -149,7 +160,9 @@ async def test_retrieval_failure_is_an_agent_error_and_the_answer_still_comes(me
     await meeting.start()
     meeting.participant_joined(meeting_setup.client)
 
-    await meeting.on_chat_message(meeting_setup.client.identity, "What is the parking policy?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "What is the parking policy?", addressed=True
+    )
     await meeting.settle()
 
     assert "none matched" in model.requests[0][1]
@@ -169,3 +182,61 @@ async def test_messages_from_unknown_participants_are_ignored(meeting_setup, bui
 
     assert model.requests == []
     assert meeting_setup.gateway.sent == []
+
+
+def transcript(human, text):
+    from agent_container.meeting_agent.transcription import Transcript
+
+    return Transcript(human, "TR_mic", "SG_x", text, 0.0, 1.0, "en", None, 0.0)
+
+
+async def test_people_talking_with_each_other_are_never_answered(meeting_setup, build_meeting):
+    model = ScriptedLLM([])
+    meeting = build_meeting(llm=model)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.professional)
+    meeting.participant_joined(meeting_setup.client)
+
+    for text in ("Did you bring the test results?", "I will ask the assistant later.", "assistants are busy"):
+        await meeting.on_chat_message(meeting_setup.client.identity, text)
+    for text in ("The assistant told me last week it was fine.", "My assistant booked this slot."):
+        await meeting.on_transcript(transcript(meeting_setup.professional, text))
+    await meeting.settle()
+
+    assert model.requests == []
+    assert meeting_setup.gateway.on(CHAT_TOPIC) == []
+
+
+async def test_a_chat_message_addressing_the_assistant_is_answered_without_the_address(
+    meeting_setup, build_meeting, embedder
+):
+    seed_clinic_knowledge(meeting_setup.db, embedder, meeting_setup)
+    model = ScriptedLLM([Reply("Card or bank transfer.", 100, 5), Reply("Thirty days.", 100, 3)])
+    meeting = build_meeting(llm=model)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.client)
+
+    await meeting.on_chat_message(meeting_setup.client.identity, "@Assistant how can I pay my invoice?")
+    await meeting.settle()
+    await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?", addressed=True)
+    await meeting.settle()
+
+    answered = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.QUESTION_ANSWERED)
+    assert [a.data["metadata"]["question"] for a in answered] == [
+        "how can I pay my invoice?",
+        "When are invoices due?",
+    ]
+
+
+async def test_an_address_alone_waits_only_so_long_for_its_question(meeting_setup, build_meeting):
+    model = ScriptedLLM([])
+    meeting = build_meeting(llm=model, question_join_seconds=0.05)
+    await meeting.start()
+    meeting.participant_joined(meeting_setup.professional)
+
+    await meeting.on_transcript(transcript(meeting_setup.professional, "Assistant."))
+    await asyncio.sleep(0.1)
+    await meeting.on_transcript(transcript(meeting_setup.professional, "Let us look at your chart."))
+    await meeting.settle()
+
+    assert model.requests == []

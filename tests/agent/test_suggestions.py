@@ -22,7 +22,7 @@ class Clock:
 
 
 def said(human, text, at=0.0):
-    return Transcript(human, text, at, at + 3.0, "en", 0.9, 0.0)
+    return Transcript(human, "TR_mic", "SG_1", text, at, at + 3.0, "en", 0.9, 0.0)
 
 
 def suggestion_events(db, room_id):
@@ -81,8 +81,8 @@ async def test_suggestions_are_rate_limited(meeting_setup, build_meeting, embedd
     model = ScriptedLLM(lambda system, user: Reply("Mention the twelve-month therapy.", 600, 10))
     meeting = build_meeting(llm=model, suggestion_interval_seconds=60.0)
     clock = Clock()
-    meeting.advisor.clock = clock
     await meeting.start()
+    meeting.advisor.clock = clock
     meeting.participant_joined(meeting_setup.professional)
     meeting.participant_joined(meeting_setup.client)
 

@@ -2,10 +2,11 @@
 a failing stream is reported and restarted."""
 
 import asyncio
+import dataclasses
 
 from sqlalchemy import select
 
-from meetings.meeting_protocol import ATTR_PARTICIPANT_ID, TRANSCRIPTION_TOPIC
+from meetings.meeting_protocol import TRANSCRIPTION_TOPIC
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from tests.agent.fakes import STT_FAILURE_CODE, AudioFeed, CodedSpeechSTT
 
@@ -46,6 +47,7 @@ async def until(condition, timeout: float = 30.0) -> None:
 async def test_each_participant_is_transcribed_and_attributed(meeting_setup, build_meeting):
     stt = CodedSpeechSTT(PHRASES)
     meeting = build_meeting(stt=stt)
+    meeting.transcriber.now = lambda: meeting.transcriber.room_started_at  # timings are audio time only
     await meeting.start()
     doctor, client = AudioFeed(), AudioFeed()
     meeting.participant_joined(meeting_setup.professional, audio=doctor)
@@ -83,7 +85,7 @@ async def test_each_participant_is_transcribed_and_attributed(meeting_setup, bui
         speaker = (
             meeting_setup.professional if sent.text in (PHRASES[1], PHRASES[3]) else meeting_setup.client
         )
-        assert sent.attributes[ATTR_PARTICIPANT_ID] == str(speaker.participant_id)
+        assert sent.sender_identity == speaker.identity
         assert sent.attributes["lk.transcription_final"] == "true"
     assert meeting.usage.transcriptions == 4
     assert abs(meeting.usage.audio_seconds - (2.3 + 1.8 + 1.3 + 0.8)) < 1e-6
@@ -153,3 +155,62 @@ async def test_the_agent_stops_retrying_a_stream_that_keeps_failing(meeting_setu
 
     assert stt.streams_opened == 3
     assert meeting.transcriber.identities == set()
+
+
+async def test_a_quick_rejoin_keeps_the_new_join_when_the_old_one_is_handled_late(
+    meeting_setup, build_meeting
+):
+    meeting = build_meeting(stt=CodedSpeechSTT(PHRASES))
+    await meeting.start()
+    first_join = dataclasses.replace(meeting_setup.client, sid="PA_first")
+    second_join = dataclasses.replace(meeting_setup.client, sid="PA_second")
+    old_mic, new_mic = AudioFeed(), AudioFeed()
+    meeting.participant_joined(first_join, audio=old_mic, track_sid="TR_old")
+
+    # LiveKit reports the new join before the agent has handled the old one's departure
+    meeting.participant_joined(second_join, audio=new_mic, track_sid="TR_new")
+    old_mic.hang_up()
+    await meeting.participant_left(first_join.identity, sid="PA_first")
+
+    assert meeting.humans[second_join.identity].sid == "PA_second"
+    assert meeting.transcriber.tracks_of(second_join.identity) == {"TR_new"}
+    new_mic.say(2)
+    await finish(meeting, {second_join.identity: new_mic})
+    texts = [e.data["content"] for e in transcription_events(meeting_setup.db, meeting_setup.room.id)]
+    assert texts == [PHRASES[2]]
+
+
+async def test_a_second_audio_track_is_transcribed_beside_the_microphone(meeting_setup, build_meeting):
+    meeting = build_meeting(stt=CodedSpeechSTT(PHRASES))
+    await meeting.start()
+    microphone, screen_share_audio = AudioFeed(), AudioFeed()
+    meeting.participant_joined(meeting_setup.professional, audio=microphone, track_sid="TR_mic")
+    meeting.participant_joined(meeting_setup.professional, audio=screen_share_audio, track_sid="TR_screen")
+
+    microphone.say(1)
+    screen_share_audio.say(3)
+    microphone.hang_up()
+    screen_share_audio.hang_up()
+    await asyncio.wait_for(meeting.transcriber.finished(meeting_setup.professional.identity), timeout=30)
+
+    published = meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)
+    by_track = {s.attributes["lk.transcribed_track_id"]: s.text for s in published}
+    assert by_track == {"TR_mic": PHRASES[1], "TR_screen": PHRASES[3]}
+
+
+async def test_failures_spread_over_a_long_meeting_never_stop_transcription(meeting_setup, build_meeting):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt, stt_restart_limit=2)
+    await meeting.start()
+    client = AudioFeed()
+    meeting.participant_joined(meeting_setup.client, audio=client)
+
+    for failure in range(1, 6):  # more failures in all than the limit, each after working speech
+        client.say(2)
+        client.say(STT_FAILURE_CODE, seconds=0.1, pause=0.0)
+        await until(lambda failure=failure: stt.streams_opened == failure + 1)
+    client.say(4)
+    await finish(meeting, {meeting_setup.client.identity: client})
+
+    texts = [e.data["content"] for e in transcription_events(meeting_setup.db, meeting_setup.room.id)]
+    assert texts == [PHRASES[2]] * 5 + [PHRASES[4]]

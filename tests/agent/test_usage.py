@@ -34,8 +34,10 @@ async def test_usage_matches_the_scripted_token_counts_and_is_priced(meeting_set
     )
     registration = await meeting.start()
     meeting.participant_joined(meeting_setup.client, audio=(feed := AudioFeed()))
-    await meeting.on_chat_message(meeting_setup.client.identity, "How long do I take clopidogrel?")
-    await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "How long do I take clopidogrel?", addressed=True
+    )
+    await meeting.on_chat_message(meeting_setup.client.identity, "When are invoices due?", addressed=True)
     await meeting.settle()
     feed.say(0, seconds=72.0, pause=0.0)  # 1.2 minutes of silence still costs transcription
     feed.hang_up()
@@ -65,7 +67,9 @@ async def test_usage_is_flushed_while_the_meeting_runs(meeting_setup, build_meet
     meeting = build_meeting(llm=ScriptedLLM([Reply("Twelve months.", 321, 12)]), usage_flush_seconds=0.05)
     registration = await meeting.start()
     meeting.participant_joined(meeting_setup.client)
-    await meeting.on_chat_message(meeting_setup.client.identity, "How long do I take clopidogrel?")
+    await meeting.on_chat_message(
+        meeting_setup.client.identity, "How long do I take clopidogrel?", addressed=True
+    )
     await meeting.settle()
 
     def stored_usage(db) -> AgentUsage:

@@ -108,3 +108,26 @@ def test_a_paused_agent_runs_no_tasks(tmp_path):
     service = _only(paused, "AWS::ECS::Service")
     target = _only(paused, "AWS::ApplicationAutoScaling::ScalableTarget")
     assert service["DesiredCount"] == 0 and target["MinCapacity"] == 0
+
+
+@pytest.mark.parametrize(("stage", "jobs"), [("dev", 1), ("prod", 7)])
+def test_the_worker_gets_its_budgets_from_the_stage(request, stage, jobs):
+    from agent_container.meeting_agent.config import AgentConfig
+
+    (container,) = _only(request.getfixturevalue(stage), "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
+    environment = {item["Name"]: item["Value"] for item in container["Environment"]}
+    assert environment["AGENT_MAX_JOBS"] == str(jobs)
+    assert environment["AGENT_NUM_IDLE_PROCESSES"] == "1"
+    # every variable is one the agent reads, with a value it accepts
+    agent_settings = {name: value for name, value in environment.items() if name.startswith("AGENT_")}
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in agent_settings.items():
+            env.setenv(name, value)
+        config = AgentConfig()
+    assert config.max_jobs == jobs
+    # the drain and each job's departure end before ECS kills the task
+    assert (
+        config.drain_timeout_seconds + config.shutdown_process_timeout_seconds + 30
+        <= container["StopTimeout"]
+    )
+    assert container["StopTimeout"] == 120

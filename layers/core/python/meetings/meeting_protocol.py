@@ -6,6 +6,9 @@ import json
 CHAT_TOPIC = "lk.chat"  # participants ask the assistant; the assistant answers the asker on it
 TRANSCRIPTION_TOPIC = "lk.transcription"  # live captions published by the agent
 SUGGESTIONS_TOPIC = "meetings.suggestions"  # private tips, sent only to PROFESSIONAL participants
+# Every message on this topic is a question to the assistant; on CHAT_TOPIC only those that address it
+# ("Assistant, ..."). The assistant answers on CHAT_TOPIC, to the asker only.
+ASSISTANT_TOPIC = "meetings.assistant"
 
 # Participant attributes set in every access token the platform mints.
 ATTR_PARTICIPANT_ID = "participant_id"
