@@ -11,7 +11,8 @@ from meetings.errors import NotFound
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
-from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+from meetings.secretary.participants.models import RoomParticipant
+from meetings.secretary.participants.service import find_or_create_agent_participant
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import composed_instructions
 
@@ -40,25 +41,6 @@ def load_meeting_context(*, db: Session, room_id: str) -> MeetingContext:
     )
 
 
-def find_or_create_agent_participant(*, db: Session, name: str, phone_number: str) -> Participant:
-    """The deployment's one AGENT participant, found by name and number, created on first use."""
-    agent = db.scalars(
-        select(Participant)
-        .where(
-            Participant.type == ParticipantType.AGENT,
-            Participant.name == name,
-            Participant.phone_number == phone_number,
-        )
-        .order_by(Participant.id)
-        .limit(1)
-    ).first()
-    if agent is None:
-        agent = Participant(name=name, type=ParticipantType.AGENT, phone_number=phone_number)
-        db.add(agent)
-        db.flush()
-    return agent
-
-
 def register_agent(
     *, db: Session, context: MeetingContext, name: str, phone_number: str, usage_data: dict
 ) -> Registration:
@@ -67,7 +49,9 @@ def register_agent(
     A usage row this agent left open in the same room (a crashed worker) is closed at its last flush.
     """
     now = datetime.now(UTC)
-    agent = find_or_create_agent_participant(db=db, name=name, phone_number=phone_number)
+    agent = find_or_create_agent_participant(
+        db=db, entity_id=context.entity_id, name=name, phone_number=phone_number
+    )
     membership = db.scalars(
         select(RoomParticipant).where(
             RoomParticipant.room_id == context.room_id, RoomParticipant.participant_id == agent.id

@@ -13,7 +13,7 @@ JOIN_PASSWORD = "24681357"
 
 def add_to_room(db: Session, room: Room, participant: Participant | None = None, **fields) -> RoomParticipant:
     """Puts a participant in a room with a link whose password is JOIN_PASSWORD."""
-    participant = participant or make_participant(db)
+    participant = participant or make_participant(db, entity_id=room.entity_id)
     room_participant = RoomParticipant(
         **{
             "room_id": room.id,

@@ -46,6 +46,14 @@ class Participant(Base):
             postgresql_where=text("professional_id IS NOT NULL"),
         ),
         Index("idx_participants_phone_type", "phone_number", "type"),
+        Index("idx_participants_entity", "entity_id", postgresql_where=text("entity_id IS NOT NULL")),
+        Index(
+            "uq_participants_entity_external",
+            "entity_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL AND entity_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,6 +66,8 @@ class Participant(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     external_id: Mapped[str | None] = mapped_column(String(254))
     professional_id: Mapped[int | None] = mapped_column(ForeignKey("professionals.id"))
+    # The tenant that owns the row; NULL for rows shared by several entities or made by a MANAGER.
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

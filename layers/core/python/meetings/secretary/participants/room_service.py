@@ -80,7 +80,9 @@ def add_room_participant(
     if data.participant_id is not None:
         participant = get_participant(db=db, principal=principal, participant_id=data.participant_id)
     else:
-        participant = find_or_create_participant(db=db, principal=principal, data=data.participant)
+        participant = find_or_create_participant(
+            db=db, principal=principal, entity_id=room.entity_id, data=data.participant
+        )
     already = db.execute(
         select(RoomParticipant).where(
             RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant.id

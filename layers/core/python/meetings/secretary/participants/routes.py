@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from meetings.api.database import DbSession
+from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
+from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.participants import room_service, service
@@ -21,6 +23,11 @@ from meetings.secretary.participants.schemas import (
 )
 
 router = APIRouter(tags=["participants"])
+
+register_constraint_error(
+    "uq_participants_entity_external",
+    Conflict("Another participant of this entity has this external_id.", code="external_id_taken"),
+)
 
 
 def participant_out(
