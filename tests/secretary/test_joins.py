@@ -68,7 +68,7 @@ def test_join_answers_a_token_livekit_accepts_with_the_right_grants(client, db, 
     assert body["livekit_url"] == livekit_server.url
     assert body["identity"] == f"participant-{link.participant_id}"
     assert body["room_name"] == room.livekit_room_id and body["participant_name"] == "Maria"
-    assert body["is_organizer"] is False and body["expires_in"] == 600
+    assert body["is_organizer"] is False and body["expires_in"] == 300
     claims = TokenVerifier(TEST_API_KEY, TEST_API_SECRET).verify(body["access_token"])
     assert claims.identity == body["identity"] and claims.name == "Maria"
     assert claims.video.room_join and claims.video.room == room.livekit_room_id

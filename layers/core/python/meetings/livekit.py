@@ -21,7 +21,8 @@ from meetings.errors import UpstreamUnavailable
 from meetings.log import logger
 from meetings.settings import get_settings
 
-ACCESS_TOKEN_TTL = timedelta(minutes=10)
+# Short: the server checks it only when a participant connects (see docs/decisions/livekit-token-lifetime.md).
+ACCESS_TOKEN_TTL = timedelta(minutes=5)
 REQUEST_TIMEOUT_SECONDS = 5
 NOT_FOUND = "not_found"
 # Seconds LiveKit keeps a room with nobody in it (before the first join and after the last leave).
