@@ -73,7 +73,7 @@ def graph(db):
     seat = RoomParticipant(room_id=room.id, participant_id=agent.id)
     usage = AgentUsage(room_id=room.id, participant_id=agent.id, session_start=NOW, data={})
     db.add_all([seat, usage])
-    db.execute(text("INSERT INTO login_throttles (email) VALUES ('someone@example.com')"))
+    db.execute(text("INSERT INTO login_throttles (key) VALUES ('address:someone@example.com')"))
     db.execute(
         text("INSERT INTO knowledge_documents (entity_id, document_name) VALUES (:e, 'faq.md')"),
         {"e": entity.id},

@@ -13,6 +13,7 @@ ENDPOINTS = [
     ("get", "/v1/users/{user}", None),
     ("patch", "/v1/users/{user}", {"phone_number": "+5511900001111"}),
     ("delete", "/v1/users/{user}", None),
+    ("post", "/v1/users/{user}/password-reset", None),
     (
         "post",
         "/v1/users",
