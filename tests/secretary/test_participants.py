@@ -1,5 +1,6 @@
 """The participants directory and a room's participants with their magic links."""
 
+import hashlib
 import re
 import uuid
 
@@ -181,7 +182,8 @@ def test_adding_a_participant_returns_the_link_and_password_once(client, auth_he
     assert uuid.UUID(token).version == 4
     assert body["magic_link_url"].startswith("http") and body["is_organizer"] is True
     row = db.query(RoomParticipant).filter_by(room_id=room.id).one()
-    assert row.magic_link_token == token
+    assert row.magic_link_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str([getattr(row, c.key) for c in RoomParticipant.__table__.columns])
     assert bcrypt.checkpw(body["password"].encode(), row.password_hash.encode())
     assert row.password_hash.startswith("$2b$10$")
     assert 23.9 * 3600 < (row.magic_link_expires_at - row.created_at).total_seconds() <= 24 * 3600 + 5
@@ -268,13 +270,13 @@ def test_unknown_participant_id_is_404(client, auth_headers, manager, db):
 def test_reissue_replaces_link_and_password_and_clears_the_lock(client, auth_headers, admin, entity, db):
     room = make_room(db, entity=entity)
     old = add_to_room(db, room, failed_attempts=3)
-    old_token, old_hash = old.magic_link_token, old.password_hash
+    old_token, old_hash = old.magic_link_token_hash, old.password_hash
     answer = client.post(
         f"/v1/rooms/{room.id}/participants/{old.participant_id}/reissue", headers=auth_headers(admin)
     )
     assert answer.status_code == 200, answer.text
     db.refresh(old)
-    assert old.magic_link_token != old_token and old.password_hash != old_hash
+    assert old.magic_link_token_hash != old_token and old.password_hash != old_hash
     assert old.failed_attempts == 0
     assert client.get(f"/v1/join/{old_token}").status_code == 404
     new_token = answer.json()["magic_link_url"].rsplit("/join/", 1)[1]

@@ -58,7 +58,6 @@ class LiveKitGateway(Protocol):
         name: str,
         metadata: dict,
         attributes: dict[str, str],
-        room_admin: bool,
         ttl: timedelta = ACCESS_TOKEN_TTL,
     ) -> str: ...
 
@@ -138,16 +137,19 @@ class LiveKitAdapter:
         name: str,
         metadata: dict,
         attributes: dict[str, str],
-        room_admin: bool,
         ttl: timedelta = ACCESS_TOKEN_TTL,
     ) -> str:
-        """Signs a join token for one room (locally: no call to the server)."""
+        """Signs a join token for one room (locally: no call to the server).
+
+        No room admin and no changing one's own metadata or attributes: whatever needs more power (ending
+        the meeting for everyone, removing someone) is authorised and done server-side.
+        """
         from livekit import api
 
         grants = api.VideoGrants(
             room_join=True,
             room=room_name,
-            room_admin=room_admin or None,
+            can_update_own_metadata=False,
             can_publish=True,
             can_subscribe=True,
             can_publish_data=True,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound
-from meetings.identity.passwords import hash_password
+from meetings.identity.passwords import hash_password, hash_token
 from meetings.identity.principal import Principal
 from meetings.livekit import LiveKitGateway
 from meetings.meeting_protocol import participant_identity
@@ -46,7 +46,7 @@ def issue_magic_link(room_participant: RoomParticipant) -> IssuedLink:
     """Gives a room participant a new link and password (returned in the clear only here)."""
     token = str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
     password = new_password()
-    room_participant.magic_link_token = token
+    room_participant.magic_link_token_hash = hash_token(token)
     room_participant.password_hash = hash_password(password, rounds=get_settings().bcrypt_rounds)
     room_participant.magic_link_expires_at = datetime.now(UTC) + MAGIC_LINK_VALIDITY
     room_participant.failed_attempts = 0
