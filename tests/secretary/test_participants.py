@@ -187,8 +187,21 @@ def test_adding_a_participant_returns_the_link_and_password_once(client, auth_he
     assert bcrypt.checkpw(body["password"].encode(), row.password_hash.encode())
     assert row.password_hash.startswith("$2b$10$")
     assert 23.9 * 3600 < (row.magic_link_expires_at - row.created_at).total_seconds() <= 24 * 3600 + 5
-    listed = client.get(f"/v1/rooms/{room.id}/participants", headers=auth_headers(admin)).json()
+    listed = client.get(f"/v1/rooms/{room.id}/participants", headers=auth_headers(admin)).json()["items"]
     assert "password" not in listed[0] and "magic_link_url" not in listed[0]
+
+
+def test_a_rooms_participants_are_paginated_like_every_list(client, auth_headers, manager, db):
+    room = make_room(db)
+    added = [add_to_room(db, room).participant_id for _ in range(5)]
+    headers = auth_headers(manager)
+    first = client.get(f"/v1/rooms/{room.id}/participants?limit=2", headers=headers).json()
+    last = client.get(f"/v1/rooms/{room.id}/participants?limit=2&offset=4", headers=headers).json()
+    too_big = client.get(f"/v1/rooms/{room.id}/participants?limit=201", headers=headers)
+    assert (first["total"], first["limit"], first["offset"]) == (5, 2, 0)
+    assert [row["participant_id"] for row in first["items"]] == added[:2]
+    assert [row["participant_id"] for row in last["items"]] == added[4:]
+    assert too_big.status_code == 422
 
 
 def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(

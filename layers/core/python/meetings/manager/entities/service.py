@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from meetings.errors import Forbidden
 from meetings.identity.principal import Principal
 from meetings.manager.departments.service import deactivate_entity_departments
 from meetings.manager.entities.access import get_active_entity, get_entity, require_manager

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound
@@ -65,11 +65,10 @@ def _open_room(db: Session, principal: Principal, room_id: str):
     return room
 
 
-def list_room_participants(*, db: Session, principal: Principal, room_id: str) -> list[RoomParticipant]:
-    """The participants of a room the caller may see, in the order they were added."""
+def list_room_participants(*, db: Session, principal: Principal, room_id: str) -> Select:
+    """Builds the query of the participants of a room the caller may see, in the order they were added."""
     room = get_room(db=db, principal=principal, room_id=room_id)
-    statement = select(RoomParticipant).where(RoomParticipant.room_id == room.id).order_by(RoomParticipant.id)
-    return list(db.execute(statement).scalars())
+    return select(RoomParticipant).where(RoomParticipant.room_id == room.id).order_by(RoomParticipant.id)
 
 
 def add_room_participant(

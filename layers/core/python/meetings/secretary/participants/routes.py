@@ -109,13 +109,15 @@ def delete_participant(participant_id: int, db: DbSession, principal: CurrentPri
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
+@router.get("/v1/rooms/{room_id}/participants", response_model=Page[RoomParticipantOut])
 def list_room_participants(
-    room_id: str, db: DbSession, principal: CurrentPrincipal
-) -> list[RoomParticipantOut]:
-    rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
-    loaded = service.load_referenced_rows(db=db, room_participants=rows)
-    return [room_participant_out(db, row, loaded) for row in rows]
+    room_id: str, db: DbSession, principal: CurrentPrincipal, page: Pagination
+) -> Page[RoomParticipantOut]:
+    statement = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
+    result = paginate(db, statement, page)
+    loaded = service.load_referenced_rows(db=db, room_participants=result.items)
+    result.items = [room_participant_out(db, row, loaded) for row in result.items]
+    return result
 
 
 @router.post(
