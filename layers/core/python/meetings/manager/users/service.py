@@ -11,6 +11,7 @@ from meetings.errors import BadRequest, Conflict, Forbidden, NotFound, Validatio
 from meetings.identity.passwords import hash_password, hash_token, verify_password
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
+from meetings.log import logger
 from meetings.manager.entities.access import get_active_entity
 from meetings.manager.users.models import User
 from meetings.manager.users.schemas import UserCreate, UserUpdate
@@ -173,6 +174,7 @@ def issue_password_reset(*, db: Session, principal: Principal, user_id: int) -> 
     user.password_reset_hash = hash_token(token)
     user.password_reset_expires_at = datetime.now(UTC) + PASSWORD_RESET_VALIDITY
     db.flush()
+    logger.info("password reset issued", extra={"user_id": user.id, "issued_by": principal.user_id})
     return IssuedReset(reset_token=token, expires_at=user.password_reset_expires_at)
 
 
@@ -192,4 +194,5 @@ def complete_password_reset(*, db: Session, reset_token: str, password: str) -> 
     user.password_reset_expires_at = None
     end_sessions(user)
     db.flush()
+    logger.info("password reset used", extra={"user_id": user.id})
     return user
