@@ -7,7 +7,7 @@ stay without an owner: only a MANAGER may change them, and find-or-create no lon
 one entity holds the same external_id twice, the older row keeps the owner.
 
 Revision ID: 20261201_participant_tenancy
-Revises: 0003_triggers
+Revises: 20261201_transcript_segments
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261201_participant_tenancy"
-down_revision = "0003_triggers"
+down_revision = "20261201_transcript_segments"
 branch_labels = None
 depends_on = None
 
