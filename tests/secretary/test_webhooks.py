@@ -280,3 +280,19 @@ def test_a_finished_room_that_livekit_recreates_is_deleted_again(deliver, db, li
     assert [r.room for r in livekit_server.method_calls("DeleteRoom")].count(room.livekit_room_id) == 1
     db.refresh(room), db.refresh(link)
     assert room.status == status and link.joined_at is None
+
+
+def test_a_join_older_than_the_end_arriving_late_does_not_delete_the_room(deliver, db, livekit_server):
+    room = make_room(db, status=RoomStatus.ACTIVE)
+    link = add_to_room(db, room)
+    now = int(time.time())
+    deliver(webhook_event("room_finished", room_name=room.livekit_room_id, created_at=now))
+    deliver(
+        webhook_event(
+            "participant_joined",
+            room_name=room.livekit_room_id,
+            identity=identity(link),
+            created_at=now - 120,
+        )
+    )
+    assert room.livekit_room_id not in [r.room for r in livekit_server.method_calls("DeleteRoom")]

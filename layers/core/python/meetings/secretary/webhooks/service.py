@@ -102,7 +102,7 @@ def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway)
     handler = handlers.get(event.event)
     if handler is None:
         return "ignored"
-    if event.event in ("room_started", "participant_joined") and room.status in FINISHED_STATUSES:
+    if event.event in ("room_started", "participant_joined") and _reopens(room, at):
         _delete_finished_room(room, event, livekit)
         return "processed"
     if event.event == "participant_joined" and _remove_if_not_in_room(db, room, event, livekit):
@@ -110,6 +110,11 @@ def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway)
     handler(db, room, event, at)
     db.flush()
     return "processed"
+
+
+def _reopens(room: Room, at: datetime) -> bool:
+    """A connection to a finished room after it ended (an older event arriving late is not one)."""
+    return room.status in FINISHED_STATUSES and (room.ended_at is None or at + CLOCK_SLACK >= room.ended_at)
 
 
 def _delete_finished_room(room: Room, event: WebhookEvent, livekit: LiveKitGateway) -> None:
