@@ -30,7 +30,7 @@ def free_port() -> int:
 def seed_room(capacity: int, links: int) -> list[str]:
     """A room starting in 5 minutes with `links` participants; returns their tokens."""
     from meetings.db import session_factory
-    from meetings.identity.passwords import hash_password
+    from meetings.identity.passwords import hash_password, hash_token
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room
     from meetings.settings import get_settings
@@ -60,7 +60,7 @@ def seed_room(capacity: int, links: int) -> list[str]:
                 RoomParticipant(
                     room_id=room_id,
                     participant_id=participant.id,
-                    magic_link_token=token,
+                    magic_link_token_hash=hash_token(token),
                     password_hash=password_hash,
                     magic_link_expires_at=datetime.now(UTC) + timedelta(hours=1),
                 )

@@ -10,11 +10,8 @@ from meetings.errors import NotFound
 from meetings.secretary.agent_usage.service import open_agent_usage
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
-from meetings.secretary.participants.agent_service import (
-    enter_room,
-    find_or_create_agent_participant,
-    leave_room,
-)
+from meetings.secretary.participants.agent_service import enter_room, leave_room
+from meetings.secretary.participants.service import find_or_create_agent_participant
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import composed_instructions
 
@@ -49,7 +46,9 @@ def register_agent(
 ) -> Registration:
     """Joins the agent to the room: participant row, AGENT_JOINED and an open usage record."""
     now = datetime.now(UTC)
-    agent = find_or_create_agent_participant(db=db, name=name, phone_number=phone_number)
+    agent = find_or_create_agent_participant(
+        db=db, entity_id=context.entity_id, name=name, phone_number=phone_number
+    )
     enter_room(db=db, room_id=context.room_id, participant_id=agent.id, at=now)
     usage = open_agent_usage(
         db=db,

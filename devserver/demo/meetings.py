@@ -53,8 +53,11 @@ def seed(db: Session, context: dict) -> list[str]:
         phone_number=professional.phone_number,
         email=professional.email,
         professional_id=professional.id,
+        entity_id=entity_id,
     )
-    patient = Participant(name="Maria Silva", type=ParticipantType.CLIENT, phone_number="+5511977776666")
+    patient = Participant(
+        name="Maria Silva", type=ParticipantType.CLIENT, phone_number="+5511977776666", entity_id=entity_id
+    )
     db.add_all([doctor, patient])
     db.flush()
     doctor_link = issue_magic_link(

@@ -39,7 +39,9 @@ def test_tampered_or_foreign_tokens_are_refused():
 
 def test_expired_tokens_have_their_own_code():
     settings = Settings(jwt_secret="k" * 40)
-    expired = jwt.encode({"sub": "1", "aud": "meetings-backoffice", "exp": 1}, "k" * 40, algorithm="HS256")
+    expired = jwt.encode(
+        {"sub": "1", "ver": 0, "aud": "meetings-backoffice", "exp": 1}, "k" * 40, algorithm="HS256"
+    )
     with pytest.raises(Unauthorized) as caught:
         decode_access_token(expired, settings)
     assert caught.value.code == "token_expired"
@@ -51,3 +53,16 @@ def test_entity_admin_reaches_only_its_entity():
     assert not admin.can_access_entity(6)
     assert not admin.can_access_entity(None)
     assert Principal(2, UserRole.MANAGER, None).can_access_entity(None)
+
+
+def test_tokens_carry_the_token_version_and_one_without_it_is_refused():
+    from meetings.identity.tokens import decode_access_claims
+
+    settings = Settings(jwt_secret="k" * 40)
+    token, _ = issue_access_token(Principal(7, UserRole.MANAGER, None), settings, token_version=3)
+    assert decode_access_claims(token, settings) == (7, 3)
+    unversioned = jwt.encode(
+        {"sub": "7", "aud": "meetings-backoffice", "exp": 9999999999}, "k" * 40, algorithm="HS256"
+    )
+    with pytest.raises(Unauthorized):
+        decode_access_claims(unversioned, settings)

@@ -73,7 +73,7 @@ def graph(db):
     seat = RoomParticipant(room_id=room.id, participant_id=agent.id)
     usage = AgentUsage(room_id=room.id, participant_id=agent.id, session_start=NOW, data={})
     db.add_all([seat, usage])
-    db.execute(text("INSERT INTO login_throttles (email) VALUES ('someone@example.com')"))
+    db.execute(text("INSERT INTO login_throttles (key) VALUES ('address:someone@example.com')"))
     db.execute(
         text("INSERT INTO knowledge_documents (entity_id, document_name) VALUES (:e, 'faq.md')"),
         {"e": entity.id},
@@ -392,9 +392,15 @@ def test_inactive_professional_link_can_be_recreated(db):
     assert link_professional(db, professional, entity).id != link.id
 
 
-def test_professional_external_id_is_unique(db):
-    make_professional(db, external_id="ext-1")
-    rejected(db, lambda: make_professional(db, external_id="ext-1"), "idx_professionals_external")
+def test_a_participant_external_id_is_unique_per_entity_only(db):
+    first, second = make_entity(db), make_entity(db)
+    make_participant(db, external_id="ext-1", entity_id=first.id)
+    make_participant(db, external_id="ext-1", entity_id=second.id)  # another tenant: allowed
+    rejected(
+        db,
+        lambda: make_participant(db, external_id="ext-1", entity_id=first.id),
+        "uq_participants_entity_external",
+    )
 
 
 def test_knowledge_chunk_text_is_at_most_2000_characters(db):
@@ -490,12 +496,15 @@ def test_room_status_only_moves_forward(db, path):
     )
 
 
-def test_magic_link_token_must_be_a_uuid(db, graph):
+def test_magic_link_token_is_stored_as_a_sha256(db, graph):
     client = make_participant(db)
+    token = "0f8e4c52-7d1b-4b8a-9c3e-2a1b0c9d8e7f"
     rejected(
         db,
-        lambda: RoomParticipant(room_id=graph["room"].id, participant_id=client.id, magic_link_token="abc"),
-        "ck_room_participants_magic_link_token_uuid",
+        lambda: RoomParticipant(
+            room_id=graph["room"].id, participant_id=client.id, magic_link_token_hash=token
+        ),
+        "ck_room_participants_magic_link_token_hash_sha256",
     )
 
 

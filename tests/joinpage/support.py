@@ -20,7 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from meetings.identity.passwords import hash_password
+from meetings.identity.passwords import hash_password, hash_token
 from meetings.manager.professionals.models import Professional
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
@@ -196,7 +196,7 @@ class LinkFactory:
                 RoomParticipant(
                     room_id=room.id,
                     participant_id=participant.id,
-                    magic_link_token=token,
+                    magic_link_token_hash=hash_token(token),
                     password_hash=hash_password(password, rounds=10),
                     magic_link_expires_at=expires_at or datetime.now(UTC) + timedelta(hours=24),
                     failed_attempts=failed_attempts,

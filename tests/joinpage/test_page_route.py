@@ -145,7 +145,7 @@ def test_the_token_never_reaches_the_logs(client, db, capfd, caplog):
     """The page, and the join API it calls, log nothing that holds the link's token."""
     from datetime import UTC, datetime, timedelta
 
-    from meetings.identity.passwords import hash_password
+    from meetings.identity.passwords import hash_password, hash_token
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room, RoomStatus
 
@@ -165,7 +165,7 @@ def test_the_token_never_reaches_the_logs(client, db, capfd, caplog):
         RoomParticipant(
             room_id=room.id,
             participant_id=participant.id,
-            magic_link_token=token,
+            magic_link_token_hash=hash_token(token),
             password_hash=hash_password("12345678", rounds=10),
             magic_link_expires_at=datetime.now(UTC) + timedelta(hours=1),
         )

@@ -64,7 +64,9 @@ def test_json_upload_answers_with_a_presigned_post_limited_to_type_and_size(
         upload["method"] == "POST" and upload["fields"]["key"] == f"kb/{clinic.id}/{department.id}/prices.pdf"
     )
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
-    assert ["content-length-range", 1, upload["max_size_bytes"]] in policy["conditions"]
+    assert ["content-length-range", 1200, 1200] in policy["conditions"]  # exactly the declared size
+    assert upload["max_size_bytes"] == 1200
+    assert {"key": f"kb/{clinic.id}/{department.id}/prices.pdf"} in policy["conditions"]
     assert {"Content-Type": "application/pdf"} in policy["conditions"]
 
 
@@ -110,6 +112,14 @@ def test_json_upload_rejects_bad_documents(
             "document_name",
             "invalid_document_name",
         ),
+        *[
+            (
+                {"document_name": name, "content_type": "application/pdf", "size_bytes": 5},
+                "document_name",
+                "invalid_document_name",
+            )
+            for name in ("${filename}", "a{b}.pdf", "price$.pdf", "a}.pdf")
+        ],
         (
             {"document_name": "", "content_type": "application/pdf", "size_bytes": 5},
             "document_name",

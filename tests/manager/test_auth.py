@@ -78,7 +78,7 @@ def test_five_failures_lock_the_address_even_for_the_right_password(client, mana
     assert locked.status_code == 429
     assert error_code(locked) == "too_many_attempts"
     retry_after = int(locked.headers["Retry-After"])
-    assert 0 < retry_after <= service.LOCK_DURATION.total_seconds()
+    assert 0 < retry_after <= service.FIRST_LOCK.total_seconds()
 
 
 def test_unknown_addresses_are_throttled_the_same_way(client):
@@ -93,14 +93,77 @@ def test_lock_expires_and_success_resets_the_count(db, manager):
         with pytest.raises(service.Unauthorized):
             service.login(db=db, email=manager.email, password="wrong", now=start)
     with pytest.raises(service.TooManyRequests):
-        service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=start + timedelta(minutes=14))
+        service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=start + timedelta(seconds=20))
 
-    later = start + service.LOCK_DURATION + timedelta(seconds=1)
+    later = start + service.FIRST_LOCK + timedelta(seconds=1)
     assert service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=later).user.id == manager.id
-    assert (
-        db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one_or_none()
-        is None
+    assert db.get(LoginThrottle, service.address_key(manager.email)) is None
+
+
+def test_each_failure_past_the_limit_doubles_the_lock_up_to_a_ceiling(db, manager):
+    """Someone guessing at an address slows it down, but never locks the owner out for longer than
+    MAX_LOCK at a time, however long they keep trying."""
+    at = datetime.now(UTC)
+    locks = []
+    for _ in range(service.MAX_FAILED_LOGINS + 12):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=manager.email, password="wrong", now=at)
+        throttle = db.get(LoginThrottle, service.address_key(manager.email))
+        db.refresh(throttle)
+        if throttle.locked_until is not None:
+            locks.append(throttle.locked_until - at)
+            at = throttle.locked_until + timedelta(milliseconds=1)  # wait it out, then guess again
+    assert locks[:3] == [service.FIRST_LOCK, 2 * service.FIRST_LOCK, 4 * service.FIRST_LOCK]
+    assert max(locks) == service.MAX_LOCK
+    assert service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=at).user.id == manager.id
+
+
+def test_attempts_refused_during_a_lock_do_not_extend_it(db, manager):
+    start = datetime.now(UTC)
+    for _ in range(service.MAX_FAILED_LOGINS):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=manager.email, password="wrong", now=start)
+    for second in range(1, 25):
+        with pytest.raises(service.TooManyRequests):
+            service.login(db=db, email=manager.email, password="wrong", now=start + timedelta(seconds=second))
+    throttle = db.get(LoginThrottle, service.address_key(manager.email))
+    db.refresh(throttle)
+    assert throttle.locked_until == start + service.FIRST_LOCK
+
+
+def test_one_client_is_limited_across_addresses_and_others_are_not(db, manager):
+    start = datetime.now(UTC)
+    for n in range(service.MAX_FAILED_LOGINS_PER_CLIENT):
+        with pytest.raises(service.Unauthorized):
+            service.login(
+                db=db, email=f"spray-{n}@example.com", password="x", client="203.0.113.9", now=start
+            )
+    with pytest.raises(service.TooManyRequests):
+        service.login(db=db, email=manager.email, password=TEST_PASSWORD, client="203.0.113.9", now=start)
+    owner = service.login(
+        db=db, email=manager.email, password=TEST_PASSWORD, client="198.51.100.4", now=start
     )
+    assert owner.user.id == manager.id
+
+
+def test_the_login_route_counts_failures_per_client(client, db):
+    for n in range(service.MAX_FAILED_LOGINS_PER_CLIENT):
+        assert login(client, f"route-spray-{n}@example.com").status_code == 401
+    assert login(client, "route-spray-new@example.com").status_code == 429
+
+
+def test_finished_throttle_rows_are_pruned(db):
+    start = datetime.now(UTC)
+    with pytest.raises(service.Unauthorized):
+        service.login(db=db, email="old-guess@example.com", password="x", client="192.0.2.1", now=start)
+    assert db.get(LoginThrottle, service.address_key("old-guess@example.com")) is not None
+    later = start + service.FAILURE_WINDOW + timedelta(seconds=1)
+    with pytest.raises(service.Unauthorized):
+        service.login(db=db, email="new-guess@example.com", password="x", client="192.0.2.2", now=later)
+    db.expire_all()
+    keys = set(db.scalars(select(LoginThrottle.key)))
+    assert not keys & {service.address_key("old-guess@example.com"), service.client_key("192.0.2.1")}
+    assert service.address_key("new-guess@example.com") in keys
 
 
 def test_failures_outside_the_window_start_a_new_count(db, manager):
@@ -112,7 +175,7 @@ def test_failures_outside_the_window_start_a_new_count(db, manager):
     with pytest.raises(service.Unauthorized):
         service.login(db=db, email=manager.email, password="wrong", now=later)
 
-    throttle = db.execute(select(LoginThrottle).where(LoginThrottle.email == manager.email)).scalar_one()
+    throttle = db.get(LoginThrottle, service.address_key(manager.email))
     db.refresh(throttle)
     assert (throttle.failed_count, throttle.locked_until) == (1, None)
 
@@ -173,8 +236,8 @@ def test_parallel_failures_are_all_counted(engine):
         with ThreadPoolExecutor(max_workers=attempts) as pool:
             list(pool.map(guess, range(attempts)))
         with Session(engine) as session:
-            assert session.get(LoginThrottle, email).failed_count == attempts
+            assert session.get(LoginThrottle, service.address_key(email)).failed_count == attempts
     finally:
         with Session(engine) as session:
-            session.execute(delete(LoginThrottle).where(LoginThrottle.email == email))
+            session.execute(delete(LoginThrottle).where(LoginThrottle.key == service.address_key(email)))
             session.commit()

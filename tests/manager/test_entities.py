@@ -239,3 +239,32 @@ def test_missing_entity_is_404(client, manager, auth_headers):
 def test_every_entities_endpoint_requires_authentication(client, method, path):
     response = client.request(method, path, json={})
     assert (response.status_code, error_code(response)) == (401, "not_authenticated")
+
+
+def test_entity_admins_cannot_raise_their_plan_limits_or_rename(client, db, clinic, auth_headers):
+    headers = auth_headers(clinic.admin)
+    path = f"/v1/entities/{clinic.entity.id}"
+    clinic.entity.max_participants, clinic.entity.recording_retention_days = 10, 90
+    db.flush()
+    raised = [
+        client.patch(path, json={"max_participants": 11}, headers=headers),
+        client.patch(path, json={"recording_retention_days": 365}, headers=headers),
+    ]
+    renamed = client.patch(path, json={"name": "Any Name At All"}, headers=headers)
+    lowered = client.patch(
+        path, json={"max_participants": 4, "recording_retention_days": 30}, headers=headers
+    )
+
+    assert [(r.status_code, error_code(r)) for r in raised] == [(403, "plan_limit")] * 2
+    assert (renamed.status_code, error_code(renamed)) == (403, "forbidden_field")
+    assert lowered.status_code == 200
+    assert (lowered.json()["max_participants"], lowered.json()["recording_retention_days"]) == (4, 30)
+
+
+def test_a_manager_raises_plan_limits(client, manager, clinic, auth_headers):
+    answer = client.patch(
+        f"/v1/entities/{clinic.entity.id}",
+        json={"max_participants": 900, "recording_retention_days": 365},
+        headers=auth_headers(manager),
+    )
+    assert answer.status_code == 200 and answer.json()["max_participants"] == 900

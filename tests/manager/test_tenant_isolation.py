@@ -13,6 +13,7 @@ ENDPOINTS = [
     ("get", "/v1/users/{user}", None),
     ("patch", "/v1/users/{user}", {"phone_number": "+5511900001111"}),
     ("delete", "/v1/users/{user}", None),
+    ("post", "/v1/users/{user}/password-reset", None),
     (
         "post",
         "/v1/users",
@@ -139,3 +140,42 @@ def test_another_tenants_department_in_a_link_reads_like_a_missing_one(
 
     assert foreign.status_code == missing.status_code == 422
     assert foreign.json()["error"]["details"] == missing.json()["error"]["details"]
+
+
+# (method, path, body): {own_*} are the intruder's rows; {value} is entity A's value, or a free one.
+BODY_VALUES = [
+    (
+        "post",
+        "/v1/professionals",
+        {"name": "Dr. New", "phone_number": "+5511900002222", "external_id": "{value}"},
+    ),
+    ("patch", "/v1/professionals/{own_professional}", {"external_id": "{value}"}),
+    ("patch", "/v1/entities/{own_entity}", {"name": "{entity_name}"}),
+    ("post", "/v1/entities/{own_entity}/departments", {"name": "{department_name}"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), BODY_VALUES, ids=[f"{m} {p}" for m, p, _ in BODY_VALUES])
+def test_values_another_tenant_uses_are_answered_like_free_ones(
+    client, db, clinic, other_clinic, auth_headers, method, path, body
+):
+    taken = make_professional(db, external_id="crm-taken-by-a")
+    link_professional(db, taken, clinic.entity)
+    headers = auth_headers(other_clinic.admin)
+    answers = []
+    for values in (
+        {
+            "value": "crm-taken-by-a",
+            "entity_name": clinic.entity.name,
+            "department_name": clinic.department.name,
+        },
+        {"value": "crm-free", "entity_name": "A Free Name", "department_name": "A Free Department"},
+    ):
+        own = make_professional(db)
+        link_professional(db, own, other_clinic.entity)
+        ids = {**values, "own_professional": own.id, "own_entity": other_clinic.entity.id}
+        answers.append(client.request(method, fill(path, ids), json=fill(body, ids), headers=headers))
+    theirs, free = answers
+    assert theirs.status_code == free.status_code, (theirs.text, free.text)
+    if theirs.status_code >= 400:
+        assert theirs.json()["error"] == free.json()["error"]

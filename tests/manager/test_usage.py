@@ -48,7 +48,7 @@ def usage(db, clinic, other_clinic):
 
 
 def rows_by_key(body) -> dict:
-    return {row["key"]: row for row in body["rows"]}
+    return {row["key"]: row for row in body["items"]}
 
 
 def test_group_by_day_sums_each_figure(client, clinic, usage, auth_headers):
@@ -139,7 +139,7 @@ def test_running_sessions_count_with_their_duration_so_far(db, clinic):
 
 def test_empty_period_gives_zero_totals(client, clinic, auth_headers):
     body = client.get("/v1/usage", params=PERIOD, headers=auth_headers(clinic.admin)).json()
-    assert body["rows"] == [] and body["totals"]["sessions"] == 0 and body["totals"]["cost_estimate"] == 0
+    assert body["items"] == [] and body["totals"]["sessions"] == 0 and body["totals"]["cost_estimate"] == 0
 
 
 def test_default_period_is_the_last_30_days(client, clinic, auth_headers):
@@ -208,3 +208,17 @@ def test_entity_admin_cannot_read_another_entitys_usage(client, clinic, other_cl
 
 def test_usage_requires_authentication(client):
     assert client.get("/v1/usage").status_code == 401
+
+
+def test_the_report_is_paginated_and_its_totals_cover_every_page(client, clinic, usage, auth_headers):
+    headers = auth_headers(clinic.admin)
+    params = {**PERIOD, "group_by": "day", "limit": 1}
+    first = client.get("/v1/usage", params=params, headers=headers).json()
+    second = client.get("/v1/usage", params={**params, "offset": 1}, headers=headers).json()
+    too_big = client.get("/v1/usage", params={**params, "limit": 201}, headers=headers)
+
+    assert (first["total"], first["limit"], first["offset"]) == (2, 1, 0)
+    assert [row["key"] for row in first["items"]] == ["2026-10-05"]
+    assert [row["key"] for row in second["items"]] == ["2026-10-06"]
+    assert first["totals"] == second["totals"] and first["totals"]["sessions"] == 3
+    assert too_big.status_code == 422

@@ -4,6 +4,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from meetings.identity.passwords import hash_token
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.rooms.models import Room
 from tests.factories import later, make_participant, password_hash
@@ -12,13 +13,15 @@ JOIN_PASSWORD = "24681357"
 
 
 def add_to_room(db: Session, room: Room, participant: Participant | None = None, **fields) -> RoomParticipant:
-    """Puts a participant in a room with a link whose password is JOIN_PASSWORD."""
-    participant = participant or make_participant(db)
+    """Puts a participant in a room with a link whose password is JOIN_PASSWORD; `.token` is the link's
+    token (the row keeps only its hash)."""
+    participant = participant or make_participant(db, entity_id=room.entity_id)
+    token = fields.pop("token", str(uuid.uuid4()))
     room_participant = RoomParticipant(
         **{
             "room_id": room.id,
             "participant_id": participant.id,
-            "magic_link_token": str(uuid.uuid4()),
+            "magic_link_token_hash": hash_token(token),
             "password_hash": password_hash(JOIN_PASSWORD),
             "magic_link_expires_at": later(hours=24),
             **fields,
@@ -26,4 +29,5 @@ def add_to_room(db: Session, room: Room, participant: Participant | None = None,
     )
     db.add(room_participant)
     db.flush()
+    room_participant.token = token
     return room_participant

@@ -10,12 +10,9 @@ from sqlalchemy import select
 from meetings.errors import NotFound
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.agent_usage.service import open_agent_usage, record_agent_usage
-from meetings.secretary.participants.agent_service import (
-    enter_room,
-    find_or_create_agent_participant,
-    leave_room,
-)
+from meetings.secretary.participants.agent_service import enter_room, leave_room
 from meetings.secretary.participants.models import ParticipantType, RoomParticipant
+from meetings.secretary.participants.service import find_or_create_agent_participant
 from meetings.secretary.rooms.models import Room
 from tests.factories import make_entity, unique
 
@@ -40,13 +37,15 @@ def room(db) -> Room:
 
 def test_the_agent_participant_is_created_once_and_found_after(db):
     name = unique("Assistant")
-    first = find_or_create_agent_participant(db=db, name=name, phone_number=NUMBER)
-    again = find_or_create_agent_participant(db=db, name=name, phone_number=NUMBER)
+    first = find_or_create_agent_participant(db=db, entity_id=None, name=name, phone_number=NUMBER)
+    again = find_or_create_agent_participant(db=db, entity_id=None, name=name, phone_number=NUMBER)
     assert first.id == again.id and first.type == ParticipantType.AGENT
 
 
 def test_entering_leaving_and_entering_again(db, room):
-    agent = find_or_create_agent_participant(db=db, name=unique("Assistant"), phone_number=NUMBER)
+    agent = find_or_create_agent_participant(
+        db=db, entity_id=None, name=unique("Assistant"), phone_number=NUMBER
+    )
     start = datetime.now(UTC)
     enter_room(db=db, room_id=room.id, participant_id=agent.id, at=start)
     leave_room(db=db, room_id=room.id, participant_id=agent.id, at=start + timedelta(minutes=5))
@@ -61,7 +60,9 @@ def test_entering_leaving_and_entering_again(db, room):
 
 
 def test_a_new_session_closes_the_one_a_crashed_worker_left_open(db, room):
-    agent = find_or_create_agent_participant(db=db, name=unique("Assistant"), phone_number=NUMBER)
+    agent = find_or_create_agent_participant(
+        db=db, entity_id=None, name=unique("Assistant"), phone_number=NUMBER
+    )
     start = datetime.now(UTC) - timedelta(hours=1)
     crashed = open_agent_usage(
         db=db,
@@ -87,7 +88,9 @@ def test_a_new_session_closes_the_one_a_crashed_worker_left_open(db, room):
 
 
 def test_usage_is_recorded_and_closed(db, room):
-    agent = find_or_create_agent_participant(db=db, name=unique("Assistant"), phone_number=NUMBER)
+    agent = find_or_create_agent_participant(
+        db=db, entity_id=None, name=unique("Assistant"), phone_number=NUMBER
+    )
     usage = open_agent_usage(
         db=db,
         room_id=room.id,

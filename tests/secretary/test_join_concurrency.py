@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
 from meetings.errors import DomainError
+from meetings.identity.passwords import hash_token
 from meetings.livekit import get_livekit
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.joins.service import join_with_password
@@ -27,7 +28,7 @@ def committed_room(database_url, engine):
     with Session(own_engine) as session:
         room = make_room(session, max_participants=CAPACITY)
         participants = [make_participant(session) for _ in range(JOINERS)]
-        tokens = [add_to_room(session, room, participant=p).magic_link_token for p in participants]
+        tokens = [add_to_room(session, room, participant=p).token for p in participants]
         session.commit()
         room_id, participant_ids = room.id, [p.id for p in participants]
     try:
@@ -91,5 +92,5 @@ def test_concurrent_wrong_passwords_lock_the_link_after_exactly_five(committed_r
     assert outcomes.count("invalid_password") == 4
     assert outcomes.count("link_locked") == racers - 4
     with Session(own_engine) as session:
-        link = session.query(RoomParticipant).filter_by(magic_link_token=token).one()
+        link = session.query(RoomParticipant).filter_by(magic_link_token_hash=hash_token(token)).one()
         assert link.failed_attempts == 5 and link.locked_until is not None

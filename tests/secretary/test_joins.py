@@ -16,7 +16,7 @@ from tests.support.fixtures import TEST_API_KEY, TEST_API_SECRET
 
 
 def join(client, room_participant, password=JOIN_PASSWORD):
-    return client.post(f"/v1/join/{room_participant.magic_link_token}", json={"password": password})
+    return client.post(f"/v1/join/{room_participant.token}", json={"password": password})
 
 
 def events(db, room) -> list[str]:
@@ -26,7 +26,7 @@ def events(db, room) -> list[str]:
 def test_get_describes_the_link(client, db, entity):
     room = make_room(db, entity=entity, description="Exam review")
     link = add_to_room(db, room, is_organizer=True)
-    answer = client.get(f"/v1/join/{link.magic_link_token}")
+    answer = client.get(f"/v1/join/{link.token}")
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert body["room"]["id"] == room.id and body["room"]["status"] == "SCHEDULED"
@@ -40,7 +40,7 @@ def test_get_describes_the_link(client, db, entity):
 
 def test_get_answers_canceled_rooms_with_their_status(client, db):
     link = add_to_room(db, make_room(db, status=RoomStatus.CANCELED))
-    assert client.get(f"/v1/join/{link.magic_link_token}").json()["room"]["status"] == "CANCELED"
+    assert client.get(f"/v1/join/{link.token}").json()["room"]["status"] == "CANCELED"
 
 
 @pytest.mark.parametrize("token", [str(uuid.uuid4()), "not-a-uuid", str(uuid.uuid4()).upper(), "' OR 1=1 --"])
@@ -54,7 +54,7 @@ def test_unknown_or_malformed_links_are_404(client, token):
 
 def test_expired_links_are_410(client, db):
     link = add_to_room(db, make_room(db), magic_link_expires_at=datetime.now(UTC) - timedelta(seconds=1))
-    assert client.get(f"/v1/join/{link.magic_link_token}").json()["error"]["code"] == "link_expired"
+    assert client.get(f"/v1/join/{link.token}").json()["error"]["code"] == "link_expired"
     answer = join(client, link)
     assert answer.status_code == 410 and answer.json()["error"]["code"] == "link_expired"
 
@@ -68,7 +68,7 @@ def test_join_answers_a_token_livekit_accepts_with_the_right_grants(client, db, 
     assert body["livekit_url"] == livekit_server.url
     assert body["identity"] == f"participant-{link.participant_id}"
     assert body["room_name"] == room.livekit_room_id and body["participant_name"] == "Maria"
-    assert body["is_organizer"] is False and body["expires_in"] == 600
+    assert body["is_organizer"] is False and body["expires_in"] == 300
     claims = TokenVerifier(TEST_API_KEY, TEST_API_SECRET).verify(body["access_token"])
     assert claims.identity == body["identity"] and claims.name == "Maria"
     assert claims.video.room_join and claims.video.room == room.livekit_room_id
@@ -84,11 +84,14 @@ def test_join_answers_a_token_livekit_accepts_with_the_right_grants(client, db, 
     assert json.loads(claims.metadata) == {"participant_id": link.participant_id, "room_id": room.id}
 
 
-def test_only_the_organizer_gets_room_admin(client, db):
+def test_no_token_carries_room_admin_not_even_the_organizers(client, db):
+    """roomAdmin would let a CLIENT organizer rewrite anyone's attributes; ending is authorised
+    server-side instead."""
     link = add_to_room(db, make_room(db), is_organizer=True)
     body = join(client, link).json()
     claims = TokenVerifier(TEST_API_KEY, TEST_API_SECRET).verify(body["access_token"])
-    assert claims.video.room_admin is True and claims.attributes["is_organizer"] == "true"
+    assert not claims.video.room_admin and not claims.video.can_update_own_metadata
+    assert claims.attributes["is_organizer"] == "true" and body["is_organizer"] is True
 
 
 def test_first_join_starts_the_room_and_dispatches_the_agent_once(client, db, livekit_server):
@@ -158,7 +161,7 @@ def test_five_wrong_passwords_lock_the_link_for_15_minutes(client, db):
     locked_until = datetime.fromisoformat(locked.json()["error"]["details"]["locked_until"])
     assert timedelta(minutes=14) < locked_until - datetime.now(UTC) <= timedelta(minutes=15)
     assert join(client, link).status_code == 423  # even the right password while locked
-    info = client.get(f"/v1/join/{link.magic_link_token}").json()
+    info = client.get(f"/v1/join/{link.token}").json()
     assert info["attempts_left"] == 0 and info["locked_until"] is not None
 
 
@@ -166,7 +169,7 @@ def test_an_expired_lock_gives_five_new_attempts(client, db):
     link = add_to_room(
         db, make_room(db), failed_attempts=5, locked_until=datetime.now(UTC) - timedelta(seconds=1)
     )
-    assert client.get(f"/v1/join/{link.magic_link_token}").json()["attempts_left"] == 5
+    assert client.get(f"/v1/join/{link.token}").json()["attempts_left"] == 5
     assert join(client, link, password="00000000").json()["error"]["details"] == {"attempts_left": 4}
     assert join(client, link).status_code == 200
     db.refresh(link)
@@ -207,7 +210,7 @@ def test_organizer_ends_the_meeting_with_their_access_token(client, db, livekit_
     guest = add_to_room(db, room)
     organizer_token = join(client, organizer).json()["access_token"]
     guest_token = join(client, guest).json()["access_token"]
-    end = f"/v1/join/{organizer.magic_link_token}/end"
+    end = f"/v1/join/{organizer.token}/end"
     assert client.post(end).status_code == 401
     assert client.post(end, headers={"Authorization": "Bearer garbage"}).status_code == 401
     forged = AccessToken(TEST_API_KEY, "another-secret-of-sufficient-length").with_identity(
@@ -217,12 +220,10 @@ def test_organizer_ends_the_meeting_with_their_access_token(client, db, livekit_
         VideoGrants(room_join=True, room=room.livekit_room_id, room_admin=True)
     ).to_jwt()
     assert client.post(end, headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    as_guest = client.post(
-        f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {guest_token}"}
-    )
+    as_guest = client.post(f"/v1/join/{guest.token}/end", headers={"Authorization": f"Bearer {guest_token}"})
     assert as_guest.status_code == 403 and as_guest.json()["error"]["code"] == "not_organizer"
     stolen = client.post(
-        f"/v1/join/{guest.magic_link_token}/end", headers={"Authorization": f"Bearer {organizer_token}"}
+        f"/v1/join/{guest.token}/end", headers={"Authorization": f"Bearer {organizer_token}"}
     )
     assert stolen.status_code == 403
     answer = client.post(end, headers={"Authorization": f"Bearer {organizer_token}"})
@@ -235,3 +236,14 @@ def test_organizer_ends_the_meeting_with_their_access_token(client, db, livekit_
 def test_agent_participants_can_be_in_rooms_too(client, db):
     agent = make_participant(db, type=ParticipantType.AGENT)
     assert join(client, add_to_room(db, make_room(db), participant=agent)).status_code == 200
+
+
+def test_ending_for_all_is_decided_by_the_database_not_the_token(client, db, livekit_server):
+    """No token carries roomAdmin: an organizer demoted after joining can no longer end the meeting."""
+    room = make_room(db)
+    organizer = add_to_room(db, room, is_organizer=True)
+    token = join(client, organizer).json()["access_token"]
+    organizer.is_organizer = False
+    db.flush()
+    answer = client.post(f"/v1/join/{organizer.token}/end", headers={"Authorization": f"Bearer {token}"})
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "not_organizer")

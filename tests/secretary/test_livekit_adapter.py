@@ -86,7 +86,6 @@ def test_access_tokens_verify_with_the_grants_asked_for(livekit_server):
         name="Ana",
         metadata={"participant_id": 9},
         attributes={"participant_id": "9"},
-        room_admin=False,
     )
     claims = TokenVerifier(livekit_server.api_key, livekit_server.api_secret).verify(token)
     assert claims.video.room == "meeting-e" and claims.video.room_join and not claims.video.room_admin

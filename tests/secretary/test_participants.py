@@ -1,5 +1,6 @@
 """The participants directory and a room's participants with their magic links."""
 
+import hashlib
 import re
 import uuid
 
@@ -181,12 +182,26 @@ def test_adding_a_participant_returns_the_link_and_password_once(client, auth_he
     assert uuid.UUID(token).version == 4
     assert body["magic_link_url"].startswith("http") and body["is_organizer"] is True
     row = db.query(RoomParticipant).filter_by(room_id=room.id).one()
-    assert row.magic_link_token == token
+    assert row.magic_link_token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in str([getattr(row, c.key) for c in RoomParticipant.__table__.columns])
     assert bcrypt.checkpw(body["password"].encode(), row.password_hash.encode())
     assert row.password_hash.startswith("$2b$10$")
     assert 23.9 * 3600 < (row.magic_link_expires_at - row.created_at).total_seconds() <= 24 * 3600 + 5
-    listed = client.get(f"/v1/rooms/{room.id}/participants", headers=auth_headers(admin)).json()
+    listed = client.get(f"/v1/rooms/{room.id}/participants", headers=auth_headers(admin)).json()["items"]
     assert "password" not in listed[0] and "magic_link_url" not in listed[0]
+
+
+def test_a_rooms_participants_are_paginated_like_every_list(client, auth_headers, manager, db):
+    room = make_room(db)
+    added = [add_to_room(db, room).participant_id for _ in range(5)]
+    headers = auth_headers(manager)
+    first = client.get(f"/v1/rooms/{room.id}/participants?limit=2", headers=headers).json()
+    last = client.get(f"/v1/rooms/{room.id}/participants?limit=2&offset=4", headers=headers).json()
+    too_big = client.get(f"/v1/rooms/{room.id}/participants?limit=201", headers=headers)
+    assert (first["total"], first["limit"], first["offset"]) == (5, 2, 0)
+    assert [row["participant_id"] for row in first["items"]] == added[:2]
+    assert [row["participant_id"] for row in last["items"]] == added[4:]
+    assert too_big.status_code == 422
 
 
 def test_inline_participants_are_found_again_by_phone_and_type_or_external_id(
@@ -268,13 +283,13 @@ def test_unknown_participant_id_is_404(client, auth_headers, manager, db):
 def test_reissue_replaces_link_and_password_and_clears_the_lock(client, auth_headers, admin, entity, db):
     room = make_room(db, entity=entity)
     old = add_to_room(db, room, failed_attempts=3)
-    old_token, old_hash = old.magic_link_token, old.password_hash
+    old_token, old_hash = old.magic_link_token_hash, old.password_hash
     answer = client.post(
         f"/v1/rooms/{room.id}/participants/{old.participant_id}/reissue", headers=auth_headers(admin)
     )
     assert answer.status_code == 200, answer.text
     db.refresh(old)
-    assert old.magic_link_token != old_token and old.password_hash != old_hash
+    assert old.magic_link_token_hash != old_token and old.password_hash != old_hash
     assert old.failed_attempts == 0
     assert client.get(f"/v1/join/{old_token}").status_code == 404
     new_token = answer.json()["magic_link_url"].rsplit("/join/", 1)[1]

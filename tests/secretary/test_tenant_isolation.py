@@ -114,3 +114,139 @@ def test_every_backoffice_endpoint_needs_a_token(client, db, method, template, b
         answer = call(client, method, template, body, room.id, link.participant_id, headers)
         assert answer.status_code == 401, (template, headers)
     assert db.get(Room, room.id) is not None
+
+
+# ---- body fields that name or find a row ---------------------------------------------------------
+
+FREE = {
+    "phone": "+5511900000999",
+    "external_id": "crm-free",
+    "department": 999999999,
+    "professional": 999999999,
+}
+
+# (method, path, body): {own_room} is the intruder's; the other placeholders are the victim's values, or
+# free/missing ones for the reference answer.
+BODY_FIELDS = [
+    (
+        "POST",
+        "/v1/rooms",
+        {"title": "T", "scheduled_at": "2099-01-01T10:00:00Z", "department_id": "{department}"},
+    ),
+    ("PATCH", "/v1/rooms/{own_room}", {"department_id": "{department}"}),
+    ("POST", "/v1/rooms/{own_room}/participants", {"participant_id": "{participant}"}),
+    (
+        "POST",
+        "/v1/rooms/{own_room}/participants",
+        {"participant": {"name": "New", "type": "CLIENT", "phone_number": "{phone}"}},
+    ),
+    (
+        "POST",
+        "/v1/rooms/{own_room}/participants",
+        {
+            "participant": {
+                "name": "New",
+                "type": "CLIENT",
+                "phone_number": "+5511900000998",
+                "external_id": "{external_id}",
+            }
+        },
+    ),
+    (
+        "POST",
+        "/v1/rooms/{own_room}/participants",
+        # another type than the victim's row: a mismatch must not confirm the id exists
+        {
+            "participant": {
+                "name": "New",
+                "type": "AGENT",
+                "phone_number": "+5511900000997",
+                "external_id": "{external_id}",
+            }
+        },
+    ),
+    (
+        "POST",
+        "/v1/rooms/{own_room}/participants",
+        {
+            "participant": {
+                "name": "New",
+                "type": "PROFESSIONAL",
+                "phone_number": "{professional_phone}",
+                "professional_id": "{professional}",
+            }
+        },
+    ),
+    (
+        "POST",
+        "/v1/participants",
+        {
+            "name": "New",
+            "type": "PROFESSIONAL",
+            "phone_number": "+5511900000996",
+            "professional_id": "{professional}",
+        },
+    ),
+    ("PATCH", "/v1/participants/{own_participant}", {"external_id": "{external_id}"}),
+]
+
+
+def fill(template, values: dict):
+    if isinstance(template, str):
+        key = template[1:-1]
+        if template.startswith("{") and template.endswith("}") and key in values:
+            return values[key]
+        return template.format(**values)
+    if isinstance(template, dict):
+        return {key: fill(value, values) for key, value in template.items()}
+    return template
+
+
+@pytest.fixture
+def victim(db, entity):
+    """Entity's client (phone + external id), a department and a professional with its participant."""
+    from tests.factories import link_professional, make_department, make_participant, make_professional, phone
+
+    room = make_room(db, entity=entity)
+    patient = make_participant(db, entity_id=entity.id, external_id="crm-victim", email="victim@example.com")
+    add_to_room(db, room, patient)
+    professional = make_professional(db)
+    link_professional(db, professional, entity)
+    doctor = make_participant(
+        db, type="PROFESSIONAL", professional_id=professional.id, phone_number=phone(), entity_id=entity.id
+    )
+    add_to_room(db, room, doctor)
+    return {
+        "participant": patient.id,
+        "phone": patient.phone_number,
+        "external_id": patient.external_id,
+        "department": make_department(db, entity).id,
+        "professional": professional.id,
+        "professional_phone": doctor.phone_number,
+        "names": {patient.name, doctor.name},
+    }
+
+
+@pytest.mark.parametrize(("method", "template", "body"), BODY_FIELDS)
+def test_body_fields_naming_another_tenants_rows_answer_like_free_values(
+    client, auth_headers, other_admin, db, victim, method, template, body
+):
+    from tests.factories import make_participant
+
+    own_entity = db.get(Entity, other_admin.entity_id)
+    headers = auth_headers(other_admin)
+    answers = []
+    for values in (victim, {**victim, **FREE, "professional_phone": "+5511900000995"}):
+        own_room = make_room(db, entity=own_entity)
+        own_participant = add_to_room(db, own_room, make_participant(db, entity_id=own_entity.id))
+        ids = {**values, "own_room": own_room.id, "own_participant": own_participant.participant_id}
+        answers.append(client.request(method, fill(template, ids), json=fill(body, ids), headers=headers))
+    theirs, free = answers
+    assert theirs.status_code == free.status_code, (theirs.text, free.text)
+    if theirs.status_code >= 400:
+        assert theirs.json()["error"]["code"] == free.json()["error"]["code"]
+        assert theirs.json()["error"]["details"] == free.json()["error"]["details"]
+    else:
+        shown = theirs.json().get("participant", theirs.json())
+        assert shown.get("id") not in (victim["participant"],) and shown.get("name") not in victim["names"]
+        assert shown.get("email") != "victim@example.com"

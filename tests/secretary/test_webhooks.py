@@ -235,3 +235,64 @@ def test_receipt_keeps_the_event_time(deliver, db):
     deliver(event)
     assert db.get(WebhookReceipt, event.id).event_created_at == datetime.fromtimestamp(at, UTC)
     assert db.get(WebhookReceipt, event.id).received_at - datetime.now(UTC) < timedelta(minutes=1)
+
+
+# ---- removal and ending enforced -----------------------------------------------------------------
+
+
+def test_a_removed_participant_who_connects_again_is_removed(deliver, db, livekit_server, caplog):
+    room = make_room(db, status=RoomStatus.ACTIVE)
+    link = add_to_room(db, room)
+    removed = identity(link)
+    db.delete(link)
+    db.flush()
+    livekit_server.add_participant(room.livekit_room_id, removed)
+
+    answer = deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity=removed))
+
+    assert answer.json()["status"] == "processed"
+    assert removed not in livekit_server.participants[room.livekit_room_id]
+    removals = [r for r in livekit_server.method_calls("RemoveParticipant") if r.room == room.livekit_room_id]
+    assert [r.identity for r in removals] == [removed]
+    assert events(db, room) == []  # not recorded as attendance
+    assert "participant no longer in the room connected; removed" in caplog.text
+
+
+def test_a_participant_still_in_the_room_is_not_removed(deliver, db, livekit_server):
+    room = make_room(db, status=RoomStatus.ACTIVE)
+    link = add_to_room(db, room)
+    livekit_server.add_participant(room.livekit_room_id, identity(link))
+    deliver(webhook_event("participant_joined", room_name=room.livekit_room_id, identity=identity(link)))
+    assert identity(link) in livekit_server.participants[room.livekit_room_id]
+
+
+@pytest.mark.parametrize("status", [RoomStatus.COMPLETED, RoomStatus.CANCELED])
+@pytest.mark.parametrize("kind", ["participant_joined", "room_started"])
+def test_a_finished_room_that_livekit_recreates_is_deleted_again(deliver, db, livekit_server, status, kind):
+    room = make_room(db, status=status)
+    link = add_to_room(db, room)
+    livekit_server.add_participant(room.livekit_room_id, identity(link))  # connected with a valid token
+
+    answer = deliver(webhook_event(kind, room_name=room.livekit_room_id, identity=identity(link)))
+
+    assert answer.json()["status"] == "processed"
+    assert room.livekit_room_id not in livekit_server.rooms
+    assert [r.room for r in livekit_server.method_calls("DeleteRoom")].count(room.livekit_room_id) == 1
+    db.refresh(room), db.refresh(link)
+    assert room.status == status and link.joined_at is None
+
+
+def test_a_join_older_than_the_end_arriving_late_does_not_delete_the_room(deliver, db, livekit_server):
+    room = make_room(db, status=RoomStatus.ACTIVE)
+    link = add_to_room(db, room)
+    now = int(time.time())
+    deliver(webhook_event("room_finished", room_name=room.livekit_room_id, created_at=now))
+    deliver(
+        webhook_event(
+            "participant_joined",
+            room_name=room.livekit_room_id,
+            identity=identity(link),
+            created_at=now - 120,
+        )
+    )
+    assert room.livekit_room_id not in [r.room for r in livekit_server.method_calls("DeleteRoom")]

@@ -4,6 +4,7 @@ E164_PATTERN = r"^\+[1-9][0-9]{1,14}$"
 # bcrypt modular-crypt hash with a cost factor of 10 or more.
 BCRYPT_PATTERN = r"^\$2[aby]\$(1[0-9]|2[0-9]|3[01])\$[./A-Za-z0-9]{53}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
 
 INSTRUCTIONS_MAX_LENGTH = 8000
 CUSTOM_PROMPT_MAX_LENGTH = 4000

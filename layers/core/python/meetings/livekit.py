@@ -22,7 +22,8 @@ from meetings.errors import UpstreamUnavailable
 from meetings.log import logger
 from meetings.settings import get_settings
 
-ACCESS_TOKEN_TTL = timedelta(minutes=10)
+# Short: the server checks it only when a participant connects (see docs/decisions/livekit-token-lifetime.md).
+ACCESS_TOKEN_TTL = timedelta(minutes=5)
 REQUEST_TIMEOUT_SECONDS = 5
 NOT_FOUND = "not_found"
 # Seconds LiveKit keeps a room with nobody in it (before the first join and after the last leave).
@@ -58,7 +59,6 @@ class LiveKitGateway(Protocol):
         name: str,
         metadata: dict,
         attributes: dict[str, str],
-        room_admin: bool,
         ttl: timedelta = ACCESS_TOKEN_TTL,
     ) -> str: ...
 
@@ -141,16 +141,19 @@ class LiveKitAdapter:
         name: str,
         metadata: dict,
         attributes: dict[str, str],
-        room_admin: bool,
         ttl: timedelta = ACCESS_TOKEN_TTL,
     ) -> str:
-        """Signs a join token for one room (locally: no call to the server)."""
+        """Signs a join token for one room (locally: no call to the server).
+
+        No room admin and no changing one's own metadata or attributes: whatever needs more power (ending
+        the meeting for everyone, removing someone) is authorised and done server-side.
+        """
         from livekit import api
 
         grants = api.VideoGrants(
             room_join=True,
             room=room_name,
-            room_admin=room_admin or None,
+            can_update_own_metadata=False,
             can_publish=True,
             can_subscribe=True,
             can_publish_data=True,

@@ -11,24 +11,28 @@ from meetings.api.openapi import declare_errors
 from meetings.errors import Unauthorized
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
-from meetings.identity.tokens import decode_access_token
+from meetings.identity.tokens import decode_access_claims
 from meetings.settings import get_settings
 
 bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/auth/login")
 
 # Read through the table, not the users domain's model: identity sits below every domain.
-ACTIVE_USER = text("SELECT id, role, entity_id FROM users WHERE id = :user_id AND active")
+# A token of an older version (password, email or role changed since) is no longer the user's session.
+ACTIVE_USER = text(
+    "SELECT id, role, entity_id FROM users WHERE id = :user_id AND active AND token_version = :token_version"
+)
 
 
 def get_current_principal(
     db: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """Resolves the bearer token to an active user; role and entity are read fresh from the database."""
+    """Resolves the bearer token to an active user whose sessions it still belongs to (token version);
+    role and entity are read fresh from the database."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication is required.", code="not_authenticated")
-    user_id = decode_access_token(credentials.credentials, get_settings())
-    user = db.execute(ACTIVE_USER, {"user_id": user_id}).one_or_none()
+    user_id, token_version = decode_access_claims(credentials.credentials, get_settings())
+    user = db.execute(ACTIVE_USER, {"user_id": user_id, "token_version": token_version}).one_or_none()
     if user is None:
         raise Unauthorized("The access token is invalid.", code="invalid_token")
     return Principal(user_id=user.id, role=UserRole(user.role), entity_id=user.entity_id)

@@ -1,5 +1,6 @@
-"""Password hashing (bcrypt): users' passwords and magic-link passwords."""
+"""Password hashing (bcrypt): users' passwords and magic-link passwords; one-time tokens (SHA-256)."""
 
+import hashlib
 from functools import lru_cache
 
 import bcrypt
@@ -24,3 +25,11 @@ def verify_password(plain: str, hashed: str) -> bool:
 def dummy_hash(rounds: int) -> str:
     """A hash to check against when there is no account, so both answers take the same time."""
     return hash_password("no-such-account", rounds=rounds)
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 (hex) of a random one-time token: what is stored and looked up instead of the token.
+
+    The tokens carry 122 bits or more of randomness, so a fast hash is enough (no bcrypt on lookups).
+    """
+    return hashlib.sha256(token.encode()).hexdigest()

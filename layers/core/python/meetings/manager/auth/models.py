@@ -7,11 +7,13 @@ from meetings.db import Base, updated_at_column
 
 
 class LoginThrottle(Base):
-    """Failed logins per email address (known or not), so guessing is slowed for every address."""
+    """Failed logins per key: an email address (known or not) or a client (source IP).
+
+    Rows are transient: a row whose window and lock are over is deleted at the next failed login.
+    """
 
     __tablename__ = "login_throttles"
-
-    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
     failed_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"), default=0)
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,15 +1,18 @@
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from meetings.api.database import DbSession
 from meetings.errors import DomainError
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.auth import service
 from meetings.manager.auth.schemas import LoginRequest, TokenOut
-from meetings.manager.users.schemas import UserOut
+from meetings.manager.users import service as users_service
+from meetings.manager.users.schemas import PasswordResetComplete, PasswordResetDone, UserOut
 
 router = APIRouter(tags=["auth"])
 
-TOO_MANY_ATTEMPTS = {429: {"description": "Too many failed logins for this address; see Retry-After."}}
+TOO_MANY_ATTEMPTS = {
+    429: {"description": "`too_many_attempts`: too many failed logins for this address or from this client"}
+}
 
 
 @router.post(
@@ -21,9 +24,10 @@ TOO_MANY_ATTEMPTS = {429: {"description": "Too many failed logins for this addre
         **TOO_MANY_ATTEMPTS,
     },
 )
-def login(db: DbSession, data: LoginRequest):
+def login(db: DbSession, data: LoginRequest, request: Request):
+    client = request.client.host if request.client else None  # API Gateway's source IP, through Mangum
     try:
-        result = service.login(db=db, email=data.email, password=data.password)
+        result = service.login(db=db, email=data.email, password=data.password, client=client)
     except DomainError:
         db.commit()  # a failed login is counted even though the answer is an error
         raise
@@ -42,3 +46,14 @@ def login(db: DbSession, data: LoginRequest):
 )
 def me(db: DbSession, principal: CurrentPrincipal):
     return service.get_me(db=db, principal=principal)
+
+
+@router.post(
+    "/v1/auth/password-reset",
+    response_model=PasswordResetDone,
+    summary="Set a new password with a one-time reset token; ends every session of the user",
+    responses={400: {"description": "`invalid_reset_token`: unknown, already used or expired"}},
+)
+def complete_password_reset(db: DbSession, data: PasswordResetComplete) -> PasswordResetDone:
+    users_service.complete_password_reset(db=db, reset_token=data.reset_token, password=data.password)
+    return PasswordResetDone()

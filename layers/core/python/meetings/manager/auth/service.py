@@ -1,9 +1,15 @@
-"""Backoffice login: bcrypt check, no user enumeration, throttled failures per email address."""
+"""Backoffice login: bcrypt check, no user enumeration, failures throttled per address and per client.
+
+Each address and each client (source IP) counts its failures in a window. At the limit it is locked,
+first briefly, then twice as long at each further failure, never longer than MAX_LOCK: a mistyped
+password costs seconds, guessing costs hours, and nobody else's failures can keep an owner out for more
+than MAX_LOCK at a time. A locked key refuses without counting, so waiting out a lock does not extend it.
+"""
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -16,9 +22,11 @@ from meetings.manager.auth.models import LoginThrottle
 from meetings.manager.users.models import User
 from meetings.settings import get_settings
 
-MAX_FAILED_LOGINS = 5
+MAX_FAILED_LOGINS = 5  # per address
+MAX_FAILED_LOGINS_PER_CLIENT = 20  # per source IP, whatever the addresses
 FAILURE_WINDOW = timedelta(minutes=15)
-LOCK_DURATION = timedelta(minutes=15)
+FIRST_LOCK = timedelta(seconds=30)
+MAX_LOCK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -28,44 +36,71 @@ class LoginResult:
     user: User
 
 
-def _locked_until(db: Session, email: str, now: datetime) -> datetime | None:
-    locked_until = db.execute(
-        select(LoginThrottle.locked_until).where(LoginThrottle.email == email)
+def address_key(email: str) -> str:
+    return f"address:{email}"
+
+
+def client_key(client: str) -> str:
+    return f"client:{client}"
+
+
+def _locked_until(db: Session, keys: list[str], now: datetime) -> datetime | None:
+    return db.execute(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+        )
     ).scalar_one_or_none()
-    return locked_until if locked_until is not None and locked_until > now else None
 
 
-def _record_failure(db: Session, email: str, now: datetime) -> None:
-    """Counts one failure atomically; the failure that reaches the limit locks the address."""
+def _record_failure(db: Session, key: str, limit: int, now: datetime) -> None:
+    """Counts one failure atomically; from the limit on, each failure locks the key twice as long."""
     table = LoginThrottle.__table__
-    window_expired = (table.c.first_failed_at.is_(None)) | (table.c.first_failed_at < now - FAILURE_WINDOW)
+    # A count restarts a window after its first failure, or after its lock ended (GREATEST skips NULL).
+    last_mark = func.greatest(table.c.first_failed_at, table.c.locked_until)
+    window_expired = (table.c.first_failed_at.is_(None)) | (last_mark < now - FAILURE_WINDOW)
     failed_count = case((window_expired, 1), else_=table.c.failed_count + 1)
-    statement = insert(LoginThrottle).values(email=email, failed_count=1, first_failed_at=now)
+    seconds = func.least(
+        FIRST_LOCK.total_seconds() * func.power(2, failed_count - limit), MAX_LOCK.total_seconds()
+    )
+    lock = now + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
+    statement = insert(LoginThrottle).values(key=key, failed_count=1, first_failed_at=now)
     statement = statement.on_conflict_do_update(
-        index_elements=[table.c.email],
+        index_elements=[table.c.key],
         set_={
             "failed_count": failed_count,
             "first_failed_at": case((window_expired, now), else_=table.c.first_failed_at),
-            "locked_until": case((failed_count >= MAX_FAILED_LOGINS, now + LOCK_DURATION), else_=None),
+            "locked_until": case((failed_count >= limit, lock), else_=None),
         },
     )
     db.execute(statement)
 
 
+def prune_throttles(*, db: Session, now: datetime) -> int:
+    """Deletes the rows whose window and lock are both over; returns how many."""
+    last_mark = func.greatest(LoginThrottle.first_failed_at, LoginThrottle.locked_until)
+    statement = delete(LoginThrottle).where(last_mark < now - FAILURE_WINDOW)
+    return db.execute(statement, execution_options={"synchronize_session": False}).rowcount
+
+
 def too_many_attempts(locked_until: datetime, now: datetime) -> TooManyRequests:
     retry_after = max(1, int((locked_until - now).total_seconds() + 0.999))
     return TooManyRequests(
-        "Too many failed logins for this address. Try again later.",
+        "Too many failed logins. Try again later.",
         code="too_many_attempts",
         details={"retry_after_seconds": retry_after},
     )
 
 
-def login(*, db: Session, email: str, password: str, now: datetime | None = None) -> LoginResult:
+def login(
+    *, db: Session, email: str, password: str, client: str | None = None, now: datetime | None = None
+) -> LoginResult:
     """Checks credentials and issues an access token; every failure looks and costs the same."""
     settings = get_settings()
     now = now or datetime.now(UTC)
-    locked_until = _locked_until(db, email, now)
+    limits = {address_key(email): MAX_FAILED_LOGINS}
+    if client:
+        limits[client_key(client)] = MAX_FAILED_LOGINS_PER_CLIENT
+    locked_until = _locked_until(db, list(limits), now)
     if locked_until is not None:
         raise too_many_attempts(locked_until, now)
     user = db.execute(select(User).where(User.email == email)).scalar_one_or_none()
@@ -74,12 +109,14 @@ def login(*, db: Session, email: str, password: str, now: datetime | None = None
     no_account_hash = dummy_hash(settings.bcrypt_rounds)
     password_matches = verify_password(password, user.password if user else no_account_hash)
     if user is None or not user.active or not password_matches:
-        _record_failure(db, email, now)
+        for key, limit in limits.items():
+            _record_failure(db, key, limit, now)
+        prune_throttles(db=db, now=now)
         logger.info("login failed", extra={"known_user": user is not None})
         raise Unauthorized("Email or password is incorrect.", code="invalid_credentials")
-    db.execute(delete(LoginThrottle).where(LoginThrottle.email == email))
+    db.execute(delete(LoginThrottle).where(LoginThrottle.key == address_key(email)))
     principal = Principal(user_id=user.id, role=user.role, entity_id=user.entity_id)
-    token, expires_in = issue_access_token(principal, settings)
+    token, expires_in = issue_access_token(principal, settings, token_version=user.token_version)
     logger.info("login succeeded", extra={"user_id": user.id})
     return LoginResult(access_token=token, expires_in=expires_in, user=user)
 

@@ -11,7 +11,10 @@ from meetings.manager.entities.schemas import EntityCreate, EntityDeletionOut, E
 
 ERRORS = {
     401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
-    403: {"description": "`forbidden_role`: creating or deleting an entity needs a MANAGER"},
+    403: {
+        "description": "`forbidden_role` (creating or deleting an entity needs a MANAGER), `forbidden_field` "
+        "(an entity admin renaming) or `plan_limit` (an entity admin raising capacity or retention)"
+    },
     404: {"description": "`entity_not_found` (also for another entity's id)"},
     409: {"description": "`entity_name_taken` or `entity_inactive`"},
 }

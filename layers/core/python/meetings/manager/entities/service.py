@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from meetings.errors import Forbidden
 from meetings.identity.principal import Principal
 from meetings.manager.departments.service import deactivate_entity_departments
 from meetings.manager.entities.access import get_active_entity, get_entity, require_manager
@@ -41,10 +42,34 @@ def create_entity(*, db: Session, principal: Principal, data: EntityCreate) -> E
     return entity
 
 
+# The plan: limits the platform sells. An ENTITY_ADMIN may lower them, never raise them.
+PLAN_LIMITS = ("max_participants", "recording_retention_days")
+
+
+def _check_admin_changes(principal: Principal, entity: Entity, changes: dict) -> None:
+    """An ENTITY_ADMIN neither raises their plan nor renames their entity (names are unique across
+    tenants: a rename would tell them which names other entities use)."""
+    if principal.is_manager:
+        return
+    if "name" in changes and changes["name"] != entity.name:
+        raise Forbidden(
+            "Only a platform manager may rename an entity.", code="forbidden_field", details={"field": "name"}
+        )
+    for field in PLAN_LIMITS:
+        if field in changes and changes[field] > getattr(entity, field):
+            raise Forbidden(
+                "Only a platform manager may raise the entity's plan limits.",
+                code="plan_limit",
+                details={"field": field, "current": getattr(entity, field)},
+            )
+
+
 def update_entity(*, db: Session, principal: Principal, entity_id: int, data: EntityUpdate) -> Entity:
-    """Changes the fields sent."""
+    """Changes the fields sent (an ENTITY_ADMIN: not the name, and plan limits only downwards)."""
     entity = get_active_entity(db=db, principal=principal, entity_id=entity_id)
-    for field, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    _check_admin_changes(principal, entity, changes)
+    for field, value in changes.items():
         setattr(entity, field, value)
     db.flush()
     return entity

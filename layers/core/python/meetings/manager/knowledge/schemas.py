@@ -16,14 +16,17 @@ MAX_K = 50
 
 
 def check_document_name(value: str) -> str:
-    """A file name: no path separators or control characters, so it can be the last part of an S3 key."""
+    """A file name that can be the last part of an S3 key: no path separators or control characters,
+    and no `$`, `{` or `}` (S3 reads `${filename}` in a presigned POST key as "any name", which would
+    turn the policy's exact key into anything under the tenant's prefix)."""
     if (
         value in (".", "..")
-        or any(c in value for c in "/\\")
+        or any(c in value for c in "/\\${}")
         or any(ord(c) < 32 or ord(c) == 127 for c in value)
     ):
         raise PydanticCustomError(
-            "invalid_document_name", "Document names are file names: no slashes or control characters."
+            "invalid_document_name",
+            "Document names are file names: no slashes, control characters, $, { or }.",
         )
     return value
 

@@ -43,7 +43,8 @@ class PresignedPost:
 def request_upload(
     *, db: Session, principal: Principal, entity_id: int, data: DocumentUploadRequest
 ) -> tuple[KnowledgeDocument, PresignedPost]:
-    """Registers a pending document and returns a presigned S3 POST limited to its type and size."""
+    """Registers a pending document and returns a presigned S3 POST for exactly its key, type and
+    declared size."""
     from meetings.storage import s3_client
 
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
@@ -57,10 +58,13 @@ def request_upload(
         Bucket=get_settings().kb_bucket,
         Key=location.key,
         Fields={"Content-Type": document_type.value},
-        Conditions=[{"Content-Type": document_type.value}, ["content-length-range", 1, MAX_DOCUMENT_BYTES]],
+        Conditions=[
+            {"Content-Type": document_type.value},
+            ["content-length-range", data.size_bytes, data.size_bytes],
+        ],
         ExpiresIn=PRESIGNED_UPLOAD_SECONDS,
     )
-    return document, PresignedPost(post["url"], post["fields"], PRESIGNED_UPLOAD_SECONDS, MAX_DOCUMENT_BYTES)
+    return document, PresignedPost(post["url"], post["fields"], PRESIGNED_UPLOAD_SECONDS, data.size_bytes)
 
 
 def upload_document(

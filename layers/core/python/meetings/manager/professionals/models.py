@@ -27,7 +27,6 @@ class Professional(Base):
         Index(
             "idx_professionals_external",
             "external_id",
-            unique=True,
             postgresql_where=text("external_id IS NOT NULL"),
         ),
         Index("idx_professionals_active", "active", postgresql_where=text("active = true")),

@@ -26,17 +26,12 @@ ERRORS = {
         "description": "`professional_not_found`, `entity_not_found` or `link_not_found` (also other entities' ids)"
     },
     409: {
-        "description": "`external_id_taken`, `link_exists`, `professional_inactive`, `entity_inactive` "
-        "or `department_inactive`"
+        "description": "`link_exists`, `professional_inactive`, `entity_inactive` or `department_inactive`"
     },
 }
 
 router = APIRouter(tags=["professionals"], responses=ERRORS)
 
-register_constraint_error(
-    "idx_professionals_external",
-    Conflict("Another professional already has this external_id.", code="external_id_taken"),
-)
 register_constraint_error(
     "idx_prof_entity_unique",
     Conflict("The professional already has this active link.", code="link_exists"),

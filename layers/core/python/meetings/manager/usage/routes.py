@@ -4,6 +4,7 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 
 from meetings.api.database import DbSession
+from meetings.api.pagination import Pagination
 from meetings.api.params import IdQuery, time_query
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.usage import service
@@ -28,6 +29,7 @@ CSV_EXAMPLE = "key,label,sessions,active_sessions,...\n2026-11-20,,3,0,...\nTOTA
 def usage(
     db: DbSession,
     principal: CurrentPrincipal,
+    page: Pagination,
     entity_id: Annotated[
         IdQuery, Query(description="Managers: omit for every entity. Entity admins: their own.")
     ] = None,
@@ -37,7 +39,14 @@ def usage(
     accept: Annotated[str | None, Header()] = None,
 ):
     report = service.usage_report(
-        db=db, principal=principal, entity_id=entity_id, start=start, end=end, group_by=group_by
+        db=db,
+        principal=principal,
+        entity_id=entity_id,
+        start=start,
+        end=end,
+        group_by=group_by,
+        limit=page.limit,
+        offset=page.offset,
     )
     if accept and "text/csv" in accept:
         return Response(

@@ -1,4 +1,4 @@
-"""Agent usage report: one row per day, department or room, plus the totals."""
+"""Agent usage report: one row per day, department or room (paginated), plus the period's totals."""
 
 import enum
 from datetime import datetime
@@ -54,7 +54,10 @@ class UsageReport(BaseModel):
                     "from": "2026-11-01T00:00:00Z",
                     "to": "2026-12-01T00:00:00Z",
                     "group_by": "day",
-                    "rows": [{"key": "2026-11-20", "label": None, **ROW_EXAMPLE}],
+                    "items": [{"key": "2026-11-20", "label": None, **ROW_EXAMPLE}],
+                    "total": 1,
+                    "limit": 50,
+                    "offset": 0,
                     "totals": ROW_EXAMPLE,
                 }
             ]
@@ -65,5 +68,8 @@ class UsageReport(BaseModel):
     from_: datetime = Field(alias="from")
     to: datetime
     group_by: UsageGroup
-    rows: list[UsageRow]
-    totals: UsageFigures
+    items: list[UsageRow] = Field(description="One page of the groups, paginated like every list")
+    total: int = Field(description="Groups in the period (every page)")
+    limit: int
+    offset: int
+    totals: UsageFigures = Field(description="The whole period, whatever the page")

@@ -65,9 +65,12 @@ def usage_report(
     start: datetime | None,
     end: datetime | None,
     group_by: UsageGroup,
+    limit: int = 50,
+    offset: int = 0,
     now: datetime | None = None,
 ) -> UsageReport:
-    """Sums agent sessions that started in [start, end); an entity admin only sees their entity."""
+    """Sums agent sessions that started in [start, end), one page of groups plus the period's totals;
+    an entity admin only sees their entity."""
     now = now or datetime.now(UTC)
     end = _as_utc(end) if end else now
     start = _as_utc(start) if start else end - DEFAULT_PERIOD
@@ -84,33 +87,43 @@ def usage_report(
         (running, cast(func.extract("epoch", now - AgentUsage.session_start), Integer)),
         else_=AgentUsage.duration_seconds,
     )
-    statement = select(
-        *columns,
+    figures = (
         func.count().label("sessions"),
         func.count().filter(running).label("active_sessions"),
         func.coalesce(func.sum(func.greatest(duration, 0)), 0).label("duration_seconds"),
         *(_data_number(key).label(figure) for figure, key in DATA_KEYS.items()),
-    ).where(AgentUsage.session_start >= start, AgentUsage.session_start < end)
-    for table, condition in joins:
-        statement = statement.outerjoin(table, condition)
+    )
+    period = [AgentUsage.session_start >= start, AgentUsage.session_start < end]
     if entity_id is not None:
-        statement = statement.where(AgentUsage.entity_id == entity_id)
-    statement = statement.group_by(*group_keys).order_by(group_keys[0].asc().nulls_last())
+        period.append(AgentUsage.entity_id == entity_id)
+    grouped = select(*columns, *figures).where(*period)
+    for table, condition in joins:
+        grouped = grouped.outerjoin(table, condition)
+    grouped = grouped.group_by(*group_keys).order_by(group_keys[0].asc().nulls_last())
 
-    rows = [_row(result) for result in db.execute(statement).mappings()]
-    totals = {figure: sum((getattr(row, figure) for row in rows), start=0) for figure in FIGURES}
+    total = db.execute(select(func.count()).select_from(grouped.order_by(None).subquery())).scalar_one()
+    rows = db.execute(grouped.limit(limit).offset(offset)).mappings()
+    totals = _figures(db.execute(select(*figures).where(*period)).mappings().one())
     return UsageReport(
-        entity_id=entity_id, from_=start, to=end, group_by=group_by, rows=rows, totals=UsageFigures(**totals)
+        entity_id=entity_id,
+        from_=start,
+        to=end,
+        group_by=group_by,
+        items=[UsageRow(key=row["key"], label=row["label"], **_figures(row)) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        totals=UsageFigures(**totals),
     )
 
 
-def _row(result) -> UsageRow:
+def _figures(result) -> dict:
     values = {figure: result[figure] for figure in FIGURES}
     for figure in ("audio_minutes", "cost_estimate"):
         values[figure] = float(values[figure])
     for figure in ("tokens_in", "tokens_out", "interactions", "duration_seconds"):
         values[figure] = int(values[figure])
-    return UsageRow(key=result["key"], label=result["label"], **values)
+    return values
 
 
 # OWASP CSV injection: a cell starting with one of these is a formula (or becomes one) in a spreadsheet.
@@ -123,11 +136,11 @@ def spreadsheet_safe(value: str) -> str:
 
 
 def usage_csv(report: UsageReport) -> str:
-    """The report as CSV: a header, one line per row, and a TOTAL line."""
+    """The report's page as CSV: a header, one line per row, and a TOTAL line for the whole period."""
     output = io.StringIO()
     writer = csv.writer(output)
     writer.writerow(["key", "label", *FIGURES])
-    for row in report.rows:
+    for row in report.items:
         cells = [spreadsheet_safe(row.key or ""), spreadsheet_safe(row.label or "")]
         writer.writerow([*cells, *(getattr(row, figure) for figure in FIGURES)])
     writer.writerow(["TOTAL", "", *(getattr(report.totals, figure) for figure in FIGURES)])

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, matches
@@ -23,6 +23,12 @@ class User(Base):
         Index("idx_users_phone", "phone_number"),
         Index("idx_users_entity", "entity_id", postgresql_where=text("entity_id IS NOT NULL")),
         Index("idx_users_active", "active", postgresql_where=text("active = true")),
+        Index(
+            "idx_users_password_reset",
+            "password_reset_hash",
+            unique=True,
+            postgresql_where=text("password_reset_hash IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -35,6 +41,11 @@ class User(Base):
     )
     entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
+    # Bumped when the password, email or role changes: access tokens of an older version stop working.
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"), default=0)
+    # SHA-256 (hex) of a one-time password reset token an admin issued, and when it stops working.
+    password_reset_hash: Mapped[str | None] = mapped_column(String(64))
+    password_reset_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 

@@ -8,13 +8,16 @@ from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.identity.roles import UserRole
 from meetings.manager.users import service
-from meetings.manager.users.schemas import UserCreate, UserOut, UserUpdate
+from meetings.manager.users.schemas import PasswordResetOut, UserCreate, UserOut, UserUpdate
 
 ERRORS = {
     401: {"description": "`not_authenticated`, `invalid_token` or `token_expired`"},
-    403: {"description": "`forbidden_role`: an entity admin creating a MANAGER"},
+    403: {
+        "description": "`forbidden_role` (an entity admin creating a MANAGER), `invalid_current_password`, "
+        "`password_reset_required` (another user's password) or `email_change_forbidden`"
+    },
     404: {"description": "`user_not_found` or `entity_not_found` (also for another entity's ids)"},
-    409: {"description": "`email_taken`, `cannot_deactivate_self` or `entity_inactive`"},
+    409: {"description": "`email_taken`, `cannot_deactivate_self`, `entity_inactive` or `user_inactive`"},
 }
 
 router = APIRouter(tags=["users"], responses=ERRORS)
@@ -54,7 +57,9 @@ def get_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
 
 
 @router.patch(
-    "/v1/users/{user_id}", response_model=UserOut, summary="Update a user (email, password, phone, active)"
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    summary="Update a user (phone, active; your own email and password with current_password)",
 )
 def update_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath, data: UserUpdate):
     user = service.update_user(db=db, principal=principal, user_id=user_id, data=data)
@@ -65,3 +70,14 @@ def update_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath, dat
 def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
     user = service.deactivate_user(db=db, principal=principal, user_id=user_id)
     return user
+
+
+@router.post(
+    "/v1/users/{user_id}/password-reset",
+    response_model=PasswordResetOut,
+    status_code=status.HTTP_201_CREATED,
+    summary="Issue a one-time password reset token for a user (shown once)",
+)
+def issue_password_reset(db: DbSession, principal: CurrentPrincipal, user_id: int):
+    issued = service.issue_password_reset(db=db, principal=principal, user_id=user_id)
+    return PasswordResetOut(reset_token=issued.reset_token, expires_at=issued.expires_at)

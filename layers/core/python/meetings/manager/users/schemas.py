@@ -1,7 +1,7 @@
 """Backoffice accounts as the API reads and writes them; the password hash never leaves."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
@@ -81,16 +81,62 @@ class UserCreate(RequestModel):
     )
 
 
+CurrentPassword = Annotated[
+    str, StringConstraints(strip_whitespace=False), Field(min_length=1), AfterValidator(within_bcrypt_limit)
+]
+
+
 class UserUpdate(RequestModel):
-    """Only the fields sent change. Role and organization are fixed at creation."""
+    """Only the fields sent change. Role and organization are fixed at creation.
+
+    Users change their own password and email with `current_password`; nobody sets another user's
+    password (POST /v1/users/{id}/password-reset), and only a MANAGER changes another user's email.
+    A new password or email ends the user's sessions (their access tokens stop working).
+    """
 
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"phone_number": "+5511912345678"}, {"password": "a new long passphrase"}]
+            "examples": [
+                {"phone_number": "+5511912345678"},
+                {"password": "a new long passphrase", "current_password": "the old passphrase"},
+            ]
         }
     )
 
     email: EmailAddress = None
     password: NewPassword = None
+    current_password: CurrentPassword = Field(
+        default=None, description="Required to change your own password or email"
+    )
     phone_number: PhoneNumber = None
     active: bool = None
+
+
+class PasswordResetOut(ResponseModel):
+    """Shown once: hand it to the user; it sets a new password once, within the hour."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reset_token": "mR3k0xS1f9...", "expires_at": "2026-12-01T11:00:00Z"}]
+        }
+    )
+
+    reset_token: str
+    expires_at: datetime
+
+
+class PasswordResetDone(ResponseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "password_changed"}]})
+
+    status: Literal["password_changed"] = "password_changed"
+
+
+class PasswordResetComplete(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reset_token": "mR3k0xS1f9...", "password": "a new long passphrase"}]
+        }
+    )
+
+    reset_token: Annotated[str, Field(min_length=1, max_length=200)]
+    password: NewPassword

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
-from meetings.identity.passwords import verify_password
+from meetings.identity.passwords import hash_token, verify_password
 from meetings.livekit import ACCESS_TOKEN_TTL, LiveKitGateway
 from meetings.meeting_protocol import (
     ATTR_IS_ORGANIZER,
@@ -48,7 +48,7 @@ def _find_link(db: Session, token: str, *, for_update: bool = False) -> RoomPart
         canonical = None
     if canonical is None or canonical != token.lower():
         raise NotFound("This link does not exist.", code="link_not_found")
-    statement = select(RoomParticipant).where(RoomParticipant.magic_link_token == canonical)
+    statement = select(RoomParticipant).where(RoomParticipant.magic_link_token_hash == hash_token(canonical))
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     room_participant = db.execute(statement).scalar_one_or_none()
@@ -234,7 +234,6 @@ def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: 
             ATTR_ROOM_ID: room.id,
             ATTR_IS_ORGANIZER: "true" if room_participant.is_organizer else "false",
         },
-        room_admin=room_participant.is_organizer,
         ttl=ACCESS_TOKEN_TTL,
     )
     return JoinGrant(
@@ -251,7 +250,11 @@ def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: 
 def end_room_from_meeting(
     *, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway
 ) -> Room:
-    """Ends the meeting for everyone, for the organizer holding a valid access token from this link."""
+    """Ends the meeting for everyone, for the organizer holding a valid access token from this link.
+
+    Authorised here, not by a LiveKit grant: the token must be this platform's, for this room and this
+    link's participant, and the database must hold that participant as the room's organizer.
+    """
     room_participant = _find_link(db, token)
     if not access_token:
         raise Unauthorized("The meeting access token is required.", code="not_authenticated")
@@ -265,7 +268,6 @@ def end_room_from_meeting(
         room_participant.is_organizer
         and claims.identity == participant_identity(room_participant.participant_id)
         and video is not None
-        and bool(video.room_admin)
         and video.room == room.livekit_room_id
     )
     if not is_this_organizer:

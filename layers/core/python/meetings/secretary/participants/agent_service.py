@@ -1,30 +1,11 @@
-"""The meeting agent as a participant: the deployment's one AGENT row, and its place in each room."""
+"""The meeting agent's place in each room (its participant row is the entity's, see participants.service)."""
 
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
-
-
-def find_or_create_agent_participant(*, db: Session, name: str, phone_number: str) -> Participant:
-    """The deployment's one AGENT participant, found by name and number, created on first use."""
-    agent = db.scalars(
-        select(Participant)
-        .where(
-            Participant.type == ParticipantType.AGENT,
-            Participant.name == name,
-            Participant.phone_number == phone_number,
-        )
-        .order_by(Participant.id)
-        .limit(1)
-    ).first()
-    if agent is None:
-        agent = Participant(name=name, type=ParticipantType.AGENT, phone_number=phone_number)
-        db.add(agent)
-        db.flush()
-    return agent
+from meetings.secretary.participants.models import RoomParticipant
 
 
 def enter_room(*, db: Session, room_id: str, participant_id: int, at: datetime) -> RoomParticipant:

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, UUID_PATTERN, matches
+from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, SHA256_HEX_PATTERN, matches
 from meetings.db import Base, created_at_column, updated_at_column
 
 
@@ -46,6 +46,14 @@ class Participant(Base):
             postgresql_where=text("professional_id IS NOT NULL"),
         ),
         Index("idx_participants_phone_type", "phone_number", "type"),
+        Index("idx_participants_entity", "entity_id", postgresql_where=text("entity_id IS NOT NULL")),
+        Index(
+            "uq_participants_entity_external",
+            "entity_id",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL AND entity_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,12 +66,15 @@ class Participant(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     external_id: Mapped[str | None] = mapped_column(String(254))
     professional_id: Mapped[int | None] = mapped_column(ForeignKey("professionals.id"))
+    # The tenant that owns the row; NULL for rows shared by several entities or made by a MANAGER.
+    entity_id: Mapped[int | None] = mapped_column(ForeignKey("entities.id"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
 
 
 class RoomParticipant(Base):
-    """A participant's place in one room, with the magic-link credentials to join it.
+    """A participant's place in one room, with the magic-link credentials to join it (both hashed: the
+    link's UUID token as SHA-256, its password with bcrypt).
 
     The link's expiry, failed password count and lock live here (the spec's Redis is not part of
     this stack).
@@ -71,16 +82,18 @@ class RoomParticipant(Base):
 
     __tablename__ = "room_participants"
     __table_args__ = (
-        CheckConstraint(matches("magic_link_token", UUID_PATTERN), name="magic_link_token_uuid"),
+        CheckConstraint(
+            matches("magic_link_token_hash", SHA256_HEX_PATTERN), name="magic_link_token_hash_sha256"
+        ),
         CheckConstraint(matches("password_hash", BCRYPT_PATTERN), name="password_hash_bcrypt"),
         CheckConstraint("failed_attempts >= 0", name="failed_attempts_non_negative"),
         Index("idx_room_part_room", "room_id"),
         Index("idx_room_part_participant", "participant_id"),
         Index(
             "idx_room_part_magic",
-            "magic_link_token",
+            "magic_link_token_hash",
             unique=True,
-            postgresql_where=text("magic_link_token IS NOT NULL"),
+            postgresql_where=text("magic_link_token_hash IS NOT NULL"),
         ),
         Index("idx_room_part_unique", "room_id", "participant_id", unique=True),
     )
@@ -88,7 +101,7 @@ class RoomParticipant(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
     participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), nullable=False)
-    magic_link_token: Mapped[str | None] = mapped_column(String(255))
+    magic_link_token_hash: Mapped[str | None] = mapped_column(String(64))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     magic_link_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"), default=0)

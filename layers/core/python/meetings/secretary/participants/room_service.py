@@ -5,11 +5,11 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, NotFound
-from meetings.identity.passwords import hash_password
+from meetings.identity.passwords import hash_password, hash_token
 from meetings.identity.principal import Principal
 from meetings.livekit import LiveKitGateway
 from meetings.meeting_protocol import participant_identity
@@ -46,7 +46,7 @@ def issue_magic_link(room_participant: RoomParticipant) -> IssuedLink:
     """Gives a room participant a new link and password (returned in the clear only here)."""
     token = str(uuid.UUID(bytes=secrets.token_bytes(16), version=4))
     password = new_password()
-    room_participant.magic_link_token = token
+    room_participant.magic_link_token_hash = hash_token(token)
     room_participant.password_hash = hash_password(password, rounds=get_settings().bcrypt_rounds)
     room_participant.magic_link_expires_at = datetime.now(UTC) + MAGIC_LINK_VALIDITY
     room_participant.failed_attempts = 0
@@ -65,11 +65,10 @@ def _open_room(db: Session, principal: Principal, room_id: str):
     return room
 
 
-def list_room_participants(*, db: Session, principal: Principal, room_id: str) -> list[RoomParticipant]:
-    """The participants of a room the caller may see, in the order they were added."""
+def list_room_participants(*, db: Session, principal: Principal, room_id: str) -> Select:
+    """Builds the query of the participants of a room the caller may see, in the order they were added."""
     room = get_room(db=db, principal=principal, room_id=room_id)
-    statement = select(RoomParticipant).where(RoomParticipant.room_id == room.id).order_by(RoomParticipant.id)
-    return list(db.execute(statement).scalars())
+    return select(RoomParticipant).where(RoomParticipant.room_id == room.id).order_by(RoomParticipant.id)
 
 
 def add_room_participant(
@@ -80,7 +79,9 @@ def add_room_participant(
     if data.participant_id is not None:
         participant = get_participant(db=db, principal=principal, participant_id=data.participant_id)
     else:
-        participant = find_or_create_participant(db=db, principal=principal, data=data.participant)
+        participant = find_or_create_participant(
+            db=db, principal=principal, entity_id=room.entity_id, data=data.participant
+        )
     already = db.execute(
         select(RoomParticipant).where(
             RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant.id

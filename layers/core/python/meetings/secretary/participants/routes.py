@@ -3,8 +3,10 @@
 from fastapi import APIRouter, Response, status
 
 from meetings.api.database import DbSession
+from meetings.api.errors import register_constraint_error
 from meetings.api.pagination import Page, Pagination, paginate
 from meetings.api.params import IdPath, RoomIdPath, text_query
+from meetings.errors import Conflict
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.participants import room_service, service
@@ -29,6 +31,11 @@ ERRORS = {
 }
 
 router = APIRouter(tags=["participants"], responses=ERRORS)
+
+register_constraint_error(
+    "uq_participants_entity_external",
+    Conflict("Another participant of this entity has this external_id.", code="external_id_taken"),
+)
 
 
 def participant_out(
@@ -110,13 +117,15 @@ def delete_participant(participant_id: IdPath, db: DbSession, principal: Current
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/v1/rooms/{room_id}/participants", response_model=list[RoomParticipantOut])
+@router.get("/v1/rooms/{room_id}/participants", response_model=Page[RoomParticipantOut])
 def list_room_participants(
-    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal
-) -> list[RoomParticipantOut]:
-    rows = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
-    loaded = service.load_referenced_rows(db=db, room_participants=rows)
-    return [room_participant_out(db, row, loaded) for row in rows]
+    room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
+) -> Page[RoomParticipantOut]:
+    statement = room_service.list_room_participants(db=db, principal=principal, room_id=room_id)
+    result = paginate(db, statement, page)
+    loaded = service.load_referenced_rows(db=db, room_participants=result.items)
+    result.items = [room_participant_out(db, row, loaded) for row in result.items]
+    return result
 
 
 @router.post(

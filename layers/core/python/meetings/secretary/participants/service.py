@@ -1,12 +1,15 @@
 """The participants directory: clients, professionals and agents who take part in meetings.
 
-Tenancy: a MANAGER sees every participant. An ENTITY_ADMIN sees a participant that is in a room of
-their entity, or that is the participant of a professional linked to their entity.
+Tenancy: a participant belongs to the entity whose room it was added to (`entity_id`; NULL for rows a
+MANAGER made outside any entity and for rows several entities shared before tenancy). A MANAGER sees
+every participant. An ENTITY_ADMIN sees the participants of their entity, those in one of their rooms,
+and the participants of professionals linked to their entity; they change only rows of their own entity
+that no other entity's room or link shares. Find-or-create looks only inside the room's entity.
 """
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -32,7 +35,9 @@ def visible_participants(principal: Principal) -> Select:
         ProfessionalEntity.entity_id == principal.entity_id,
         ProfessionalEntity.active.is_(True),
     )
-    return statement.where(or_(in_entity_room, linked_professional))
+    return statement.where(
+        or_(Participant.entity_id == principal.entity_id, in_entity_room, linked_professional)
+    )
 
 
 def get_participant(*, db: Session, principal: Principal, participant_id: int) -> Participant:
@@ -84,7 +89,7 @@ def _check_professional(db: Session, principal: Principal, professional_id: int)
 
 
 def create_participant(*, db: Session, principal: Principal, data: ParticipantCreate) -> Participant:
-    """Adds a participant to the directory.
+    """Adds a participant to the directory (of the caller's entity; a MANAGER's belongs to none).
 
     An ENTITY_ADMIN adds PROFESSIONAL participants here; clients and agents join their directory when
     added to one of their rooms (POST /v1/rooms/{id}/participants), which keeps them visible.
@@ -94,44 +99,114 @@ def create_participant(*, db: Session, principal: Principal, data: ParticipantCr
             "Add clients and agents through a room: POST /v1/rooms/{id}/participants.",
             code="add_through_room",
         )
-    return _insert_participant(db=db, principal=principal, data=data)
+    return _insert_participant(db=db, principal=principal, data=data, entity_id=principal.entity_id)
 
 
-def _insert_participant(*, db: Session, principal: Principal, data: ParticipantCreate) -> Participant:
+def _insert_participant(
+    *, db: Session, principal: Principal, data: ParticipantCreate, entity_id: int | None
+) -> Participant:
     if data.professional_id is not None:
         _check_professional(db, principal, data.professional_id)
-    participant = Participant(**data.model_dump())
+    participant = Participant(**data.model_dump(), entity_id=entity_id)
     db.add(participant)
     db.flush()
     return participant
 
 
-def find_or_create_participant(*, db: Session, principal: Principal, data: ParticipantCreate) -> Participant:
-    """The participant with the same external_id, or else the same phone and type; created if none."""
+def _of_entity(entity_id: int | None) -> ColumnElement[bool]:
+    return Participant.entity_id.is_not_distinct_from(entity_id)
+
+
+def _first(db: Session, *conditions) -> Participant | None:
+    statement = select(Participant).where(*conditions).order_by(Participant.id).limit(1)
+    return db.execute(statement).scalar_one_or_none()
+
+
+def find_or_create_participant(
+    *, db: Session, principal: Principal, entity_id: int | None, data: ParticipantCreate
+) -> Participant:
+    """The entity's participant with the same external_id, or else the same phone and type (for a
+    PROFESSIONAL: the participant of that professional); created in the entity if none."""
+    if data.professional_id is not None:
+        _check_professional(db, principal, data.professional_id)
     found = None
     if data.external_id is not None:
-        found = db.execute(
-            select(Participant)
-            .where(Participant.external_id == data.external_id)
-            .order_by(Participant.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        found = _first(db, _of_entity(entity_id), Participant.external_id == data.external_id)
+    if found is None and data.type == ParticipantType.PROFESSIONAL:
+        found = _first(db, Participant.professional_id == data.professional_id)
+    elif found is None:
+        found = _first(
+            db,
+            _of_entity(entity_id),
+            Participant.phone_number == data.phone_number,
+            Participant.type == data.type,
+        )
     if found is None:
-        found = db.execute(
-            select(Participant)
-            .where(Participant.phone_number == data.phone_number, Participant.type == data.type)
-            .order_by(Participant.id)
-            .limit(1)
-        ).scalar_one_or_none()
-    if found is not None:
-        if found.type != data.type:
-            raise Conflict(
-                "That external_id belongs to a participant of another type.",
-                code="participant_type_mismatch",
-                details={"existing_type": found.type},
-            )
-        return found
-    return _insert_participant(db=db, principal=principal, data=data)
+        return _insert_participant(db=db, principal=principal, data=data, entity_id=entity_id)
+    if found.type != data.type:
+        raise Conflict(
+            "That external_id belongs to a participant of another type.",
+            code="participant_type_mismatch",
+            details={"existing_type": found.type},
+        )
+    if found.professional_id != data.professional_id:
+        raise Conflict(
+            "That external_id belongs to the participant of another professional.",
+            code="participant_professional_mismatch",
+        )
+    return found
+
+
+def find_or_create_agent_participant(
+    *, db: Session, entity_id: int | None, name: str, phone_number: str
+) -> Participant:
+    """The entity's AGENT participant with this name and number, created on first use."""
+    agent = _first(
+        db,
+        _of_entity(entity_id),
+        Participant.type == ParticipantType.AGENT,
+        Participant.name == name,
+        Participant.phone_number == phone_number,
+    )
+    if agent is None:
+        agent = Participant(
+            name=name, type=ParticipantType.AGENT, phone_number=phone_number, entity_id=entity_id
+        )
+        db.add(agent)
+        db.flush()
+    return agent
+
+
+def participant_types(*, db: Session, room_id: str, participant_ids: list[int]) -> dict[int, ParticipantType]:
+    """The type of each of these participants that is in the room, as the database holds it."""
+    statement = (
+        select(Participant.id, Participant.type)
+        .join(RoomParticipant, RoomParticipant.participant_id == Participant.id)
+        .where(RoomParticipant.room_id == room_id, Participant.id.in_(participant_ids))
+    )
+    return {participant_id: type_ for participant_id, type_ in db.execute(statement)}
+
+
+def _require_editable(db: Session, principal: Principal, participant: Participant) -> None:
+    """An ENTITY_ADMIN changes only their entity's rows that no other entity's room or link shares."""
+    if principal.is_manager:
+        return
+    in_other_room = exists().where(
+        RoomParticipant.participant_id == participant.id,
+        RoomParticipant.room_id == Room.id,
+        Room.entity_id.is_distinct_from(principal.entity_id),
+    )
+    linked_elsewhere = exists().where(
+        ProfessionalEntity.professional_id == participant.professional_id,
+        ProfessionalEntity.entity_id != principal.entity_id,
+        ProfessionalEntity.active.is_(True),
+    )
+    shared = db.execute(select(or_(in_other_room, linked_elsewhere))).scalar()
+    if participant.entity_id != principal.entity_id or shared:
+        raise Forbidden(
+            "Other entities share this participant; ask a platform manager to change them.",
+            code="participant_shared",
+        )
 
 
 def update_participant(
@@ -139,6 +214,7 @@ def update_participant(
 ) -> Participant:
     """Changes a participant's contact data."""
     participant = get_participant(db=db, principal=principal, participant_id=participant_id)
+    _require_editable(db, principal, participant)
     for field, value in data.model_dump(exclude_unset=True).items():
         setattr(participant, field, value)
     db.flush()
@@ -149,6 +225,7 @@ def update_participant(
 def delete_participant(*, db: Session, principal: Principal, participant_id: int) -> None:
     """Removes a participant that is in no room (meeting history keeps the others)."""
     participant = get_participant(db=db, principal=principal, participant_id=participant_id)
+    _require_editable(db, principal, participant)
     in_room = db.execute(select(exists().where(RoomParticipant.participant_id == participant.id))).scalar()
     if in_room:
         raise Conflict("The participant is in a room; remove them from it first.", code="participant_in_room")

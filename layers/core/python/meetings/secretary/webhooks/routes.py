@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from meetings.api.database import DbSession
+from meetings.livekit import LiveKit, LiveKitGateway
 from meetings.secretary.webhooks.service import handle_webhook, verify_webhook
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
@@ -36,13 +37,16 @@ class WebhookAnswer(BaseModel):
     },
 )
 async def receive_livekit_webhook(
-    request: Request, db: DbSession, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    db: DbSession,
+    livekit: LiveKit,
+    authorization: Annotated[str | None, Header()] = None,
 ) -> WebhookAnswer:
     body = (await request.body()).decode("utf-8", errors="replace")
-    return await run_in_threadpool(_process, db, body, authorization)
+    return await run_in_threadpool(_process, db, livekit, body, authorization)
 
 
-def _process(db, body: str, authorization: str | None) -> WebhookAnswer:
+def _process(db, livekit: LiveKitGateway, body: str, authorization: str | None) -> WebhookAnswer:
     event = verify_webhook(body=body, authorization=authorization)
-    outcome = handle_webhook(db=db, event=event)
+    outcome = handle_webhook(db=db, event=event, livekit=livekit)
     return WebhookAnswer(status=outcome, event_id=event.id)

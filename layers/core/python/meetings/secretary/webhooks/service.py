@@ -4,6 +4,12 @@ Each event carries its server time (`created_at`); attendance only moves forward
 participant_joined older than the participant's last leave does not reopen their seat, and a
 participant_left older than their last join does not close it. Room status only follows the status
 machine, so a late room_started after room_finished changes nothing.
+
+Removal and ending are enforced here too: an access token stays valid for its whole lifetime, so a
+participant removed from a room (or everyone, once the room is over) could connect again with it. A
+participant_joined for a platform identity that is no longer in the room is disconnected through the
+LiveKit server API; a room that connects (room_started, participant_joined) after it was COMPLETED or
+CANCELED is deleted again.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import Unauthorized
-from meetings.livekit import EGRESS_WEBHOOK_EVENTS
+from meetings.livekit import EGRESS_WEBHOOK_EVENTS, LiveKitGateway
 from meetings.log import logger
 from meetings.meeting_protocol import participant_id_from_identity
 from meetings.notifications import outbox
@@ -64,7 +70,10 @@ def _record_receipt(db: Session, event: WebhookEvent, at: datetime) -> bool:
     return db.execute(statement).scalar_one_or_none() is not None
 
 
-def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
+FINISHED_STATUSES = frozenset({RoomStatus.COMPLETED, RoomStatus.CANCELED})
+
+
+def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway) -> str:
     """Applies one verified event once; returns "processed", "duplicate" or "ignored"."""
     if not event.id:
         return "ignored"
@@ -93,9 +102,41 @@ def handle_webhook(*, db: Session, event: WebhookEvent) -> str:
     handler = handlers.get(event.event)
     if handler is None:
         return "ignored"
+    if event.event in ("room_started", "participant_joined") and _reopens(room, at):
+        _delete_finished_room(room, event, livekit)
+        return "processed"
+    if event.event == "participant_joined" and _remove_if_not_in_room(db, room, event, livekit):
+        return "processed"
     handler(db, room, event, at)
     db.flush()
     return "processed"
+
+
+def _reopens(room: Room, at: datetime) -> bool:
+    """A connection to a finished room after it ended (an older event arriving late is not one)."""
+    return room.status in FINISHED_STATUSES and (room.ended_at is None or at + CLOCK_SLACK >= room.ended_at)
+
+
+def _delete_finished_room(room: Room, event: WebhookEvent, livekit: LiveKitGateway) -> None:
+    """LiveKit re-created a room that is over (someone connected with a still valid token)."""
+    livekit.delete_room(name=room.livekit_room_id)
+    logger.warning(
+        "finished room reopened in livekit; deleted again",
+        extra={"room_id": room.id, "status": room.status, "event": event.event},
+    )
+
+
+def _remove_if_not_in_room(db: Session, room: Room, event: WebhookEvent, livekit: LiveKitGateway) -> bool:
+    """Disconnects a platform identity that is no longer in the room; True when it did."""
+    participant_id = participant_id_from_identity(event.participant.identity)
+    if participant_id is None or _room_participant(db, room, event) is not None:
+        return False
+    livekit.remove_participant(room_name=room.livekit_room_id, identity=event.participant.identity)
+    logger.warning(
+        "participant no longer in the room connected; removed",
+        extra={"room_id": room.id, "participant_id": participant_id},
+    )
+    return True
 
 
 def _hand_to_recordings(db: Session, event: WebhookEvent) -> None:
