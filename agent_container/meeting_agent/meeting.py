@@ -10,12 +10,14 @@ with each other, the assistant named in passing) is never answered.
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from livekit.agents import APIConnectOptions, llm, stt
 
 from meetings.meeting_protocol import TRANSCRIPTION_TOPIC
 from meetings.secretary.events.models import AgentEventName
+from meetings.secretary.participants.models import ParticipantType
+from meetings.secretary.participants.service import participant_roles
 
 from .config import AgentConfig
 from .events import EventLog
@@ -146,6 +148,21 @@ class MeetingAgent:
         return task
 
     # Participants
+
+    async def confirmed(self, human: Human | None) -> Human | None:
+        """The human with the type and organizer flag the database holds for this room; None when they
+        are not one of its participants."""
+        if human is None:
+            return None
+        roles = await self.store.run(
+            lambda db: participant_roles(
+                db=db, room_id=self.context.room_id, participant_ids=[human.participant_id]
+            )
+        )
+        role = roles.get(human.participant_id)
+        if role is None or role.type == ParticipantType.AGENT:
+            return None
+        return replace(human, type=role.type, is_organizer=role.is_organizer)
 
     def participant_joined(self, human: Human, audio=None, *, track_sid: str = "") -> None:
         """Tracks a human (a rejoin replaces their earlier join); with audio, transcribes that track."""

@@ -141,14 +141,22 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
             getattr(participant, "sid", ""),
         )
 
-    def on_participant_connected(participant: rtc.RemoteParticipant) -> None:
-        if (human := track_human(participant)) is not None:
+    async def join(participant: rtc.RemoteParticipant, track: rtc.Track | None = None, sid: str = "") -> None:
+        # Who someone is (type, organizer) comes from the database, never from their LiveKit attributes.
+        human = await meeting.confirmed(track_human(participant))
+        if human is None or participant.identity not in room.remote_participants:  # left meanwhile
+            return
+        if track is None:
             meeting.participant_joined(human)
+        else:
+            meeting.participant_joined(human, audio=audio_source(track), track_sid=sid)
+
+    def on_participant_connected(participant: rtc.RemoteParticipant) -> None:
+        spawn(join(participant))
 
     def on_track_subscribed(track: rtc.Track, publication, participant: rtc.RemoteParticipant) -> None:
-        if track.kind == rtc.TrackKind.KIND_AUDIO and (human := track_human(participant)) is not None:
-            sid = getattr(publication, "sid", "") or getattr(track, "sid", "")
-            meeting.participant_joined(human, audio=audio_source(track), track_sid=sid)
+        if track.kind == rtc.TrackKind.KIND_AUDIO:
+            spawn(join(participant, track, getattr(publication, "sid", "") or getattr(track, "sid", "")))
 
     def on_participant_disconnected(participant: rtc.RemoteParticipant) -> None:
         meeting.participant_left(participant.identity, sid=getattr(participant, "sid", None) or None)
@@ -275,11 +283,12 @@ async def serve(
         connect_room(ctx.room, meeting)
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
         for participant in ctx.room.remote_participants.values():
-            if (
-                human := human_from_attributes(
+            human = await meeting.confirmed(
+                human_from_attributes(
                     participant.identity, participant.name, dict(participant.attributes), participant.sid
                 )
-            ) is not None:
+            )
+            if human is not None:
                 meeting.participant_joined(human)  # their audio arrives through track_subscribed
     except Exception as exc:
         await meeting.events.error("agent", exc)

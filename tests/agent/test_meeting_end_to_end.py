@@ -54,6 +54,14 @@ class FakeRoom(rtc.EventEmitter):
     def __init__(self):
         super().__init__()
         self.text_handlers = {}
+        self.remote_participants = {}
+
+    def emit(self, event, *args):
+        if event == "participant_connected":
+            self.remote_participants[args[0].identity] = args[0]
+        elif event == "participant_disconnected":
+            self.remote_participants.pop(args[0].identity, None)
+        return super().emit(event, *args)
 
     def register_text_stream_handler(self, topic, handler) -> None:
         self.text_handlers[topic] = handler
@@ -95,6 +103,7 @@ async def test_a_scripted_meeting_end_to_end(meeting_setup, build_meeting, embed
         room.emit("participant_connected", remote(human))
         room.emit("track_subscribed", FakeTrack(owner=human.identity), None, remote(human))
     room.emit("participant_connected", FakeRemoteParticipant("EG_recorder", "", {}))
+    await asyncio.gather(*list(pending))  # each arrival is confirmed against the database first
     assert set(meeting.humans) == {setup.professional.identity, setup.client.identity}
 
     # Each speaks; muting (the end of their audio) lets the test wait until all of it is transcribed.

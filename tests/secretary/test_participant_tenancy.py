@@ -150,14 +150,14 @@ def test_each_entity_has_its_own_agent_participant(db):
     assert (agents[0].entity_id, agents[1].entity_id) == (first.id, second.id)
 
 
-def test_participant_types_come_from_the_database_for_the_rooms_members_only(db, entity):
+def test_participant_roles_come_from_the_database_for_the_rooms_members_only(db, entity):
     room = make_room(db, entity=entity)
     client_row = add_to_room(db, room).participant_id
     outsider = make_participant(
         db, type=ParticipantType.PROFESSIONAL, professional_id=make_professional(db).id
     )
-    types = service.participant_types(db=db, room_id=room.id, participant_ids=[client_row, outsider.id])
-    assert types == {client_row: ParticipantType.CLIENT}
+    roles = service.participant_roles(db=db, room_id=room.id, participant_ids=[client_row, outsider.id])
+    assert roles == {client_row: service.RoomRole(type=ParticipantType.CLIENT, is_organizer=False)}
 
 
 def test_a_managers_directory_row_belongs_to_no_entity(db):

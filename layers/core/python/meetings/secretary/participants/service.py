@@ -177,14 +177,24 @@ def find_or_create_agent_participant(
     return agent
 
 
-def participant_types(*, db: Session, room_id: str, participant_ids: list[int]) -> dict[int, ParticipantType]:
-    """The type of each of these participants that is in the room, as the database holds it."""
+@dataclass(frozen=True)
+class RoomRole:
+    type: ParticipantType
+    is_organizer: bool
+
+
+def participant_roles(*, db: Session, room_id: str, participant_ids: list[int]) -> dict[int, RoomRole]:
+    """The type and organizer flag of each of these participants that is in the room, as the database
+    holds them (the meeting agent trusts these, never a participant's LiveKit attributes)."""
     statement = (
-        select(Participant.id, Participant.type)
+        select(Participant.id, Participant.type, RoomParticipant.is_organizer)
         .join(RoomParticipant, RoomParticipant.participant_id == Participant.id)
         .where(RoomParticipant.room_id == room_id, Participant.id.in_(participant_ids))
     )
-    return {participant_id: type_ for participant_id, type_ in db.execute(statement)}
+    return {
+        participant_id: RoomRole(type=type_, is_organizer=organizer)
+        for participant_id, type_, organizer in db.execute(statement)
+    }
 
 
 def _require_editable(db: Session, principal: Principal, participant: Participant) -> None:
