@@ -30,10 +30,12 @@ def transcription_events(db, room_id):
 
 
 async def finish(meeting, feeds: dict) -> None:
-    """Ends each participant's audio and waits until all of it is transcribed."""
+    """Ends each participant's audio, waits until all of it is transcribed, and lets the event log's
+    writes finish (they share the test's session, which the test reads next)."""
     for identity, feed in feeds.items():
         feed.hang_up()
         await asyncio.wait_for(meeting.transcriber.finished(identity), timeout=30)
+    await meeting.events.flush()
 
 
 async def until(condition, timeout: float = 30.0) -> None:
