@@ -108,3 +108,13 @@ def chunk_rows(db, entity_id: int, document_name: str) -> list:
             .order_by(KnowledgeChunk.id)
         ).scalars()
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_candidate_counts():
+    """Each test counts its own tenants' chunks (the search caches the counts for a few seconds)."""
+    from meetings.manager.knowledge import retrieval
+
+    retrieval._candidate_counts.clear()
+    yield
+    retrieval._candidate_counts.clear()

@@ -171,6 +171,8 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
             savepoint.rollback()
         return original(session, params, chosen_mode)
 
+    db.execute(text("SELECT set_config('hnsw.ef_search', '77', true)"))
+
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
     monkeypatch.setattr(retrieval, "_hnsw_search", explained)
 
@@ -184,10 +186,10 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
     )
     assert len(results) == 5
     assert "idx_kb_embedding" in plans[0]
-    if mode == "hybrid":
-        assert "idx_kb_search_vector" in plans[0]
     assert db.execute(text("SHOW enable_sort")).scalar() == "on"
+    assert db.execute(text("SHOW enable_seqscan")).scalar() == "on"
     assert db.execute(text("SHOW hnsw.iterative_scan")).scalar() != "relaxed_order"
+    assert db.execute(text("SHOW hnsw.ef_search")).scalar() == "77"  # the caller's own value is kept
 
 
 def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypatch):

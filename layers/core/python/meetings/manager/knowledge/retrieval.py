@@ -21,10 +21,11 @@ drift to the HNSW index and lose rows to the filter. Above the threshold the HNS
 vector ranking, with pgvector's iterative scan (relaxed order, re-sorted here), and the GIN index the
 text ranking; should the result have fewer than k rows, the exact plan answers instead, so the caller
 never gets fewer than k when k exist. Each plan has its own SQL text, and the HNSW text always runs
-under the same settings (sorting and sequential scans off, set in a savepoint that is rolled back),
-so a statement psycopg prepares and caches stays right.
+under the same settings (sorting and sequential scans off, set just before it and put back just
+after), so a statement psycopg prepares and caches stays right.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -47,17 +48,21 @@ RRF_K = 10
 FUSION_DEPTH = 20
 # The weight of each ranking in the fusion. The packaged embedding models (all-MiniLM-L6-v2,
 # all-mpnet-base-v2) were trained on English: on chunks in other languages their ranking is weak
-# (bench/eval_retrieval.py), so it weighs less there.
+# (bench/eval_retrieval.py), so it weighs less on chunks of a recognised other language.
 MODEL_SEARCH_CONFIGS = ("english",)
 VECTOR_WEIGHT = 1.0
 OTHER_LANGUAGE_VECTOR_WEIGHT = 0.1
 TEXT_WEIGHT = 1.0
 # ts_rank's weights for {D, C, B, A}: the heading is indexed as A, the text as B.
 RANK_WEIGHTS = "{0.1, 0.2, 0.4, 0.4}"
-# The HNSW scan fetches a few rows more than asked: relaxed-order iterative scans return near
-# neighbours slightly out of order, and the re-sort keeps the nearest.
-HNSW_EXTRA_ROWS = 10
+# The HNSW scan fetches as many rows as the vector ranking keeps: an iterative scan's cost grows with
+# the rows it must find past the filter, and more rows bought no recall in the benchmark.
+HNSW_EXTRA_ROWS = 0
 HNSW_MIN_EF_SEARCH = 40
+# The candidate count of an (entity, department) is read at most this often per process: it only
+# picks the plan and scales the inverse document frequencies, so a few seconds' staleness is harmless.
+CANDIDATE_COUNT_TTL_SECONDS = 30.0
+_candidate_counts: dict[tuple[int, int | None], tuple[float, int]] = {}
 
 # The names the department overrides are read once (an InitPlan), not probed row by row.
 _CANDIDATES = """
@@ -100,17 +105,48 @@ _NOT_A_STOP_WORD = " AND ".join(
 )
 
 
-def _text_ranking() -> str:
-    return f"""
+# On the index plan, a word in more than this share of all chunks (PostgreSQL's own statistics of
+# the column, kept by ANALYZE) is left out of the text ranking: it would make the ranking read most of
+# a large tenant's rows, and its inverse document frequency makes it count for little anyway.
+EVERYDAY_TERM_SHARE = 0.05
+
+
+def _text_ranking(*, prune_everyday_terms: bool) -> str:
+    """The text ranking's CTEs (terms, matched rows, scores); see the comment above."""
+    if prune_everyday_terms:
+        everyday = f"""
+    everyday AS (
+        SELECT common.lexeme
+        FROM pg_stats AS stats,
+             unnest(CAST(CAST(stats.most_common_elems AS text) AS text[]), stats.most_common_elem_freqs)
+                 AS common(lexeme, share)
+        WHERE stats.schemaname = current_schema() AND stats.tablename = 'knowledge_base'
+          AND stats.attname = 'search_vector' AND common.lexeme IS NOT NULL
+          AND common.share > {EVERYDAY_TERM_SHARE}
+    ),"""
+        keep = "AND lexeme NOT IN (SELECT lexeme FROM everyday)"
+        queries = """
+    term_queries AS (
+        SELECT config, CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery) AS query
+        FROM terms GROUP BY config
+    ),"""
+        match = " OR ".join(
+            f"(kb.search_config = '{config}'::regconfig AND kb.search_vector @@ "
+            f"(SELECT query FROM term_queries WHERE config = '{config}'::regconfig))"
+            for config in SEARCH_CONFIGS
+        )
+    else:
+        everyday, keep, queries, match = "", "", "", _MATCH
+    return f"""{everyday}
     terms AS (
         SELECT DISTINCT config.name AS config, lexeme, CAST(quote_literal(lexeme) AS tsquery) AS term
         FROM unnest(CAST(ARRAY[{", ".join(f"'{c}'" for c in SEARCH_CONFIGS)}] AS regconfig[])) AS config(name),
              unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(:text)))) AS lexeme
-        WHERE config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})
-    ),
+        WHERE (config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})) {keep}
+    ),{queries}
     matched AS MATERIALIZED (
         SELECT kb.id, kb.search_vector, kb.search_config
-        FROM knowledge_base AS kb WHERE {_CANDIDATES} AND ({_MATCH})
+        FROM knowledge_base AS kb WHERE {_CANDIDATES} AND ({match})
     ),
     term_hits AS (
         SELECT matched.id, ts_rank('{RANK_WEIGHTS}', matched.search_vector, terms.term, 1) AS weight,
@@ -121,7 +157,8 @@ def _text_ranking() -> str:
     text_ranked AS (
         SELECT id, row_number() OVER (ORDER BY score DESC, id) AS position
         FROM (
-            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(:candidates AS float8) - df, 0) + 0.5) / (df + 0.5))) AS score
+            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(:candidates AS float8) - df, 0) + 0.5)
+                                        / (df + 0.5))) AS score
             FROM term_hits GROUP BY id
         ) AS scored
         ORDER BY score DESC, id LIMIT :depth
@@ -134,10 +171,15 @@ _RESULT_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.
 
 def _fusion(rankings: list[str]) -> str:
     """The fused order of the named rankings (CTEs of id and position), best first."""
-    model_configs = ", ".join(f"'{config}'::regconfig" for config in MODEL_SEARCH_CONFIGS)
+    # chunks of no recognised language (`simple`) keep the full weight: nothing says the model is weak there
+    other_languages = ", ".join(
+        f"'{config}'::regconfig"
+        for config in SEARCH_CONFIGS
+        if config not in MODEL_SEARCH_CONFIGS and config != "simple"
+    )
     weights = {
-        "vector_ranked": f"CASE WHEN search_config IN ({model_configs}) THEN CAST({float(VECTOR_WEIGHT)} "
-        f"AS float8) ELSE CAST({float(OTHER_LANGUAGE_VECTOR_WEIGHT)} AS float8) END",
+        "vector_ranked": f"CASE WHEN search_config IN ({other_languages}) THEN "
+        f"CAST({float(OTHER_LANGUAGE_VECTOR_WEIGHT)} AS float8) ELSE CAST({float(VECTOR_WEIGHT)} AS float8) END",
         "text_ranked": f"CAST({float(TEXT_WEIGHT)} AS float8)",
     }
     union = " UNION ALL ".join(
@@ -171,7 +213,7 @@ def exact_sql(mode: Mode):
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
             FROM candidates ORDER BY distance, id LIMIT :depth
         ),"""
-    return _statement(mode, vector)
+    return _statement(mode, vector, prune_everyday_terms=False)
 
 
 @cache
@@ -190,12 +232,13 @@ def hnsw_sql(mode: Mode):
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
             FROM vector_hits ORDER BY distance, id LIMIT :depth
         ),"""
-    return _statement(mode, vector)
+    return _statement(mode, vector, prune_everyday_terms=True)
 
 
-def _statement(mode: Mode, vector_ranking: str):
+def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool):
     """The rankings a mode needs, fused, with the chunks' columns."""
-    rankings = (vector_ranking if mode != "text" else "") + (_text_ranking() if mode != "vector" else "")
+    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms) if mode != "vector" else ""
+    rankings = (vector_ranking if mode != "text" else "") + text_ranking
     return text(
         f"""
         WITH {rankings}
@@ -212,9 +255,17 @@ CANDIDATE_COUNT_SQL = text(
     "SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_documents "
     "WHERE entity_id = :entity_id AND (department_id IS NULL OR department_id = :department_id)"
 )
+# Set for the index plan only (`set_config(..., true)` lasts until the transaction ends): the
+# settings it changed are put back right after it, so none leaks into the caller's transaction.
 HNSW_SETTINGS_SQL = text(
-    "SELECT set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), "
+    "SELECT current_setting('enable_sort') AS enable_sort, current_setting('enable_seqscan') AS enable_seqscan, "
+    "current_setting('hnsw.iterative_scan') AS iterative_scan, current_setting('hnsw.ef_search') AS ef_search, "
+    "set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), "
     "set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', :ef, true)"
+)
+RESTORE_SETTINGS_SQL = text(
+    "SELECT set_config('enable_sort', :enable_sort, true), set_config('enable_seqscan', :enable_seqscan, true), "
+    "set_config('hnsw.iterative_scan', :iterative_scan, true), set_config('hnsw.ef_search', :ef_search, true)"
 )
 
 
@@ -259,7 +310,7 @@ def search_knowledge(
         "depth": max(k, FUSION_DEPTH) if mode == "hybrid" else k,
     }
     rows = None
-    params["candidates"] = db.execute(CANDIDATE_COUNT_SQL, params).scalar_one()
+    params["candidates"] = _candidate_count(db, entity_id, department_id)
     if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
         rows = _hnsw_search(db, params, mode)
         if len(rows) < k and mode != "text":
@@ -269,15 +320,40 @@ def search_knowledge(
     return [_chunk(row) for row in rows]
 
 
+def _candidate_count(db: Session, entity_id: int, department_id: int | None) -> int:
+    """The upper bound of the candidates, from a per-process cache refreshed every few seconds."""
+    now = time.monotonic()
+    cached = _candidate_counts.get((entity_id, department_id))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    count = int(
+        db.execute(CANDIDATE_COUNT_SQL, {"entity_id": entity_id, "department_id": department_id}).scalar_one()
+    )
+    if len(_candidate_counts) > 10_000:
+        _candidate_counts.clear()
+    _candidate_counts[(entity_id, department_id)] = (now + CANDIDATE_COUNT_TTL_SECONDS, count)
+    return count
+
+
 def _hnsw_search(db: Session, params: dict, mode: Mode) -> list:
-    """The index plan; its settings live in a savepoint that is rolled back, so they never leak."""
+    """The index plan, under its settings, which are put back after it.
+
+    Should the query fail, the transaction is lost, and the settings with it.
+    """
     fetch = params["depth"] + HNSW_EXTRA_ROWS
-    savepoint = db.begin_nested()
-    try:
-        db.execute(HNSW_SETTINGS_SQL, {"ef": str(min(1000, max(HNSW_MIN_EF_SEARCH, fetch)))})
-        return db.execute(hnsw_sql(mode), {**params, "fetch": fetch}).all()
-    finally:
-        savepoint.rollback()
+    ef = str(min(1000, max(HNSW_MIN_EF_SEARCH, fetch)))
+    previous = db.execute(HNSW_SETTINGS_SQL, {"ef": ef}).one()
+    rows = db.execute(hnsw_sql(mode), {**params, "fetch": fetch}).all()
+    db.execute(
+        RESTORE_SETTINGS_SQL,
+        {
+            "enable_sort": previous.enable_sort,
+            "enable_seqscan": previous.enable_seqscan,
+            "iterative_scan": previous.iterative_scan,
+            "ef_search": previous.ef_search,
+        },
+    )
+    return rows
 
 
 def search_knowledge_text(
