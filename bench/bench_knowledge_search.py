@@ -402,10 +402,13 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
 
     from meetings.db import session_factory
     from meetings.embeddings import get_embedder
+    from meetings.identity.passwords import hash_password
+    from meetings.identity.principal import Principal
+    from meetings.identity.roles import UserRole
+    from meetings.identity.tokens import issue_access_token
     from meetings.manager.knowledge.retrieval import search_knowledge_text
     from meetings.manager.knowledge.search_app import app
-    from meetings.manager.users.models import User, UserRole
-    from meetings.security import Principal, hash_password, issue_access_token
+    from meetings.manager.users.models import User
     from meetings.settings import get_settings
 
     settings = get_settings()
