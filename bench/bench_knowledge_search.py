@@ -1,12 +1,17 @@
 """Knowledge search at 100,000 chunks over 50 entities: search_knowledge (the API's and the agent's
-function) against the raw pgvector query, p50/p99 latency and recall@10 against exact search.
+function), vector only and hybrid, against raw pgvector queries (the planner's own plan, and plain
+HNSW with an iterative scan), p50/p99 latency and recall@10 against exact search; then the search API
+end to end (HTTP event through the Lambda handler's app, query embedding with the real model included).
 
 Vectors are random unit vectors of the configured dimension, clustered by document (chunks of a
 document lie near each other, as real embeddings do); each query is a perturbed chunk of its tenant.
 The ground truth is computed in numpy over the same candidate set. One tenant is large (40% of the
 chunks, above the exact-scan threshold) and 49 are small, so both plans are measured where they are
 chosen, and each against the other. Each entity has 2 departments whose documents override some
-entity-wide documents by name. `BENCH_KB_CHUNKS` scales the corpus down.
+entity-wide documents by name. Chunk texts are drawn from a Zipf vocabulary (everyday words that
+match many rows, a document's topic words, rare words), so the full-text side of the hybrid search
+reads posting lists of realistic lengths; a query's text is two topic words of its document, two rare
+words of its chunk and two everyday words. `BENCH_KB_CHUNKS` scales the corpus down.
 """
 
 import os
@@ -28,6 +33,8 @@ QUERIES = 60
 K = 10
 rng = np.random.default_rng(7)
 
+VOCABULARY = 20_000
+WORDS_PER_CHUNK = 40
 RAW_ENTITY_SQL = "SELECT id FROM knowledge_base WHERE entity_id = %s ORDER BY embedding <=> %s LIMIT %s"
 RAW_DEPARTMENT_SQL = (
     "SELECT id FROM knowledge_base WHERE entity_id = %s AND (department_id = %s OR department_id IS NULL) "
@@ -65,6 +72,25 @@ def document_layout(
     return documents
 
 
+def word(number: int) -> str:
+    """A pseudo-word the English configuration keeps as it is (letters only)."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    text = ""
+    while True:
+        number, digit = divmod(number, len(letters))
+        text += letters[digit] + "aeiou"[digit % 5]
+        if not number:
+            return text
+
+
+def chunk_words(document_topics: np.ndarray) -> list[int]:
+    """Words of one chunk: everyday words (Zipf), the document's topic words, rare words."""
+    everyday = np.minimum(rng.zipf(1.3, 24), VOCABULARY) - 1
+    topic = rng.choice(document_topics, 8)
+    rare = rng.integers(2_000, VOCABULARY, 8)
+    return [int(w) for w in np.concatenate([everyday, topic, rare])]
+
+
 def load_corpus(connection, dimension: int):
     from psycopg.types.json import Jsonb
 
@@ -97,6 +123,8 @@ def load_corpus(connection, dimension: int):
 
     started = time.perf_counter()
     connection.execute("DROP INDEX idx_kb_embedding")  # built once after the load, not row by row
+    connection.execute("DROP INDEX idx_kb_search_vector")
+    texts = {}
     with connection.cursor() as cursor:
         with cursor.copy(
             "COPY knowledge_documents (entity_id, department_id, document_name, status, chunk_count) "
@@ -104,19 +132,25 @@ def load_corpus(connection, dimension: int):
         ) as copy:
             for entity_id, department_id, name in documents:
                 copy.write_row((entity_id, department_id, name, "READY", CHUNKS_PER_DOCUMENT))
+        english = connection.execute("SELECT CAST(CAST('english' AS regconfig) AS oid)").fetchone()[0]
         with cursor.copy(
-            "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
-            "FROM STDIN WITH (FORMAT BINARY)"
+            "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, heading, "
+            "search_config, embedding, metadata) FROM STDIN WITH (FORMAT BINARY)"
         ) as copy:
-            copy.set_types(["int4", "int4", "text", "text", "vector", "jsonb"])
+            copy.set_types(["int4", "int4", "text", "text", "text", "oid", "vector", "jsonb"])
             for number, (entity_id, department_id, name) in enumerate(documents):
+                topics = rng.integers(200, 2_000, 12)
                 for index in range(CHUNKS_PER_DOCUMENT):
+                    words = chunk_words(topics)
+                    texts[number * CHUNKS_PER_DOCUMENT + index] = (words, topics)
                     copy.write_row(
                         (
                             entity_id,
                             department_id,
                             name,
-                            f"{name} chunk {index}",
+                            " ".join(word(w) for w in words),
+                            f"Document {number} section {index % 5}",
+                            english,
                             vectors[number * CHUNKS_PER_DOCUMENT + index],
                             Jsonb({"page": 1, "chunk_index": index, "total_chunks": CHUNKS_PER_DOCUMENT}),
                         )
@@ -127,9 +161,15 @@ def load_corpus(connection, dimension: int):
     connection.execute(
         "CREATE INDEX idx_kb_embedding ON knowledge_base USING hnsw (embedding vector_cosine_ops)"
     )
+    built = time.perf_counter()
+    connection.execute("CREATE INDEX idx_kb_search_vector ON knowledge_base USING gin (search_vector)")
     connection.execute("ANALYZE")
-    print(f"COPY {copied - started:.1f} s, HNSW index build {time.perf_counter() - copied:.1f} s", flush=True)
-    return entity_ids, departments
+    print(
+        f"COPY {copied - started:.1f} s, HNSW index build {built - copied:.1f} s, "
+        f"GIN index build {time.perf_counter() - built:.1f} s",
+        flush=True,
+    )
+    return entity_ids, departments, texts
 
 
 class Truth:
@@ -172,85 +212,123 @@ def main() -> None:
         dimension = get_settings().embedding_dim
         connection = psycopg.connect(url, autocommit=True)
         register_vector(connection)
-        entity_ids, departments = load_corpus(connection, dimension)
+        entity_ids, departments, texts = load_corpus(connection, dimension)
         truth = Truth(connection)
 
-        def queries_for(tenants: list[int]) -> list[tuple[int, int, np.ndarray]]:
+        def queries_for(tenants: list[int]) -> list[tuple[int, int, np.ndarray, str]]:
             chosen = []
             for _ in range(QUERIES):
                 entity_id = int(rng.choice(tenants))
                 rows = np.flatnonzero(truth.entity == entity_id)
+                row = int(rng.choice(rows))
                 query = unit(
-                    (
-                        truth.matrix[rng.choice(rows)]
-                        + 0.6 * rng.standard_normal(dimension) / np.sqrt(dimension)
-                    )[None]
+                    (truth.matrix[row] + 0.6 * rng.standard_normal(dimension) / np.sqrt(dimension))[None]
                 )[0]
-                chosen.append((entity_id, int(rng.choice(departments[entity_id])), query))
+                words, topics = texts[row]
+                picked = [*rng.choice(topics, 2), *rng.choice(words[-8:], 2), *rng.choice(words[:24], 2)]
+                query_text = " ".join(word(int(w)) for w in picked)
+                chosen.append((entity_id, int(rng.choice(departments[entity_id])), query, query_text))
             return chosen
 
-        def run_raw(queries, department: bool):
-            times, hits = [], 0
-            for entity_id, department_id, query in queries:
-                begin = time.perf_counter()
-                if department:
-                    found = connection.execute(
-                        RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K)
-                    ).fetchall()
-                else:
-                    found = connection.execute(RAW_ENTITY_SQL, (entity_id, query, K)).fetchall()
-                times.append(time.perf_counter() - begin)
-                # the raw queries know no override: a department sees its rows and every entity-wide row
-                if department:
-                    mask = truth.candidates(entity_id, department_id, override=False)
-                else:
-                    mask = truth.entity == entity_id
-                hits += len({row[0] for row in found} & truth.nearest(mask, query))
-            return times, hits / (K * len(queries))
+        def raw_sql(department: bool) -> str:
+            return RAW_DEPARTMENT_SQL if department else RAW_ENTITY_SQL
 
-        def run_search(queries, department: bool):
-            times, hits = [], 0
+        def raw_args(department: bool, entity_id, department_id, query) -> tuple:
+            return (entity_id, department_id, query, K) if department else (entity_id, query, K)
+
+        # the same question as search_knowledge's (department override included), in plain pgvector SQL
+        same_candidates_sql = (
+            "SELECT id FROM knowledge_base AS kb WHERE "
+            + retrieval._CANDIDATES.replace(":entity_id", "%(entity_id)s").replace(
+                ":department_id", "%(department_id)s"
+            )
+            + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
+        )
+
+        def raw_query(name: str, department: bool, entity_id, department_id, query) -> tuple[str, object]:
+            if "same candidates" in name:
+                scope = department_id if department else None
+                return same_candidates_sql, {
+                    "entity_id": entity_id,
+                    "department_id": scope,
+                    "query": query,
+                    "k": K,
+                }
+            return raw_sql(department), raw_args(department, entity_id, department_id, query)
+
+        def raw_once(name: str, entity_id, department_id, query, department: bool) -> set[int]:
+            sql, args = raw_query(name, department, entity_id, department_id, query)
+            if "iterative" in name:
+                with connection.transaction():
+                    connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                    found = connection.execute(sql, args).fetchall()
+            else:
+                found = connection.execute(sql, args).fetchall()
+            return {row[0] for row in found}
+
+        def measure(queries, department: bool, variants: list[str]) -> dict[str, tuple[list, float]]:
+            """Each query through every variant in turn, so a burst of load hits them alike."""
+            times = {name: [] for name in variants}
+            hits = dict.fromkeys(variants, 0)
             with session_factory()() as db:
-                for entity_id, department_id, query in queries:
+                for entity_id, department_id, query, query_text in queries:
                     scope = department_id if department else None
-                    begin = time.perf_counter()
-                    found = search_knowledge(
-                        db=db, entity_id=entity_id, department_id=scope, query_embedding=query, k=K
+                    # the raw queries know no override: a department sees its rows and every
+                    # entity-wide row
+                    raw_mask = (
+                        truth.candidates(entity_id, department_id, override=False)
+                        if department
+                        else truth.entity == entity_id
                     )
-                    times.append(time.perf_counter() - begin)
-                    hits += len(
-                        {chunk.id for chunk in found}
-                        & truth.nearest(truth.candidates(entity_id, scope), query)
-                    )
-                    db.rollback()
-            return times, hits / (K * len(queries))
+                    raw_truth = truth.nearest(raw_mask, query)
+                    our_truth = truth.nearest(truth.candidates(entity_id, scope), query)
+                    for name in variants:
+                        begin = time.perf_counter()
+                        if name.startswith("raw"):
+                            found = raw_once(name, entity_id, department_id, query, department)
+                        else:
+                            found = {
+                                chunk.id
+                                for chunk in search_knowledge(
+                                    db=db,
+                                    entity_id=entity_id,
+                                    department_id=scope,
+                                    query_embedding=query,
+                                    query_text=query_text if "hybrid" in name else None,
+                                    k=K,
+                                )
+                            }
+                        times[name].append(time.perf_counter() - begin)
+                        entity_filter_only = name.startswith("raw") and "same candidates" not in name
+                        hits[name] += len(found & (raw_truth if entity_filter_only else our_truth))
+                        db.rollback()
+            return {name: (times[name], hits[name] / (K * len(queries))) for name in variants}
 
         def raw_plan(queries, department: bool) -> str:
-            entity_id, department_id, query = queries[0]
-            if department:
-                rows = connection.execute(
-                    "EXPLAIN " + RAW_DEPARTMENT_SQL, (entity_id, department_id, query, K)
-                )
-            else:
-                rows = connection.execute("EXPLAIN " + RAW_ENTITY_SQL, (entity_id, query, K))
+            entity_id, department_id, query, _ = queries[0]
+            rows = connection.execute(
+                "EXPLAIN " + raw_sql(department), raw_args(department, entity_id, department_id, query)
+            )
             return plan_summary(rows.fetchall())
 
-        def search_plan(queries, department: bool) -> str:
-            entity_id, department_id, query = queries[0]
+        def search_plan(queries, department: bool, hybrid: bool) -> str:
+            entity_id, department_id, query, query_text = queries[0]
             params = {
                 "entity_id": entity_id,
                 "department_id": department_id if department else None,
                 "query": retrieval.vector_literal(query),
+                "text": query_text if hybrid else "",
                 "k": K,
+                "depth": max(K, retrieval.FUSION_DEPTH) if hybrid else K,
+                "fetch": (max(K, retrieval.FUSION_DEPTH) if hybrid else K) + retrieval.HNSW_EXTRA_ROWS,
             }
+            mode = "hybrid" if hybrid else "vector"
             with session_factory()() as db:
-                hnsw = (
-                    db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one()
-                    > retrieval.EXACT_SCAN_MAX_CHUNKS
-                )
+                params["candidates"] = db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one()
+                hnsw = params["candidates"] > retrieval.EXACT_SCAN_MAX_CHUNKS
                 if hnsw:
-                    db.execute(text("SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off"))
-                sql = retrieval.HNSW_SQL if hnsw else retrieval.EXACT_SQL
+                    db.execute(retrieval.HNSW_SETTINGS_SQL, {"ef": "40"})
+                sql = retrieval.hnsw_sql(mode) if hnsw else retrieval.exact_sql(mode)
                 return plan_summary(db.execute(text("EXPLAIN " + sql.text), params).fetchall())
 
         def figures(label: str, measured, floor, floor_name: str) -> None:
@@ -270,31 +348,130 @@ def main() -> None:
         small = queries_for(entity_ids[1:])
         large = queries_for(entity_ids[:1])
         threshold = retrieval.EXACT_SCAN_MAX_CHUNKS
+        # "entity filter": the raw query of the first benchmark (no department override); "same
+        # candidates": the raw query over exactly search_knowledge's candidates, the fair floor
+        raw_names = [
+            "raw pgvector entity filter (planner's plan)",
+            "raw pgvector entity filter (iterative scan)",
+            "raw pgvector same candidates (planner's plan)",
+            "raw pgvector same candidates (iterative scan)",
+        ]
+        ours = ["search_knowledge vector", "search_knowledge hybrid"]
         for tenants, queries in (("small tenants", small), ("large tenant", large)):
             for scope in ("entity", "department"):
                 department = scope == "department"
-                raw = run_raw(queries, department)
+                measured = measure(queries, department, raw_names + ours)
+                best_name = min(
+                    (name for name in raw_names if "same candidates" in name),
+                    key=lambda name: percentile(measured[name][0], 0.5),
+                )
                 print(
-                    f"-- {tenants}, {scope} filter | search_knowledge plan: {search_plan(queries, department)}"
-                    f" | raw plan: {raw_plan(queries, department)}",
+                    f"-- {tenants}, {scope} filter | search_knowledge plan (vector): "
+                    f"{search_plan(queries, department, False)} | hybrid: {search_plan(queries, department, True)}"
+                    f" | raw plan: {raw_plan(queries, department)} | best raw (same candidates): {best_name}",
                     flush=True,
                 )
-                figures(
-                    f"search_knowledge {tenants} {scope} filter",
-                    run_search(queries, department),
-                    raw,
-                    "raw pgvector",
-                )
+                for name in raw_names:
+                    print(
+                        f"{name} {tenants} {scope} filter p50: {percentile(measured[name][0], 0.5) * 1000:.3f} ms"
+                        f" recall@{K}: {measured[name][1]:.3f}",
+                        flush=True,
+                    )
+                for name in ours:
+                    figures(
+                        f"{name} {tenants} {scope} filter", measured[name], measured[best_name], "best raw"
+                    )
                 retrieval.EXACT_SCAN_MAX_CHUNKS = 0 if tenants == "small tenants" else 10**9
                 other = "HNSW" if tenants == "small tenants" else "exact"
+                again = measure(queries, department, [best_name, "search_knowledge vector"])
                 figures(
-                    f"  the other plan ({other}) on {tenants} {scope} filter",
-                    run_search(queries, department),
-                    raw,
-                    "raw pgvector",
+                    f"  the other plan ({other}) vector on {tenants} {scope} filter",
+                    again["search_knowledge vector"],
+                    again[best_name],
+                    "best raw",
                 )
                 retrieval.EXACT_SCAN_MAX_CHUNKS = threshold
         connection.close()
+        api_end_to_end(entity_ids, small + large)
+
+
+def api_end_to_end(entity_ids: list[int], queries) -> None:
+    """POST .../knowledge-base/search through the kb-search Lambda's app, against the bare functions."""
+    from bench_manager_api import http_api_event
+    from mangum import Mangum
+
+    from meetings.db import session_factory
+    from meetings.embeddings import get_embedder
+    from meetings.identity.passwords import hash_password
+    from meetings.identity.principal import Principal
+    from meetings.identity.roles import UserRole
+    from meetings.identity.tokens import issue_access_token
+    from meetings.manager.knowledge.retrieval import search_knowledge_text
+    from meetings.manager.knowledge.search_app import app
+    from meetings.manager.users.models import User
+    from meetings.settings import get_settings
+
+    settings = get_settings()
+    with session_factory()() as db:
+        manager = User(
+            email="kb-bench@example.com",
+            password=hash_password("bench-password-1", rounds=settings.bcrypt_rounds),
+            phone_number="+5511999990002",
+            role=UserRole.MANAGER,
+        )
+        db.add(manager)
+        db.commit()
+        token, _ = issue_access_token(Principal(manager.id, UserRole.MANAGER, None), settings)
+    embedder = get_embedder()
+    handler = Mangum(app, lifespan="off")
+    texts = [(entity_id, query_text) for entity_id, _, _, query_text in queries]
+    embed_times, search_times, api_times = [], [], []
+    for entity_id, query_text in texts[:3]:  # warm-up: model, connections, statements
+        handler(
+            http_api_event(
+                "POST",
+                f"/v1/entities/{entity_id}/knowledge-base/search",
+                token=token,
+                body={"query": query_text, "k": K},
+            ),
+            None,
+        )
+    with session_factory()() as db:
+        for entity_id, query_text in texts:
+            begin = time.perf_counter()
+            embedder.embed_one(query_text)
+            embed_times.append(time.perf_counter() - begin)
+            begin = time.perf_counter()
+            search_knowledge_text(db=db, entity_id=entity_id, department_id=None, query=query_text, k=K)
+            search_times.append(time.perf_counter() - begin)
+            db.rollback()
+    for entity_id, query_text in texts:
+        event = http_api_event(
+            "POST",
+            f"/v1/entities/{entity_id}/knowledge-base/search",
+            token=token,
+            body={"query": query_text, "k": K},
+        )
+        begin = time.perf_counter()
+        answer = handler(event, None)
+        api_times.append(time.perf_counter() - begin)
+        assert answer["statusCode"] == 200, answer
+    print("-- search API end to end (query embedding included)", flush=True)
+    report("query embedding p50", percentile(embed_times, 0.5) * 1000, "ms")
+    report(
+        "search_knowledge_text (embedding + hybrid search) p50",
+        percentile(search_times, 0.5) * 1000,
+        "ms",
+        floor=percentile(embed_times, 0.5) * 1000,
+        floor_name="embedding alone",
+    )
+    report(
+        "POST /v1/entities/{id}/knowledge-base/search p50",
+        percentile(api_times, 0.5) * 1000,
+        "ms",
+        floor=percentile(search_times, 0.5) * 1000,
+        floor_name="search_knowledge_text",
+    )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ class DatabaseKnowledge:
                 entity_id=self.entity_id,
                 department_id=self.department_id,
                 query_embedding=embedding,
+                query_text=query,
                 k=k,
             )
         )

@@ -28,7 +28,17 @@ def near(vector: np.ndarray, seed: int, noise: float) -> np.ndarray:
     return mixed / np.linalg.norm(mixed)
 
 
-def add_document(db, *, entity, document_name: str, vectors, department=None, texts=None):
+def add_document(
+    db,
+    *,
+    entity,
+    document_name: str,
+    vectors,
+    department=None,
+    texts=None,
+    heading="",
+    search_config="simple",
+):
     """Stores a READY document with one chunk per vector (chunk i is on page i + 1)."""
     from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
@@ -48,6 +58,8 @@ def add_document(db, *, entity, document_name: str, vectors, department=None, te
                 department_id=document.department_id,
                 document_name=document_name,
                 chunk_text=texts[index] if texts else f"{document_name} chunk {index}",
+                heading=heading,
+                search_config=search_config,
                 embedding=np.asarray(vector, dtype=np.float32),
                 chunk_metadata={"page": index + 1, "chunk_index": index, "total_chunks": len(vectors)},
             )
@@ -96,3 +108,13 @@ def chunk_rows(db, entity_id: int, document_name: str) -> list:
             .order_by(KnowledgeChunk.id)
         ).scalars()
     )
+
+
+@pytest.fixture(autouse=True)
+def fresh_candidate_counts():
+    """Each test counts its own tenants' chunks (the search caches the counts for a few seconds)."""
+    from meetings.manager.knowledge import retrieval
+
+    retrieval._candidate_counts.clear()
+    yield
+    retrieval._candidate_counts.clear()

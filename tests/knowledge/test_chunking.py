@@ -117,3 +117,76 @@ def test_megabytes_without_sentence_ends_are_split_within_the_limits(tokenizer):
     for chunk in chunks:
         assert 0 < len(chunk.text) <= 2000
         assert count_tokens(chunk.text, tokenizer) <= 256
+
+
+def test_a_chunk_carries_title_and_section_into_what_is_embedded_not_into_its_text(tokenizer):
+    blocks = [
+        TextBlock("# Preços", 1, "Preços"),
+        TextBlock("## Consultas\nA consulta custa R$ 280,00.", 1, "Consultas"),
+        TextBlock("## Preços\nTabela.", 1, "Preços"),
+    ]
+
+    chunks = chunk_blocks(blocks, tokenizer=tokenizer, max_seq_length=256, title="Preços")
+
+    # the block that is only the title line says nothing the headings do not: it is left out
+    assert [c.text for c in chunks] == ["## Consultas\nA consulta custa R$ 280,00.", "## Preços\nTabela."]
+    assert [c.heading for c in chunks] == ["Preços › Consultas", "Preços"]
+    assert chunks[0].embedded_text == "Preços › Consultas\n## Consultas\nA consulta custa R$ 280,00."
+    assert "Preços ›" not in chunks[0].text
+
+
+@pytest.mark.parametrize("max_seq_length", [64, 128, 256])
+def test_heading_and_text_together_fit_the_model(tokenizer, max_seq_length):
+    title = "Manual de orientações para pacientes internacionais e acompanhantes " * 3
+    text = sentences(80)
+
+    chunks = chunk_blocks(
+        [TextBlock(text, 1, "Seção muito longa " * 10)],
+        tokenizer=tokenizer,
+        max_seq_length=max_seq_length,
+        title=title,
+    )
+
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert chunk.heading
+        assert count_tokens(chunk.embedded_text, tokenizer) <= max_seq_length
+        assert len(chunk.text) <= 2000
+
+
+def test_a_section_that_fits_stays_whole_and_a_long_one_splits_evenly_at_line_breaks(tokenizer):
+    short = "## Horários\n" + sentences(5)
+    long = "\n".join(sentences(4, start=10 * i) for i in range(9))
+
+    chunks = chunk_blocks(
+        [TextBlock(short, 1, "Horários"), TextBlock(long, 1, "Regras")],
+        tokenizer=tokenizer,
+        max_seq_length=256,
+        title="Guia",
+    )
+
+    assert chunks[0].text == short.strip()
+    rest = [c for c in chunks if c.section == "Regras"]
+    assert len(rest) >= 2
+    sizes = [count_tokens(c.embedded_text, tokenizer) for c in rest]
+    assert min(sizes) > max(sizes) / 2  # no sliver at the end
+    assert all(long.split("\n")[0].startswith(c.text[:20]) or c.text[:20] in long for c in rest)
+    assert all(c.text.endswith(".") for c in rest[:-1])  # cut at a line or sentence end
+
+
+@pytest.mark.parametrize(
+    ("name", "blocks", "expected"),
+    [
+        ("tabela-de-precos_2026.md", [], "Tabela de precos 2026"),
+        (
+            "faq.md",
+            [TextBlock("# Perguntas frequentes\ntexto", 1, "Perguntas frequentes")],
+            "Perguntas frequentes",
+        ),
+        ("faq.md", [TextBlock("## Seção\ntexto", 1, "Seção")], "Faq"),
+    ],
+)
+def test_the_document_title_is_its_first_level_heading_or_its_readable_name(name, blocks, expected):
+    from meetings.manager.knowledge.chunking import document_title
+
+    assert document_title(name, blocks) == expected

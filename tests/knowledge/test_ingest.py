@@ -325,3 +325,43 @@ def test_an_unexpected_error_while_preparing_fails_the_document_instead_of_leavi
     document = db.get(KnowledgeDocument, outcome.document_id)
     assert (outcome.status, document.status, document.chunk_count) == ("failed", DocumentStatus.FAILED, 0)
     assert "internal error" in document.error and "10.0.0.7" not in document.error
+
+
+def test_chunks_store_their_heading_and_language_and_embed_the_heading_with_the_text(db, embedder):
+    import numpy as np
+    from sqlalchemy import text
+
+    from meetings.manager.knowledge.ingest import content_etag
+
+    entity = make_entity(db)
+    content = (
+        "# Guia do paciente\n\n## Estacionamento\n\nO prédio tem 30 vagas e as duas primeiras horas são "
+        "gratuitas para os pacientes da clínica.\n"
+    ).encode()
+    location = DocumentLocation(entity.id, None, "guia.md")
+    ingest_document(
+        db=db,
+        location=location,
+        content=content,
+        content_type="text/markdown",
+        source_etag=content_etag(content),
+        embedder=embedder,
+    )
+
+    (chunk,) = chunk_rows(db, entity.id, "guia.md")
+    assert chunk.heading == "Guia do paciente › Estacionamento"
+    assert chunk.chunk_text.startswith("## Estacionamento\n\nO prédio")
+    assert (
+        db.execute(
+            text("SELECT search_config::text FROM knowledge_base WHERE id = :i"), {"i": chunk.id}
+        ).scalar()
+        == "portuguese"
+    )
+    vector = np.asarray(chunk.embedding, dtype=np.float32)
+    expected = embedder.embed_one(f"{chunk.heading}\n{chunk.chunk_text}")
+    assert float(np.dot(vector, expected)) == pytest.approx(1.0, abs=1e-4)
+    lexemes = db.execute(
+        text("SELECT search_vector::text FROM knowledge_base WHERE id = :i"), {"i": chunk.id}
+    ).scalar()
+    # heading words weigh A; Portuguese stems; accents folded ("prédio" is indexed as "predi")
+    assert "'gui':1A" in lexemes and "'gratuit':17B" in lexemes and "'predi'" in lexemes

@@ -152,7 +152,8 @@ def test_text_search_embeds_the_question_with_the_real_model(db, embedder):
     assert results[0].text == texts[0]
 
 
-def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(db, monkeypatch):
+@pytest.mark.parametrize("mode", ["vector", "hybrid"])
+def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(db, monkeypatch, mode):
     from sqlalchemy import text
 
     entity = make_entity(db)
@@ -162,27 +163,33 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
     plans = []
     original = retrieval._hnsw_search
 
-    def explained(session, params):
-        explain = text("EXPLAIN (COSTS OFF) " + retrieval.HNSW_SQL.text)
+    def explained(session, params, chosen_mode):
+        explain = text("EXPLAIN (COSTS OFF) " + retrieval.hnsw_sql(chosen_mode).text)
         with session.begin_nested() as savepoint:
-            session.execute(
-                text(
-                    "SELECT set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true)"
-                )
-            )
-            plans.append("\n".join(row[0] for row in session.execute(explain, params)))
+            session.execute(retrieval.HNSW_SETTINGS_SQL, {"ef": "40"})
+            plans.append("\n".join(row[0] for row in session.execute(explain, {**params, "fetch": 20})))
             savepoint.rollback()
-        return original(session, params)
+        return original(session, params, chosen_mode)
+
+    db.execute(text("SELECT set_config('hnsw.ef_search', '77', true)"))
 
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
     monkeypatch.setattr(retrieval, "_hnsw_search", explained)
 
-    assert (
-        len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
+    results = search_knowledge(
+        db=db,
+        entity_id=entity.id,
+        department_id=None,
+        query_embedding=QUERY,
+        query_text="a.md chunk" if mode == "hybrid" else None,
+        k=5,
     )
+    assert len(results) == 5
     assert "idx_kb_embedding" in plans[0]
     assert db.execute(text("SHOW enable_sort")).scalar() == "on"
+    assert db.execute(text("SHOW enable_seqscan")).scalar() == "on"
     assert db.execute(text("SHOW hnsw.iterative_scan")).scalar() != "relaxed_order"
+    assert db.execute(text("SHOW hnsw.ef_search")).scalar() == "77"  # the caller's own value is kept
 
 
 def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypatch):
@@ -191,7 +198,7 @@ def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypa
         db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)]
     )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    monkeypatch.setattr(retrieval, "_hnsw_search", lambda session, params: [])
+    monkeypatch.setattr(retrieval, "_hnsw_search", lambda session, params, mode: [])
 
     assert (
         len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -20,9 +20,10 @@ from meetings.errors import DomainError, PayloadTooLarge
 from meetings.log import logger
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
-from meetings.manager.knowledge.chunking import Chunk, chunk_blocks
+from meetings.manager.knowledge.chunking import Chunk, chunk_blocks, document_title
 from meetings.manager.knowledge.extract import detect_document_type
 from meetings.manager.knowledge.isolation import extract_isolated
+from meetings.manager.knowledge.language import SIMPLE, detect_search_config
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeChunk, KnowledgeDocument
 
 KB_PREFIX = "kb/"
@@ -35,8 +36,8 @@ EMBED_BATCH_SIZE = 32
 EMBED_GROUP_SIZE = 256
 
 COPY_CHUNKS_SQL = (
-    "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, embedding, metadata) "
-    "FROM STDIN WITH (FORMAT BINARY)"
+    "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, heading, search_config, "
+    "embedding, metadata) FROM STDIN WITH (FORMAT BINARY)"
 )
 
 
@@ -161,7 +162,13 @@ def ingest_document(
             db.delete(document)
         db.flush()
         return IngestOutcome("skipped", reason="a newer upload replaced the object")
-    replace_chunks(db=db, document=document, chunks=prepared.chunks, vectors=prepared.vectors)
+    replace_chunks(
+        db=db,
+        document=document,
+        chunks=prepared.chunks,
+        vectors=prepared.vectors,
+        search_config=prepared.search_config,
+    )
     document.status = DocumentStatus.FAILED if prepared.error else DocumentStatus.READY
     document.error = prepared.error
     document.source_etag = source_etag
@@ -197,6 +204,7 @@ class PreparedDocument:
     vectors: object = None
     page_count: int | None = None
     error: str | None = None
+    search_config: str = SIMPLE
 
 
 def _prepare(
@@ -212,10 +220,16 @@ def _prepare(
 
         embedder = get_embedder()
     chunks = chunk_blocks(
-        extracted.blocks, tokenizer=embedder.tokenizer, max_seq_length=embedder.max_seq_length
+        extracted.blocks,
+        tokenizer=embedder.tokenizer,
+        max_seq_length=embedder.max_seq_length,
+        title=document_title(location.document_name, extracted.blocks),
     )
-    vectors = embed_in_batches(embedder, [chunk.text for chunk in chunks], on_progress=on_progress)
-    return PreparedDocument(document_type.value, chunks, vectors, extracted.page_count)
+    vectors = embed_in_batches(embedder, [chunk.embedded_text for chunk in chunks], on_progress=on_progress)
+    search_config = detect_search_config("\n".join(block.text for block in extracted.blocks))
+    return PreparedDocument(
+        document_type.value, chunks, vectors, extracted.page_count, search_config=search_config
+    )
 
 
 def unchanged_outcome(db: Session, location: DocumentLocation, etag: str) -> IngestOutcome | None:
@@ -242,7 +256,9 @@ def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int, 
     return np.concatenate(batches) if batches else np.zeros((0, embedder.dimension), dtype=np.float32)
 
 
-def replace_chunks(*, db: Session, document: KnowledgeDocument, chunks: list[Chunk], vectors) -> None:
+def replace_chunks(
+    *, db: Session, document: KnowledgeDocument, chunks: list[Chunk], vectors, search_config: str = SIMPLE
+) -> None:
     """Deletes the document's chunks and COPYs the new ones in, inside the caller's transaction."""
     import numpy as np
     from pgvector.psycopg.vector import register_vector_info
@@ -253,10 +269,13 @@ def replace_chunks(*, db: Session, document: KnowledgeDocument, chunks: list[Chu
         return
     raw = db.connection().connection.driver_connection
     vector_type = TypeInfo.fetch(raw, "vector")
+    # a regconfig travels in binary COPY as its oid
+    config_oid = db.execute(text("SELECT CAST(CAST(:config AS regconfig) AS oid)"), {"config": search_config})
+    config_oid = config_oid.scalar_one()
     with raw.cursor() as cursor:
         register_vector_info(cursor, vector_type)
         with cursor.copy(COPY_CHUNKS_SQL) as copy:
-            copy.set_types(["int4", "int4", "text", "text", "vector", "jsonb"])
+            copy.set_types(["int4", "int4", "text", "text", "text", "oid", "vector", "jsonb"])
             for chunk, vector in zip(chunks, vectors, strict=True):
                 copy.write_row(
                     (
@@ -264,6 +283,8 @@ def replace_chunks(*, db: Session, document: KnowledgeDocument, chunks: list[Chu
                         document.department_id,
                         document.document_name,
                         chunk.text,
+                        chunk.heading,
+                        config_oid,
                         np.asarray(vector, dtype=np.float32),
                         Jsonb(chunk.metadata),
                     )

@@ -6,6 +6,7 @@ from pgvector.sqlalchemy import Vector
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     DateTime,
     Enum,
     ForeignKey,
@@ -16,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.constraints import CHUNK_TEXT_MAX_LENGTH, max_length
@@ -28,6 +29,13 @@ CHUNK_METADATA_RULE = (
     "AND jsonb_typeof(metadata -> 'chunk_index') = 'number' "
     "AND jsonb_typeof(metadata -> 'total_chunks') = 'number', false)"
 )
+HEADING_MAX_LENGTH = 1000
+# The indexed words: the heading weighs more than the text; kb_fold (a migration's SQL function) lowers
+# and strips accents, so "nao" finds "não".
+SEARCH_VECTOR_SQL = (
+    "setweight(to_tsvector(search_config, kb_fold(heading)), 'A') || "
+    "setweight(to_tsvector(search_config, kb_fold(chunk_text)), 'B')"
+)
 
 
 class KnowledgeChunk(Base):
@@ -37,6 +45,7 @@ class KnowledgeChunk(Base):
     __table_args__ = (
         CheckConstraint(max_length("chunk_text", CHUNK_TEXT_MAX_LENGTH), name="chunk_text_length"),
         CheckConstraint(CHUNK_METADATA_RULE, name="metadata_shape"),
+        CheckConstraint(f"char_length(heading) <= {HEADING_MAX_LENGTH}", name="heading_length"),
         ForeignKeyConstraint(
             ["department_id", "entity_id"],
             ["departments.id", "departments.entity_id"],
@@ -51,6 +60,7 @@ class KnowledgeChunk(Base):
             postgresql_using="hnsw",
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
+        Index("idx_kb_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -58,6 +68,13 @@ class KnowledgeChunk(Base):
     department_id: Mapped[int | None] = mapped_column(Integer)
     document_name: Mapped[str] = mapped_column(String(255), nullable=False)
     chunk_text: Mapped[str] = mapped_column(Text, nullable=False)
+    # "Document title › section": embedded and indexed with the text, never quoted as part of it.
+    heading: Mapped[str] = mapped_column(Text, nullable=False, server_default="", default="")
+    # The text search configuration of the document's language (english, portuguese, ... or simple).
+    search_config: Mapped[str] = mapped_column(
+        REGCONFIG, nullable=False, server_default=text("'simple'"), default="simple"
+    )
+    search_vector: Mapped[Any] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True))
     embedding: Mapped[Any] = mapped_column(Vector(get_settings().embedding_dim), nullable=False)
     chunk_metadata: Mapped[dict] = mapped_column("metadata", JSONB, nullable=False)
     created_at: Mapped[datetime] = created_at_column()

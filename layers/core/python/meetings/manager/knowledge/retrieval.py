@@ -5,29 +5,64 @@ Candidate chunks (the department override):
 - query in department D: the chunks of D, plus the entity-wide chunks whose document_name has no
   chunks in D (a department's version of a document replaces the entity-wide one). Chunks of the
   entity's other departments never count.
+Both rankings below read only these candidates.
+
+Ranking: with the question's text, hybrid. Two rankings of the candidates, the vector one (cosine
+distance to the question's embedding) and the full-text one (PostgreSQL text search over each chunk's
+heading and text, in its document's language, any of the question's words matching), are fused by
+reciprocal rank fusion: a chunk scores the sum of 1 / (RRF_K + its position) over the rankings it is
+in. RRF needs no calibration between a cosine distance and a ts_rank, and a chunk near the top of
+both wins (bench/eval_retrieval.py compares it with each ranking alone). With only an embedding, the
+vector ranking alone answers. `score` is always the cosine similarity; the order is the fused one.
 
 Plan: when the candidates are few (an upper bound from the documents' chunk counts), they are ranked
-exactly: their rows come from the entity B-tree through a MATERIALIZED CTE, so the planner cannot
-drift to the HNSW index and lose rows to the filter. Above the threshold the HNSW index answers, with
-pgvector's iterative scan (relaxed order; more rows fetched, re-sorted here); should it return fewer than k rows, the
-exact plan answers instead, so the caller never gets fewer than k when k exist. Each plan has its own
-SQL text, and the HNSW text always runs under the same settings (sorting and sequential scans off,
-set in a savepoint that is rolled back), so a statement psycopg prepares and caches stays right.
+exactly: their ids come from the entity B-tree through a MATERIALIZED CTE, so the planner cannot
+drift to the HNSW index and lose rows to the filter. Above the threshold the HNSW index answers the
+vector ranking, with pgvector's iterative scan (relaxed order, re-sorted here), and the GIN index the
+text ranking; should the result have fewer than k rows, the exact plan answers instead, so the caller
+never gets fewer than k when k exist. Each plan has its own SQL text, and the HNSW text always runs
+under the same settings (sorting and sequential scans off, set just before it and put back just
+after), so a statement psycopg prepares and caches stays right.
 """
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from meetings.manager.knowledge.language import SEARCH_CONFIGS
+
+Mode = Literal["hybrid", "vector", "text"]
+
 # Above this many candidate chunks the filtered HNSW scan beats ranking every row exactly
 # (bench/bench_knowledge_search.py measures both plans on both sides of it).
 EXACT_SCAN_MAX_CHUNKS = 10_000
-# The HNSW plan fetches more rows than asked and keeps the k nearest: relaxed-order iterative scans
-# return near neighbours slightly out of order, and the extra rows buy recall for little time.
-HNSW_MIN_FETCH = 100
-HNSW_MIN_EF_SEARCH = 400
+# RRF's constant: small, so the first rows of a ranking count clearly more than the tenth (10 did
+# better than the usual 60 on the evaluation's tune half).
+RRF_K = 10
+# Rows each ranking hands to the fusion (at least k).
+FUSION_DEPTH = 20
+# The weight of each ranking in the fusion. The packaged embedding models (all-MiniLM-L6-v2,
+# all-mpnet-base-v2) were trained on English: on chunks in other languages their ranking is weak
+# (bench/eval_retrieval.py), so it weighs less on chunks of a recognised other language.
+MODEL_SEARCH_CONFIGS = ("english",)
+VECTOR_WEIGHT = 1.0
+OTHER_LANGUAGE_VECTOR_WEIGHT = 0.1
+TEXT_WEIGHT = 1.0
+# ts_rank's weights for {D, C, B, A}: the heading is indexed as A, the text as B.
+RANK_WEIGHTS = "{0.1, 0.2, 0.4, 0.4}"
+# The HNSW scan fetches as many rows as the vector ranking keeps: an iterative scan's cost grows with
+# the rows it must find past the filter, and more rows bought no recall in the benchmark.
+HNSW_EXTRA_ROWS = 0
+HNSW_MIN_EF_SEARCH = 40
+# The candidate count of an (entity, department) is read at most this often per process: it only
+# picks the plan and scales the inverse document frequencies, so a few seconds' staleness is harmless.
+CANDIDATE_COUNT_TTL_SECONDS = 30.0
+_candidate_counts: dict[tuple[int, int | None], tuple[float, int]] = {}
 
 # The names the department overrides are read once (an InitPlan), not probed row by row.
 _CANDIDATES = """
@@ -44,37 +79,193 @@ _CANDIDATES = """
     )
 """
 
-_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.metadata"
 
-EXACT_SQL = text(
-    f"""
-    WITH candidates AS MATERIALIZED (
-        SELECT {_COLUMNS}, kb.embedding FROM knowledge_base AS kb WHERE {_CANDIDATES}
+def _tsquery(config: str) -> str:
+    """The question as a text query in one configuration: its words OR'ed, accents folded."""
+    return (
+        f"CAST(replace(CAST(plainto_tsquery('{config}', kb_fold(:text)) AS text), ' & ', ' | ') AS tsquery)"
     )
-    SELECT id, document_name, department_id, chunk_text, metadata,
-           embedding <=> CAST(:query AS vector) AS distance
-    FROM candidates AS kb
-    ORDER BY distance, id
-    LIMIT :k
-    """
+
+
+# Each chunk is matched with the question parsed in the chunk's own configuration; every branch is an
+# indexable `search_vector @@ constant`, so the GIN index answers them (a BitmapOr).
+_MATCH = " OR ".join(
+    f"(kb.search_config = '{config}'::regconfig AND kb.search_vector @@ {_tsquery(config)})"
+    for config in SEARCH_CONFIGS
 )
 
-# Run with sorting disabled, so the only plan left is the HNSW index scan (ordered by distance);
-# relaxed_order may return rows slightly out of order, so the caller re-sorts them.
-HNSW_SQL = text(
-    f"""
-    SELECT {_COLUMNS}, kb.embedding <=> CAST(:query AS vector) AS distance
-    FROM knowledge_base AS kb
-    WHERE {_CANDIDATES}
-    ORDER BY kb.embedding <=> CAST(:query AS vector)
-    LIMIT :k
-    """
+
+# The text ranking is BM25-like: each of the question's words that a chunk contains adds its inverse
+# document frequency among the candidates times its ts_rank in the chunk (heading words weigh more,
+# long chunks are damped), so the clinic's everyday words ("consulta", "clínica") count for little
+# and the rare word of the question decides. Every row that matches is read once (`matched`).
+# `simple` keeps every word: under it, a question's "the", "do", "de" would match every chunk.
+_NOT_A_STOP_WORD = " AND ".join(
+    f"length(to_tsvector('{config}', lexeme)) > 0" for config in SEARCH_CONFIGS if config != "simple"
 )
+
+
+# On the index plan, a word in more than this share of all chunks (PostgreSQL's own statistics of
+# the column, kept by ANALYZE) is left out of the text ranking: it would make the ranking read most of
+# a large tenant's rows, and its inverse document frequency makes it count for little anyway.
+EVERYDAY_TERM_SHARE = 0.05
+
+
+def _text_ranking(*, prune_everyday_terms: bool) -> str:
+    """The text ranking's CTEs (terms, matched rows, scores); see the comment above."""
+    if prune_everyday_terms:
+        everyday = f"""
+    everyday AS (
+        SELECT common.lexeme
+        FROM pg_stats AS stats,
+             unnest(CAST(CAST(stats.most_common_elems AS text) AS text[]), stats.most_common_elem_freqs)
+                 AS common(lexeme, share)
+        WHERE stats.schemaname = current_schema() AND stats.tablename = 'knowledge_base'
+          AND stats.attname = 'search_vector' AND common.lexeme IS NOT NULL
+          AND common.share > {EVERYDAY_TERM_SHARE}
+    ),"""
+        keep = "AND lexeme NOT IN (SELECT lexeme FROM everyday)"
+        queries = """
+    term_queries AS (
+        SELECT config, CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery) AS query
+        FROM terms GROUP BY config
+    ),"""
+        match = " OR ".join(
+            f"(kb.search_config = '{config}'::regconfig AND kb.search_vector @@ "
+            f"(SELECT query FROM term_queries WHERE config = '{config}'::regconfig))"
+            for config in SEARCH_CONFIGS
+        )
+    else:
+        everyday, keep, queries, match = "", "", "", _MATCH
+    return f"""{everyday}
+    terms AS (
+        SELECT DISTINCT config.name AS config, lexeme, CAST(quote_literal(lexeme) AS tsquery) AS term
+        FROM unnest(CAST(ARRAY[{", ".join(f"'{c}'" for c in SEARCH_CONFIGS)}] AS regconfig[])) AS config(name),
+             unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(:text)))) AS lexeme
+        WHERE (config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})) {keep}
+    ),{queries}
+    matched AS MATERIALIZED (
+        SELECT kb.id, kb.search_vector, kb.search_config
+        FROM knowledge_base AS kb WHERE {_CANDIDATES} AND ({match})
+    ),
+    term_hits AS (
+        SELECT matched.id, ts_rank('{RANK_WEIGHTS}', matched.search_vector, terms.term, 1) AS weight,
+               count(*) OVER (PARTITION BY terms.config, terms.lexeme) AS df
+        FROM matched JOIN terms
+          ON terms.config = matched.search_config AND matched.search_vector @@ terms.term
+    ),
+    text_ranked AS (
+        SELECT id, row_number() OVER (ORDER BY score DESC, id) AS position
+        FROM (
+            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(:candidates AS float8) - df, 0) + 0.5)
+                                        / (df + 0.5))) AS score
+            FROM term_hits GROUP BY id
+        ) AS scored
+        ORDER BY score DESC, id LIMIT :depth
+    ),"""
+
+
+_DISTANCE = "kb.embedding <=> CAST(:query AS vector)"
+_RESULT_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.heading, kb.metadata"
+
+
+def _fusion(rankings: list[str]) -> str:
+    """The fused order of the named rankings (CTEs of id and position), best first."""
+    # chunks of no recognised language (`simple`) keep the full weight: nothing says the model is weak there
+    other_languages = ", ".join(
+        f"'{config}'::regconfig"
+        for config in SEARCH_CONFIGS
+        if config not in MODEL_SEARCH_CONFIGS and config != "simple"
+    )
+    weights = {
+        "vector_ranked": f"CASE WHEN search_config IN ({other_languages}) THEN "
+        f"CAST({float(OTHER_LANGUAGE_VECTOR_WEIGHT)} AS float8) ELSE CAST({float(VECTOR_WEIGHT)} AS float8) END",
+        "text_ranked": f"CAST({float(TEXT_WEIGHT)} AS float8)",
+    }
+    union = " UNION ALL ".join(
+        f"SELECT id, position, {weights[name]} AS weight FROM {name}" for name in rankings
+    )
+    return f"""
+    fused AS (
+        SELECT id, SUM(weight / ({RRF_K} + position)) AS fused, MIN(position) AS best
+        FROM ({union}) AS ranked
+        GROUP BY id
+        ORDER BY fused DESC, best, id
+        LIMIT :k
+    )"""
+
+
+def _rankings(mode: Mode) -> list[str]:
+    return {"hybrid": ["vector_ranked", "text_ranked"], "vector": ["vector_ranked"], "text": ["text_ranked"]}[
+        mode
+    ]
+
+
+@cache
+def exact_sql(mode: Mode):
+    """Every candidate ranked exactly, read through the entity B-tree."""
+    vector = f"""
+        candidates AS MATERIALIZED (
+            SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
+            FROM knowledge_base AS kb WHERE {_CANDIDATES}
+        ),
+        vector_ranked AS (
+            SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
+            FROM candidates ORDER BY distance, id LIMIT :depth
+        ),"""
+    return _statement(mode, vector, prune_everyday_terms=False)
+
+
+@cache
+def hnsw_sql(mode: Mode):
+    """The vector ranking from the HNSW index, the text ranking from the GIN index.
+
+    Run with sorting disabled, so the only vector plan left is the HNSW index scan (ordered by distance).
+    """
+    vector = f"""
+        vector_hits AS (
+            SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
+            FROM knowledge_base AS kb WHERE {_CANDIDATES}
+            ORDER BY {_DISTANCE} LIMIT :fetch
+        ),
+        vector_ranked AS (
+            SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
+            FROM vector_hits ORDER BY distance, id LIMIT :depth
+        ),"""
+    return _statement(mode, vector, prune_everyday_terms=True)
+
+
+def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool):
+    """The rankings a mode needs, fused, with the chunks' columns."""
+    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms) if mode != "vector" else ""
+    rankings = (vector_ranking if mode != "text" else "") + text_ranking
+    return text(
+        f"""
+        WITH {rankings}
+        {_fusion(_rankings(mode))}
+        SELECT {_RESULT_COLUMNS}, {_DISTANCE} AS distance
+        FROM fused JOIN knowledge_base AS kb ON kb.id = fused.id
+        ORDER BY fused.fused DESC, fused.best, fused.id
+        """
+    )
+
 
 # An upper bound of the candidate rows (overrides not subtracted), from the documents' chunk counts.
 CANDIDATE_COUNT_SQL = text(
     "SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_documents "
     "WHERE entity_id = :entity_id AND (department_id IS NULL OR department_id = :department_id)"
+)
+# Set for the index plan only (`set_config(..., true)` lasts until the transaction ends): the
+# settings it changed are put back right after it, so none leaks into the caller's transaction.
+HNSW_SETTINGS_SQL = text(
+    "SELECT current_setting('enable_sort') AS enable_sort, current_setting('enable_seqscan') AS enable_seqscan, "
+    "current_setting('hnsw.iterative_scan') AS iterative_scan, current_setting('hnsw.ef_search') AS ef_search, "
+    "set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), "
+    "set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', :ef, true)"
+)
+RESTORE_SETTINGS_SQL = text(
+    "SELECT set_config('enable_sort', :enable_sort, true), set_config('enable_seqscan', :enable_seqscan, true), "
+    "set_config('hnsw.iterative_scan', :iterative_scan, true), set_config('hnsw.ef_search', :ef_search, true)"
 )
 
 
@@ -88,6 +279,7 @@ class RetrievedChunk:
     text: str
     score: float
     metadata: dict = field(default_factory=dict)
+    heading: str = ""
 
 
 def vector_literal(values: Sequence[float]) -> str:
@@ -96,49 +288,85 @@ def vector_literal(values: Sequence[float]) -> str:
 
 
 def search_knowledge(
-    *, db: Session, entity_id: int, department_id: int | None, query_embedding: Sequence[float], k: int = 5
+    *,
+    db: Session,
+    entity_id: int,
+    department_id: int | None,
+    query_embedding: Sequence[float],
+    k: int = 5,
+    query_text: str | None = None,
+    mode: Mode | None = None,
 ) -> list[RetrievedChunk]:
-    """Returns the k chunks of the entity (department override applied) nearest to the query, best first."""
+    """The k best chunks of the entity (department override applied): hybrid with the question's text."""
     if k < 1:
         return []
+    mode = mode or ("hybrid" if query_text and query_text.strip() else "vector")
     params = {
         "entity_id": entity_id,
         "department_id": department_id,
         "query": vector_literal(query_embedding),
+        "text": query_text or "",
         "k": k,
+        "depth": max(k, FUSION_DEPTH) if mode == "hybrid" else k,
     }
     rows = None
-    if db.execute(CANDIDATE_COUNT_SQL, params).scalar_one() > EXACT_SCAN_MAX_CHUNKS:
-        rows = _hnsw_search(db, params)
-        if len(rows) < k:
+    params["candidates"] = _candidate_count(db, entity_id, department_id)
+    if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
+        rows = _hnsw_search(db, params, mode)
+        if len(rows) < k and mode != "text":
             rows = None
     if rows is None:
-        rows = db.execute(EXACT_SQL, params).all()
+        rows = db.execute(exact_sql(mode), params).all()
     return [_chunk(row) for row in rows]
 
 
-def _hnsw_search(db: Session, params: dict) -> list:
-    """The filtered HNSW plan; its settings live in a savepoint that is rolled back, so they never leak."""
-    fetch = max(HNSW_MIN_FETCH, 4 * params["k"])
-    savepoint = db.begin_nested()
-    try:
-        for name, value in (
-            ("enable_sort", "off"),
-            ("enable_seqscan", "off"),
-            ("hnsw.iterative_scan", "relaxed_order"),
-            ("hnsw.ef_search", str(min(1000, max(HNSW_MIN_EF_SEARCH, fetch)))),
-        ):
-            db.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
-        rows = db.execute(HNSW_SQL, {**params, "k": fetch}).all()
-    finally:
-        savepoint.rollback()
-    return sorted(rows, key=lambda row: (row.distance, row.id))[: params["k"]]
+def _candidate_count(db: Session, entity_id: int, department_id: int | None) -> int:
+    """The upper bound of the candidates, from a per-process cache refreshed every few seconds."""
+    now = time.monotonic()
+    cached = _candidate_counts.get((entity_id, department_id))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    count = int(
+        db.execute(CANDIDATE_COUNT_SQL, {"entity_id": entity_id, "department_id": department_id}).scalar_one()
+    )
+    if len(_candidate_counts) > 10_000:
+        _candidate_counts.clear()
+    _candidate_counts[(entity_id, department_id)] = (now + CANDIDATE_COUNT_TTL_SECONDS, count)
+    return count
+
+
+def _hnsw_search(db: Session, params: dict, mode: Mode) -> list:
+    """The index plan, under its settings, which are put back after it.
+
+    Should the query fail, the transaction is lost, and the settings with it.
+    """
+    fetch = params["depth"] + HNSW_EXTRA_ROWS
+    ef = str(min(1000, max(HNSW_MIN_EF_SEARCH, fetch)))
+    previous = db.execute(HNSW_SETTINGS_SQL, {"ef": ef}).one()
+    rows = db.execute(hnsw_sql(mode), {**params, "fetch": fetch}).all()
+    db.execute(
+        RESTORE_SETTINGS_SQL,
+        {
+            "enable_sort": previous.enable_sort,
+            "enable_seqscan": previous.enable_seqscan,
+            "iterative_scan": previous.iterative_scan,
+            "ef_search": previous.ef_search,
+        },
+    )
+    return rows
 
 
 def search_knowledge_text(
-    *, db: Session, entity_id: int, department_id: int | None, query: str, k: int = 5, embedder=None
+    *,
+    db: Session,
+    entity_id: int,
+    department_id: int | None,
+    query: str,
+    k: int = 5,
+    embedder=None,
+    mode: Mode = "hybrid",
 ) -> list[RetrievedChunk]:
-    """Embeds the query with the configured model and searches the entity's knowledge base."""
+    """Embeds the question with the configured model and searches the entity's knowledge base with it."""
     if embedder is None:
         from meetings.embeddings import get_embedder
 
@@ -149,6 +377,8 @@ def search_knowledge_text(
         department_id=department_id,
         query_embedding=embedder.embed_one(query),
         k=k,
+        query_text=query,
+        mode=mode,
     )
 
 
@@ -163,4 +393,5 @@ def _chunk(row) -> RetrievedChunk:
         text=row.chunk_text,
         score=1.0 - float(row.distance),
         metadata=metadata,
+        heading=row.heading,
     )

@@ -1,0 +1,189 @@
+"""Retrieval quality on a clinic's knowledge base: document@1, passage@1, passage@3 and MRR per variant.
+
+The corpus (bench/data/retrieval/) is one clinic's documents, entity-wide and per department
+(cardiologia, pediatria, dermatologia; two of them override an entity-wide document by name), in
+Portuguese and English, plus another clinic whose documents share names and topics. Each question
+(questions.json) is asked as the clinic, in a department or entity-wide, as a patient or the staff
+would put it; `doc` and `answer` name the document and a phrase of the passage that answers it.
+Questions marked `isolation` probe the department and tenant rules (some have no answer in scope).
+
+Every document is ingested through the real pipeline (Markdown extraction, chunking, the packaged
+MiniLM model) twice: as chunked today, and with headings left out of what is embedded and indexed
+(the chunking before headings). Variants: vector only, full-text only, hybrid (RRF). A result outside
+the candidates the rules allow (another clinic, another department, an overridden document) counts
+as an isolation violation, in every variant. Questions alternate between a `tune` half (used to pick
+the fusion constants) and a `holdout` half (never looked at while tuning); both are printed.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import bench_database  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data" / "retrieval"
+CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
+OTHER_CLINIC = "outra-clinica"
+K = 5
+
+
+def load_questions() -> list[dict]:
+    questions = json.loads((DATA / "questions.json").read_text())
+    for number, question in enumerate(questions):
+        question["split"] = "tune" if number % 2 == 0 else "holdout"
+    return questions
+
+
+def ingest_corpus(db, embedder, *, headings: bool) -> tuple[int, dict[str, int]]:
+    """One clinic (and the other clinic beside it) with every document ingested; returns the clinic's
+    entity id and its department ids by name."""
+    from meetings.manager.departments.models import Department
+    from meetings.manager.entities.models import Entity
+    from meetings.manager.knowledge import chunking
+    from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document
+
+    label = "com títulos" if headings else "sem títulos"
+    clinic = Entity(name=f"Clínica Vida Plena ({label})", type="clinic")
+    other = Entity(name=f"Outra Clínica ({label})", type="clinic")
+    db.add_all([clinic, other])
+    db.flush()
+    departments = {}
+    for name in CLINIC_SCOPES[1:]:
+        department = Department(entity_id=clinic.id, name=name)
+        db.add(department)
+        db.flush()
+        departments[name] = department.id
+    original = chunking.block_heading
+    if not headings:
+        chunking.block_heading = lambda title, section: ""
+    try:
+        for scope in (*CLINIC_SCOPES, OTHER_CLINIC):
+            for path in sorted((DATA / scope).glob("*.md")):
+                location = DocumentLocation(
+                    other.id if scope == OTHER_CLINIC else clinic.id, departments.get(scope), path.name
+                )
+                content = path.read_bytes()
+                outcome = ingest_document(
+                    db=db,
+                    location=location,
+                    content=content,
+                    content_type="text/markdown",
+                    source_etag=content_etag(content),
+                    embedder=embedder,
+                )
+                assert outcome.status == "ingested", outcome
+    finally:
+        chunking.block_heading = original
+    db.flush()
+    return clinic.id, departments
+
+
+def allowed_chunks(db, entity_id: int, department_id: int | None) -> set[int]:
+    """The chunks the rules let this scope see, read without the retrieval code."""
+    from sqlalchemy import text
+
+    rows = db.execute(
+        text(
+            "SELECT id FROM knowledge_base WHERE entity_id = :e AND ("
+            "(CAST(:d AS integer) IS NOT NULL AND department_id = :d) OR (department_id IS NULL AND "
+            "document_name NOT IN (SELECT document_name FROM knowledge_base WHERE entity_id = :e "
+            "AND department_id IS NOT DISTINCT FROM :d AND department_id IS NOT NULL)))"
+        ),
+        {"e": entity_id, "d": department_id},
+    )
+    return {row[0] for row in rows}
+
+
+def evaluate(db, embedder, questions, entity_id, departments, mode: str) -> dict:
+    from meetings.manager.knowledge.retrieval import search_knowledge
+
+    document_names = {}
+    for department_id in (None, *departments.values()):
+        document_names[department_id] = allowed_chunks(db, entity_id, department_id)
+    scores: dict[str, list] = {"tune": [], "holdout": []}
+    violations = 0
+    for question in questions:
+        department_id = departments.get(question["dept"]) if question["dept"] else None
+        results = search_knowledge(
+            db=db,
+            entity_id=entity_id,
+            department_id=department_id,
+            query_embedding=question["embedding"],
+            query_text=question["q"],
+            k=K,
+            mode=mode,
+        )
+        violations += sum(1 for result in results if result.id not in document_names[department_id])
+        if not question["doc"]:
+            continue
+        scope, name = question["doc"].split("/")
+        wanted_department = departments.get(scope)
+
+        def is_document(result, name=name, wanted_department=wanted_department) -> bool:
+            return result.document_name == name and result.department_id == wanted_department
+
+        def is_passage(result, question=question, is_document=is_document) -> bool:
+            return is_document(result) and question["answer"] in result.text
+
+        rank = next((i for i, result in enumerate(results, start=1) if is_passage(result)), None)
+        scores[question["split"]].append(
+            (
+                bool(results) and is_document(results[0]),
+                rank == 1,
+                rank is not None and rank <= 3,
+                1.0 / rank if rank else 0.0,
+            )
+        )
+    return {"scores": scores, "violations": violations}
+
+
+def table(rows: list[tuple[str, dict]], split: str) -> None:
+    print(f"\n{split}: " + ("all questions" if split == "all" else f"the {split} half"))
+    print(f"{'variant':<40} {'n':>3} {'doc@1':>7} {'pass@1':>7} {'pass@3':>7} {'MRR':>6} {'isolation':>9}")
+    for label, outcome in rows:
+        scores = outcome["scores"]
+        measured = scores["tune"] + scores["holdout"] if split == "all" else scores[split]
+        n = len(measured)
+        columns = [sum(item[i] for item in measured) / n for i in range(4)]
+        print(
+            f"{label:<40} {n:>3} {columns[0]:>7.1%} {columns[1]:>7.1%} {columns[2]:>7.1%} {columns[3]:>6.3f} "
+            f"{outcome['violations']:>9}"
+        )
+
+
+def main() -> None:
+    with bench_database("meetings_eval") as _url:
+        from meetings.db import session_factory
+        from meetings.embeddings import get_embedder
+
+        embedder = get_embedder()
+        questions = load_questions()
+        for question, vector in zip(questions, embedder.embed([q["q"] for q in questions]), strict=True):
+            question["embedding"] = vector
+        with session_factory()() as db:
+            plain = ingest_corpus(db, embedder, headings=False)
+            headed = ingest_corpus(db, embedder, headings=True)
+            db.commit()
+            print(
+                f"{len(questions)} questions ({sum(1 for q in questions if q['doc'])} with an answer in scope), "
+                f"{sum(1 for s in (*CLINIC_SCOPES, OTHER_CLINIC) for _ in (DATA / s).glob('*.md'))} documents, "
+                f"k = {K}"
+            )
+            rows = [
+                (
+                    "vector, chunks without headings (before)",
+                    evaluate(db, embedder, questions, *plain, "vector"),
+                ),
+                ("full-text, chunks without headings", evaluate(db, embedder, questions, *plain, "text")),
+                ("hybrid, chunks without headings", evaluate(db, embedder, questions, *plain, "hybrid")),
+                ("vector", evaluate(db, embedder, questions, *headed, "vector")),
+                ("full-text", evaluate(db, embedder, questions, *headed, "text")),
+                ("hybrid (RRF)", evaluate(db, embedder, questions, *headed, "hybrid")),
+            ]
+            for split in ("tune", "holdout", "all"):
+                table(rows, split)
+
+
+if __name__ == "__main__":
+    main()
