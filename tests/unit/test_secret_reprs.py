@@ -51,6 +51,6 @@ def test_the_livekit_adapter_hides_its_secret():
     )
     assert "very-secret-value-123" not in repr(adapter) + str(vars(adapter))
     token = adapter.mint_access_token(
-        room_name="r", identity="p-1", name="Ana", metadata={}, attributes={}, room_admin=False
+        room_name="r", identity="p-1", name="Ana", metadata={}, attributes={}
     )
     assert adapter.verify_access_token(token).identity == "p-1"  # the secret still signs and verifies
