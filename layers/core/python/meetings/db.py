@@ -69,16 +69,43 @@ def resolve_database_url(settings: Settings) -> str:
     )
 
 
+def proxy_safe_connect_args() -> dict:
+    """Nothing that pins an RDS Proxy connection: psycopg never prepares statements server-side (it
+    would after five executions); settings are only ever set transaction-locally (meetings.db_scope)."""
+    return {"prepare_threshold": None}
+
+
+def _refuse_powerful_role_on_first_connect(engine: Engine) -> None:
+    from sqlalchemy import event
+
+    from meetings.db_roles import ROLE_POWERS_SQL, refuse_powerful_roles
+
+    @event.listens_for(engine, "first_connect")
+    def check(dbapi_connection, connection_record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            rows = cursor.execute(ROLE_POWERS_SQL).fetchall()
+        dbapi_connection.rollback()
+        refuse_powerful_roles(rows)
+
+
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine (one small pool per Lambda container)."""
-    return create_engine(
+    """The process-wide engine (one small pool per Lambda container); refuses a superuser or owner."""
+    engine = create_engine(
         resolve_database_url(get_settings()),
         pool_pre_ping=True,
         pool_size=2,
         max_overflow=3,
         hide_parameters=True,
+        connect_args=proxy_safe_connect_args(),
     )
+    serve_as_a_service_role(engine, get_settings())
+    return engine
+
+
+def serve_as_a_service_role(engine: Engine, settings: Settings) -> None:
+    """Refuses a superuser or owner on the first connection."""
+    _refuse_powerful_role_on_first_connect(engine)
 
 
 @lru_cache
