@@ -155,3 +155,30 @@ def test_invalid_environment_value_is_a_configuration_error(monkeypatch):
 )
 def test_plain_postgresql_urls_select_psycopg(url, expected):
     assert sqlalchemy_url(url) == expected
+
+
+def test_each_component_validates_only_the_secrets_it_receives():
+    agent = {**PRODUCTION, "component": "agent", "jwt_secret": "dev-jwt-secret-not-for-production-use"}
+    assert Settings(**agent).component == "agent"  # the agent never gets JWT_SECRET
+    with pytest.raises(ValidationError, match="OPENAI_API_KEY is a placeholder"):
+        Settings(**{**agent, "openai_api_key": "sk-local-placeholder"})
+    job = {
+        name: value for name, value in PRODUCTION.items() if not name.startswith(("jwt", "openai", "livekit"))
+    }
+    assert Settings(**job, component="retention_purge").component == "retention_purge"  # no secret at all
+    with pytest.raises(ValidationError, match="component"):
+        Settings(**PRODUCTION, component="no_such_function")
+
+
+def test_iam_authentication_needs_the_proxy_a_role_and_the_ca_bundle(tmp_path):
+    iam = {**PRODUCTION, "database_url": None, "database_iam_auth": True}
+    with pytest.raises(ValidationError, match="needs DATABASE_HOST and DATABASE_USER"):
+        Settings(**iam, database_sslrootcert=__file__)
+    with pytest.raises(ValidationError, match="RDS CA bundle"):
+        Settings(
+            **iam,
+            database_host="proxy",
+            database_user="meetings_app",
+            database_sslrootcert=str(tmp_path / "x"),
+        )
+    assert Settings(**iam, database_host="proxy", database_user="meetings_app", database_sslrootcert=__file__)
