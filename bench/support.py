@@ -23,7 +23,8 @@ def bench_database(name: str = "meetings_bench") -> Iterator[str]:
         url = start_embedded_database(data_dir, name)
         os.environ["DATABASE_URL"] = url
         os.environ["LOCAL_DATA_DIR"] = data_dir
-        from meetings.db_roles import APP_ROLE, serve_locally_as
+        from meetings.db_local import serve_locally_as
+        from meetings.db_roles import APP_ROLE
         from meetings.migrate import upgrade_to_head
 
         upgrade_to_head()

@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from meetings.db import session_factory
-    from meetings.db_roles import JOBS_ROLE, serve_locally_as
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import JOBS_ROLE
     from meetings.db_scope import set_db_scope
     from meetings.secretary.recordings.purge import purge_due_recordings
     from meetings.storage import s3_client

@@ -23,7 +23,8 @@ def main() -> None:
 
     from devserver.demo.seed import load_demo_data
     from meetings.db import session_factory
-    from meetings.db_roles import APP_ROLE, serve_locally_as
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import APP_ROLE
     from meetings.db_scope import set_db_scope
     from meetings.migrate import upgrade_to_head
     from meetings.settings import get_settings

@@ -232,12 +232,12 @@ def application_functions(
             ),
             kb_code("search"),
         ),
-        **_webhook_functions(stack, environment, secrets, secrets_key),
+        **_webhook_functions(stack, environment),
     }
     return functions
 
 
-def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, PlatformFunction]:
+def _webhook_functions(stack, environment) -> dict[str, PlatformFunction]:
     """The sweep (outbox -> queue) and the dispatcher (queue -> signed POSTs to entities' URLs).
 
     The dispatcher has a security group of its own: HTTPS out and the RDS Proxy, nothing else; the
@@ -253,11 +253,16 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 description="Moves due webhook deliveries from the outbox to the dispatch queue",
                 memory_mib=256,
                 timeout=Duration.seconds(70),
-                environment={**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
+                environment=_component(
+                    stack,
+                    "webhook_sweep",
+                    "jobs",
+                    [],
+                    {**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
+                ),
                 asynchronous=True,
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     queue.send_statement(),
                     use_key(stack, stack.key, services=["sqs"], encrypt=True),
                 ],
@@ -272,10 +277,9 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 description="Signs and sends webhook deliveries to entities' endpoints (Standard Webhooks)",
                 memory_mib=512,
                 timeout=DISPATCHER_TIMEOUT,
-                environment=dict(environment),
+                environment=_component(stack, "webhook_dispatcher", "jobs", [], dict(environment)),
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     queue.consume_statement(),
                     use_key(stack, stack.key, services=["sqs"]),
                 ],

@@ -15,14 +15,14 @@ A finished room is deleted through `delete_finished_room()` (SECURITY DEFINER): 
 by the foreign keys' ON DELETE CASCADE, which PostgreSQL runs as the tables' owner.
 
 Revision ID: 20261201_database_roles
-Revises: 0003_triggers
+Revises: 20261201_transcript_segments
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "20261201_database_roles"
-down_revision = "0003_triggers"
+down_revision = "20261201_transcript_segments"
 branch_labels = None
 depends_on = None
 
@@ -52,6 +52,13 @@ GRANTS = {
         "agent_usage": "SELECT, UPDATE",  # sessions are closed when a room ends
         "recordings": "SELECT, INSERT, UPDATE",
         "livekit_webhook_receipts": "SELECT, INSERT",
+        "transcript_segments": READ,
+        # Endpoints are managed and messages written with each change; `make run` dispatches and purges
+        # the delivery log in the API process.
+        "webhook_endpoints": CRUD,
+        "webhook_messages": "SELECT, INSERT, DELETE",
+        "webhook_deliveries": CRUD,
+        "webhook_attempts": "SELECT, INSERT, DELETE",
     },
     JOBS: {
         "entities": READ,
@@ -60,6 +67,11 @@ GRANTS = {
         "recordings": "SELECT, UPDATE",
         "knowledge_documents": "SELECT, INSERT, UPDATE",
         "knowledge_base": "SELECT, INSERT, DELETE",
+        # The sweep and the dispatcher; the retention purge trims the delivery log.
+        "webhook_endpoints": "SELECT, UPDATE",
+        "webhook_messages": "SELECT, INSERT, DELETE",
+        "webhook_deliveries": "SELECT, INSERT, UPDATE, DELETE",
+        "webhook_attempts": "SELECT, INSERT, DELETE",
     },
     AGENT: {
         "entities": READ,
@@ -71,6 +83,7 @@ GRANTS = {
         "agent_session_events": APPEND,
         "knowledge_base": READ,
         "knowledge_documents": READ,  # how many chunks a search would scan
+        "transcript_segments": APPEND,
     },
 }
 
@@ -90,6 +103,10 @@ TENANT_TABLES = {
     "room_events": (None, (JOIN, WEBHOOK)),
     "agent_session_events": (None, (AGENT_SCOPE,)),
     "recordings": (None, (WEBHOOK, JOB)),
+    "transcript_segments": (None, (AGENT_SCOPE,)),
+    # Every path that changes a room emits its event to the entity's endpoints (meetings/notifications).
+    "webhook_endpoints": ("entity_id", (JOIN, WEBHOOK, JOB)),
+    "webhook_messages": ("entity_id", (JOIN, WEBHOOK, JOB)),
 }
 
 SCOPE = "(SELECT current_setting('app.scope', true))"

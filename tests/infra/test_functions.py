@@ -64,6 +64,8 @@ DATABASE_ROLES = {
     "recording_finalizer": "jobs",
     "retention_purge": "jobs",
     "kb_ingest": "jobs",
+    "webhook_sweep": "jobs",
+    "webhook_dispatcher": "jobs",
 }
 DATABASE_USERS = {name: f"meetings_{role}" for name, role in DATABASE_ROLES.items()}
 SECRETS_USED = {
@@ -74,6 +76,8 @@ SECRETS_USED = {
     "recording_finalizer": [],
     "retention_purge": [],
     "kb_ingest": [],
+    "webhook_sweep": [],
+    "webhook_dispatcher": [],
 }
 
 

@@ -22,8 +22,9 @@ from meetings.db_scope import set_db_scope
 from meetings.models import metadata
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
+from meetings.secretary.rooms.models import RoomStatus
 from meetings.settings import ConfigurationError
-from tests.manager.builders import make_room
+from tests.factories import make_room
 from tests.support.roles import acting_as
 
 EVENT_LOGS = ("room_events", "agent_session_events")
@@ -74,8 +75,8 @@ def test_only_the_api_may_call_the_narrow_functions(db):
 
 def test_a_room_is_deleted_only_finished_and_through_the_narrow_function(db):
     set_db_scope(db, "manager")
-    active = make_room(db, status="ACTIVE")
-    finished = make_room(db, status="COMPLETED")
+    active = make_room(db, status=RoomStatus.ACTIVE)
+    finished = make_room(db, status=RoomStatus.COMPLETED)
     append_room_event(db=db, room_id=finished.id, event_name=RoomEventName.ROOM_ENDED, data={})
     db.flush()
     savepoint = db.begin_nested()

@@ -11,17 +11,31 @@ from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 
+from meetings.db_roles import AGENT_ROLE
 from meetings.db_scope import set_db_scope
 from meetings.manager.users.models import UserRole
 from meetings.models import metadata
+from meetings.notifications.catalogue import EventType
+from meetings.notifications.models import WebhookEndpoint
+from meetings.notifications.outbox import emit
 from meetings.secretary.events.models import AgentEventName, RoomEventName
 from meetings.secretary.events.service import append_agent_event, append_room_event
+from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
-from tests.factories import link_professional, make_department, make_entity, make_professional, make_user
-from tests.manager.builders import make_agent, make_knowledge, make_room, make_usage
+from meetings.secretary.transcripts.service import record_transcript_segment
+from tests.factories import (
+    link_professional,
+    make_department,
+    make_entity,
+    make_participant,
+    make_professional,
+    make_room,
+    make_user,
+)
+from tests.manager.builders import make_agent, make_knowledge, make_usage
 from tests.recordings.support import make_recording
-from tests.secretary.helpers import add_to_room, make_participant
-from tests.support.roles import as_harness
+from tests.secretary.helpers import add_to_room
+from tests.support.roles import acting_as, as_harness
 
 MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/20261201_database_roles.py"
 _spec = importlib.util.spec_from_file_location("database_roles_migration", MIGRATION)
@@ -35,6 +49,8 @@ UNSCOPED_TABLES = {
     "livekit_webhook_receipts": "LiveKit event ids, no tenant data",
     "professionals": "shared by the entities they work for (their links, professional_entities, are scoped)",
     "participants": "shared by rooms of several entities until participants carry their own entity",
+    "webhook_deliveries": "no tenant key: reached from a scoped message and endpoint (a policy through them is next)",
+    "webhook_attempts": "no tenant key: reached from a delivery (as above)",
 }
 
 
@@ -66,6 +82,24 @@ def populate(db, entity) -> SimpleNamespace:
             metadata={},
         )
     make_usage(db, room, agent, datetime.now(UTC), 5)
+    with acting_as(db, AGENT_ROLE):
+        record_transcript_segment(
+            db=db,
+            room_id=room.id,
+            participant_id=None,
+            speaker_name="Client",
+            speaker_type=ParticipantType.CLIENT,
+            start_seconds=1.0,
+            end_seconds=2.0,
+            text="Good morning.",
+        )
+    db.add(
+        WebhookEndpoint(
+            entity_id=entity.id, url="https://example.com/hook", event_types=["room.ended"], secret="whsec_x"
+        )
+    )
+    db.flush()
+    emit(db=db, entity_id=entity.id, type=EventType.ROOM_ENDED, data={"room_id": room.id})
     return SimpleNamespace(entity=entity, department=department, admin=admin, room=room)
 
 

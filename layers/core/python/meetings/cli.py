@@ -8,7 +8,8 @@ from pathlib import Path
 def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -> int:
     """Ingests local files straight into the knowledge base, one transaction per file; returns the exit status."""
     from meetings.db import get_engine, session_factory, verify_schema
-    from meetings.db_roles import JOBS_ROLE, serve_locally_as
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import JOBS_ROLE
     from meetings.db_scope import set_db_scope
     from meetings.embeddings import get_embedder
     from meetings.manager.knowledge.ingest import (
