@@ -15,14 +15,14 @@ A finished room is deleted through `delete_finished_room()` (SECURITY DEFINER): 
 by the foreign keys' ON DELETE CASCADE, which PostgreSQL runs as the tables' owner.
 
 Revision ID: 20261201_database_roles
-Revises: 20261201_transcript_segments
+Revises: 20261201_magic_link_hashes
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "20261201_database_roles"
-down_revision = "20261201_transcript_segments"
+down_revision = "20261201_magic_link_hashes"
 branch_labels = None
 depends_on = None
 
@@ -150,9 +150,22 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET ap
     )
 $$
 """
+PARTICIPANT_SHARED_ELSEWHERE = """
+CREATE FUNCTION participant_shared_elsewhere(p_participant_id integer, p_entity_id integer) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET app.scope = 'manager' AS $$
+    SELECT EXISTS (
+        SELECT 1 FROM room_participants rp JOIN rooms r ON r.id = rp.room_id
+        WHERE rp.participant_id = p_participant_id AND r.entity_id IS DISTINCT FROM p_entity_id
+    ) OR EXISTS (
+        SELECT 1 FROM participants p JOIN professional_entities pe ON pe.professional_id = p.professional_id
+        WHERE p.id = p_participant_id AND pe.entity_id <> p_entity_id AND pe.active
+    )
+$$
+"""
 NARROW_FUNCTIONS = {
     "delete_finished_room(varchar)": DELETE_FINISHED_ROOM,
     "professional_linked_elsewhere(integer, integer)": PROFESSIONAL_LINKED_ELSEWHERE,
+    "participant_shared_elsewhere(integer, integer)": PARTICIPANT_SHARED_ELSEWHERE,
 }
 
 

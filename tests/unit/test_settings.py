@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from meetings.db import sqlalchemy_url
-from meetings.settings import ConfigurationError, Settings, get_settings
+from meetings.settings import ALL_SECRETS, ConfigurationError, Settings, get_settings
 
 STRONG = "Zq8vN2xLr4Tk9pWm3HcY7bJd5FgS6aQe1uVo"
 PRODUCTION = {
@@ -60,6 +60,7 @@ def test_the_database_scope_checks_only_the_database():
         settings_scope="database",
         database_url=None,
         database_secret_arn="arn:aws:secretsmanager:x",
+        database_sslrootcert=__file__,  # the RDS CA bundle must be there
     )
     assert settings.jwt_secret.get_secret_value() == "dev-jwt-secret-not-for-production-use"
     with pytest.raises(ValidationError, match="sslmode=verify-full"):
@@ -162,9 +163,7 @@ def test_each_component_validates_only_the_secrets_it_receives():
     assert Settings(**agent).component == "agent"  # the agent never gets JWT_SECRET
     with pytest.raises(ValidationError, match="OPENAI_API_KEY is a placeholder"):
         Settings(**{**agent, "openai_api_key": "sk-local-placeholder"})
-    job = {
-        name: value for name, value in PRODUCTION.items() if not name.startswith(("jwt", "openai", "livekit"))
-    }
+    job = {name: value for name, value in PRODUCTION.items() if name not in ALL_SECRETS}
     assert Settings(**job, component="retention_purge").component == "retention_purge"  # no secret at all
     with pytest.raises(ValidationError, match="component"):
         Settings(**PRODUCTION, component="no_such_function")
