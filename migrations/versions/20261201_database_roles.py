@@ -15,14 +15,14 @@ A finished room is deleted through `delete_finished_room()` (SECURITY DEFINER): 
 by the foreign keys' ON DELETE CASCADE, which PostgreSQL runs as the tables' owner.
 
 Revision ID: 20261201_database_roles
-Revises: 20261201_magic_link_hashes
+Revises: 20261201_knowledge_hybrid_search
 Create Date: 2026-12-01
 """
 
 from alembic import op
 
 revision = "20261201_database_roles"
-down_revision = "20261201_magic_link_hashes"
+down_revision = "20261201_knowledge_hybrid_search"
 branch_labels = None
 depends_on = None
 
