@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))  # the agent package lives in agent_container/, beside the shared one
-from support import bench_database, percentile, report  # noqa: E402
+from support import bench_database, bench_session, connect_as, percentile, report  # noqa: E402
 
 CHUNKS = 3000
 DOCUMENTS = 30
@@ -25,7 +25,6 @@ def seed(dimension: int) -> tuple[str, int, int]:
     """An entity with a department, a room and CHUNKS random unit vectors spread over DOCUMENTS."""
     import numpy as np
 
-    from meetings.db import session_factory
     from meetings.manager.departments.models import Department
     from meetings.manager.entities.models import Entity
     from meetings.manager.knowledge.models import KnowledgeChunk
@@ -34,7 +33,7 @@ def seed(dimension: int) -> tuple[str, int, int]:
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(CHUNKS, dimension)).astype("float32")
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    with session_factory()() as db:
+    with bench_session() as db:
         entity = Entity(name="Bench Clinic", type="medical_clinic", default_instructions="Be brief.")
         db.add(entity)
         db.flush()
@@ -101,7 +100,6 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
     from agent_container.meeting_agent.registration import load_meeting_context
     from agent_container.meeting_agent.room_gateway import Human
     from agent_container.meeting_agent.store import Store
-    from meetings.db import session_factory
     from meetings.embeddings import get_embedder
     from meetings.manager.knowledge.retrieval import search_knowledge
     from meetings.secretary.participants.models import ParticipantType
@@ -126,7 +124,7 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
 
     def bare() -> None:
         embedding = embedder.embed_one(QUESTION)
-        with session_factory()() as db:
+        with bench_session("agent") as db:
             search_knowledge(
                 db=db, entity_id=entity_id, department_id=department_id, query_embedding=embedding, k=5
             )
@@ -147,10 +145,12 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
 
 
 def main() -> None:
-    with bench_database("meetings_bench_agent"):
+    with bench_database("meetings_bench_agent") as owner_url:
+        from meetings.db_roles import AGENT_ROLE
         from meetings.settings import get_settings
 
         room_id, entity_id, department_id = seed(get_settings().embedding_dim)
+        connect_as(owner_url, AGENT_ROLE)  # the agent's work runs as the agent connects
         bare_times, agent_times = asyncio.run(measure(room_id, entity_id, department_id))
     for label, fraction in (("p50", 0.50), ("p99", 0.99)):
         report(

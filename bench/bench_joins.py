@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, median, report, timed  # noqa: E402
+from support import bench_database, bench_session, median, report, timed  # noqa: E402
 
 SEQUENTIAL_JOINS = 30
 CONCURRENT_JOINS = 50
@@ -29,14 +29,13 @@ def free_port() -> int:
 
 def seed_room(capacity: int, links: int) -> list[str]:
     """A room starting in 5 minutes with `links` participants; returns their tokens."""
-    from meetings.db import session_factory
     from meetings.identity.passwords import hash_password, hash_token
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room
     from meetings.settings import get_settings
 
     password_hash = hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds)
-    with session_factory()() as db:
+    with bench_session() as db:
         room_id = str(uuid.uuid4())
         db.add(
             Room(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from support import bench_database, median, report  # noqa: E402
+from support import bench_database, bench_session, median, report  # noqa: E402
 
 SECTIONS = 60
 SENTENCES_PER_SECTION = 14
@@ -38,7 +38,6 @@ def main() -> None:
     with bench_database():
         from sqlalchemy import select
 
-        from meetings.db import session_factory
         from meetings.embeddings import get_embedder
         from meetings.manager.entities.models import Entity
         from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document
@@ -46,7 +45,7 @@ def main() -> None:
 
         embedder = get_embedder()
         embedder.embed(["warm up the model"] * 8)
-        with session_factory()() as db:
+        with bench_session() as db:
             entity = Entity(name="Bench clinic", type="clinic")
             db.add(entity)
             db.commit()

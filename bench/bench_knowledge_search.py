@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from support import bench_database, percentile, report  # noqa: E402
+from support import bench_database, bench_session, percentile, report  # noqa: E402
 
 TOTAL_CHUNKS = int(os.environ.get("BENCH_KB_CHUNKS", "100000"))
 ENTITIES = 50
@@ -204,7 +204,6 @@ def main() -> None:
         from pgvector.psycopg import register_vector
         from sqlalchemy import text
 
-        from meetings.db import session_factory
         from meetings.manager.knowledge import retrieval
         from meetings.manager.knowledge.retrieval import search_knowledge
         from meetings.settings import get_settings
@@ -270,7 +269,7 @@ def main() -> None:
             """Each query through every variant in turn, so a burst of load hits them alike."""
             times = {name: [] for name in variants}
             hits = dict.fromkeys(variants, 0)
-            with session_factory()() as db:
+            with bench_session() as db:
                 for entity_id, department_id, query, query_text in queries:
                     scope = department_id if department else None
                     # the raw queries know no override: a department sees its rows and every
@@ -323,7 +322,7 @@ def main() -> None:
                 "fetch": (max(K, retrieval.FUSION_DEPTH) if hybrid else K) + retrieval.HNSW_EXTRA_ROWS,
             }
             mode = "hybrid" if hybrid else "vector"
-            with session_factory()() as db:
+            with bench_session() as db:
                 params["candidates"] = db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one()
                 hnsw = params["candidates"] > retrieval.EXACT_SCAN_MAX_CHUNKS
                 if hnsw:
@@ -400,7 +399,6 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
     from bench_manager_api import http_api_event
     from mangum import Mangum
 
-    from meetings.db import session_factory
     from meetings.embeddings import get_embedder
     from meetings.identity.passwords import hash_password
     from meetings.identity.principal import Principal
@@ -412,7 +410,7 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
     from meetings.settings import get_settings
 
     settings = get_settings()
-    with session_factory()() as db:
+    with bench_session() as db:
         manager = User(
             email="kb-bench@example.com",
             password=hash_password("bench-password-1", rounds=settings.bcrypt_rounds),
@@ -436,7 +434,7 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
             ),
             None,
         )
-    with session_factory()() as db:
+    with bench_session() as db:
         for entity_id, query_text in texts:
             begin = time.perf_counter()
             embedder.embed_one(query_text)

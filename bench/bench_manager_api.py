@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, median, report, samples, timed  # noqa: E402
+from support import bench_database, bench_session, median, report, samples, timed, with_and_without_rls  # noqa: E402
 
 HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "manager_api" / "handler.py"
 WARM_REQUESTS = 300
@@ -83,14 +83,13 @@ def bare_app_handler(connection, manager_id: int, entity_columns: str):
 
 def seed() -> tuple[int, int]:
     """A manager and enough entities for a full page; returns (manager id, one entity id)."""
-    from meetings.db import session_factory
     from meetings.identity.passwords import hash_password
     from meetings.identity.roles import UserRole
     from meetings.manager.entities.models import Entity
     from meetings.manager.users.models import User
     from meetings.settings import get_settings
 
-    with session_factory()() as db:
+    with bench_session() as db:
         manager = User(
             email="bench@example.com",
             password=hash_password(PASSWORD, rounds=get_settings().bcrypt_rounds),
@@ -99,6 +98,15 @@ def seed() -> tuple[int, int]:
         )
         entities = [Entity(name=f"Bench clinic {i}", type="medical_clinic") for i in range(LIST_ROWS + 10)]
         db.add_all([manager, *entities])
+        db.flush()
+        admin = User(
+            email="admin@example.com",
+            password=manager.password,
+            phone_number="+5511999990002",
+            role=UserRole.ENTITY_ADMIN,
+            entity_id=entities[0].id,
+        )
+        db.add(admin)
         db.commit()
         return manager.id, entities[0].id
 
@@ -133,8 +141,28 @@ def main() -> None:
             answer = handler(list_event, None)
             assert answer["statusCode"] == 200 and len(json.loads(answer["body"])["items"]) == LIST_ROWS
 
-        handler_get_s = median(samples(handler_get, WARM_REQUESTS, warmup=20))
-        handler_list_s = median(samples(handler_list, WARM_REQUESTS, warmup=20))
+        admin_answer = handler(
+            http_api_event(
+                "POST", "/v1/auth/login", body={"email": "admin@example.com", "password": PASSWORD}
+            ),
+            None,
+        )
+        admin_get_event = http_api_event(
+            "GET", f"/v1/entities/{entity_id}", token=json.loads(admin_answer["body"])["access_token"]
+        )
+
+        def admin_get() -> None:
+            assert handler(admin_get_event, None)["statusCode"] == 200
+
+        # Row-level security on and off in alternating rounds of the same requests.
+        rls = {
+            name: with_and_without_rls(
+                url, lambda action=action: samples(action, WARM_REQUESTS // 4, warmup=5)
+            )
+            for name, action in (("get", handler_get), ("list", handler_list), ("admin get", admin_get))
+        }
+        handler_get_s = median(rls["get"][0])
+        handler_list_s = median(rls["list"][0])
 
         entity_columns = (
             "id, name, type, default_instructions, max_participants, recording_retention_days, "
@@ -201,6 +229,19 @@ def main() -> None:
         floor=raw_list_s * 1000,
         floor_name="raw psycopg reads",
     )
+    for name, label in (
+        ("get", "manager GET /v1/entities/{id}"),
+        ("list", f"manager GET /v1/entities?limit={LIST_ROWS}"),
+        ("admin get", "entity admin GET /v1/entities/{own id}"),
+    ):
+        with_rls, without_rls = rls[name]
+        report(
+            f"{label} with row-level security (median)",
+            median(with_rls) * 1000,
+            "ms",
+            floor=median(without_rls) * 1000,
+            floor_name="row-level security disabled",
+        )
     report(
         "manager GET /v1/entities/{id} via Lambda handler (median)",
         handler_get_s * 1000,

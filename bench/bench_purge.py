@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/support.py, when run as a script
 
-from support import bench_database, report  # noqa: E402
+from support import bench_database, bench_session, report  # noqa: E402
 
 TOTAL = 20_000
 PER_KEY_SAMPLE = 2_000
@@ -96,13 +96,13 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
     """Seeds `count` due recordings, purges them all; returns (recordings per second, SQL statements per batch)."""
     from sqlalchemy import event, func, select
 
-    from meetings.db import get_engine, session_factory
+    from meetings.db import get_engine
     from meetings.secretary.recordings import purge
     from meetings.secretary.recordings.models import Recording
     from meetings.storage import s3_client
 
     bucket = f"{BUCKET}-{label}"
-    with session_factory()() as db:
+    with bench_session() as db:
         keys = seed(db, bucket, count)
     put_objects(bucket, keys, versioned=versioned)
 
@@ -117,7 +117,7 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
         purge._delete_objects = per_key_deletes
     event.listen(get_engine(), "before_cursor_execute", count_statement)
     try:
-        with session_factory()() as db:
+        with bench_session() as db:
             started = time.perf_counter()
             result = purge.purge_due_recordings(db=db, s3=s3_client())
             elapsed = time.perf_counter() - started
@@ -125,7 +125,7 @@ def run_purge(label: str, count: int, *, per_key: bool, versioned: bool = False)
         event.remove(get_engine(), "before_cursor_execute", count_statement)
         purge._delete_objects = original
 
-    with session_factory()() as db:
+    with bench_session() as db:
         left = db.execute(
             select(func.count()).where(Recording.s3_bucket == bucket, Recording.deleted_at.is_(None))
         ).scalar_one()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, report, timed  # noqa: E402
+from support import bench_database, bench_session, report, timed  # noqa: E402
 
 EVENTS = 10_000
 
@@ -18,7 +18,6 @@ def main() -> None:
         from psycopg.types.json import Jsonb
 
         from meetings.api.pagination import PageParams, paginate
-        from meetings.db import session_factory
         from meetings.secretary.events.models import RoomEventName
         from meetings.secretary.events.service import append_room_event, room_events_query
         from meetings.secretary.rooms.models import Room
@@ -36,7 +35,7 @@ def main() -> None:
             return room.id
 
         names = list(RoomEventName)
-        with session_factory()() as db:
+        with bench_session() as db:
             service_room, raw_room = new_room(db), new_room(db)
 
             def service_insert() -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, report, timed  # noqa: E402
+from support import bench_database, bench_session, report, timed  # noqa: E402
 
 EVENTS = 1_000
 DUPLICATE_SHARE = 0.10
@@ -33,12 +33,11 @@ def free_port() -> int:
 
 def seed_rooms() -> list[tuple[str, list[int]]]:
     """ROOMS active rooms with PEOPLE_PER_ROOM participants each: [(livekit name, participant ids)]."""
-    from meetings.db import session_factory
     from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
     from meetings.secretary.rooms.models import Room, RoomStatus
 
     rooms = []
-    with session_factory()() as db:
+    with bench_session() as db:
         for room_index in range(ROOMS):
             room_id = str(uuid.uuid4())
             room = Room(

@@ -12,13 +12,14 @@ POLL_SECONDS = 2.0
 def ingest_new_objects(*, bucket: str, seen: set[ObjectMarker]) -> list[str]:
     """Ingests every `kb/` object not seen yet; returns the keys it processed."""
     from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
     from meetings.manager.knowledge.ingest import KB_PREFIX, ingest_s3_object
 
     processed = []
     for item in unseen_objects(bucket=bucket, prefix=KB_PREFIX, seen=seen):
         key = item["Key"]
         try:
-            with session_factory()() as db:
+            with set_db_scope(session_factory()(), "jobs") as db:
                 outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
                 db.commit()
         except Exception:  # one object's trouble must not hold up the others; it is retried next round

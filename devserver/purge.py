@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from meetings.db import session_factory
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import JOBS_ROLE
+    from meetings.db_scope import set_db_scope
     from meetings.secretary.recordings.purge import purge_due_recordings
     from meetings.storage import s3_client
 
@@ -41,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"S3 endpoint {os.environ['S3_ENDPOINT_URL']} is not reachable ({exc}).", file=sys.stderr)
         print("The local endpoint lives inside `make run`: start it first.", file=sys.stderr)
         return 2
-    with session_factory()() as db:
+    serve_locally_as(JOBS_ROLE)
+    with set_db_scope(session_factory()(), "jobs") as db:
         report = purge_due_recordings(db=db, s3=s3_client(), now=args.as_of)
     when = args.as_of.isoformat() if args.as_of else "now"
     print(f"Purged {report.purged} recording(s) due as of {when} in {report.batches} batch(es).")

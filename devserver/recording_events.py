@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from devserver.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.secretary.recordings.finalize import RECORDINGS_PREFIX, StoredObject, finalize_recording_objects
 from meetings.secretary.recordings.purge import purge_due_recordings
 from meetings.settings import get_settings
@@ -35,7 +36,7 @@ class LocalRecordingJobs:
         new = unseen_objects(bucket=self.bucket, prefix=RECORDINGS_PREFIX, seen=self._seen)
         if new:
             objects = [StoredObject(bucket=self.bucket, key=item["Key"], size=item["Size"]) for item in new]
-            with session_factory()() as db:
+            with set_db_scope(session_factory()(), "jobs") as db:
                 finalize_recording_objects(db=db, s3=s3_client(), objects=objects)
                 db.commit()
             for item in new:
@@ -45,7 +46,7 @@ class LocalRecordingJobs:
     def purge_if_due(self) -> None:
         if time.monotonic() - self._last_purge < self.purge_every:
             return
-        with session_factory()() as db:
+        with set_db_scope(session_factory()(), "jobs") as db:
             purge_due_recordings(db=db, s3=s3_client())
         self._last_purge = time.monotonic()
 

@@ -23,6 +23,9 @@ def main() -> None:
 
     from devserver.demo.seed import load_demo_data
     from meetings.db import session_factory
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import APP_ROLE
+    from meetings.db_scope import set_db_scope
     from meetings.migrate import upgrade_to_head
     from meetings.settings import get_settings
 
@@ -39,7 +42,9 @@ def main() -> None:
                 f"LiveKit: local server-API stand-in on {stand_in_url} (no media; "
                 "run `livekit-server --dev` for real meetings)"
             )
-    upgrade_to_head()
+    upgrade_to_head()  # as DATABASE_URL's role (the migrator); everything after as the application role
+    serve_locally_as(APP_ROLE)
+    settings = get_settings()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
     from devserver.kb_events import start_kb_ingest_poller
     from devserver.recording_events import start_local_recording_jobs
@@ -48,7 +53,7 @@ def main() -> None:
     start_local_recording_jobs()
     start_kb_ingest_poller()
     start_local_webhook_dispatcher()
-    with session_factory()() as db:
+    with set_db_scope(session_factory()(), "manager") as db:
         notes = load_demo_data(db, local_data_dir())
 
     from devserver.server import app

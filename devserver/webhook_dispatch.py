@@ -5,6 +5,7 @@ import threading
 
 from devserver.s3_events import start_poller
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.notifications.dispatch import dispatch_due
 
 DISPATCH_EVERY_SECONDS = 1.0
@@ -15,7 +16,7 @@ def start_local_webhook_dispatcher(*, every: float = DISPATCH_EVERY_SECONDS) -> 
     stop = threading.Event()
 
     def each_round() -> None:
-        with session_factory()() as db:
+        with set_db_scope(session_factory()(), "jobs") as db:
             while dispatch_due(db=db).claimed:
                 pass
 

@@ -169,7 +169,7 @@ def _database(stack) -> None:
         database.proxy,
         {
             "HIPAA.Security-IAMNoInlinePolicy": (
-                "CDK-generated service role of RDS Proxy: its only policy reads the one database secret "
+                "CDK-generated service role of RDS Proxy: its only policy reads the service roles' database secrets "
                 "(and decrypts it with the data key); it is created and deleted with the proxy."
             )
         },
@@ -220,7 +220,7 @@ def _agent(stack) -> None:
         {
             "AwsSolutions-ECS2": (
                 "The environment variables are non-secret configuration (stage, LiveKit URL, model names, the "
-                "database secret's ARN and the proxy host); every secret value is injected from Secrets Manager."
+                "database role and the proxy host); every secret value is injected from Secrets Manager."
             ),
             "AwsSolutions-IAM5": (
                 "ecr:GetAuthorizationToken has no resource-level permission; image pulls are scoped to the "
@@ -229,13 +229,14 @@ def _agent(stack) -> None:
         },
         applies_to={"AwsSolutions-IAM5": ["Resource::*"]},
     )
-    _acknowledge(
-        stack.app_secret,
-        {
-            "AwsSolutions-SMG4": _APP_SECRET_ROTATION,
-            "HIPAA.Security-SecretsManagerRotationEnabled": _APP_SECRET_ROTATION,
-        },
-    )
+    for secret in (stack.jwt_secret, stack.livekit_secret, stack.openai_secret):
+        _acknowledge(
+            secret,
+            {
+                "AwsSolutions-SMG4": _APP_SECRET_ROTATION,
+                "HIPAA.Security-SecretsManagerRotationEnabled": _APP_SECRET_ROTATION,
+            },
+        )
 
 
 _APP_SECRET_ROTATION = (

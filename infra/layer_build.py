@@ -20,6 +20,9 @@ BUILD_ROOT = REPO_ROOT / ".build" / "layers"
 
 PYTHON_VERSION = "3.11"
 PLATFORM = "manylinux2014_x86_64"
+# The RDS CA bundle the services verify the database with (verify-full): in the layer under certs/,
+# so at /opt/certs/ in the functions. RDS_CA_BUNDLE names a local copy for offline builds.
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
 # Lambda's limit is 250 MB unzipped for a function and all its layers together.
 MAX_LAYER_BYTES = 200 * 1024 * 1024
 
@@ -76,6 +79,7 @@ def build_dependencies_layer(requirements: Path = REQUIREMENTS, build_root: Path
     shutil.rmtree(staging, ignore_errors=True)
     _pip_install(requirements, staging / "python")
     _prune(staging / "python")
+    add_rds_ca_bundle(staging / "certs")
     size = directory_size(staging)
     if size > MAX_LAYER_BYTES:
         raise RuntimeError(f"the dependencies layer is {size / 2**20:.0f} MiB unzipped, above the budget")
@@ -83,6 +87,24 @@ def build_dependencies_layer(requirements: Path = REQUIREMENTS, build_root: Path
     shutil.rmtree(layer_dir, ignore_errors=True)
     staging.rename(layer_dir)
     return layer_dir
+
+
+def add_rds_ca_bundle(target: Path) -> Path:
+    """Copies RDS_CA_BUNDLE or downloads the bundle; a build without it fails (the services would
+    refuse to start without it anyway)."""
+    target.mkdir(parents=True, exist_ok=True)
+    bundle = target / "rds-global-bundle.pem"
+    local = os.environ.get("RDS_CA_BUNDLE")
+    if local:
+        shutil.copyfile(local, bundle)
+    else:
+        import urllib.request
+
+        with urllib.request.urlopen(RDS_CA_BUNDLE_URL, timeout=30) as answer:
+            bundle.write_bytes(answer.read())
+    if b"BEGIN CERTIFICATE" not in bundle.read_bytes():
+        raise RuntimeError(f"{bundle} holds no certificate")
+    return bundle
 
 
 def empty_layer(build_root: Path = BUILD_ROOT) -> Path:

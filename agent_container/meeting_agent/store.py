@@ -10,7 +10,8 @@ from typing import TypeVar
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from meetings.db import resolve_database_url
+from meetings.db import proxy_safe_connect_args, resolve_database_url, serve_as_a_service_role
+from meetings.db_scope import set_db_scope
 from meetings.settings import get_settings
 
 T = TypeVar("T")
@@ -32,14 +33,17 @@ def agent_engine(url: str, *, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) ->
         pool_timeout=connect_timeout,
         pool_recycle=1800,
         hide_parameters=True,
-        connect_args={"connect_timeout": connect_timeout},
+        connect_args={"connect_timeout": connect_timeout, **proxy_safe_connect_args()},
     )
 
 
 @lru_cache
 def default_engine() -> Engine:
     """The job process's engine (created lazily: never in the forkserver, whose sockets would be shared)."""
-    return agent_engine(resolve_database_url(get_settings()))
+    settings = get_settings()
+    engine = agent_engine(resolve_database_url(settings))
+    serve_as_a_service_role(engine, settings)  # never a superuser or owner; IAM tokens on AWS
+    return engine
 
 
 @lru_cache
@@ -48,8 +52,9 @@ def _agent_sessions() -> sessionmaker[Session]:
 
 
 def default_session_scope() -> Session:
-    """A fresh session from the job process's engine, closed at the end of its `with` block."""
-    return _agent_sessions()()
+    """A fresh session from the job process's engine, closed at the end of its `with` block, that sees
+    what the agent's work needs under row-level security."""
+    return set_db_scope(_agent_sessions()(), "agent")
 
 
 class Store:

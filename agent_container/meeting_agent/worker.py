@@ -297,4 +297,9 @@ async def serve(
 
 
 if __name__ == "__main__":
+    if get_settings().environment != "production":
+        from meetings.db_local import serve_locally_as
+        from meetings.db_roles import AGENT_ROLE
+
+        serve_locally_as(AGENT_ROLE)  # `make agent`: never as the migrator or a superuser
     cli.run_app(server)

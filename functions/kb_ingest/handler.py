@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.embeddings import get_embedder
 from meetings.log import logger
 from meetings.manager.knowledge.ingest import ingest_s3_object
@@ -30,7 +31,7 @@ def created_objects(event: S3Event) -> list[tuple[str, str]]:
 def handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []
     for bucket, key in created_objects(event):
-        with session_factory()() as db:
+        with set_db_scope(session_factory()(), "jobs") as db:
             outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
             db.commit()
         logger.info(

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.log import logger
 from meetings.secretary.recordings.finalize import StoredObject, finalize_recording_objects
 from meetings.storage import s3_client
@@ -31,7 +32,7 @@ def created_objects(event: S3Event) -> list[StoredObject]:
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict:
     objects = created_objects(event)
-    with session_factory()() as db:
+    with set_db_scope(session_factory()(), "jobs") as db:
         results = finalize_recording_objects(db=db, s3=s3_client(), objects=objects)
         db.commit()
     return {"objects": len(objects), "finalized": sum(result is not None for result in results)}

@@ -4,6 +4,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.log import logger
 from meetings.secretary.recordings.purge import purge_due_recordings
 from meetings.settings import get_settings
@@ -19,7 +20,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
     logger.info(
         "retention purge run", extra={"schedule_event_id": event.get_id, "scheduled_time": event.time}
     )
-    with session_factory()() as db:
+    with set_db_scope(session_factory()(), "jobs") as db:
         report = purge_due_recordings(
             db=db,
             s3=s3_client(),

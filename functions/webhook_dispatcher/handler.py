@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.log import logger
 from meetings.notifications.queue import dispatch_message
 
@@ -16,7 +17,7 @@ from meetings.notifications.queue import dispatch_message
 @event_source(data_class=SQSEvent)
 def handler(event: SQSEvent, context: LambdaContext) -> dict:
     totals = {"claimed": 0, "succeeded": 0, "failed": 0}
-    with session_factory()() as db:
+    with set_db_scope(session_factory()(), "jobs") as db:
         for record in event.records:
             report = dispatch_message(db=db, body=record.body)
             totals["claimed"] += report.claimed

@@ -6,6 +6,7 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from meetings.db import session_factory
+from meetings.db_scope import set_db_scope
 from meetings.log import logger
 from meetings.notifications.queue import sweep
 from meetings.settings import get_settings
@@ -18,7 +19,7 @@ SAFETY_MARGIN_MILLIS = 10_000
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
     settings = get_settings()
-    with session_factory()() as db:
+    with set_db_scope(session_factory()(), "jobs") as db:
         report = sweep(
             db=db,
             sqs=boto3.client("sqs", region_name=settings.aws_region),

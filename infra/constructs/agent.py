@@ -15,8 +15,10 @@ from infra.constructs.logging import encrypted_log_group
 from infra.constructs.network import APPLICATION_SUBNETS
 from infra.constructs.permissions import read_secrets, use_key, write_logs
 
-# Keys of the application secret the agent receives as environment variables at task start.
-INJECTED_APP_SECRET_KEYS = ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API_KEY", "JWT_SECRET")
+# Secret keys the agent receives as environment variables at task start (never JWT_SECRET, with which
+# anyone could mint a backoffice token), by the secret that holds them.
+INJECTED_SECRET_KEYS = {"livekit": ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET"), "openai": ("OPENAI_API_KEY",)}
+INJECTED_APP_SECRET_KEYS = tuple(key for keys in INJECTED_SECRET_KEYS.values() for key in keys)
 HEALTH_PROBE = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8081/', timeout=4)"
 ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
 
@@ -70,8 +72,9 @@ class MeetingAgent(Construct):
         vpc: ec2.IVpc,
         key: kms.IKey,
         image: ecr_assets.DockerImageAsset,
-        app_secret: secretsmanager.ISecret,
-        database_secret: secretsmanager.ISecret,
+        livekit_secret: secretsmanager.ISecret,
+        openai_secret: secretsmanager.ISecret,
+        database_connect: iam.PolicyStatement,
         environment: dict[str, str],
     ) -> None:
         super().__init__(scope, id)
@@ -94,7 +97,7 @@ class MeetingAgent(Construct):
                     sid="PullImage", actions=ECR_PULL_ACTIONS, resources=[image.repository.repository_arn]
                 ),
                 write_logs(self.log_group),
-                read_secrets(app_secret),
+                read_secrets(livekit_secret, openai_secret),
                 use_key(self, key, services=["secretsmanager"]),
             ],
         )
@@ -108,8 +111,8 @@ class MeetingAgent(Construct):
         task_policy = iam.ManagedPolicy(
             self,
             "TaskPolicy",
-            description="Meeting agent at run time: read the database credentials",
-            statements=[read_secrets(database_secret), use_key(self, key, services=["secretsmanager"])],
+            description="Meeting agent at run time: the database as its own role, through the proxy",
+            statements=[database_connect],
         )
         self.task_role = iam.Role(
             self,
@@ -131,15 +134,20 @@ class MeetingAgent(Construct):
             task_role=self.task_role.without_policy_updates(),
         )
         # Referenced by ARN so ECS's automatic grants have nowhere to go: the managed policy above holds them.
-        injected = secretsmanager.Secret.from_secret_complete_arn(
-            self, "InjectedAppSecret", app_secret.secret_arn
-        )
+        injected = {
+            name: secretsmanager.Secret.from_secret_complete_arn(
+                self, f"Injected{name.capitalize()}Secret", arn
+            )
+            for name, arn in (("livekit", livekit_secret.secret_arn), ("openai", openai_secret.secret_arn))
+        }
         task.add_container(
             "agent",
             image=ecs.ContainerImage.from_docker_image_asset(image),
             environment={**environment, **worker_environment(config)},
             secrets={
-                name: ecs.Secret.from_secrets_manager(injected, name) for name in INJECTED_APP_SECRET_KEYS
+                key: ecs.Secret.from_secrets_manager(injected[name], key)
+                for name, keys in INJECTED_SECRET_KEYS.items()
+                for key in keys
             },
             logging=ecs.LogDrivers.aws_logs(stream_prefix="agent", log_group=self.log_group),
             # livekit-agents answers on :8081 in `start` mode, 503 once it lost LiveKit: a task that cannot

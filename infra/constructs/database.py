@@ -1,9 +1,16 @@
-"""RDS PostgreSQL 17 with pgvector, its rotated credentials, and the TLS-only RDS Proxy for the Lambdas."""
+"""RDS PostgreSQL 17 with pgvector, one rotated secret per database role, and the TLS-only RDS Proxy
+that the services reach with IAM authentication, each as its own role.
 
-from aws_cdk import Duration, RemovalPolicy
+The master secret belongs to the migrate function (the migrator owns the schema) and its rotation; the
+proxy holds only the service roles' secrets, so no service can log in as the owner.
+"""
+
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -16,6 +23,8 @@ MASTER_USERNAME = "meetings_admin"
 PORT = 5432
 EXPORTED_LOGS = ("postgresql", "upgrade")
 ROTATION_DAYS = 30
+# The service roles the migrations create (meetings/db_roles.py), by the short name of their secret.
+SERVICE_ROLES = {"app": "meetings_app", "jobs": "meetings_jobs", "agent": "meetings_agent"}
 
 
 class Database(Construct):
@@ -109,17 +118,40 @@ class Database(Construct):
             automatically_after=Duration.days(ROTATION_DAYS),
             vpc_subnets=APPLICATION_SUBNETS,
         )
+        self.role_secrets = {}
+        for name, username in SERVICE_ROLES.items():
+            secret = rds.DatabaseSecret(
+                self,
+                f"{name.capitalize()}RoleSecret",
+                username=username,
+                encryption_key=key,
+                secret_name=f"meetings/{config.stage}/database/{name}",
+                master_secret=self.secret,
+            )
+            attached = secret.attach(self.instance)  # host, port and dbname beside the password
+            # Single-user rotation keeps the user name the IAM tokens are signed for.
+            secretsmanager.SecretRotation(
+                self,
+                f"{name.capitalize()}RoleRotation",
+                application=secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+                secret=attached,
+                target=self.instance,
+                vpc=vpc,
+                vpc_subnets=APPLICATION_SUBNETS,
+                automatically_after=Duration.days(ROTATION_DAYS),
+            )
+            self.role_secrets[name] = attached
         self.proxy = rds.DatabaseProxy(
             self,
             "Proxy",
             db_proxy_name=f"meetings-{config.stage}",
             proxy_target=rds.ProxyTarget.from_instance(self.instance),
-            secrets=[self.secret],
+            secrets=list(self.role_secrets.values()),
             vpc=vpc,
             vpc_subnets=DATABASE_SUBNETS,
             security_groups=[self.proxy_security_group],
             require_tls=True,
-            iam_auth=False,
+            iam_auth=True,
             idle_client_timeout=Duration.minutes(30),
             max_connections_percent=90,
         )
@@ -128,6 +160,18 @@ class Database(Construct):
         )
         self.proxy_security_group.add_egress_rule(
             self.security_group, ec2.Port.tcp(PORT), "RDS Proxy to PostgreSQL"
+        )
+
+    def connect_as(self, name: str) -> iam.PolicyStatement:
+        """IAM authentication to the proxy as one service role, and as no other."""
+        stack = Stack.of(self)
+        proxy_id = Fn.select(6, Fn.split(":", self.proxy.db_proxy_arn))
+        return iam.PolicyStatement(
+            sid="ConnectToDatabaseAs" + name.capitalize(),
+            actions=["rds-db:connect"],
+            resources=[
+                f"arn:{stack.partition}:rds-db:{stack.region}:{stack.account}:dbuser:{proxy_id}/{SERVICE_ROLES[name]}"
+            ],
         )
 
     def allow_proxy_from(

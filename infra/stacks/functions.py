@@ -7,6 +7,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 
 from infra import sources
+from infra.constructs.database import SERVICE_ROLES
 from infra.constructs.function import FunctionSettings, PlatformFunction
 from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX
@@ -38,14 +39,33 @@ def _function(stack, id: str, settings: FunctionSettings, code, *, security_grou
     )
 
 
+def _component(
+    stack, name: str, role: str, secrets: list[str], environment: dict[str, str]
+) -> dict[str, str]:
+    """A function's environment: which component it is, its database role, and only its secrets."""
+    environment = {**environment, "COMPONENT": name, "DATABASE_USER": SERVICE_ROLES[role]}
+    if secrets:
+        environment["APP_SECRET_ARN"] = ",".join(
+            getattr(stack, f"{secret}_secret").secret_arn for secret in secrets
+        )
+    return environment
+
+
+def _component_access(stack, role: str, secrets: list[str]) -> list:
+    """The database as its own role (IAM authentication to the proxy), and reading its own secrets."""
+    statements = [stack.database.connect_as(role)]
+    if secrets:
+        statements.append(read_secrets(*(getattr(stack, f"{secret}_secret") for secret in secrets)))
+        statements.append(use_key(stack, stack.key, services=["secretsmanager"]))
+    return statements
+
+
 def application_functions(
     stack, *, environment: dict[str, str], egress_environment: dict[str, str]
 ) -> dict[str, PlatformFunction]:
     """Every function but `migrate`, keyed by its directory name under functions/."""
     recordings = stack.storage.recordings_bucket
     kb = stack.storage.kb_bucket
-    secrets = read_secrets(stack.database.secret, stack.app_secret)
-    secrets_key = use_key(stack, stack.key, services=["secretsmanager"])
     api_timeout = Duration.seconds(29)
     kb_code = sources.kb_image_code
     # The images bake the model in and point EMBEDDING_MODEL at its directory; a Lambda variable
@@ -60,10 +80,9 @@ def application_functions(
                 description="Backoffice API: auth, users, entities, departments, professionals, knowledge base, usage",
                 memory_mib=1024,
                 timeout=api_timeout,
-                environment=dict(environment),
+                environment=_component(stack, "manager_api", "app", ["jwt"], dict(environment)),
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "app", ["jwt"]),
                     objects(
                         "KnowledgeDocuments",
                         kb,
@@ -90,10 +109,11 @@ def application_functions(
                 description="Meetings API: rooms, participants, joins, recordings, events, join page",
                 memory_mib=1024,
                 timeout=api_timeout,
-                environment={**environment, **egress_environment},
+                environment=_component(
+                    stack, "secretary_api", "app", ["jwt", "livekit"], {**environment, **egress_environment}
+                ),
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "app", ["jwt", "livekit"]),
                     objects("DownloadRecordings", recordings, RECORDINGS_PREFIX, ["s3:GetObject"]),
                     use_key(stack, stack.key, services=["s3"]),
                 ],
@@ -108,9 +128,13 @@ def application_functions(
                 description="LiveKit webhook receiver: room, participant and egress events",
                 memory_mib=512,
                 timeout=api_timeout,
-                environment={**environment, **egress_environment},
+                environment=_component(
+                    stack, "livekit_webhook", "app", ["livekit"], {**environment, **egress_environment}
+                ),
                 # Egress retries go through LiveKit; the webhook itself never touches the recordings bucket.
-                statements=[secrets, secrets_key],
+                statements=[
+                    *_component_access(stack, "app", ["livekit"]),
+                ],
             ),
             _zip_code("livekit_webhook"),
         ),
@@ -122,11 +146,10 @@ def application_functions(
                 description="Marks a recording available when its file lands under recordings/",
                 memory_mib=512,
                 timeout=Duration.minutes(1),
-                environment=dict(environment),
+                environment=_component(stack, "recording_finalizer", "jobs", [], dict(environment)),
                 asynchronous=True,
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     objects(
                         "InspectAndTagRecordings",
                         recordings,
@@ -152,11 +175,10 @@ def application_functions(
                 description="Deletes recordings (every version) whose retention has passed",
                 memory_mib=512,
                 timeout=Duration.minutes(5),
-                environment=dict(environment),
+                environment=_component(stack, "retention_purge", "jobs", [], dict(environment)),
                 asynchronous=True,
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     bucket_level(
                         "ListRecordingVersions",
                         recordings,
@@ -182,12 +204,11 @@ def application_functions(
                 description="Chunks and embeds a knowledge-base document uploaded under kb/",
                 memory_mib=3008,
                 timeout=Duration.minutes(10),
-                environment=dict(image_environment),
+                environment=_component(stack, "kb_ingest", "jobs", [], dict(image_environment)),
                 asynchronous=True,
                 ephemeral_storage_mib=2048,
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     objects("ReadKnowledgeDocuments", kb, KB_PREFIX, ["s3:GetObject"]),
                     # A vanished object then reads as 404, not 403.
                     bucket_level("ListKnowledgeDocuments", kb, ["s3:ListBucket"], prefix=KB_PREFIX),
@@ -204,17 +225,19 @@ def application_functions(
                 description="Semantic search over an entity's knowledge base",
                 memory_mib=2048,
                 timeout=api_timeout,
-                environment=dict(image_environment),
-                statements=[secrets, secrets_key],
+                environment=_component(stack, "kb_search", "app", ["jwt"], dict(image_environment)),
+                statements=[
+                    *_component_access(stack, "app", ["jwt"]),
+                ],
             ),
             kb_code("search"),
         ),
-        **_webhook_functions(stack, environment, secrets, secrets_key),
+        **_webhook_functions(stack, environment),
     }
     return functions
 
 
-def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, PlatformFunction]:
+def _webhook_functions(stack, environment) -> dict[str, PlatformFunction]:
     """The sweep (outbox -> queue) and the dispatcher (queue -> signed POSTs to entities' URLs).
 
     The dispatcher has a security group of its own: HTTPS out and the RDS Proxy, nothing else; the
@@ -230,11 +253,16 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 description="Moves due webhook deliveries from the outbox to the dispatch queue",
                 memory_mib=256,
                 timeout=Duration.seconds(70),
-                environment={**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
+                environment=_component(
+                    stack,
+                    "webhook_sweep",
+                    "jobs",
+                    [],
+                    {**environment, "WEBHOOK_QUEUE_URL": queue.queue.queue_url},
+                ),
                 asynchronous=True,
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     queue.send_statement(),
                     use_key(stack, stack.key, services=["sqs"], encrypt=True),
                 ],
@@ -249,10 +277,9 @@ def _webhook_functions(stack, environment, secrets, secrets_key) -> dict[str, Pl
                 description="Signs and sends webhook deliveries to entities' endpoints (Standard Webhooks)",
                 memory_mib=512,
                 timeout=DISPATCHER_TIMEOUT,
-                environment=dict(environment),
+                environment=_component(stack, "webhook_dispatcher", "jobs", [], dict(environment)),
                 statements=[
-                    secrets,
-                    secrets_key,
+                    *_component_access(stack, "jobs", []),
                     queue.consume_statement(),
                     use_key(stack, stack.key, services=["sqs"]),
                 ],

@@ -1,8 +1,6 @@
 """One environment of the platform: network, data, storage, functions, API, schedules and the agent."""
 
-import json
-
-from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, Stack, triggers
+from aws_cdk import Annotations, CfnOutput, Duration, RemovalPolicy, SecretValue, Stack, triggers
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_events as events
@@ -30,11 +28,10 @@ from infra.stacks.functions import _function, application_functions
 EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
 EMBEDDING_DIM = "768"
 # Filled by the operator after the first deploy (see the README); the services refuse these placeholders.
-APP_SECRET_PLACEHOLDERS = {
-    "LIVEKIT_API_KEY": "changeme",
-    "LIVEKIT_API_SECRET": "changeme",
-    "OPENAI_API_KEY": "changeme",
-}
+LIVEKIT_SECRET_PLACEHOLDERS = {"LIVEKIT_API_KEY": "changeme", "LIVEKIT_API_SECRET": "changeme"}
+OPENAI_SECRET_PLACEHOLDERS = {"OPENAI_API_KEY": "changeme"}
+# Where the RDS CA bundle lies in the layer (/opt) and in the images (meetings.settings.RDS_CA_BUNDLE).
+RDS_CA_BUNDLE = "/opt/certs/rds-global-bundle.pem"
 PURGE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
 WEBHOOK_SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 
@@ -57,18 +54,41 @@ class PlatformStack(Stack):
         self.network = Network(self, "Network", config=config, log_bucket=self.storage.log_bucket)
         vpc = self.network.vpc
         self.database = Database(self, "Database", config=config, vpc=vpc, key=self.key)
-        self.app_secret = secretsmanager.Secret(
+        # One secret per concern, so that each component reads only what it uses.
+        self.jwt_secret = secretsmanager.Secret(
             self,
-            "AppSecret",
-            secret_name=f"meetings/{config.stage}/app",
-            description="JWT_SECRET (generated), LIVEKIT_API_KEY, LIVEKIT_API_SECRET, OPENAI_API_KEY (set by the operator)",
+            "JwtSecret",
+            secret_name=f"meetings/{config.stage}/jwt",
+            description="JWT_SECRET (generated): signs and checks backoffice access tokens",
             encryption_key=self.key,
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps(APP_SECRET_PLACEHOLDERS),
+                secret_string_template="{}",
                 generate_string_key="JWT_SECRET",
                 password_length=64,
                 exclude_punctuation=True,
             ),
+        )
+        self.livekit_secret = secretsmanager.Secret(
+            self,
+            "LivekitSecret",
+            secret_name=f"meetings/{config.stage}/livekit",
+            description="LIVEKIT_API_KEY and LIVEKIT_API_SECRET (set by the operator)",
+            encryption_key=self.key,
+            secret_object_value={
+                name: SecretValue.unsafe_plain_text(value)
+                for name, value in LIVEKIT_SECRET_PLACEHOLDERS.items()
+            },
+        )
+        self.openai_secret = secretsmanager.Secret(
+            self,
+            "OpenaiSecret",
+            secret_name=f"meetings/{config.stage}/openai",
+            description="OPENAI_API_KEY (set by the operator): the meeting agent's only",
+            encryption_key=self.key,
+            secret_object_value={
+                name: SecretValue.unsafe_plain_text(value)
+                for name, value in OPENAI_SECRET_PLACEHOLDERS.items()
+            },
         )
         self.http_api = HttpApi(self, "Http", config=config, key=self.key)
         public_base_url = config.public_base_url or self.http_api.url
@@ -99,9 +119,10 @@ class PlatformStack(Stack):
         self.layers = self._layers(dependencies_layer_dir)
         environment = {
             "ENVIRONMENT": "production",
-            "DATABASE_SECRET_ARN": self.database.secret.secret_arn,
+            # Each component logs in to the proxy as its own role (DATABASE_USER) with an IAM token.
             "DATABASE_HOST": self.database.proxy.endpoint,
-            "APP_SECRET_ARN": self.app_secret.secret_arn,
+            "DATABASE_IAM_AUTH": "true",
+            "DATABASE_SSLROOTCERT": RDS_CA_BUNDLE,
             "LIVEKIT_URL": config.livekit_url,
             "RECORDINGS_BUCKET": self.storage.recordings_bucket.bucket_name,
             "KB_BUCKET": self.storage.kb_bucket.bucket_name,
@@ -280,13 +301,19 @@ class PlatformStack(Stack):
                 environment={
                     "ENVIRONMENT": "production",
                     "SETTINGS_SCOPE": "database",
+                    "COMPONENT": "migrate",
                     "DATABASE_SECRET_ARN": self.database.secret.secret_arn,
                     "DATABASE_HOST": self.database.instance.db_instance_endpoint_address,
+                    "DATABASE_SSLROOTCERT": RDS_CA_BUNDLE,
+                    # First deployment: each service role gets a login with its secret's password.
+                    "DATABASE_ROLE_SECRET_ARNS": ",".join(
+                        secret.secret_arn for secret in self.database.role_secrets.values()
+                    ),
                     "EMBEDDING_DIM": EMBEDDING_DIM,
                     "MIGRATIONS_DIR": "/var/task/migrations",
                 },
                 statements=[
-                    read_secrets(self.database.secret),
+                    read_secrets(self.database.secret, *self.database.role_secrets.values()),
                     use_key(self, self.key, services=["secretsmanager"]),
                 ],
             ),
@@ -311,8 +338,9 @@ class PlatformStack(Stack):
             # EMBEDDING_MODEL stays the image's own: the model baked into agent_container/Dockerfile.
             for name in (
                 "ENVIRONMENT",
-                "DATABASE_SECRET_ARN",
                 "DATABASE_HOST",
+                "DATABASE_IAM_AUTH",
+                "DATABASE_SSLROOTCERT",
                 "LIVEKIT_URL",
                 "EMBEDDING_DIM",
                 "KB_BUCKET",
@@ -334,9 +362,10 @@ class PlatformStack(Stack):
             vpc=self.network.vpc,
             key=self.key,
             image=image,
-            app_secret=self.app_secret,
-            database_secret=self.database.secret,
-            environment=agent_environment,
+            livekit_secret=self.livekit_secret,
+            openai_secret=self.openai_secret,
+            database_connect=self.database.connect_as("agent"),
+            environment={**agent_environment, "COMPONENT": "agent", "DATABASE_USER": "meetings_agent"},
         )
         # The agent keeps open egress (WebRTC media to LiveKit uses UDP ports), so no egress rule is added.
         self.database.allow_proxy_from(agent.security_group, "Meeting agent to RDS Proxy", peer_egress=False)
@@ -349,9 +378,12 @@ class PlatformStack(Stack):
         CfnOutput(self, "AgentClusterName", value=self.agent.cluster.cluster_name)
         CfnOutput(self, "AgentServiceName", value=self.agent.service.service_name)
         CfnOutput(
+            self, "LivekitSecretArn", value=self.livekit_secret.secret_arn, description="Fill LIVEKIT_* here"
+        )
+        CfnOutput(
             self,
-            "AppSecretArn",
-            value=self.app_secret.secret_arn,
-            description="Fill LIVEKIT_* and OPENAI_API_KEY here",
+            "OpenaiSecretArn",
+            value=self.openai_secret.secret_arn,
+            description="Fill OPENAI_API_KEY here",
         )
         CfnOutput(self, "DatabaseProxyEndpoint", value=self.database.proxy.endpoint)

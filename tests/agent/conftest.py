@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from agent_container.meeting_agent.config import AgentConfig
 from agent_container.meeting_agent.knowledge import DatabaseKnowledge
@@ -14,12 +15,15 @@ from agent_container.meeting_agent.meeting import MeetingAgent
 from agent_container.meeting_agent.registration import load_meeting_context
 from agent_container.meeting_agent.room_gateway import Human
 from agent_container.meeting_agent.store import Store
+from meetings.db_roles import AGENT_ROLE
 from meetings.manager.knowledge.models import KnowledgeChunk
 from meetings.meeting_protocol import participant_identity
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room
 from tests.agent.fakes import CodedSpeechSTT, FakeRoomGateway, ScriptedLLM
 from tests.factories import make_department, make_entity, make_professional, phone, unique
+
+SCOPE = "SELECT set_config('app.scope', '{}', true)"
 
 TEST_CONFIG = AgentConfig(
     display_name="Test Assistant",
@@ -46,7 +50,14 @@ def store(db) -> Store:
     @contextmanager
     def test_session():
         db.commit()  # ends the test's own unit of work (a savepoint), so the store's work begins its own
-        yield db
+        # As the agent connects: its own role, its own row-level security scope (set on the test's
+        # connection, outside the session, whose transaction the store begins itself).
+        connection = db.get_bind()
+        connection.execute(text(f"SET ROLE {AGENT_ROLE}; {SCOPE.format('agent')}"))
+        try:
+            yield db
+        finally:
+            connection.execute(text(f"RESET ROLE; {SCOPE.format('manager')}"))
 
     return Store(session_scope=test_session, max_concurrency=1)  # one shared session
 

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from agent_container.meeting_agent.config import DEFAULT_AGENT_PHONE_NUMBER
+from meetings.db_roles import AGENT_ROLE
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentEventName, AgentSessionEvent
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room
 from tests.factories import unique
+from tests.support.roles import acting_as
 
 
 def room_events(db, room_id):
@@ -64,13 +66,14 @@ async def test_one_agent_participant_serves_every_room(meeting_setup, build_meet
     db.flush()
     from agent_container.meeting_agent.registration import load_meeting_context, register_agent
 
-    second = register_agent(
-        db=db,
-        context=load_meeting_context(db=db, room_id=other_room.id),
-        name="Test Assistant",
-        phone_number=DEFAULT_AGENT_PHONE_NUMBER,
-        usage_data={},
-    )
+    with acting_as(db, AGENT_ROLE):
+        second = register_agent(
+            db=db,
+            context=load_meeting_context(db=db, room_id=other_room.id),
+            name="Test Assistant",
+            phone_number=DEFAULT_AGENT_PHONE_NUMBER,
+            usage_data={},
+        )
 
     assert second.participant_id == first.participant_id
     assert second.usage_id != first.usage_id

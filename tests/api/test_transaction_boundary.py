@@ -14,18 +14,20 @@ PROBE_TABLE = "transaction_boundary_probe"
 
 
 @pytest.fixture
-def probe_table(engine):
-    """A committed table whose uniqueness is checked only at COMMIT (deferred), dropped afterwards."""
-    with engine.begin() as connection:
+def probe_table(owner_engine):
+    """A committed table whose uniqueness is checked only at COMMIT (deferred), dropped afterwards;
+    created by the owner (the service role has no DDL) and writable by the service role."""
+    with owner_engine.begin() as connection:
         connection.execute(
             text(
                 f"CREATE TABLE {PROBE_TABLE} (value int, CONSTRAINT uq_probe_value UNIQUE (value) "
                 "DEFERRABLE INITIALLY DEFERRED)"
             )
         )
+        connection.execute(text(f"GRANT SELECT, INSERT ON {PROBE_TABLE} TO meetings_app"))
     register_constraint_error("uq_probe_value", Conflict("That value is taken.", code="value_taken"))
     yield
-    with engine.begin() as connection:
+    with owner_engine.begin() as connection:
         connection.execute(text(f"DROP TABLE {PROBE_TABLE}"))
 
 

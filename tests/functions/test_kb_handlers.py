@@ -64,9 +64,10 @@ def s3_event(bucket: str, *keys: str, event_name: str = "ObjectCreated:Put") -> 
 @pytest.fixture
 def committed(engine):
     """A session whose work is committed (the handlers use their own sessions); its entities are deleted after."""
+    from meetings.db_scope import set_db_scope
     from meetings.manager.entities.models import Entity
 
-    session = Session(engine, expire_on_commit=False)
+    session = set_db_scope(Session(engine, expire_on_commit=False), "manager")
     session.created_entities = []
     yield session
     session.rollback()

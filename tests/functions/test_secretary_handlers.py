@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from devserver.livekit_webhooks import webhook_event
+from meetings.db_scope import set_db_scope
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.webhooks.models import WebhookReceipt
 from tests.factories import make_room
@@ -77,13 +78,13 @@ def test_secretary_lambda_serves_the_api(engine):
 
 
 @pytest.fixture
-def committed_room(engine):
-    with Session(engine) as session:
+def committed_room(engine, owner_engine):
+    with set_db_scope(Session(engine), "manager") as session:
         room = make_room(session)
         session.commit()
         room_id, name = room.id, room.livekit_room_id
     yield room_id, name
-    with Session(engine) as session:
+    with Session(owner_engine) as session:
         session.execute(delete(WebhookReceipt).where(WebhookReceipt.room_name == name))
         session.execute(delete(Room).where(Room.id == room_id))
         session.commit()
@@ -101,5 +102,5 @@ def test_webhook_lambda_verifies_and_applies_events_once(committed_room, sign_we
         http_event("POST", "/v1/webhooks/livekit", body=body, headers={"Authorization": "x"}), LambdaContext()
     )
     assert forged["statusCode"] == 401
-    with Session(engine) as session:
+    with set_db_scope(Session(engine), "manager") as session:
         assert session.get(Room, room_id).status == RoomStatus.ACTIVE

@@ -2,7 +2,7 @@
 
 import pytest
 
-from infra.constructs.agent import INJECTED_APP_SECRET_KEYS
+from infra.constructs.agent import INJECTED_APP_SECRET_KEYS, INJECTED_SECRET_KEYS
 
 
 def _only(synth, resource_type) -> dict:
@@ -39,10 +39,12 @@ def test_secrets_are_injected_not_written_in_the_environment(dev):
     (container,) = _only(dev, "AWS::ECS::TaskDefinition")["ContainerDefinitions"]
     injected = {secret["Name"]: secret["ValueFrom"] for secret in container["Secrets"]}
     assert set(injected) == set(INJECTED_APP_SECRET_KEYS)
-    app_secret_id = dev.logical_id(dev.stack.app_secret)
-    for name, value_from in injected.items():
-        parts = value_from["Fn::Join"][1]
-        assert {"Ref": app_secret_id} in parts and f":{name}::" in parts
+    assert "JWT_SECRET" not in injected  # with it, anyone could mint a backoffice token
+    holders = {"livekit": dev.stack.livekit_secret, "openai": dev.stack.openai_secret}
+    for holder, keys in INJECTED_SECRET_KEYS.items():
+        for name in keys:
+            parts = injected[name]["Fn::Join"][1]
+            assert {"Ref": dev.logical_id(holders[holder])} in parts and f":{name}::" in parts
     environment = {item["Name"]: item["Value"] for item in container["Environment"]}
     assert not set(environment) & set(INJECTED_APP_SECRET_KEYS)
     assert environment["ENVIRONMENT"] == "production"
@@ -50,6 +52,8 @@ def test_secrets_are_injected_not_written_in_the_environment(dev):
     assert environment["DATABASE_HOST"] == {
         "Fn::GetAtt": [dev.logical_id(dev.stack.database.proxy), "Endpoint"]
     }
+    assert (environment["DATABASE_USER"], environment["DATABASE_IAM_AUTH"]) == ("meetings_agent", "true")
+    assert environment["COMPONENT"] == "agent" and "DATABASE_SECRET_ARN" not in environment
 
 
 def test_logs_go_to_an_encrypted_group_with_retention(dev):
@@ -76,16 +80,22 @@ def test_autoscaling_tracks_cpu(request, stage):
 
 def test_roles_read_only_their_secrets_through_managed_policies(dev):
     agent = dev.stack.agent
-    for role, secret in (
-        (agent.execution_role, dev.stack.app_secret),
-        (agent.task_role, dev.stack.database.secret),
+    for role, secrets in (
+        (agent.execution_role, [dev.stack.livekit_secret, dev.stack.openai_secret]),
+        (agent.task_role, []),  # at run time: the database through IAM authentication, no secret
     ):
         properties = dev.resources[dev.logical_id(role)]["Properties"]
         assert "Policies" not in properties
         (policy_ref,) = properties["ManagedPolicyArns"]
         statements = dev.resources[policy_ref["Ref"]]["Properties"]["PolicyDocument"]["Statement"]
-        (read,) = [s for s in statements if s.get("Sid") == "ReadSecrets"]
-        assert read["Resource"] == {"Ref": dev.logical_id(secret)}
+        reads = [s for s in statements if s.get("Sid") == "ReadSecrets"]
+        if secrets:
+            (read,) = reads
+            assert read["Resource"] == [{"Ref": dev.logical_id(secret)} for secret in secrets]
+        else:
+            assert not reads
+            (connect,) = [s for s in statements if s.get("Sid") == "ConnectToDatabaseAsAgent"]
+            assert connect["Action"] == "rds-db:connect" and "meetings_agent" in str(connect["Resource"])
         for statement in statements:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
             assert not any(action.endswith("*") for action in actions)

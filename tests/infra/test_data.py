@@ -60,18 +60,32 @@ def test_credentials_live_in_secrets_manager_and_rotate(dev):
     rotations = [
         r["Properties"]
         for r in dev.of_type("AWS::SecretsManager::RotationSchedule").values()
-        if "DatabaseSecretAttachment" in str(r["Properties"]["SecretId"])
+        if "SecretAttachment" in str(r["Properties"]["SecretId"])
     ]
-    (rotation,) = rotations
-    assert rotation["RotationRules"]["ScheduleExpression"] == "rate(30 days)"
+    assert len(rotations) == 4  # the master user and each service role
+    for rotation in rotations:
+        assert rotation["RotationRules"]["ScheduleExpression"] == "rate(30 days)"
 
 
-def test_proxy_requires_tls_and_uses_the_secret(dev):
+def test_each_service_role_has_its_own_rotated_secret(dev):
+    for name, username in (("app", "meetings_app"), ("jobs", "meetings_jobs"), ("agent", "meetings_agent")):
+        template = next(
+            r["Properties"]
+            for key, r in dev.of_type("AWS::SecretsManager::Secret").items()
+            if f"{name.capitalize()}RoleSecret" in key
+        )
+        assert f'"username":"{username}"' in str(template["GenerateSecretString"]["SecretStringTemplate"])
+        assert template["Name"] == f"meetings/dev/database/{name}"
+
+
+def test_proxy_requires_tls_and_iam_and_knows_only_the_service_roles(dev):
     proxy = _only(dev, "AWS::RDS::DBProxy")["Properties"]
     assert proxy["RequireTLS"] is True
     assert proxy["EngineFamily"] == "POSTGRESQL"
-    (auth,) = proxy["Auth"]
-    assert auth["SecretArn"] == {"Ref": dev.logical_id(dev.stack.database.secret)}
+    assert len(proxy["Auth"]) == 3
+    for auth in proxy["Auth"]:
+        assert auth["IAMAuth"] == "REQUIRED"
+        assert "RoleSecret" in str(auth["SecretArn"])  # never the master user's
     target = _only(dev, "AWS::RDS::DBProxyTargetGroup")["Properties"]
     assert target["DBInstanceIdentifiers"] == [{"Ref": dev.logical_id(dev.stack.database.instance)}]
 
@@ -86,7 +100,8 @@ def test_only_the_proxy_migrate_and_rotation_reach_the_instance(dev):
     assert sources
     for source in sources:
         assert any(
-            name in source for name in ("ProxySecurityGroup", "MigrateSecurityGroup", "RotationSingleUser")
+            name in source
+            for name in ("ProxySecurityGroup", "MigrateSecurityGroup", "RotationSingleUser", "RoleRotation")
         )
 
 
@@ -101,13 +116,14 @@ def test_proxy_admits_the_functions_and_the_agent(dev):
     assert any("AgentSecurityGroup" in s for s in sources)
 
 
-def test_app_secret_generates_the_jwt_secret_and_holds_placeholders(dev):
-    secret = dev.resources[dev.logical_id(dev.stack.app_secret)]["Properties"]
-    generator = secret["GenerateSecretString"]
+def test_jwt_secret_is_generated_and_the_providers_keys_wait_for_the_operator(dev):
+    generator = dev.resources[dev.logical_id(dev.stack.jwt_secret)]["Properties"]["GenerateSecretString"]
     assert generator["GenerateStringKey"] == "JWT_SECRET"
     assert generator["PasswordLength"] >= 32
-    for key in ("LIVEKIT_API_KEY", "LIVEKIT_API_SECRET", "OPENAI_API_KEY"):
-        assert key in generator["SecretStringTemplate"]
+    livekit = str(dev.resources[dev.logical_id(dev.stack.livekit_secret)]["Properties"]["SecretString"])
+    openai = str(dev.resources[dev.logical_id(dev.stack.openai_secret)]["Properties"]["SecretString"])
+    assert "LIVEKIT_API_KEY" in livekit and "LIVEKIT_API_SECRET" in livekit and "OPENAI" not in livekit
+    assert "OPENAI_API_KEY" in openai and "LIVEKIT" not in openai
 
 
 def _bucket(synth, bucket) -> dict:

@@ -56,14 +56,46 @@ def test_function_runs_in_private_subnets_with_its_own_encrypted_log_group(dev, 
         assert len(properties["Layers"]) == 2
 
 
+DATABASE_ROLES = {
+    "manager_api": "app",
+    "secretary_api": "app",
+    "livekit_webhook": "app",
+    "kb_search": "app",
+    "recording_finalizer": "jobs",
+    "retention_purge": "jobs",
+    "kb_ingest": "jobs",
+    "webhook_sweep": "jobs",
+    "webhook_dispatcher": "jobs",
+}
+DATABASE_USERS = {name: f"meetings_{role}" for name, role in DATABASE_ROLES.items()}
+SECRETS_USED = {
+    "manager_api": ["jwt"],
+    "secretary_api": ["jwt", "livekit"],
+    "livekit_webhook": ["livekit"],
+    "kb_search": ["jwt"],
+    "recording_finalizer": [],
+    "retention_purge": [],
+    "kb_ingest": [],
+    "webhook_sweep": [],
+    "webhook_dispatcher": [],
+}
+
+
 @pytest.mark.parametrize("name", [n for n in ALL_FUNCTIONS if n != "migrate"])
 def test_application_functions_get_the_production_environment(dev, name):
     variables = _function(dev, name)["Properties"]["Environment"]["Variables"]
     proxy_id = dev.logical_id(dev.stack.database.proxy)
     assert variables["ENVIRONMENT"] == "production"
     assert variables["DATABASE_HOST"] == {"Fn::GetAtt": [proxy_id, "Endpoint"]}
-    assert variables["DATABASE_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.database.secret)}
-    assert variables["APP_SECRET_ARN"] == {"Ref": dev.logical_id(dev.stack.app_secret)}
+    assert "DATABASE_SECRET_ARN" not in variables  # no function but migrate can log in as the owner
+    assert variables["DATABASE_IAM_AUTH"] == "true"
+    assert variables["DATABASE_USER"] == DATABASE_USERS[name]
+    assert variables["DATABASE_SSLROOTCERT"] == "/opt/certs/rds-global-bundle.pem"
+    assert variables["COMPONENT"] == name
+    expected_secrets = [dev.logical_id(getattr(dev.stack, f"{s}_secret")) for s in SECRETS_USED[name]]
+    assert str(variables.get("APP_SECRET_ARN", "")).count("Ref") == len(expected_secrets)
+    for secret_id in expected_secrets:
+        assert secret_id in str(variables["APP_SECRET_ARN"])
     assert variables["LIVEKIT_URL"] == dev.stack.config.livekit_url
     if name.startswith("kb_"):
         # The image's own EMBEDDING_MODEL (the baked-in model directory) must not be overridden.
@@ -172,12 +204,29 @@ def test_purge_lists_only_the_recordings_prefix(dev):
     assert _statement(statements, "ReadVersioningState")["Action"] == "s3:GetBucketVersioning"
 
 
+@pytest.mark.parametrize("name", [n for n in ALL_FUNCTIONS if n != "migrate"])
+def test_each_function_connects_as_its_own_database_role(dev, name):
+    connect = _statement(
+        _policy_statements(dev, name), f"ConnectToDatabaseAs{DATABASE_ROLES[name].capitalize()}"
+    )
+    assert connect["Action"] == "rds-db:connect"
+    assert f"/{DATABASE_USERS[name]}" in str(connect["Resource"])
+    others = set(DATABASE_USERS.values()) - {DATABASE_USERS[name]}
+    assert not any(other in str(connect["Resource"]) for other in others)
+
+
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
 def test_secrets_read_are_only_the_ones_needed(dev, name):
-    statement = _statement(_policy_statements(dev, name), "ReadSecrets")
-    expected = [{"Ref": dev.logical_id(dev.stack.database.secret)}]
-    if name != "migrate":
-        expected.append({"Ref": dev.logical_id(dev.stack.app_secret)})
+    statements = _policy_statements(dev, name)
+    if name == "migrate":
+        expected = [dev.stack.database.secret, *dev.stack.database.role_secrets.values()]
+    else:
+        expected = [getattr(dev.stack, f"{s}_secret") for s in SECRETS_USED[name]]
+    if not expected:
+        assert not [s for s in statements if s.get("Sid") == "ReadSecrets"]
+        return
+    statement = _statement(statements, "ReadSecrets")
+    expected = [{"Ref": dev.logical_id(secret)} for secret in expected]
     assert sorted(map(str, _as_list(statement["Resource"]))) == sorted(map(str, expected))
     assert set(_as_list(statement["Action"])) == {
         "secretsmanager:GetSecretValue",
@@ -285,6 +334,7 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     assert variables["MIGRATIONS_DIR"] == "/var/task/migrations"
     assert "APP_SECRET_ARN" not in variables
     assert (variables["ENVIRONMENT"], variables["SETTINGS_SCOPE"]) == ("production", "database")
+    assert variables["DATABASE_ROLE_SECRET_ARNS"]  # the first deployment's logins
     (_, trigger) = next(iter(dev.of_type("Custom::Trigger").items()))
     assert trigger["Properties"]["InvocationType"] == "RequestResponse"
     migrate_id = dev.logical_id(dev.stack.functions["migrate"].function)

@@ -5,6 +5,15 @@ import pytest
 from infra import layer_build
 
 
+@pytest.fixture(autouse=True)
+def local_ca_bundle(tmp_path, monkeypatch):
+    """An offline build: RDS_CA_BUNDLE names a local copy of the bundle."""
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    monkeypatch.setenv("RDS_CA_BUNDLE", str(bundle))
+    return bundle
+
+
 @pytest.fixture
 def fake_pip(monkeypatch):
     calls = []
@@ -83,3 +92,20 @@ def test_handler_check_passes_when_the_layer_holds_the_dependencies(tmp_path):
     layer.mkdir()
     (layer / "python").symlink_to(sysconfig.get_paths()["purelib"])
     assert layer_build.check_handlers_import(layer) == []
+
+
+def test_the_layer_ships_the_rds_ca_bundle_where_the_settings_expect_it(tmp_path, fake_pip, local_ca_bundle):
+    from meetings.settings import RDS_CA_BUNDLE
+
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("somepackage==1.0\n")
+    layer = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    shipped = layer / "certs" / "rds-global-bundle.pem"  # a layer unpacks under /opt
+    assert "/opt/" + str(shipped.relative_to(layer)) == RDS_CA_BUNDLE
+    assert shipped.read_text() == local_ca_bundle.read_text()
+
+
+def test_a_bundle_without_a_certificate_fails_the_build(tmp_path, local_ca_bundle):
+    local_ca_bundle.write_text("<html>captive portal</html>")
+    with pytest.raises(RuntimeError, match="no certificate"):
+        layer_build.add_rds_ca_bundle(tmp_path / "certs")

@@ -24,8 +24,17 @@ from tests.factories import (
     make_user,
     password_hash,
 )
+from tests.support.roles import as_harness
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def harness_role(db):
+    """The schema's own rules, whoever writes: rows are written as the harness role (what each service
+    role may write is tested in test_database_roles.py)."""
+    with as_harness(db):
+        yield
 
 
 def rejected(db, build, constraint: str) -> None:

@@ -32,9 +32,10 @@ def built_bundle() -> None:
 
 
 @pytest.fixture
-def links(engine) -> Iterator[LinkFactory]:
-    """Committed rows for one test, deleted after it (other suites must not see them)."""
-    factory = LinkFactory(session_maker(engine))
+def links(owner_engine) -> Iterator[LinkFactory]:
+    """Committed rows for one test, deleted after it (other suites must not see them); written by the
+    owner, since no service role may delete rooms. The server under test serves as the app role."""
+    factory = LinkFactory(session_maker(owner_engine))
     yield factory
     factory.cleanup()
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.cli import main
+from meetings.db_scope import set_db_scope
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
 from tests.factories import make_department, make_entity
@@ -14,19 +15,19 @@ from tests.knowledge.documents import make_pdf
 
 
 @pytest.fixture
-def committed_entity(engine):
-    with Session(engine, expire_on_commit=False) as session:
+def committed_entity(engine, owner_engine):
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as session:
         entity = make_entity(session, name=f"CLI clinic {uuid.uuid4()}")
         department = make_department(session, entity)
         session.commit()
     yield entity, department
-    with Session(engine) as session:
+    with Session(owner_engine) as session:
         session.delete(session.get(Entity, entity.id))
         session.commit()
 
 
 def documents(engine, entity_id: int) -> dict[str, KnowledgeDocument]:
-    with Session(engine) as session:
+    with set_db_scope(Session(engine), "manager") as session:
         rows = session.execute(
             select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity_id)
         ).scalars()
@@ -75,7 +76,12 @@ def test_the_console_script_runs_in_a_fresh_process(engine, database_url, commit
 
     entity, _ = committed_entity
     (tmp_path / "notes.txt").write_text("Bring your vaccination card.")
-    env = {**os.environ, "DATABASE_URL": database_url.replace("+psycopg", "")}
+    # The migrator's URL, as `make` hands it over: the command logs in as the jobs role instead.
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url.replace("+psycopg", ""),
+        "LOCAL_DATA_DIR": str(tmp_path),
+    }
 
     result = subprocess.run(
         [

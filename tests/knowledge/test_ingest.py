@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.db_scope import set_db_scope
 from meetings.manager.knowledge.ingest import (
     DocumentLocation,
     ingest_document,
@@ -216,7 +217,7 @@ def test_a_write_whose_object_was_replaced_meanwhile_is_dropped(db, embedder):
 
 
 def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
-    with Session(engine, expire_on_commit=False) as setup:
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as setup:
         entity = make_entity(setup, name=f"Atomic replace {uuid.uuid4()}")
         setup.commit()
     location = DocumentLocation(entity.id, None, "faq.md")
@@ -225,7 +226,7 @@ def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
         return [row.chunk_text for row in chunk_rows(connection_session, location.entity_id, "faq.md")]
 
     try:
-        with Session(engine) as writer:
+        with set_db_scope(Session(engine), "jobs") as writer:
             ingest_document(
                 db=writer,
                 location=location,
@@ -235,7 +236,10 @@ def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
                 embedder=embedder,
             )
             writer.commit()
-        with Session(engine) as writer, Session(engine) as reader:
+        with (
+            set_db_scope(Session(engine), "jobs") as writer,
+            set_db_scope(Session(engine), "manager") as reader,
+        ):
             old = chunk_texts(reader)
             reader.rollback()
             ingest_document(
@@ -251,7 +255,7 @@ def test_readers_see_the_old_or_the_new_chunks_never_a_mix(engine, embedder):
             writer.commit()
             assert chunk_texts(reader) == ["Only one new chunk."]
     finally:
-        with Session(engine) as cleanup:
+        with set_db_scope(Session(engine), "manager") as cleanup:
             cleanup.delete(cleanup.get(type(entity), entity.id))
             cleanup.commit()
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devserver.kb_events import ingest_new_objects, start_kb_ingest_poller
+from meetings.db_scope import set_db_scope
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.ingest import DocumentLocation
 from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
@@ -20,17 +21,17 @@ BUCKET = get_settings().kb_bucket
 
 @pytest.fixture
 def committed_entity(engine):
-    with Session(engine, expire_on_commit=False) as session:
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as session:
         entity = make_entity(session, name=f"Local clinic {uuid.uuid4()}")
         session.commit()
     yield entity
-    with Session(engine) as session:
+    with set_db_scope(Session(engine), "manager") as session:
         session.delete(session.get(Entity, entity.id))
         session.commit()
 
 
 def document_status(engine, entity_id: int):
-    with Session(engine) as session:
+    with set_db_scope(Session(engine), "manager") as session:
         return session.execute(
             select(KnowledgeDocument.status, KnowledgeDocument.chunk_count).where(
                 KnowledgeDocument.entity_id == entity_id

@@ -8,6 +8,7 @@ from meetings.secretary.participants.models import Participant, ParticipantType
 from meetings.secretary.rooms.models import Room
 from meetings.settings import get_settings
 from tests.factories import phone, unique
+from tests.support.roles import as_harness
 
 
 def make_agent(db) -> Participant:
@@ -29,8 +30,8 @@ def make_usage(
         session_end=start + timedelta(minutes=minutes) if minutes is not None else None,
         data=data,
     )
-    db.add(usage)
-    db.flush()
+    with as_harness(db):  # the agent writes usage, not the API
+        db.add(usage)
     return usage
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from meetings.db_scope import set_db_scope
 from meetings.manager.entities.models import Entity
 from meetings.notifications.catalogue import EventType
 from meetings.notifications.dispatch import SEND_LEASE, dispatch_due
@@ -23,14 +24,17 @@ from tests.notifications.receiver import Answer
 ROOT = Path(__file__).resolve().parents[2]
 DISPATCHER = (
     "from meetings.db import session_factory\n"
+    "from meetings.db_scope import set_db_scope\n"
     "from meetings.notifications.dispatch import dispatch_due\n"
-    "with session_factory()() as db:\n"
+    "with set_db_scope(session_factory()(), 'jobs') as db:\n"
     "    dispatch_due(db=db)\n"
 )
 
 
-def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothing(engine, receiver, allow_loopback):
-    with Session(engine, expire_on_commit=False) as session:
+def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothing(
+    engine, owner_engine, receiver, allow_loopback
+):
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as session:
         entity = make_entity(session)
         endpoint = make_endpoint(session, entity, receiver.url)
         emit(db=session, entity_id=entity.id, type=EventType.ROOM_ENDED, data={"room_id": "r1"})
@@ -49,7 +53,7 @@ def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothing(engi
         process.wait(10)
         hold.set()
 
-        with Session(engine) as session:
+        with set_db_scope(Session(engine), "jobs") as session:
             delivery = session.execute(
                 select(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
             ).scalar_one()
@@ -70,14 +74,16 @@ def test_a_dispatcher_killed_between_send_and_acknowledgement_loses_nothing(engi
         if process.poll() is None:
             process.kill()
         hold.set()
-        with engine.begin() as connection:
+        with owner_engine.begin() as connection:
             connection.execute(delete(Entity).where(Entity.id == entity.id))
 
 
-def test_dispatchers_running_at_once_never_take_the_same_delivery(engine, receiver, allow_loopback):
+def test_dispatchers_running_at_once_never_take_the_same_delivery(
+    engine, owner_engine, receiver, allow_loopback
+):
     from concurrent.futures import ThreadPoolExecutor
 
-    with Session(engine, expire_on_commit=False) as session:
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as session:
         entity = make_entity(session)
         make_endpoint(session, entity, receiver.url)
         for index in range(60):
@@ -86,7 +92,7 @@ def test_dispatchers_running_at_once_never_take_the_same_delivery(engine, receiv
 
     def dispatcher(_: int) -> int:
         sent = 0
-        with Session(engine) as session:
+        with set_db_scope(Session(engine), "jobs") as session:
             while claimed := dispatch_due(db=session, limit=5, workers=2).claimed:
                 sent += claimed
         return sent
@@ -98,5 +104,5 @@ def test_dispatchers_running_at_once_never_take_the_same_delivery(engine, receiv
         requests = receiver.wait_for(60)
         assert len(requests) == 60 and len({request.webhook_id for request in requests}) == 60
     finally:
-        with engine.begin() as connection:
+        with owner_engine.begin() as connection:
             connection.execute(delete(Entity).where(Entity.id == entity.id))

@@ -10,14 +10,16 @@ from meetings.notifications.outbox import emit
 from meetings.notifications.retention import purge_delivery_log
 from tests.factories import make_entity
 from tests.notifications.conftest import make_endpoint
+from tests.support.roles import as_harness
 
 
 def age(db, message_type_room: str, days: int) -> None:
-    db.execute(
-        update(WebhookMessage)
-        .where(WebhookMessage.data["room_id"].astext == message_type_room)
-        .values(created_at=datetime.now(UTC) - timedelta(days=days))
-    )
+    with as_harness(db):  # no service rewrites a message: the harness ages it
+        db.execute(
+            update(WebhookMessage)
+            .where(WebhookMessage.data["room_id"].astext == message_type_room)
+            .values(created_at=datetime.now(UTC) - timedelta(days=days))
+        )
 
 
 def rooms_left(db) -> set[str]:

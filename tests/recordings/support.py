@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from meetings.db_scope import set_db_scope
 from meetings.manager.entities.models import Entity
 from meetings.manager.users.models import User
 from meetings.secretary.events.models import RoomEvent
@@ -110,8 +111,8 @@ def make_due_recording(db: Session, room: Room, *, bucket: str, **fields) -> Rec
 class Committed:
     """Rows committed for real, removed after the test (product code never deletes recordings)."""
 
-    engine: object
-    session: Session
+    engine: object  # the owner's: cleanup
+    session: Session  # the application role's, seeing every tenant
     room_ids: list[str] = field(default_factory=list)
     entity_ids: list[int] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
@@ -143,7 +144,8 @@ class Committed:
 
 
 @pytest.fixture
-def committed(engine) -> Iterator[Committed]:
-    rows = Committed(engine=engine, session=Session(bind=engine, expire_on_commit=False))
+def committed(engine, owner_engine) -> Iterator[Committed]:
+    session = set_db_scope(Session(bind=engine, expire_on_commit=False), "manager")
+    rows = Committed(engine=owner_engine, session=session)
     yield rows
     rows.cleanup()

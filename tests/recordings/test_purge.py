@@ -8,6 +8,7 @@ import boto3
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from meetings.db_scope import set_db_scope
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.recordings.purge import purge_due_recordings, select_due_batch
 from tests.recordings.support import make_active_room, make_due_recording, make_recording
@@ -153,7 +154,10 @@ def test_a_batch_locked_by_one_run_is_skipped_by_another(committed, engine, s3):
     committed.session.commit()
     ids = {recording.id for recording in recordings}
 
-    with Session(bind=engine) as first, Session(bind=engine) as second:
+    with (
+        set_db_scope(Session(bind=engine), "jobs") as first,
+        set_db_scope(Session(bind=engine), "jobs") as second,
+    ):
         held = {
             due.id
             for due in select_due_batch(db=first, cutoff=func.now(), after=None, limit=3)
@@ -182,7 +186,7 @@ def test_two_concurrent_runs_never_delete_the_same_key(committed, engine, s3_end
     start = threading.Barrier(2)
 
     def run(client) -> None:
-        with Session(bind=engine) as session:
+        with set_db_scope(Session(bind=engine), "jobs") as session:
             start.wait()
             purge_due_recordings(db=session, s3=client, batch_size=5)
 
@@ -196,7 +200,7 @@ def test_two_concurrent_runs_never_delete_the_same_key(committed, engine, s3_end
     deleted = Counter(key for per_client in calls for keys in per_client for key in keys if key in ours)
     assert set(deleted) == ours
     assert max(deleted.values()) == 1
-    with Session(bind=engine) as check:
+    with set_db_scope(Session(bind=engine), "manager") as check:
         statuses = check.execute(select(Recording.status).where(Recording.id.in_(ids))).scalars().all()
     assert statuses == [RecordingStatus.PURGED] * len(ids)
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from meetings.db_roles import AGENT_ROLE
 from meetings.errors import NotFound
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.agent_usage.service import open_agent_usage, record_agent_usage
@@ -15,6 +16,7 @@ from meetings.secretary.participants.models import ParticipantType, RoomParticip
 from meetings.secretary.participants.service import find_or_create_agent_participant
 from meetings.secretary.rooms.models import Room
 from tests.factories import make_entity, unique
+from tests.support.roles import acting_as
 
 NUMBER = "+12025550100"
 
@@ -33,6 +35,13 @@ def room(db) -> Room:
     db.add(room)
     db.flush()
     return room
+
+
+@pytest.fixture(autouse=True)
+def as_the_agent(db, room):
+    """These services are the agent's: they run as its database role, once the room exists."""
+    with acting_as(db, AGENT_ROLE):
+        yield
 
 
 def test_the_agent_participant_is_created_once_and_found_after(db):

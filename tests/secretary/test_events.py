@@ -2,11 +2,13 @@
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
+from meetings.db_roles import AGENT_ROLE
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from tests.factories import make_room
+from tests.support.roles import acting_as, as_harness
 
 
 def add_events(db, room, count: int) -> list[int]:
@@ -40,14 +42,14 @@ def test_room_events_page_in_time_order(client, auth_headers, manager, db):
 def test_agent_events_page_in_time_order(client, auth_headers, manager, db):
     room = make_room(db)
     for index, name in enumerate(["AGENT_JOINED", "QUESTION_ANSWERED", "AGENT_LEFT"]):
-        db.add(
-            AgentSessionEvent(
-                room_id=room.id,
-                event_name=name,
-                data={"participant_id": 1, "content": f"c{index}", "metadata": {}},
+        with acting_as(db, AGENT_ROLE):
+            db.add(
+                AgentSessionEvent(
+                    room_id=room.id,
+                    event_name=name,
+                    data={"participant_id": 1, "content": f"c{index}", "metadata": {}},
+                )
             )
-        )
-        db.flush()
     answer = client.get(f"/v1/rooms/{room.id}/agent-events", headers=auth_headers(manager)).json()
     assert [e["event_name"] for e in answer["items"]] == ["AGENT_JOINED", "QUESTION_ANSWERED", "AGENT_LEFT"]
     assert answer["items"][1]["data"]["content"] == "c1"
@@ -69,5 +71,13 @@ def test_event_logs_validate_paging_and_need_a_token(client, auth_headers, manag
 def test_room_events_are_append_only(db):
     room = make_room(db)
     add_events(db, room, 1)
-    with pytest.raises(IntegrityError):
-        db.execute(text("UPDATE room_events SET data = '{}' WHERE room_id = :room"), {"room": room.id})
+    tamper = text("UPDATE room_events SET data = '{}' WHERE room_id = :room")
+    savepoint = db.begin_nested()
+    with pytest.raises(ProgrammingError, match="permission denied"):
+        db.execute(tamper, {"room": room.id})  # the service role may not
+    savepoint.rollback()
+    with as_harness(db):  # a role that may write the table meets the trigger
+        savepoint = db.begin_nested()
+        with pytest.raises(IntegrityError):
+            db.execute(tamper, {"room": room.id})
+        savepoint.rollback()

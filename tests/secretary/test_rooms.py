@@ -10,6 +10,7 @@ from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.rooms.models import Room, RoomStatus
 from tests.factories import later, make_department, make_entity, make_participant, make_room
+from tests.support.roles import as_harness
 
 
 def room_body(**fields) -> dict:
@@ -275,16 +276,16 @@ def test_delete_only_finished_rooms_without_recordings_or_usage(client, auth_hea
 
     used = make_room(db, entity=entity, status=RoomStatus.COMPLETED)
     agent = make_participant(db, type=ParticipantType.AGENT)
-    db.add(
-        AgentUsage(
-            room_id=used.id,
-            participant_id=agent.id,
-            entity_id=entity.id,
-            session_start=used.started_at,
-            data={},
+    with as_harness(db):  # the agent writes usage, not the API
+        db.add(
+            AgentUsage(
+                room_id=used.id,
+                participant_id=agent.id,
+                entity_id=entity.id,
+                session_start=used.started_at,
+                data={},
+            )
         )
-    )
-    db.flush()
     assert (
         client.delete(f"/v1/rooms/{used.id}", headers=headers).json()["error"]["code"]
         == "room_has_agent_usage"

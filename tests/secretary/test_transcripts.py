@@ -5,11 +5,13 @@ import io
 import pytest
 import webvtt
 
+from meetings.db_roles import AGENT_ROLE
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.transcripts.service import record_transcript_segment
 from tests.factories import make_participant, make_professional, make_room
 from tests.support.answers import error_code
+from tests.support.roles import acting_as
 
 SPEAKERS = [
     ("Dr. Ana Souza", ParticipantType.PROFESSIONAL),
@@ -33,20 +35,20 @@ def visit(db, entity):
         (2, 6.5, 7.25, "I am her daughter <and> I can confirm --> nights."),
         (0, 8.0, 9.5, "Any fever?"),
     ]
-    for speaker, start, end, text in lines:
-        name, kind = SPEAKERS[speaker]
-        record_transcript_segment(
-            db=db,
-            room_id=room.id,
-            participant_id=people[speaker].id,
-            speaker_name=name,
-            speaker_type=kind,
-            start_seconds=start,
-            end_seconds=end,
-            text=text,
-            language="en",
-        )
-    db.flush()
+    with acting_as(db, AGENT_ROLE):  # the agent writes the transcript
+        for speaker, start, end, text in lines:
+            name, kind = SPEAKERS[speaker]
+            record_transcript_segment(
+                db=db,
+                room_id=room.id,
+                participant_id=people[speaker].id,
+                speaker_name=name,
+                speaker_type=kind,
+                start_seconds=start,
+                end_seconds=end,
+                text=text,
+                language="en",
+            )
     return room, people
 
 

@@ -50,7 +50,5 @@ def test_the_livekit_adapter_hides_its_secret():
         url="wss://lk.example.com", api_key="APIkey", api_secret="very-secret-value-123-for-the-adapter-test"
     )
     assert "very-secret-value-123" not in repr(adapter) + str(vars(adapter))
-    token = adapter.mint_access_token(
-        room_name="r", identity="p-1", name="Ana", metadata={}, attributes={}
-    )
+    token = adapter.mint_access_token(room_name="r", identity="p-1", name="Ana", metadata={}, attributes={})
     assert adapter.verify_access_token(token).identity == "p-1"  # the secret still signs and verifies

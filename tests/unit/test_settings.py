@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from meetings.db import sqlalchemy_url
-from meetings.settings import ConfigurationError, Settings, get_settings
+from meetings.settings import ALL_SECRETS, ConfigurationError, Settings, get_settings
 
 STRONG = "Zq8vN2xLr4Tk9pWm3HcY7bJd5FgS6aQe1uVo"
 PRODUCTION = {
@@ -60,6 +60,7 @@ def test_the_database_scope_checks_only_the_database():
         settings_scope="database",
         database_url=None,
         database_secret_arn="arn:aws:secretsmanager:x",
+        database_sslrootcert=__file__,  # the RDS CA bundle must be there
     )
     assert settings.jwt_secret.get_secret_value() == "dev-jwt-secret-not-for-production-use"
     with pytest.raises(ValidationError, match="sslmode=verify-full"):
@@ -155,3 +156,28 @@ def test_invalid_environment_value_is_a_configuration_error(monkeypatch):
 )
 def test_plain_postgresql_urls_select_psycopg(url, expected):
     assert sqlalchemy_url(url) == expected
+
+
+def test_each_component_validates_only_the_secrets_it_receives():
+    agent = {**PRODUCTION, "component": "agent", "jwt_secret": "dev-jwt-secret-not-for-production-use"}
+    assert Settings(**agent).component == "agent"  # the agent never gets JWT_SECRET
+    with pytest.raises(ValidationError, match="OPENAI_API_KEY is a placeholder"):
+        Settings(**{**agent, "openai_api_key": "sk-local-placeholder"})
+    job = {name: value for name, value in PRODUCTION.items() if name not in ALL_SECRETS}
+    assert Settings(**job, component="retention_purge").component == "retention_purge"  # no secret at all
+    with pytest.raises(ValidationError, match="component"):
+        Settings(**PRODUCTION, component="no_such_function")
+
+
+def test_iam_authentication_needs_the_proxy_a_role_and_the_ca_bundle(tmp_path):
+    iam = {**PRODUCTION, "database_url": None, "database_iam_auth": True}
+    with pytest.raises(ValidationError, match="needs DATABASE_HOST and DATABASE_USER"):
+        Settings(**iam, database_sslrootcert=__file__)
+    with pytest.raises(ValidationError, match="RDS CA bundle"):
+        Settings(
+            **iam,
+            database_host="proxy",
+            database_user="meetings_app",
+            database_sslrootcert=str(tmp_path / "x"),
+        )
+    assert Settings(**iam, database_host="proxy", database_user="meetings_app", database_sslrootcert=__file__)

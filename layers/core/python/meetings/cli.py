@@ -8,6 +8,9 @@ from pathlib import Path
 def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -> int:
     """Ingests local files straight into the knowledge base, one transaction per file; returns the exit status."""
     from meetings.db import get_engine, session_factory, verify_schema
+    from meetings.db_local import serve_locally_as
+    from meetings.db_roles import JOBS_ROLE
+    from meetings.db_scope import set_db_scope
     from meetings.embeddings import get_embedder
     from meetings.manager.knowledge.ingest import (
         DocumentLocation,
@@ -17,13 +20,15 @@ def ingest_files(entity_id: int, department_id: int | None, paths: list[Path]) -
     )
     from meetings.settings import get_settings
 
+    if get_settings().environment != "production":
+        serve_locally_as(JOBS_ROLE)
     verify_schema(get_engine(), get_settings())
     embedder = get_embedder()
     failures = 0
     for path in paths:
         content = path.read_bytes()
         location = DocumentLocation(entity_id, department_id, path.name)
-        with session_factory()() as db:
+        with set_db_scope(session_factory()(), "jobs") as db:
 
             def progress(done: int, total: int, name: str = path.name) -> None:
                 print(f"\r{name}: {done}/{total} chunk(s)", end="", file=sys.stderr, flush=True)

@@ -49,18 +49,25 @@ def _url_from_rds_secret(settings: Settings) -> str:
 
     from aws_lambda_powertools.utilities.parameters import get_secret
 
+    from meetings.db_aws import tls_query
+
     secret = json.loads(get_secret(settings.database_secret_arn, max_age=300))
     host = settings.database_host or secret["host"]
     return (
         f"postgresql+psycopg://{quote(secret['username'])}:{quote(secret['password'])}"
-        f"@{host}:{secret.get('port', 5432)}/{secret.get('dbname', 'meetings')}?sslmode=require"
+        f"@{host}:{secret.get('port', 5432)}/{secret.get('dbname', 'meetings')}?{tls_query(settings)}"
     )
 
 
 def resolve_database_url(settings: Settings) -> str:
-    """The configured database: DATABASE_URL or, on AWS, the RDS secret (`make run` sets DATABASE_URL)."""
+    """The configured database: DATABASE_URL or, on AWS, the proxy with an IAM token or the RDS secret
+    (`make run` sets DATABASE_URL)."""
     if settings.database_url is not None:
         return sqlalchemy_url(settings.database_url.get_secret_value())
+    if settings.database_iam_auth:
+        from meetings.db_aws import iam_database_url
+
+        return iam_database_url(settings)
     if settings.database_secret_arn:
         return _url_from_rds_secret(settings)
     raise ConfigurationError(
@@ -69,16 +76,44 @@ def resolve_database_url(settings: Settings) -> str:
     )
 
 
+def proxy_safe_connect_args() -> dict:
+    """Nothing that pins an RDS Proxy connection: psycopg never prepares statements server-side (it
+    would after five executions); settings are only ever set transaction-locally (meetings.db_scope)."""
+    return {"prepare_threshold": None}
+
+
+def _refuse_powerful_role_on_first_connect(engine: Engine) -> None:
+    from sqlalchemy import event
+
+    from meetings.db_roles import ROLE_POWERS_SQL, refuse_powerful_roles
+
+    @event.listens_for(engine, "first_connect")
+    def check(dbapi_connection, connection_record) -> None:
+        with dbapi_connection.cursor() as cursor:
+            rows = cursor.execute(ROLE_POWERS_SQL).fetchall()
+        dbapi_connection.rollback()
+        refuse_powerful_roles(rows)
+
+
 @lru_cache
 def get_engine() -> Engine:
-    """The process-wide engine (one small pool per Lambda container)."""
-    return create_engine(
-        resolve_database_url(get_settings()),
+    """The process-wide engine (one small pool per Lambda container); refuses a superuser or owner."""
+    settings = get_settings()
+    engine = create_engine(
+        resolve_database_url(settings),
         pool_pre_ping=True,
         pool_size=2,
         max_overflow=3,
         hide_parameters=True,
+        connect_args=proxy_safe_connect_args(),
     )
+    serve_as_a_service_role(engine, settings)
+    return engine
+
+
+def serve_as_a_service_role(engine: Engine, settings: Settings) -> None:
+    """Refuses a superuser or owner on the first connection."""
+    _refuse_powerful_role_on_first_connect(engine)
 
 
 @lru_cache

@@ -32,6 +32,23 @@ MIN_LIVEKIT_SECRET_LENGTH = 32
 MIN_DISTINCT_SECRET_CHARACTERS = 10
 # Set by the platforms this code is deployed on (Lambda, ECS); never on a laptop or in CI.
 DEPLOYED_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
+RDS_CA_BUNDLE = "/opt/certs/rds-global-bundle.pem"  # shipped in the layer and the images
+
+# The secrets each deployed component uses, and so validates; a component receives no other.
+COMPONENT_SECRETS = {
+    "manager_api": ("jwt_secret",),
+    "secretary_api": ("jwt_secret", "livekit_api_key", "livekit_api_secret"),
+    "kb_search": ("jwt_secret",),
+    "livekit_webhook": ("livekit_api_key", "livekit_api_secret"),
+    "recording_finalizer": (),
+    "retention_purge": (),
+    "kb_ingest": (),
+    "webhook_sweep": (),
+    "webhook_dispatcher": (),
+    "agent": ("livekit_api_key", "livekit_api_secret", "openai_api_key"),
+    "migrate": (),
+}
+ALL_SECRETS = ("jwt_secret", "livekit_api_key", "livekit_api_secret", "openai_api_key")
 
 
 class ConfigurationError(RuntimeError):
@@ -53,6 +70,15 @@ class Settings(BaseSettings):
     # host, e.g. with the RDS Proxy endpoint.
     database_secret_arn: str | None = None
     database_host: str | None = None
+    # On AWS the services log in to RDS Proxy as their own role with an IAM token (no password), over
+    # TLS that verifies the server against the RDS CA bundle.
+    database_user: str | None = None
+    database_iam_auth: bool = False
+    database_port: int = 5432
+    database_name: str = "meetings"
+    database_sslrootcert: str = RDS_CA_BUNDLE
+    # Which deployed component this process is (COMPONENT_SECRETS); unset, every secret is checked.
+    component: Literal[tuple(COMPONENT_SECRETS)] | None = None
 
     # A JSON secret in Secrets Manager whose keys (JWT_SECRET, LIVEKIT_API_SECRET, ...) fill the
     # settings of the same names; Lambdas and the agent read their secrets this way.
@@ -101,7 +127,8 @@ class Settings(BaseSettings):
             return self
         problems = _database_problems(self)
         if self.settings_scope == "all":
-            problems += _secret_problems(self) + _url_problems(self)
+            used = ALL_SECRETS if self.component is None else COMPONENT_SECRETS[self.component]
+            problems += _secret_problems(self, used) + _url_problems(self)
         if self.webhooks_allow_loopback:
             problems.append("WEBHOOKS_ALLOW_LOOPBACK is for development and tests only")
         if problems:
@@ -118,7 +145,8 @@ def _is_weak(value: str, min_length: int) -> bool:
     return len(value) < min_length or len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS
 
 
-def _secret_problems(settings: Settings) -> list[str]:
+def _secret_problems(settings: Settings, used: tuple[str, ...] = ALL_SECRETS) -> list[str]:
+    """The secrets this component uses (COMPONENT_SECRETS) that are placeholders or weak."""
     problems = []
     secrets = {
         "jwt_secret": MIN_JWT_SECRET_LENGTH,
@@ -126,6 +154,8 @@ def _secret_problems(settings: Settings) -> list[str]:
         "openai_api_key": None,
     }
     for name, min_length in secrets.items():
+        if name not in used:
+            continue
         value = getattr(settings, name).get_secret_value()
         if _is_placeholder(value):
             problems.append(f"{name.upper()} is a placeholder")
@@ -134,7 +164,7 @@ def _secret_problems(settings: Settings) -> list[str]:
                 f"{name.upper()} is weak: use at least {min_length} random characters"
                 f" (at least {MIN_DISTINCT_SECRET_CHARACTERS} distinct)"
             )
-    if _is_placeholder(settings.livekit_api_key):
+    if "livekit_api_key" in used and _is_placeholder(settings.livekit_api_key):
         problems.append("LIVEKIT_API_KEY is a placeholder")
     return problems
 
@@ -156,9 +186,16 @@ def _url_problems(settings: Settings) -> list[str]:
 
 def _database_problems(settings: Settings) -> list[str]:
     if settings.database_url is None:
-        if settings.database_secret_arn is None:
-            return ["DATABASE_URL or DATABASE_SECRET_ARN is required"]
-        return []
+        if settings.database_secret_arn is None and not settings.database_iam_auth:
+            return ["DATABASE_URL or DATABASE_SECRET_ARN is required (or DATABASE_IAM_AUTH)"]
+        problems = []
+        if settings.database_iam_auth and not (settings.database_host and settings.database_user):
+            problems.append("DATABASE_IAM_AUTH needs DATABASE_HOST and DATABASE_USER")
+        if not os.path.isfile(settings.database_sslrootcert):
+            problems.append(
+                f"DATABASE_SSLROOTCERT {settings.database_sslrootcert} is missing (the RDS CA bundle)"
+            )
+        return problems
     query = parse_qs(urlsplit(settings.database_url.get_secret_value().strip()).query)
     if query.get("sslmode", [""])[-1].lower() != "verify-full":
         return ["DATABASE_URL must verify the server's certificate (sslmode=verify-full)"]
@@ -187,11 +224,19 @@ def _secret_overrides(secret_arn: str) -> dict[str, str]:
     return {key.lower(): value for key, value in values.items()}
 
 
+def _all_secret_overrides(secret_arns: str) -> dict[str, str]:
+    """APP_SECRET_ARN may name several secrets, comma-separated: each component gets only its own."""
+    overrides = {}
+    for arn in filter(None, (part.strip() for part in secret_arns.split(","))):
+        overrides.update(_secret_overrides(arn))
+    return overrides
+
+
 @lru_cache
 def get_settings() -> Settings:
     """Returns the process settings, validated once."""
     secret_arn = os.environ.get("APP_SECRET_ARN")
-    overrides = _secret_overrides(secret_arn) if secret_arn else {}
+    overrides = _all_secret_overrides(secret_arn) if secret_arn else {}
     try:
         settings, problem = Settings(**overrides), None
     except ValidationError as exc:

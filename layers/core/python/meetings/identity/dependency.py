@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from meetings.api.database import DbSession
 from meetings.api.openapi import declare_errors
+from meetings.db_scope import principal_scope, set_db_scope
 from meetings.errors import Unauthorized
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
@@ -32,10 +33,13 @@ def get_current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication is required.", code="not_authenticated")
     user_id, token_version = decode_access_claims(credentials.credentials, get_settings())
+    set_db_scope(db, "auth")
     user = db.execute(ACTIVE_USER, {"user_id": user_id, "token_version": token_version}).one_or_none()
     if user is None:
         raise Unauthorized("The access token is invalid.", code="invalid_token")
-    return Principal(user_id=user.id, role=UserRole(user.role), entity_id=user.entity_id)
+    principal = Principal(user_id=user.id, role=UserRole(user.role), entity_id=user.entity_id)
+    principal_scope(db, principal)  # row-level security: from here on, the caller's tenant only
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_current_principal)]

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, Request
 
 from meetings.api.database import DbSession
+from meetings.db_scope import set_db_scope
 from meetings.errors import DomainError
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.auth import service
@@ -25,6 +26,7 @@ TOO_MANY_ATTEMPTS = {
     },
 )
 def login(db: DbSession, data: LoginRequest, request: Request):
+    set_db_scope(db, "auth")
     client = request.client.host if request.client else None  # API Gateway's source IP, through Mangum
     try:
         result = service.login(db=db, email=data.email, password=data.password, client=client)
@@ -55,5 +57,6 @@ def me(db: DbSession, principal: CurrentPrincipal):
     responses={400: {"description": "`invalid_reset_token`: unknown, already used or expired"}},
 )
 def complete_password_reset(db: DbSession, data: PasswordResetComplete) -> PasswordResetDone:
+    set_db_scope(db, "auth")  # the reset token names the user
     users_service.complete_password_reset(db=db, reset_token=data.reset_token, password=data.password)
     return PasswordResetDone()

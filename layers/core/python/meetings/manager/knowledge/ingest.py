@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -35,10 +35,15 @@ EMBED_BATCH_SIZE = 32
 # is reported between calls.
 EMBED_GROUP_SIZE = 256
 
-COPY_CHUNKS_SQL = (
-    "COPY knowledge_base (entity_id, department_id, document_name, chunk_text, heading, search_config, "
-    "embedding, metadata) FROM STDIN WITH (FORMAT BINARY)"
-)
+# One statement for every chunk of a document. (COPY is refused on a table with row-level security.)
+INSERT_CHUNKS_SQL = """
+    INSERT INTO knowledge_base
+        (entity_id, department_id, document_name, chunk_text, heading, search_config, embedding, metadata)
+    SELECT %(entity_id)s, %(department_id)s, %(document_name)s, chunk.text, chunk.heading,
+           CAST(%(search_config)s AS regconfig), chunk.embedding::vector, chunk.metadata
+    FROM unnest(%(texts)s::text[], %(headings)s::text[], %(embeddings)s::text[], %(metadata)s::jsonb[])
+        AS chunk(text, heading, embedding, metadata)
+"""
 
 
 @dataclass(frozen=True)
@@ -259,36 +264,32 @@ def embed_in_batches(embedder, texts: list[str], *, on_progress: Callable[[int, 
 def replace_chunks(
     *, db: Session, document: KnowledgeDocument, chunks: list[Chunk], vectors, search_config: str = SIMPLE
 ) -> None:
-    """Deletes the document's chunks and COPYs the new ones in, inside the caller's transaction."""
+    """Deletes the document's chunks and inserts the new ones, inside the caller's transaction."""
     import numpy as np
-    from pgvector.psycopg.vector import register_vector_info
-    from psycopg.types import TypeInfo
 
     db.execute(delete(KnowledgeChunk).where(*_chunk_scope(document)))
     if not chunks:
         return
+    embeddings = [
+        "[" + ",".join(map(str, np.asarray(vector, dtype=np.float32).tolist())) + "]" for vector in vectors
+    ]
+    if len(embeddings) != len(chunks):
+        raise ValueError("one vector per chunk")
     raw = db.connection().connection.driver_connection
-    vector_type = TypeInfo.fetch(raw, "vector")
-    # a regconfig travels in binary COPY as its oid
-    config_oid = db.execute(text("SELECT CAST(CAST(:config AS regconfig) AS oid)"), {"config": search_config})
-    config_oid = config_oid.scalar_one()
     with raw.cursor() as cursor:
-        register_vector_info(cursor, vector_type)
-        with cursor.copy(COPY_CHUNKS_SQL) as copy:
-            copy.set_types(["int4", "int4", "text", "text", "text", "oid", "vector", "jsonb"])
-            for chunk, vector in zip(chunks, vectors, strict=True):
-                copy.write_row(
-                    (
-                        document.entity_id,
-                        document.department_id,
-                        document.document_name,
-                        chunk.text,
-                        chunk.heading,
-                        config_oid,
-                        np.asarray(vector, dtype=np.float32),
-                        Jsonb(chunk.metadata),
-                    )
-                )
+        cursor.execute(
+            INSERT_CHUNKS_SQL,
+            {
+                "entity_id": document.entity_id,
+                "department_id": document.department_id,
+                "document_name": document.document_name,
+                "search_config": search_config,
+                "texts": [chunk.text for chunk in chunks],
+                "headings": [chunk.heading for chunk in chunks],
+                "embeddings": embeddings,
+                "metadata": [Jsonb(chunk.metadata) for chunk in chunks],
+            },
+        )
 
 
 def delete_chunks(*, db: Session, document: KnowledgeDocument) -> None:

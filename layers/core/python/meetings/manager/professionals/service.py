@@ -1,7 +1,7 @@
 """Professionals are shared by organizations: a MANAGER manages all of them; an ENTITY_ADMIN sees the
 ones actively linked to their entity, creates new ones (linked at once) and manages their own links."""
 
-from sqlalchemy import Select, exists, false, or_, select, update
+from sqlalchemy import Select, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -43,14 +43,9 @@ def _get_manageable_professional(db: Session, principal: Principal, professional
     """An admin edits a professional's own record only while no other organization works with them."""
     professional = get_professional(db=db, principal=principal, professional_id=professional_id)
     if not principal.is_manager:
+        # Other entities' links are out of the caller's row-level security scope: the database answers.
         shared = db.execute(
-            select(
-                exists().where(
-                    ProfessionalEntity.professional_id == professional_id,
-                    ProfessionalEntity.entity_id != principal.entity_id,
-                    ProfessionalEntity.active,
-                )
-            )
+            select(func.professional_linked_elsewhere(professional_id, principal.entity_id))
         ).scalar_one()
         if shared:
             raise Forbidden(

@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from meetings.api.database import DbSession
 from meetings.api.openapi import declare_errors
 from meetings.api.params import TokenPath
+from meetings.db_scope import set_db_scope
 from meetings.errors import DomainError
 from meetings.livekit import LiveKit
 from meetings.secretary.joins import service
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/v1/join", tags=["join"], responses=ERRORS)
 
 @router.get("/{token}", response_model=JoinLinkInfo)
 def describe_link(token: TokenPath, db: DbSession) -> JoinLinkInfo:
+    set_db_scope(db, "join")
     return service.describe_link(db=db, token=token)
 
 
@@ -44,6 +46,7 @@ def describe_link(token: TokenPath, db: DbSession) -> JoinLinkInfo:
     },
 )
 def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant:
+    set_db_scope(db, "join")
     try:
         grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
     except DomainError:
@@ -61,6 +64,7 @@ def end_meeting(
     livekit: LiveKit,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(meeting_bearer)],
 ) -> RoomOut:
+    set_db_scope(db, "join")
     access_token = credentials.credentials if credentials is not None else None
     room = service.end_room_from_meeting(db=db, token=token, access_token=access_token, livekit=livekit)
     return RoomOut.model_validate(room)

@@ -9,7 +9,7 @@ that no other entity's room or link shares. Find-or-create looks only inside the
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -201,17 +201,10 @@ def _require_editable(db: Session, principal: Principal, participant: Participan
     """An ENTITY_ADMIN changes only their entity's rows that no other entity's room or link shares."""
     if principal.is_manager:
         return
-    in_other_room = exists().where(
-        RoomParticipant.participant_id == participant.id,
-        RoomParticipant.room_id == Room.id,
-        Room.entity_id.is_distinct_from(principal.entity_id),
-    )
-    linked_elsewhere = exists().where(
-        ProfessionalEntity.professional_id == participant.professional_id,
-        ProfessionalEntity.entity_id != principal.entity_id,
-        ProfessionalEntity.active.is_(True),
-    )
-    shared = db.execute(select(or_(in_other_room, linked_elsewhere))).scalar()
+    # Other entities' rooms and links are out of the caller's row-level security scope: the database answers.
+    shared = db.execute(
+        select(func.participant_shared_elsewhere(participant.id, principal.entity_id))
+    ).scalar()
     if participant.entity_id != principal.entity_id or shared:
         raise Forbidden(
             "Other entities share this participant; ask a platform manager to change them.",

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from meetings.api.database import DbSession
+from meetings.db_scope import set_db_scope
 from meetings.livekit import LiveKit, LiveKitGateway
 from meetings.secretary.webhooks.service import handle_webhook, verify_webhook
 
@@ -48,5 +49,6 @@ async def receive_livekit_webhook(
 
 def _process(db, livekit: LiveKitGateway, body: str, authorization: str | None) -> WebhookAnswer:
     event = verify_webhook(body=body, authorization=authorization)
+    set_db_scope(db, "webhook")
     outcome = handle_webhook(db=db, event=event, livekit=livekit)
     return WebhookAnswer(status=outcome, event_id=event.id)

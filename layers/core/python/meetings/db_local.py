@@ -1,0 +1,32 @@
+"""Local runs (make run, make purge, make agent, the CLI): connect as a service role even when
+DATABASE_URL names the migrator or a superuser, through a real login as the role."""
+
+import os
+
+from sqlalchemy import create_engine, pool
+
+from meetings.db import get_engine, resolve_database_url, session_factory
+from meetings.db_roles import local_login_url, role_powers
+from meetings.settings import ConfigurationError, get_settings
+
+
+def serve_locally_as(role: str) -> str:
+    """Development: makes this process (and its children) connect as `role` when DATABASE_URL names a
+    migrator or a superuser, through a real login as the role (a URL of a service role is kept as it
+    is). Returns the URL."""
+    settings = get_settings()
+    if settings.environment == "production":
+        raise ConfigurationError("production services get their own role's credentials, not a local login")
+    url = resolve_database_url(settings)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            powerful = any(any(powers) for _, *powers in role_powers(connection))
+    finally:
+        engine.dispose()
+    if powerful:
+        url = local_login_url(url, role, os.environ.get("LOCAL_DATA_DIR") or ".data")
+        os.environ["DATABASE_URL"] = url
+        for cached in (get_settings, get_engine, session_factory):
+            cached.cache_clear()
+    return url

@@ -1,0 +1,42 @@
+"""Which tenant rows a session sees under row-level security: the `app.scope` and `app.entity_id`
+settings, set transaction-locally at the start of every transaction of the session.
+
+'manager' sees every entity and 'entity' one entity (from the request principal); the narrow paths set
+their own scope: 'auth' (resolving a login or a token to a user), 'join' (the public join), 'webhook'
+(LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
+"""
+
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, SessionTransaction
+
+SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
+_INFO_KEY = "db_scope"
+_APPLY = text("SELECT set_config('app.scope', :scope, true), set_config('app.entity_id', :entity_id, true)")
+
+
+def set_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Session:
+    """Scopes the session's transactions, the current one included; returns the session."""
+    if scope not in SCOPES or (scope == "entity") != (entity_id is not None):
+        raise ValueError(f"invalid database scope {scope!r} (entity {entity_id!r})")
+    db.info[_INFO_KEY] = (scope, entity_id)
+    if db.in_transaction():
+        _apply(db.connection(), scope, entity_id)
+    return db
+
+
+def principal_scope(db: Session, principal) -> Session:
+    """A MANAGER sees every entity, an ENTITY_ADMIN its own."""
+    if principal.is_manager:
+        return set_db_scope(db, "manager")
+    return set_db_scope(db, "entity", entity_id=principal.entity_id)
+
+
+def _apply(connection: Connection, scope: str, entity_id: int | None) -> None:
+    connection.execute(_APPLY, {"scope": scope, "entity_id": "" if entity_id is None else str(entity_id)})
+
+
+@event.listens_for(Session, "after_begin")
+def _scope_new_transaction(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+    scope = session.info.get(_INFO_KEY)
+    if scope is not None:
+        _apply(connection, *scope)
