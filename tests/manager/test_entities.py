@@ -28,6 +28,7 @@ def test_manager_creates_reads_and_updates_an_entity(client, manager, auth_heade
         "id": 0,
         "name": "Studio Norte",
         "default_instructions": None,
+        "waiting_room": False,  # an agency: no waiting room unless asked
         "active": True,
         "created_at": "",
         "updated_at": "",
@@ -268,3 +269,17 @@ def test_a_manager_raises_plan_limits(client, manager, clinic, auth_headers):
         headers=auth_headers(manager),
     )
     assert answer.status_code == 200 and answer.json()["max_participants"] == 900
+
+
+def test_the_waiting_room_defaults_by_type_and_can_be_set(client, manager, auth_headers):
+    headers = auth_headers(manager)
+    clinic = client.post(
+        "/v1/entities", json={"name": "Clinica Sul", "type": "medical_clinic"}, headers=headers
+    )
+    assert clinic.status_code == 201 and clinic.json()["waiting_room"] is True
+    chosen = {"name": "Clinica Leste", "type": "medical_clinic", "waiting_room": False}
+    assert client.post("/v1/entities", json=chosen, headers=headers).json()["waiting_room"] is False
+    url = f"/v1/entities/{clinic.json()['id']}"
+    assert client.patch(url, json={"waiting_room": False}, headers=headers).json()["waiting_room"] is False
+    assert client.patch(url, json={"waiting_room": "maybe"}, headers=headers).status_code == 422
+    assert client.patch(url, json={"waiting_room": None}, headers=headers).status_code == 422

@@ -4,7 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from threading import Barrier
 
 import pytest
-from sqlalchemy import create_engine, delete
+from sqlalchemy import create_engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from meetings.errors import DomainError
@@ -94,3 +94,52 @@ def test_concurrent_wrong_passwords_lock_the_link_after_exactly_five(committed_r
     with Session(own_engine) as session:
         link = session.query(RoomParticipant).filter_by(magic_link_token_hash=hash_token(token)).one()
         assert link.failed_attempts == 5 and link.locked_until is not None
+
+
+def test_concurrent_admissions_never_exceed_capacity(committed_room, livekit_server):
+    from sqlalchemy import update
+
+    from meetings.identity.principal import Principal
+    from meetings.identity.roles import UserRole
+    from meetings.secretary.joins.waiting import admit
+    from meetings.secretary.participants.models import Admission
+    from meetings.secretary.rooms.service import get_room
+
+    own_engine, room_id, tokens = committed_room
+    with Session(own_engine) as session:
+        session.execute(
+            update(RoomParticipant)
+            .where(RoomParticipant.room_id == room_id)
+            .values(admission=Admission.WAITING, admission_at=func.now())
+        )
+        waiting = list(
+            session.scalars(select(RoomParticipant.participant_id).where(RoomParticipant.room_id == room_id))
+        )
+        session.commit()
+    principal = Principal(user_id=1, role=UserRole.MANAGER, entity_id=None)
+    start = Barrier(JOINERS)
+
+    def attempt(participant_id: int) -> str:
+        start.wait()
+        with Session(own_engine) as session:
+            try:
+                room = get_room(db=session, principal=principal, room_id=room_id, for_update=True)
+                admit(db=session, room=room, participant_id=participant_id)
+                session.commit()
+                return "admitted"
+            except DomainError as refusal:
+                session.rollback()
+                return refusal.code
+
+    with ThreadPoolExecutor(max_workers=JOINERS) as pool:
+        outcomes = list(pool.map(attempt, waiting))
+
+    assert outcomes.count("admitted") == CAPACITY
+    assert outcomes.count("room_full") == JOINERS - CAPACITY
+    with Session(own_engine) as session:
+        admitted = session.scalar(
+            select(func.count())
+            .select_from(RoomParticipant)
+            .where(RoomParticipant.room_id == room_id, RoomParticipant.admission == Admission.ADMITTED)
+        )
+        assert admitted == CAPACITY

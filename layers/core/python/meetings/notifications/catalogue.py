@@ -10,6 +10,7 @@ class EventType(enum.StrEnum):
     ROOM_CANCELED = "room.canceled"
     PARTICIPANT_JOINED = "participant.joined"
     PARTICIPANT_LEFT = "participant.left"
+    PARTICIPANT_WAITING = "participant.waiting"
     RECORDING_READY = "recording.ready"
     RECORDING_FAILED = "recording.failed"
     RECORDING_PURGED = "recording.purged"
@@ -24,6 +25,7 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.ROOM_CANCELED: "A scheduled or running room was canceled. data: room_id, canceled_at.",
     EventType.PARTICIPANT_JOINED: "A participant connected to the meeting. data: room_id, participant_id, joined_at.",
     EventType.PARTICIPANT_LEFT: "A participant disconnected. data: room_id, participant_id, left_at.",
+    EventType.PARTICIPANT_WAITING: "A client knocked at a room's waiting room. data: room_id, participant_id, waiting_since.",
     EventType.RECORDING_READY: "A recording's file is stored and downloadable. data: room_id, recording_id.",
     EventType.RECORDING_FAILED: "A recording attempt failed (a retry may follow). data: room_id, recording_id, attempt.",
     EventType.RECORDING_PURGED: "A recording's file was deleted by the retention purge. data: room_id, recording_id.",

@@ -4,6 +4,7 @@ from meetings.api.app import create_app
 from meetings.secretary.events.routes import router as events_router
 from meetings.secretary.joinpage.routes import router as joinpage_router
 from meetings.secretary.joins.routes import router as joins_router
+from meetings.secretary.joins.waiting_routes import router as waiting_router
 from meetings.secretary.participants.routes import router as participants_router
 from meetings.secretary.recordings.routes import router as recordings_router
 from meetings.secretary.rooms.routes import router as rooms_router
@@ -13,6 +14,7 @@ ROUTERS = [
     rooms_router,
     participants_router,
     joins_router,
+    waiting_router,
     recordings_router,
     events_router,
     transcripts_router,

@@ -49,6 +49,9 @@ class Entity(Base):
     recording_retention_days: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=text("30"), default=30
     )
+    waiting_room: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, server_default=text("false"), default=False
+    )
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"), default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

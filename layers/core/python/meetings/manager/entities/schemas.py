@@ -44,6 +44,7 @@ class EntityOut(ResponseModel):
     default_instructions: str | None
     max_participants: int
     recording_retention_days: int
+    waiting_room: bool = Field(description="Rooms' default: clients wait for the organizer to let them in")
     active: bool
     created_at: datetime
     updated_at: datetime
@@ -57,6 +58,10 @@ class EntityCreate(RequestModel):
     default_instructions: Instructions | None = None
     max_participants: MaxParticipants = 50
     recording_retention_days: RetentionDays = 30
+    waiting_room: bool | None = Field(
+        default=None,
+        description="Defaults to on for health-care types (clinic, medical, therapy...), else off",
+    )
 
 
 class EntityUpdate(RequestModel):
@@ -71,6 +76,7 @@ class EntityUpdate(RequestModel):
     default_instructions: Instructions | None = None
     max_participants: MaxParticipants = None
     recording_retention_days: RetentionDays = None
+    waiting_room: bool = None
 
 
 class EntityDeletionOut(ResponseModel):

@@ -1,5 +1,6 @@
 """Organizations: who may see them, their lifecycle, and the cascade when one is deleted."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
@@ -33,10 +34,21 @@ def list_entities_query(
     return statement
 
 
+HEALTH_TYPE = re.compile(r"clinic|medic|health|hospital|therap|psych|dental|care", re.IGNORECASE)
+
+
+def waiting_room_default(entity_type: str) -> bool:
+    """On where a patient must not walk in on another's consultation; off elsewhere (classes, agencies)."""
+    return HEALTH_TYPE.search(entity_type) is not None
+
+
 def create_entity(*, db: Session, principal: Principal, data: EntityCreate) -> Entity:
     """Creates an organization (managers only)."""
     require_manager(principal)
-    entity = Entity(**data.model_dump())
+    fields = data.model_dump()
+    if fields["waiting_room"] is None:
+        fields["waiting_room"] = waiting_room_default(data.type)
+    entity = Entity(**fields)
     db.add(entity)
     db.flush()
     return entity

@@ -2,7 +2,8 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, status
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from meetings.api.database import DbSession
@@ -11,14 +12,24 @@ from meetings.api.params import TokenPath
 from meetings.db_scope import set_db_scope
 from meetings.errors import DomainError
 from meetings.livekit import LiveKit
-from meetings.secretary.joins import service
-from meetings.secretary.joins.schemas import JoinGrant, JoinLinkInfo, JoinRequest
+from meetings.secretary.joins import service, waiting
+from meetings.secretary.joins.schemas import (
+    AdmissionOut,
+    JoinGrant,
+    JoinLinkInfo,
+    JoinRequest,
+    JoinWaiting,
+    WaitingList,
+)
 from meetings.secretary.rooms.schemas import RoomOut
 
 meeting_bearer = HTTPBearer(auto_error=False, description="access_token from POST /v1/join/{token}")
 declare_errors(
     meeting_bearer,
-    {401: "`not_authenticated` or `invalid_token`", 403: "`not_organizer`: only the organizer ends it"},
+    {
+        401: "`not_authenticated` or `invalid_token`",
+        403: "`not_organizer` (organizer actions) or `not_this_participant` (someone else's token)",
+    },
 )
 
 ERRORS = {
@@ -37,15 +48,26 @@ def describe_link(token: TokenPath, db: DbSession) -> JoinLinkInfo:
     return service.describe_link(db=db, token=token)
 
 
+DECISION_ERRORS = {
+    404: {"description": "`link_not_found` or `participant_not_found`"},
+    409: {"description": "`not_waiting`, `room_closed`, or (admit) `room_full`"},
+}
+
+
 @router.post(
     "/{token}",
     response_model=JoinGrant,
     responses={
+        202: {
+            "model": JoinWaiting,
+            "description": "In the waiting room: repeat the same request to learn the decision",
+        },
         401: {"description": "`invalid_password`"},
+        403: {"description": "`participant_denied`: the organizer turned this participant away"},
         423: {"description": "`link_locked`: too many wrong passwords; see Retry-After"},
     },
 )
-def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant:
+def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant | JSONResponse:
     set_db_scope(db, "join")
     try:
         grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
@@ -54,6 +76,8 @@ def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -
         # CAPACITY_REACHED event must outlive the rollback the request boundary does on any error.
         db.commit()
         raise
+    if isinstance(grant, JoinWaiting):
+        return JSONResponse(status_code=status.HTTP_202_ACCEPTED, content=grant.model_dump(mode="json"))
     return grant
 
 
@@ -68,3 +92,63 @@ def end_meeting(
     access_token = credentials.credentials if credentials is not None else None
     room = service.end_room_from_meeting(db=db, token=token, access_token=access_token, livekit=livekit)
     return RoomOut.model_validate(room)
+
+
+def _access_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials if credentials is not None else None
+
+
+MeetingCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(meeting_bearer)]
+
+
+@router.get(
+    "/{token}/waiting",
+    response_model=WaitingList,
+    summary="Who is knocking (the organizer, from inside the meeting)",
+    responses={404: {"description": "`link_not_found`"}},
+)
+def list_waiting(
+    token: TokenPath, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+) -> WaitingList:
+    room = service.organizer_room(
+        db=db, token=token, access_token=_access_token(credentials), livekit=livekit
+    )
+    return WaitingList(data=waiting.list_waiting(db=db, room=room))
+
+
+@router.post(
+    "/{token}/participants/{participant_id}/admit",
+    response_model=AdmissionOut,
+    summary="Let a waiting participant in (the organizer, from inside the meeting)",
+    responses=DECISION_ERRORS,
+)
+def admit(
+    token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+) -> AdmissionOut:
+    room = service.organizer_room(
+        db=db, token=token, access_token=_access_token(credentials), livekit=livekit
+    )
+    return admission_out(waiting.admit(db=db, room=room, participant_id=participant_id))
+
+
+@router.post(
+    "/{token}/participants/{participant_id}/deny",
+    response_model=AdmissionOut,
+    summary="Turn a waiting participant away (the organizer, from inside the meeting)",
+    responses=DECISION_ERRORS,
+)
+def deny(
+    token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+) -> AdmissionOut:
+    room = service.organizer_room(
+        db=db, token=token, access_token=_access_token(credentials), livekit=livekit
+    )
+    return admission_out(waiting.deny(db=db, room=room, participant_id=participant_id))
+
+
+def admission_out(room_participant) -> AdmissionOut:
+    return AdmissionOut(
+        participant_id=room_participant.participant_id,
+        admission=room_participant.admission,
+        decided_at=room_participant.admission_at,
+    )

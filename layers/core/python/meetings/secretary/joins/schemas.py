@@ -1,7 +1,7 @@
 """Bodies of the public join endpoints (/v1/join/{token}), which the join page uses."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -62,6 +62,22 @@ class JoinRequest(RequestModel):
     model_config = {"json_schema_extra": {"examples": [{"password": "12345678"}]}}
 
 
+class JoinWaiting(BaseModel):
+    """202: the password was right and the organizer has not decided yet; repeat the same request."""
+
+    status: Literal["waiting"] = "waiting"
+    waiting_since: datetime
+    poll_after_seconds: int = Field(description="Repeat the join request after this many seconds")
+
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"status": "waiting", "waiting_since": "2030-01-31T13:58:00Z", "poll_after_seconds": 2}
+            ]
+        }
+    }
+
+
 class JoinGrant(BaseModel):
     livekit_url: str
     access_token: str = Field(description="LiveKit access token for this room; short-lived", repr=False)
@@ -86,3 +102,20 @@ class JoinGrant(BaseModel):
             ]
         }
     }
+
+
+class WaitingParticipant(BaseModel):
+    participant_id: int
+    name: str
+    type: ParticipantType
+    waiting_since: datetime
+
+
+class WaitingList(BaseModel):
+    data: list[WaitingParticipant]
+
+
+class AdmissionOut(BaseModel):
+    participant_id: int
+    admission: Literal["ADMITTED", "DENIED"]
+    decided_at: datetime

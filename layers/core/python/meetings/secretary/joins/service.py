@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
 from meetings.identity.passwords import hash_token, verify_password
 from meetings.livekit import ACCESS_TOKEN_TTL, LiveKitGateway
+from meetings.manager.entities.models import Entity
 from meetings.meeting_protocol import (
     ATTR_IS_ORGANIZER,
     ATTR_PARTICIPANT_ID,
@@ -23,10 +24,18 @@ from meetings.meeting_protocol import (
     ATTR_ROOM_ID,
     participant_identity,
 )
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
-from meetings.secretary.joins.schemas import JoinGrant, JoinLinkInfo, JoinParticipantInfo, JoinRoomInfo
-from meetings.secretary.participants.models import Participant, RoomParticipant
+from meetings.secretary.joins.schemas import (
+    JoinGrant,
+    JoinLinkInfo,
+    JoinParticipantInfo,
+    JoinRoomInfo,
+    JoinWaiting,
+)
+from meetings.secretary.participants.models import Admission, Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import activate_room, end_room
 from meetings.settings import get_settings
@@ -35,6 +44,7 @@ JOIN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
 ADMISSION_HOLD = ACCESS_TOKEN_TTL
+POLL_AFTER_SECONDS = 2
 
 
 def now() -> datetime:
@@ -166,7 +176,7 @@ def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | 
     return db.execute(statement).scalar_one()
 
 
-def _take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: datetime) -> None:
+def take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: datetime) -> None:
     if is_admitted(room_participant, at):
         return  # a rejoin (new token, same seat)
     admitted = count_admitted(db, room.id, at, excluding=room_participant.id)
@@ -186,8 +196,47 @@ def _take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: d
         )
 
 
-def join_with_password(*, db: Session, token: str, password: str, livekit: LiveKitGateway) -> JoinGrant:
-    """Checks the link, the room and the password, takes a seat, and mints a LiveKit access token.
+def waiting_room_on(db: Session, room: Room) -> bool:
+    """The room's own setting, else its entity's default (rooms with no entity: off)."""
+    if room.waiting_room is not None:
+        return room.waiting_room
+    entity = db.get(Entity, room.entity_id) if room.entity_id is not None else None
+    return entity is not None and entity.waiting_room
+
+
+def _must_wait(db: Session, room: Room, room_participant: RoomParticipant) -> bool:
+    if room_participant.admission == Admission.ADMITTED:
+        return False
+    if room_participant.admission == Admission.DENIED:
+        raise Forbidden("The organizer did not let you in.", code="participant_denied")
+    if room_participant.is_organizer:
+        return False
+    participant = db.get(Participant, room_participant.participant_id)
+    return participant.type == ParticipantType.CLIENT and waiting_room_on(db, room)
+
+
+def _knock(db: Session, room: Room, room_participant: RoomParticipant, at: datetime) -> JoinWaiting:
+    """Puts the link holder in the waiting room once (the first knock is announced, repeats are not)."""
+    if room_participant.admission != Admission.WAITING:
+        room_participant.admission = Admission.WAITING
+        room_participant.admission_at = at
+        data = {"participant_id": room_participant.participant_id, "waiting_since": at.isoformat()}
+        append_room_event(db=db, room_id=room.id, event_name=RoomEventName.PARTICIPANT_WAITING, data=data)
+        outbox.emit(
+            db=db,
+            entity_id=room.entity_id,
+            type=EventType.PARTICIPANT_WAITING,
+            data={"room_id": room.id, **data},
+        )
+        db.flush()
+    return JoinWaiting(waiting_since=room_participant.admission_at, poll_after_seconds=POLL_AFTER_SECONDS)
+
+
+def join_with_password(
+    *, db: Session, token: str, password: str, livekit: LiveKitGateway
+) -> JoinGrant | JoinWaiting:
+    """Checks the link, the room and the password, then either puts a client in the waiting room or
+    takes a seat and mints a LiveKit access token.
 
     bcrypt runs before any row lock; then the room row and the link row are locked in that order (the
     order every writer uses) and re-checked. A refusal may still leave changes to commit (failed
@@ -211,7 +260,9 @@ def join_with_password(*, db: Session, token: str, password: str, livekit: LiveK
     _check_not_expired(room_participant, at)
     _check_room_open(room, at)
     _apply_password_outcome(room_participant, password_ok, at)
-    _take_seat(db, room, room_participant, at)
+    if _must_wait(db, room, room_participant):
+        return _knock(db, room, room_participant, at)
+    take_seat(db, room, room_participant, at)
     if room.status == RoomStatus.SCHEDULED:
         activate_room(db=db, room=room, livekit=livekit, at=at)
     room_participant.joined_at = at
@@ -247,10 +298,8 @@ def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: 
     )
 
 
-def end_room_from_meeting(
-    *, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway
-) -> Room:
-    """Ends the meeting for everyone, for the organizer holding a valid access token from this link.
+def organizer_room(*, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway) -> Room:
+    """The link's room, locked, for the organizer holding a valid meeting access token from this link.
 
     Authorised here, not by a LiveKit grant: the token must be this platform's, for this room and this
     link's participant, and the database must hold that participant as the room's organizer.
@@ -271,5 +320,13 @@ def end_room_from_meeting(
         and video.room == room.livekit_room_id
     )
     if not is_this_organizer:
-        raise Forbidden("Only the organizer can end the meeting.", code="not_organizer")
+        raise Forbidden("Only the organizer can do this.", code="not_organizer")
+    return room
+
+
+def end_room_from_meeting(
+    *, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway
+) -> Room:
+    """Ends the meeting for everyone, for the organizer holding a valid access token from this link."""
+    room = organizer_room(db=db, token=token, access_token=access_token, livekit=livekit)
     return end_room(db=db, room=room, livekit=livekit, reason="ended_by_organizer")

@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, SHA256_HEX_PATTERN, matches
+from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, SHA256_HEX_PATTERN, matches, one_of
 from meetings.db import Base, created_at_column, updated_at_column
 
 
@@ -72,6 +72,14 @@ class Participant(Base):
     updated_at: Mapped[datetime] = updated_at_column()
 
 
+class Admission(enum.StrEnum):
+    """Where a link holder stands in a room's waiting room (None: never waited)."""
+
+    WAITING = "WAITING"
+    ADMITTED = "ADMITTED"
+    DENIED = "DENIED"
+
+
 class RoomParticipant(Base):
     """A participant's place in one room, with the magic-link credentials to join it (both hashed: the
     link's UUID token as SHA-256, its password with bcrypt).
@@ -96,6 +104,16 @@ class RoomParticipant(Base):
             postgresql_where=text("magic_link_token_hash IS NOT NULL"),
         ),
         Index("idx_room_part_unique", "room_id", "participant_id", unique=True),
+        CheckConstraint(
+            "admission IS NULL OR " + one_of("admission", [a.value for a in Admission]),
+            name="admission_known",
+        ),
+        Index(
+            "idx_room_part_waiting",
+            "room_id",
+            "admission_at",
+            postgresql_where=text("admission = 'WAITING'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -108,6 +126,8 @@ class RoomParticipant(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     joined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    admission: Mapped[str | None] = mapped_column(String(20))
+    admission_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_organizer: Mapped[bool] = mapped_column(
         Boolean, nullable=False, server_default=text("false"), default=False
     )

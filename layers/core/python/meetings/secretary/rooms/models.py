@@ -2,6 +2,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     DateTime,
     Enum,
@@ -68,5 +69,6 @@ class Room(Base):
         default=RoomStatus.SCHEDULED,
     )
     max_participants: Mapped[int] = mapped_column(Integer, nullable=False)
+    waiting_room: Mapped[bool | None] = mapped_column(Boolean)  # None: the entity's default
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()

@@ -48,6 +48,9 @@ class RoomCreate(RequestModel):
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime
     max_participants: Capacity | None = Field(default=None, description="Defaults to the entity's limit")
+    waiting_room: bool | None = Field(
+        default=None, description="Clients wait for the organizer to let them in; null follows the entity"
+    )
 
     model_config = {"json_schema_extra": {"examples": [ROOM_EXAMPLE]}}
 
@@ -59,6 +62,9 @@ class RoomUpdate(RequestModel):
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime | None = None
     max_participants: Capacity | None = None
+    waiting_room: bool | None = Field(
+        default=None, description="Clients wait for the organizer to let them in; null follows the entity"
+    )
 
     model_config = {"json_schema_extra": {"examples": [{"title": "Second opinion", "max_participants": 3}]}}
 
@@ -84,6 +90,7 @@ class RoomOut(ResponseModel):
     ended_at: datetime | None
     status: RoomStatus
     max_participants: int
+    waiting_room: bool | None = Field(description="The room's own setting; null follows the entity's default")
     created_at: datetime
     updated_at: datetime
 

@@ -133,6 +133,7 @@ def create_room(*, db: Session, principal: Principal, data: RoomCreate) -> Room:
         scheduled_at=data.scheduled_at,
         status=RoomStatus.SCHEDULED,
         max_participants=max_participants,
+        waiting_room=data.waiting_room,
     )
     db.add(room)
     db.flush()
