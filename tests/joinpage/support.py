@@ -146,6 +146,7 @@ class LinkFactory:
         scheduled_at: datetime | None = None,
         max_participants: int = 10,
         description: str | None = "Acompanhamento do tratamento.",
+        waiting_room: bool | None = None,
     ) -> Room:
         with self.session_maker() as db:
             room_id = str(uuid.uuid4())
@@ -157,6 +158,7 @@ class LinkFactory:
                 scheduled_at=scheduled_at or datetime.now(UTC) + timedelta(minutes=5),
                 status=status,
                 max_participants=max_participants,
+                waiting_room=waiting_room,
                 started_at=datetime.now(UTC) if status in (RoomStatus.ACTIVE, RoomStatus.COMPLETED) else None,
                 ended_at=datetime.now(UTC) if status == RoomStatus.COMPLETED else None,
             )

@@ -37,8 +37,17 @@ const joinPath = (token) => `/v1/join/${encodeURIComponent(token)}`;
 /** Room, participant and link state for the lobby. */
 export const getJoin = (token) => call('GET', joinPath(token));
 
-/** Checks the password; answers the LiveKit URL and access token. */
+/** Checks the password; answers the LiveKit URL and access token, or {status: 'waiting'} (202). */
 export const postJoin = (token, password) => call('POST', joinPath(token), { body: { password } });
+
+/** Who is knocking (organizer only). */
+export const getWaiting = (token, accessToken) => call('GET', `${joinPath(token)}/waiting`, { bearer: accessToken });
+
+/** Admits or denies one waiting participant (organizer only); `decision` is 'admit' or 'deny'. */
+export const decideWaiting = (token, accessToken, participantId, decision) =>
+  call('POST', `${joinPath(token)}/participants/${encodeURIComponent(participantId)}/${decision}`, {
+    bearer: accessToken,
+  });
 
 /** Ends the meeting for everyone (organizer only). */
 export const endMeeting = (token, accessToken) =>

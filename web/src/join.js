@@ -23,6 +23,8 @@ const NOTICES = {
   [LOBBY.CANCELED]: ['canceled_title', 'canceled_text'],
   [LOBBY.ENDED]: ['ended_title', 'ended_text'],
   [LOBBY.FULL]: ['full_title', 'full_text'],
+  [LOBBY.WAITING]: ['waiting_title', 'waiting_text'],
+  [LOBBY.DENIED]: ['denied_title', 'denied_text'],
   [LOBBY.ERROR]: ['error_title', 'error_text'],
   [LOBBY.UNREACHABLE]: ['unreachable_title', 'unreachable_text_lobby'],
   left: ['left_title', 'left_text'],
@@ -68,9 +70,13 @@ function renderInfo() {
   show(description, Boolean(room.description));
 }
 
+let waitTimer = null;
+
 function stopTicker() {
   if (ticker) window.clearInterval(ticker);
   ticker = null;
+  if (waitTimer) window.clearTimeout(waitTimer);
+  waitTimer = null;
 }
 
 /** Shows one lobby state: the password form, or a notice with its words, countdown and action. */
@@ -202,7 +208,33 @@ async function submitPassword(event) {
   }
   setBusy(false);
   input.value = '';
+  if (session && session.status === 'waiting') {
+    renderLobby({ kind: LOBBY.WAITING });
+    waitForDecision(password, session.poll_after_seconds);
+    return;
+  }
   enterMeeting(session);
+}
+
+/** In the waiting room: the same join again every couple of seconds until the organizer decides. */
+function waitForDecision(password, afterSeconds) {
+  waitTimer = window.setTimeout(async () => {
+    waitTimer = null;
+    let answer;
+    try {
+      answer = await postJoin(token, password);
+    } catch (error) {
+      const state = lobbyStateFromError(error);
+      if (state.kind === LOBBY.UNREACHABLE) {
+        waitForDecision(password, afterSeconds); // a blip: keep the place, keep asking
+        return;
+      }
+      renderLobby(state);
+      return;
+    }
+    if (answer && answer.status === 'waiting') waitForDecision(password, answer.poll_after_seconds);
+    else enterMeeting(answer);
+  }, Math.max(1, afterSeconds || 2) * 1000);
 }
 
 /** After the meeting server was unreachable: the same password again, once the person asks. */

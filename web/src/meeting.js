@@ -12,6 +12,7 @@ import {
 
 import { endMeeting } from './api.js';
 import { initials } from './format.js';
+import { KnockList } from './knocks.js';
 import {
   CHAT_TOPIC,
   CaptionLog,
@@ -81,6 +82,16 @@ export class Meeting {
     this.on(byId('camera-button'), 'click', () => this.toggle(Track.Source.Camera));
     this.on(byId('leave-button'), 'click', () => this.leave());
     this.on(byId('end-button'), 'click', () => this.askToEnd());
+    if (this.session.is_organizer) {
+      this.knocks = new KnockList({
+        t,
+        token: this.token,
+        accessToken: () => this.session.access_token,
+        panel: byId('knock-panel'),
+        list: byId('knock-list'),
+      });
+      this.knocks.start();
+    }
     this.on(byId('end-cancel'), 'click', () => byId('end-dialog').close());
     this.on(byId('end-confirm'), 'click', () => this.endForEveryone());
     this.on(byId('retry-button'), 'click', () => this.retry());
@@ -393,6 +404,7 @@ export class Meeting {
     for (const track of this.localTracks) track.stop();
     this.localTracks = [];
     for (const remove of this.listeners) remove();
+    if (this.knocks) this.knocks.stop();
     byId('audio-sink').replaceChildren();
     byId('grid').replaceChildren();
     show(byId('start-audio'), false);

@@ -8,6 +8,8 @@ export const LOBBY = {
   CANCELED: 'canceled',
   ENDED: 'ended',
   FULL: 'full',
+  WAITING: 'waiting',
+  DENIED: 'denied',
   LOCKED: 'locked',
   UNREACHABLE: 'unreachable',
   ERROR: 'error',
@@ -43,6 +45,8 @@ export function lobbyStateFromError(error) {
       return { kind: LOBBY.TOO_EARLY, opensAt: details.opens_at };
     case 'room_full':
       return { kind: LOBBY.FULL };
+    case 'participant_denied':
+      return { kind: LOBBY.DENIED };
     case 'link_locked':
       return { kind: LOBBY.LOCKED, until: details.locked_until };
     case 'invalid_password':
