@@ -185,7 +185,7 @@ class LiveKitStandIn:
             return self._create_room(proto_room.CreateRoomRequest(name=name))
 
     def add_participant(
-        self, room: str, identity: str, *, name: str = "", kind: int = 0
+        self, room: str, identity: str, *, name: str = "", kind: int = 0, attributes: dict | None = None
     ) -> proto_models.ParticipantInfo:
         """Puts a connected participant in a room (creating the room), as a client connection would."""
         with self._lock:
@@ -197,6 +197,7 @@ class LiveKitStandIn:
                 state=proto_models.ParticipantInfo.ACTIVE,
                 joined_at=int(time.time()),
                 kind=kind,
+                attributes=attributes or {},
             )
             self.participants[room][identity] = info
             return info
@@ -272,6 +273,9 @@ class LiveKitStandIn:
             f"{room}/RemoveParticipant": _Route(
                 proto_room.RoomParticipantIdentity, "room_admin", True, self._remove_participant
             ),
+            f"{room}/UpdateParticipant": _Route(
+                proto_room.UpdateParticipantRequest, "room_admin", True, self._update_participant
+            ),
             f"{dispatch}/CreateDispatch": _Route(
                 proto_dispatch.CreateAgentDispatchRequest, "room_admin", True, self._create_dispatch
             ),
@@ -344,6 +348,26 @@ class LiveKitStandIn:
         if self.participants[request.room].pop(request.identity, None) is None:
             raise TwirpError("not_found", "participant not found")
         return proto_room.RemoveParticipantResponse()
+
+    def _update_participant(
+        self, request: proto_room.UpdateParticipantRequest
+    ) -> proto_models.ParticipantInfo:
+        """As LiveKit does: the attributes sent are merged into the participant's (an empty value deletes)."""
+        if request.room not in self.rooms:
+            raise TwirpError("not_found", "requested room does not exist")
+        info = self.participants[request.room].get(request.identity)
+        if info is None:
+            raise TwirpError("not_found", "participant not found")
+        for key, value in request.attributes.items():
+            if value:
+                info.attributes[key] = value
+            else:
+                info.attributes.pop(key, None)
+        if request.metadata:
+            info.metadata = request.metadata
+        if request.name:
+            info.name = request.name
+        return info
 
     # ---- AgentDispatchService --------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ def test_join_answers_a_token_livekit_accepts_with_the_right_grants(client, db, 
         "participant_type": "CLIENT",
         "room_id": room.id,
         "is_organizer": "false",
+        "consent_recording": "false",  # no consent sent: none to either
+        "consent_assistant": "false",
     }
     import json
 

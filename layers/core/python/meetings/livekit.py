@@ -49,6 +49,10 @@ class LiveKitGateway(Protocol):
 
     def remove_participant(self, *, room_name: str, identity: str) -> bool: ...
 
+    def update_participant_attributes(
+        self, *, room_name: str, identity: str, attributes: dict[str, str]
+    ) -> bool: ...
+
     def dispatch_agent(self, *, room_name: str, agent_name: str, metadata: str) -> str: ...
 
     def mint_access_token(
@@ -115,6 +119,20 @@ class LiveKitAdapter:
         request = proto_room.RoomParticipantIdentity(room=room_name, identity=identity)
         answer = self._call(
             "RemoveParticipant", lambda lk: lk.room.remove_participant(request), tolerate_not_found=True
+        )
+        return answer is not None
+
+    def update_participant_attributes(
+        self, *, room_name: str, identity: str, attributes: dict[str, str]
+    ) -> bool:
+        """Sets attributes on a connected participant (others see them at once); False when not connected."""
+        from livekit.protocol import room as proto_room
+
+        request = proto_room.UpdateParticipantRequest(
+            room=room_name, identity=identity, attributes=attributes
+        )
+        answer = self._call(
+            "UpdateParticipant", lambda lk: lk.room.update_participant(request), tolerate_not_found=True
         )
         return answer is not None
 

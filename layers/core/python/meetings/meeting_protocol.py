@@ -15,6 +15,10 @@ ATTR_PARTICIPANT_ID = "participant_id"
 ATTR_PARTICIPANT_TYPE = "participant_type"
 ATTR_ROOM_ID = "room_id"
 ATTR_IS_ORGANIZER = "is_organizer"
+# "true" or "false": the participant's current consent. Set in the token at join; the secretary updates
+# ATTR_CONSENT_ASSISTANT through RoomService.UpdateParticipant when the participant withdraws it.
+ATTR_CONSENT_RECORDING = "consent_recording"
+ATTR_CONSENT_ASSISTANT = "consent_assistant"
 
 IDENTITY_PREFIX = "participant-"
 

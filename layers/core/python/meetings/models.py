@@ -2,6 +2,7 @@
 
 from meetings.db import Base
 from meetings.manager.auth.models import LoginThrottle
+from meetings.manager.consent.models import ConsentText
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
@@ -9,6 +10,7 @@ from meetings.manager.professionals.models import Professional, ProfessionalEnti
 from meetings.manager.users.models import User
 from meetings.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.recordings.models import Recording
@@ -19,6 +21,8 @@ from meetings.secretary.webhooks.models import WebhookReceipt
 metadata = Base.metadata
 
 __all__ = [
+    "ConsentRecord",
+    "ConsentText",
     "AgentSessionEvent",
     "AgentUsage",
     "Department",

@@ -2,6 +2,7 @@
 
 from meetings.api.app import create_app
 from meetings.manager.auth.routes import router as auth_router
+from meetings.manager.consent.routes import router as consent_router
 from meetings.manager.departments.routes import router as departments_router
 from meetings.manager.entities.routes import router as entities_router
 from meetings.manager.knowledge.routes import router as knowledge_router
@@ -15,6 +16,7 @@ ROUTERS = [
     auth_router,
     users_router,
     entities_router,
+    consent_router,
     departments_router,
     professionals_router,
     knowledge_router,

@@ -1,6 +1,7 @@
 """The secretary (meetings) API: the FastAPI app behind the secretary Lambda."""
 
 from meetings.api.app import create_app
+from meetings.secretary.consent.routes import router as consent_router
 from meetings.secretary.events.routes import router as events_router
 from meetings.secretary.joinpage.routes import router as joinpage_router
 from meetings.secretary.joins.routes import router as joins_router
@@ -15,6 +16,7 @@ ROUTERS = [
     participants_router,
     joins_router,
     waiting_router,
+    consent_router,
     recordings_router,
     events_router,
     transcripts_router,

@@ -1,8 +1,8 @@
 """/v1/join/{token}: the public side of a magic link (no backoffice token)."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -15,6 +15,7 @@ from meetings.livekit import LiveKit
 from meetings.secretary.joins import service, waiting
 from meetings.secretary.joins.schemas import (
     AdmissionOut,
+    ConsentOut,
     JoinGrant,
     JoinLinkInfo,
     JoinRequest,
@@ -43,9 +44,9 @@ router = APIRouter(prefix="/v1/join", tags=["join"], responses=ERRORS)
 
 
 @router.get("/{token}", response_model=JoinLinkInfo)
-def describe_link(token: TokenPath, db: DbSession) -> JoinLinkInfo:
+def describe_link(token: TokenPath, db: DbSession, language: Literal["en", "pt"] = "en") -> JoinLinkInfo:
     set_db_scope(db, "join")
-    return service.describe_link(db=db, token=token)
+    return service.describe_link(db=db, token=token, language=language)
 
 
 DECISION_ERRORS = {
@@ -67,10 +68,20 @@ DECISION_ERRORS = {
         423: {"description": "`link_locked`: too many wrong passwords; see Retry-After"},
     },
 )
-def join(token: TokenPath, data: JoinRequest, db: DbSession, livekit: LiveKit) -> JoinGrant | JSONResponse:
+def join(
+    token: TokenPath, data: JoinRequest, request: Request, db: DbSession, livekit: LiveKit
+) -> JoinGrant | JSONResponse:
     set_db_scope(db, "join")
     try:
-        grant = service.join_with_password(db=db, token=token, password=data.password, livekit=livekit)
+        grant = service.join_with_password(
+            db=db,
+            token=token,
+            password=data.password,
+            livekit=livekit,
+            consent=data.consent,
+            language=data.language,
+            client_address=client_address(request),
+        )
     except DomainError:
         # The one deliberate commit before an error answer: the failed attempt, the lock or the
         # CAPACITY_REACHED event must outlive the rollback the request boundary does on any error.
@@ -92,6 +103,10 @@ def end_meeting(
     access_token = credentials.credentials if credentials is not None else None
     room = service.end_room_from_meeting(db=db, token=token, access_token=access_token, livekit=livekit)
     return RoomOut.model_validate(room)
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client is not None else None
 
 
 def _access_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
@@ -151,4 +166,34 @@ def admission_out(room_participant) -> AdmissionOut:
         participant_id=room_participant.participant_id,
         admission=room_participant.admission,
         decided_at=room_participant.admission_at,
+    )
+
+
+@router.post(
+    "/{token}/consent/assistant/withdraw",
+    response_model=ConsentOut,
+    summary="Withdraw consent to the AI assistant (the participant, from inside the meeting)",
+    responses={
+        401: {"description": "No or an invalid meeting access token"},
+        403: {"description": "The token is not this link's"},
+        404: {"description": "No such link"},
+        502: {"description": "LiveKit did not take the change"},
+    },
+)
+def withdraw_assistant_consent(
+    token: TokenPath, request: Request, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+) -> ConsentOut:
+    set_db_scope(db, "join")
+    record = service.withdraw_assistant_consent(
+        db=db,
+        token=token,
+        access_token=_access_token(credentials),
+        livekit=livekit,
+        client_address=client_address(request),
+    )
+    return ConsentOut(
+        participant_id=record.participant_id,
+        recording=record.recording,
+        assistant=record.assistant,
+        decided_at=record.created_at,
     )

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
@@ -25,12 +25,23 @@ class JoinParticipantInfo(BaseModel):
     is_organizer: bool
 
 
+class JoinConsentText(BaseModel):
+    """The entity's consent text in force, for the page to show before the password."""
+
+    id: int
+    version: int
+    language: str
+    recording_text: str
+    assistant_text: str
+
+
 class JoinLinkInfo(BaseModel):
     room: JoinRoomInfo
     participant: JoinParticipantInfo
     link_expires_at: datetime
     attempts_left: int
     locked_until: datetime | None
+    consent_text: JoinConsentText | None = None
 
     model_config = {
         "json_schema_extra": {
@@ -54,12 +65,29 @@ class JoinLinkInfo(BaseModel):
     }
 
 
+class JoinConsent(RequestModel):
+    recording: StrictBool = False
+    assistant: StrictBool = False
+
+
 class JoinRequest(RequestModel):
     password: Annotated[
         str, Field(pattern=r"^[0-9]{8}$", description="The 8-digit password sent with the link")
     ]
+    consent: JoinConsent | None = Field(
+        default=None, description="Absent: no consent to either recording or the AI assistant"
+    )
+    language: Literal["en", "pt"] = Field(
+        default="en", description="The language the consent text was shown in"
+    )
 
-    model_config = {"json_schema_extra": {"examples": [{"password": "12345678"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"password": "12345678", "consent": {"recording": True, "assistant": False}, "language": "pt"}
+            ]
+        }
+    }
 
 
 class JoinWaiting(BaseModel):
@@ -118,4 +146,11 @@ class WaitingList(BaseModel):
 class AdmissionOut(BaseModel):
     participant_id: int
     admission: Literal["ADMITTED", "DENIED"]
+    decided_at: datetime
+
+
+class ConsentOut(BaseModel):
+    participant_id: int
+    recording: bool
+    assistant: bool
     decided_at: datetime

@@ -16,8 +16,11 @@ from sqlalchemy.orm import Session
 from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
 from meetings.identity.passwords import hash_token, verify_password
 from meetings.livekit import ACCESS_TOKEN_TTL, LiveKitGateway
+from meetings.manager.consent.service import current_consent_text
 from meetings.manager.entities.models import Entity
 from meetings.meeting_protocol import (
+    ATTR_CONSENT_ASSISTANT,
+    ATTR_CONSENT_RECORDING,
     ATTR_IS_ORGANIZER,
     ATTR_PARTICIPANT_ID,
     ATTR_PARTICIPANT_TYPE,
@@ -26,9 +29,14 @@ from meetings.meeting_protocol import (
 )
 from meetings.notifications import outbox
 from meetings.notifications.catalogue import EventType
+from meetings.secretary.consent import service as consent_service
+from meetings.secretary.consent.models import ConsentRecord
+from meetings.secretary.consent.service import record_join_consent
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.joins.schemas import (
+    JoinConsent,
+    JoinConsentText,
     JoinGrant,
     JoinLinkInfo,
     JoinParticipantInfo,
@@ -95,7 +103,7 @@ def is_locked(room_participant: RoomParticipant, at: datetime) -> bool:
     return room_participant.locked_until is not None and room_participant.locked_until > at
 
 
-def describe_link(*, db: Session, token: str) -> JoinLinkInfo:
+def describe_link(*, db: Session, token: str, language: str = "en") -> JoinLinkInfo:
     """What the link holder may know before entering the password: the room, their name, the lock."""
     room_participant = _find_link(db, token)
     at = now()
@@ -122,7 +130,13 @@ def describe_link(*, db: Session, token: str) -> JoinLinkInfo:
         link_expires_at=room_participant.magic_link_expires_at,
         attempts_left=attempts_left,
         locked_until=room_participant.locked_until if locked else None,
+        consent_text=_consent_text(db, room, language),
     )
+
+
+def _consent_text(db: Session, room: Room, language: str) -> JoinConsentText | None:
+    text = current_consent_text(db=db, entity_id=room.entity_id, language=language)
+    return JoinConsentText.model_validate(text, from_attributes=True) if text is not None else None
 
 
 def _locked_error(room_participant: RoomParticipant) -> Locked:
@@ -174,6 +188,23 @@ def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | 
     if excluding is not None:
         statement = statement.where(RoomParticipant.id != excluding)
     return db.execute(statement).scalar_one()
+
+
+def admitted_participant_ids(db: Session, room_id: str, at: datetime) -> list[int]:
+    """The participants holding a seat of the room at `at` (the rule count_admitted counts)."""
+    return list(
+        db.scalars(
+            select(RoomParticipant.participant_id).where(
+                RoomParticipant.room_id == room_id,
+                RoomParticipant.joined_at.is_not(None),
+                RoomParticipant.left_at.is_(None),
+                or_(
+                    RoomParticipant.joined_at >= at - ADMISSION_HOLD,
+                    RoomParticipant.context["connected"].as_boolean().is_(True),
+                ),
+            )
+        )
+    )
 
 
 def take_seat(db: Session, room: Room, room_participant: RoomParticipant, at: datetime) -> None:
@@ -233,7 +264,14 @@ def _knock(db: Session, room: Room, room_participant: RoomParticipant, at: datet
 
 
 def join_with_password(
-    *, db: Session, token: str, password: str, livekit: LiveKitGateway
+    *,
+    db: Session,
+    token: str,
+    password: str,
+    livekit: LiveKitGateway,
+    consent: JoinConsent | None = None,
+    language: str = "en",
+    client_address: str | None = None,
 ) -> JoinGrant | JoinWaiting:
     """Checks the link, the room and the password, then either puts a client in the waiting room or
     takes a seat and mints a LiveKit access token.
@@ -267,11 +305,24 @@ def join_with_password(
         activate_room(db=db, room=room, livekit=livekit, at=at)
     room_participant.joined_at = at
     room_participant.left_at = None
+    consent = consent or JoinConsent()
+    record_join_consent(
+        db=db,
+        room_id=room.id,
+        entity_id=room.entity_id,
+        participant_id=room_participant.participant_id,
+        recording=consent.recording,
+        assistant=consent.assistant,
+        language=language,
+        client_address=client_address,
+    )
     db.flush()
-    return _grant(db, room, room_participant, livekit)
+    return _grant(db, room, room_participant, livekit, consent)
 
 
-def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: LiveKitGateway) -> JoinGrant:
+def _grant(
+    db: Session, room: Room, room_participant: RoomParticipant, livekit: LiveKitGateway, consent: JoinConsent
+) -> JoinGrant:
     participant = db.get(Participant, room_participant.participant_id)
     identity = participant_identity(participant.id)
     access_token = livekit.mint_access_token(
@@ -284,6 +335,8 @@ def _grant(db: Session, room: Room, room_participant: RoomParticipant, livekit: 
             ATTR_PARTICIPANT_TYPE: participant.type.value,
             ATTR_ROOM_ID: room.id,
             ATTR_IS_ORGANIZER: "true" if room_participant.is_organizer else "false",
+            ATTR_CONSENT_RECORDING: "true" if consent.recording else "false",
+            ATTR_CONSENT_ASSISTANT: "true" if consent.assistant else "false",
         },
         ttl=ACCESS_TOKEN_TTL,
     )
@@ -330,3 +383,30 @@ def end_room_from_meeting(
     """Ends the meeting for everyone, for the organizer holding a valid access token from this link."""
     room = organizer_room(db=db, token=token, access_token=access_token, livekit=livekit)
     return end_room(db=db, room=room, livekit=livekit, reason="ended_by_organizer")
+
+
+def withdraw_assistant_consent(
+    *, db: Session, token: str, access_token: str | None, livekit: LiveKitGateway, client_address: str | None
+) -> ConsentRecord:
+    """Withdraws the link holder's consent to the AI assistant, recorded and pushed to the room at once.
+
+    The meeting access token must be this link's own: nobody withdraws for someone else.
+    """
+    room_participant = _find_link(db, token)
+    if not access_token:
+        raise Unauthorized("The meeting access token is required.", code="not_authenticated")
+    try:
+        claims = livekit.verify_access_token(access_token)
+    except Exception as exc:  # any verification failure (signature, expiry, shape) is a bad token
+        raise Unauthorized("The meeting access token is invalid.", code="invalid_token") from exc
+    room = db.get(Room, room_participant.room_id)
+    identity = participant_identity(room_participant.participant_id)
+    if claims.identity != identity or claims.video is None or claims.video.room != room.livekit_room_id:
+        raise Forbidden("This token is not this link's.", code="not_this_participant")
+    record = consent_service.withdraw_assistant_consent(
+        db=db, room_id=room.id, participant_id=room_participant.participant_id, client_address=client_address
+    )
+    livekit.update_participant_attributes(
+        room_name=room.livekit_room_id, identity=identity, attributes={ATTR_CONSENT_ASSISTANT: "false"}
+    )
+    return record

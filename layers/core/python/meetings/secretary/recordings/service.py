@@ -18,6 +18,7 @@ from meetings.manager.entities.models import Entity
 from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
+from meetings.secretary.participants.models import Participant
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import get_room
@@ -50,11 +51,30 @@ def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recor
             code="room_not_active",
             details={"status": room.status.value},
         )
+    _check_recording_consent(db, room)
     from meetings.secretary.recordings import egress  # the LiveKit SDK, only when recording
 
     if egress.room_has_running_egress(room_name=room.livekit_room_id):
         raise Conflict("This meeting is already being recorded.", code="recording_in_progress")
     return start_egress_attempt(db=db, room=room, attempt=1, started_by=principal.user_id)
+
+
+def _check_recording_consent(db: Session, room: Room) -> None:
+    """409 consent_missing, naming them, while anyone present has not said yes to recording."""
+    from meetings.secretary.consent.service import without_recording_consent
+    from meetings.secretary.joins.service import admitted_participant_ids, now
+
+    present = admitted_participant_ids(db, room.id, now())
+    missing = without_recording_consent(db=db, room_id=room.id, participant_ids=present)
+    if missing:
+        names = dict(
+            db.execute(select(Participant.id, Participant.name).where(Participant.id.in_(missing))).all()
+        )
+        raise Conflict(
+            "Someone in the meeting has not consented to recording.",
+            code="consent_missing",
+            details={"participants": [{"participant_id": pid, "name": names.get(pid)} for pid in missing]},
+        )
 
 
 def start_egress_attempt(
