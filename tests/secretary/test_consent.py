@@ -210,3 +210,36 @@ def test_a_recording_cannot_start_while_someone_present_has_not_consented(
     assert livekit_server.method_calls("StartRoomCompositeEgress") == []
     join(client, no, {"recording": True, "assistant": True})  # rejoins saying yes: the latest decision wins
     assert client.post(f"/v1/rooms/{room.id}/recordings", headers=staff).status_code == 201
+
+
+def test_a_recording_stops_when_someone_without_recording_consent_joins(
+    client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
+):
+    import time
+
+    from devserver.livekit_webhooks import webhook_event
+    from meetings.secretary.events.models import RoomEvent
+
+    room = make_room(db, entity=entity)
+    consenting = add_to_room(db, room)
+    join(client, consenting, {"recording": True, "assistant": True})
+    livekit_server.ensure_room(room.livekit_room_id)
+    recording = client.post(f"/v1/rooms/{room.id}/recordings", headers=staff).json()
+    late = add_to_room(db, room)
+    join(client, late, {"recording": False, "assistant": True})
+    body, headers = sign_webhook(
+        webhook_event(
+            "participant_joined",
+            room_name=room.livekit_room_id,
+            identity=f"participant-{late.participant_id}",
+            created_at=int(time.time()),
+        )
+    )
+    assert webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers).status_code == 200
+    [stop] = livekit_server.method_calls("StopEgress")
+    assert stop.egress_id == recording["livekit_egress_id"]
+    [event] = db.scalars(
+        select(RoomEvent).where(RoomEvent.room_id == room.id, RoomEvent.event_name == "RECORDING_STOPPED")
+    ).all()
+    assert event.data["reason"] == "consent_missing" and event.data["participant_id"] == late.participant_id
+    assert event.data["recording_id"] == recording["id"] and event.data["stopped_by"] is None

@@ -12,8 +12,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from meetings.api.pagination import Page, PageParams, paginate
-from meetings.errors import Conflict, NotFound
+from meetings.errors import Conflict, DomainError, NotFound
 from meetings.identity.principal import Principal
+from meetings.log import logger
 from meetings.manager.entities.models import Entity
 from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
@@ -141,6 +142,49 @@ def stop_recording(*, db: Session, principal: Principal, recording_id: uuid.UUID
     )
     db.flush()
     return recording
+
+
+def stop_for_missing_consent(*, db: Session, room: Room, participant_id: int) -> list[Recording]:
+    """Stops the room's running recordings when a participant without recording consent joins."""
+    from meetings.secretary.consent.service import without_recording_consent
+
+    if not without_recording_consent(db=db, room_id=room.id, participant_ids=[participant_id]):
+        return []
+    running = db.scalars(
+        select(Recording)
+        .where(
+            Recording.room_id == room.id,
+            Recording.status == RecordingStatus.PROCESSING,
+            Recording.duration_seconds.is_(None),
+        )
+        .with_for_update()
+    ).all()
+    stopped = []
+    for recording in running:
+        if was_stopped(db=db, recording=recording):
+            continue
+        from meetings.secretary.recordings import egress
+
+        try:
+            egress.stop_recording_egress(egress_id=recording.livekit_egress_id)
+        except DomainError:  # already ended on LiveKit's side: nothing is being recorded any more
+            logger.warning("egress already ended", extra={"recording_id": str(recording.id)})
+        append_room_event(
+            db=db,
+            room_id=room.id,
+            event_name=RoomEventName.RECORDING_STOPPED,
+            data={
+                "recording_id": str(recording.id),
+                "attempt": recording.attempt,
+                "egress_id": recording.livekit_egress_id,
+                "stopped_by": None,
+                "reason": "consent_missing",
+                "participant_id": participant_id,
+            },
+        )
+        stopped.append(recording)
+    db.flush()
+    return stopped
 
 
 def list_room_recordings(*, db: Session, principal: Principal, room_id: str, page: PageParams) -> Page:

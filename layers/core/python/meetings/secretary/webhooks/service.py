@@ -195,6 +195,9 @@ def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: dateti
         room_participant.left_at = None
         room_participant.context = {**room_participant.context, "connected": True}
         _emit_attendance(db, room, room_participant, EventType.PARTICIPANT_JOINED, "joined_at", at)
+        from meetings.secretary.recordings.service import stop_for_missing_consent
+
+        stop_for_missing_consent(db=db, room=room, participant_id=room_participant.participant_id)
     append_room_event(
         db=db,
         room_id=room.id,
