@@ -189,6 +189,13 @@ def test_keyboard_only(live_server, links, open_page):
     page.keyboard.press("Tab")
     expect(password).to_be_focused()
     page.keyboard.type(link.password)
+    page.keyboard.press("Tab")  # the two consent choices come between the password and the button
+    expect(page.get_by_role("checkbox", name="I agree that this meeting may be recorded.")).to_be_focused()
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    expect(
+        page.get_by_role("checkbox", name="I agree that an AI assistant may listen and help.")
+    ).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Join the meeting")).to_be_focused()
     page.keyboard.press("Enter")

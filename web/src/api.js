@@ -35,10 +35,16 @@ async function call(method, path, { body, bearer } = {}) {
 const joinPath = (token) => `/v1/join/${encodeURIComponent(token)}`;
 
 /** Room, participant and link state for the lobby. */
-export const getJoin = (token) => call('GET', joinPath(token));
+export const getJoin = (token, language) =>
+  call('GET', `${joinPath(token)}?language=${encodeURIComponent(language || 'en')}`);
 
 /** Checks the password; answers the LiveKit URL and access token, or {status: 'waiting'} (202). */
-export const postJoin = (token, password) => call('POST', joinPath(token), { body: { password } });
+export const postJoin = (token, password, consent, language) =>
+  call('POST', joinPath(token), { body: { password, consent, language } });
+
+/** Withdraws the participant's consent to the AI assistant (their own meeting access token). */
+export const withdrawAssistant = (token, accessToken) =>
+  call('POST', `${joinPath(token)}/consent/assistant/withdraw`, { bearer: accessToken });
 
 /** Who is knocking (organizer only). */
 export const getWaiting = (token, accessToken) => call('GET', `${joinPath(token)}/waiting`, { bearer: accessToken });

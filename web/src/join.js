@@ -47,7 +47,7 @@ function boot() {
 
 async function loadLobby(afterwards) {
   try {
-    info = await getJoin(token);
+    info = await getJoin(token, language);
   } catch (error) {
     renderLobby(lobbyStateFromError(error));
     return;
@@ -68,6 +68,16 @@ function renderInfo() {
   const description = byId('room-description');
   description.textContent = room.description || '';
   show(description, Boolean(room.description));
+  const text = info.consent_text;
+  if (text) {
+    byId('consent-recording-label').textContent = text.recording_text;
+    byId('consent-assistant-label').textContent = text.assistant_text;
+  }
+}
+
+/** The two choices as the person left them (unchecked means no). */
+function consentChoices() {
+  return { recording: byId('consent-recording').checked, assistant: byId('consent-assistant').checked };
 }
 
 let waitTimer = null;
@@ -197,8 +207,9 @@ async function submitPassword(event) {
   }
   setBusy(true);
   let session;
+  const consent = consentChoices();
   try {
-    session = await postJoin(token, password);
+    session = await postJoin(token, password, consent, language);
   } catch (error) {
     setBusy(false);
     const state = lobbyStateFromError(error);
@@ -210,30 +221,30 @@ async function submitPassword(event) {
   input.value = '';
   if (session && session.status === 'waiting') {
     renderLobby({ kind: LOBBY.WAITING });
-    waitForDecision(password, session.poll_after_seconds);
+    waitForDecision(password, consent, session.poll_after_seconds);
     return;
   }
-  enterMeeting(session);
+  enterMeeting(session, consent);
 }
 
 /** In the waiting room: the same join again every couple of seconds until the organizer decides. */
-function waitForDecision(password, afterSeconds) {
+function waitForDecision(password, consent, afterSeconds) {
   waitTimer = window.setTimeout(async () => {
     waitTimer = null;
     let answer;
     try {
-      answer = await postJoin(token, password);
+      answer = await postJoin(token, password, consent, language);
     } catch (error) {
       const state = lobbyStateFromError(error);
       if (state.kind === LOBBY.UNREACHABLE) {
-        waitForDecision(password, afterSeconds); // a blip: keep the place, keep asking
+        waitForDecision(password, consent, afterSeconds); // a blip: keep the place, keep asking
         return;
       }
       renderLobby(state);
       return;
     }
-    if (answer && answer.status === 'waiting') waitForDecision(password, answer.poll_after_seconds);
-    else enterMeeting(answer);
+    if (answer && answer.status === 'waiting') waitForDecision(password, consent, answer.poll_after_seconds);
+    else enterMeeting(answer, consent);
   }, Math.max(1, afterSeconds || 2) * 1000);
 }
 
@@ -254,11 +265,12 @@ function setBusy(value) {
   if (value) announce(t('joining'));
 }
 
-function enterMeeting(session) {
+function enterMeeting(session, consent) {
   const meeting = new Meeting({
     t,
     token,
     session,
+    consent,
     info,
     onExit: (reason) => {
       if (reason === 'ended') renderLobby({ kind: LOBBY.ENDED });

@@ -10,7 +10,7 @@ import {
   createLocalTracks,
 } from 'livekit-client';
 
-import { endMeeting } from './api.js';
+import { endMeeting, withdrawAssistant } from './api.js';
 import { initials } from './format.js';
 import { KnockList } from './knocks.js';
 import {
@@ -36,8 +36,9 @@ export class Meeting {
    * @param {object} options.info the GET /v1/join/{token} answer
    * @param {(reason: string) => void} options.onExit called once the person is out of the meeting
    */
-  constructor({ t, token, session, info, onExit }) {
+  constructor({ t, token, session, info, consent, onExit }) {
     this.t = t;
+    this.consent = consent || { recording: false, assistant: false };
     this.token = token;
     this.session = session;
     this.info = info || {};
@@ -82,6 +83,8 @@ export class Meeting {
     this.on(byId('camera-button'), 'click', () => this.toggle(Track.Source.Camera));
     this.on(byId('leave-button'), 'click', () => this.leave());
     this.on(byId('end-button'), 'click', () => this.askToEnd());
+    show(byId('withdraw-assistant'), Boolean(this.consent.assistant));
+    this.on(byId('withdraw-assistant'), 'click', () => this.withdrawAssistant());
     if (this.session.is_organizer) {
       this.knocks = new KnockList({
         t,
@@ -393,6 +396,23 @@ export class Meeting {
     byId('end-dialog').close();
     if (this.room) await this.room.disconnect();
     this.exit('ended');
+  }
+
+  async withdrawAssistant() {
+    const button = byId('withdraw-assistant');
+    button.disabled = true;
+    try {
+      await withdrawAssistant(this.token, this.session.access_token);
+    } catch {
+      button.disabled = false;
+      announce(this.t('withdraw_failed'));
+      return;
+    }
+    this.consent = { ...this.consent, assistant: false };
+    button.disabled = false;
+    show(button, false);
+    announce(this.t('withdrawn_assistant'));
+    focus(byId('mic-button'));
   }
 
   exit(reason) {
