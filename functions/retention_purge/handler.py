@@ -7,6 +7,7 @@ from meetings.db import session_factory
 from meetings.db_scope import set_db_scope
 from meetings.log import logger
 from meetings.secretary.recordings.purge import purge_due_recordings
+from meetings.secretary.retention.purge import purge_due_room_content
 from meetings.settings import get_settings
 from meetings.storage import s3_client
 
@@ -27,4 +28,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
             batch_size=get_settings().purge_batch_size,
             keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MILLIS,
         )
-    return report.as_dict()
+        content = purge_due_room_content(
+            db=db, keep_going=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MILLIS
+        )
+    return {**report.as_dict(), "room_content": content.as_dict()}

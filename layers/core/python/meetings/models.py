@@ -14,6 +14,7 @@ from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.recordings.models import Recording
+from meetings.secretary.retention.models import RetentionReceipt
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.transcripts.models import TranscriptSegment
 from meetings.secretary.webhooks.models import WebhookReceipt
@@ -34,6 +35,7 @@ __all__ = [
     "Professional",
     "ProfessionalEntity",
     "Recording",
+    "RetentionReceipt",
     "Room",
     "TranscriptSegment",
     "RoomEvent",

@@ -8,6 +8,7 @@ from meetings.secretary.joins.routes import router as joins_router
 from meetings.secretary.joins.waiting_routes import router as waiting_router
 from meetings.secretary.participants.routes import router as participants_router
 from meetings.secretary.recordings.routes import router as recordings_router
+from meetings.secretary.retention.routes import router as retention_router
 from meetings.secretary.rooms.routes import router as rooms_router
 from meetings.secretary.transcripts.routes import router as transcripts_router
 
@@ -20,6 +21,7 @@ ROUTERS = [
     recordings_router,
     events_router,
     transcripts_router,
+    retention_router,
     joinpage_router,
 ]
 
