@@ -68,6 +68,7 @@ def upgrade() -> None:
             ["participant_id"],
             ["participants.id"],
             name=op.f("fk_consent_records_participant_id_participants"),
+            ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
             ["consent_text_id"],

@@ -26,7 +26,9 @@ class ConsentRecord(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     room_id: Mapped[str] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False)
-    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), nullable=False)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participants.id", ondelete="CASCADE"), nullable=False
+    )  # a deleted person takes their decisions along
     consent_text_id: Mapped[int | None] = mapped_column(ForeignKey("consent_texts.id"))
     action: Mapped[str] = mapped_column(String(20), nullable=False)
     recording: Mapped[bool] = mapped_column(Boolean, nullable=False)
