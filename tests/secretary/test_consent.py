@@ -40,7 +40,7 @@ def join(client, link, consent=None, **extra):
     body = {"password": JOIN_PASSWORD, **extra}
     if consent is not None:
         body["consent"] = consent
-    return client.post(f"/v1/join/{link.magic_link_token}", json=body)
+    return client.post(f"/v1/join/{link.token}", json=body)
 
 
 # ---- consent texts --------------------------------------------------------------------------------
@@ -100,7 +100,7 @@ def test_a_join_stores_the_choices_against_the_text_and_puts_them_in_the_token(
     )
     room = make_room(db, entity=entity)
     link = add_to_room(db, room)
-    info = client.get(f"/v1/join/{link.magic_link_token}", params={"language": "pt"}).json()
+    info = client.get(f"/v1/join/{link.token}", params={"language": "pt"}).json()
     assert info["consent_text"]["language"] == "pt" and info["consent_text"]["version"] == 1
 
     answer = join(client, link, {"recording": False, "assistant": True}, language="pt")
@@ -146,7 +146,7 @@ def test_withdrawing_assistant_consent_is_recorded_and_pushed_to_livekit(client,
         room.livekit_room_id, grant["identity"], attributes={"consent_assistant": "true", "room_id": room.id}
     )
     answer = client.post(
-        f"/v1/join/{link.magic_link_token}/consent/assistant/withdraw",
+        f"/v1/join/{link.token}/consent/assistant/withdraw",
         headers={"Authorization": f"Bearer {grant['access_token']}"},
     )
     assert answer.status_code == 200, answer.text
@@ -167,7 +167,7 @@ def test_only_the_links_own_token_withdraws(client, db, entity, livekit_server):
     room = make_room(db, entity=entity, status=RoomStatus.ACTIVE)
     link, other = add_to_room(db, room), add_to_room(db, room)
     other_token = join(client, other).json()["access_token"]
-    url = f"/v1/join/{link.magic_link_token}/consent/assistant/withdraw"
+    url = f"/v1/join/{link.token}/consent/assistant/withdraw"
     assert client.post(url).json()["error"]["code"] == "not_authenticated"
     assert (
         client.post(url, headers={"Authorization": "Bearer junk"}).json()["error"]["code"] == "invalid_token"

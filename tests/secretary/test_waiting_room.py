@@ -25,7 +25,7 @@ def clinic_admin(db, clinic):
 
 
 def join(client, link, password=JOIN_PASSWORD):
-    return client.post(f"/v1/join/{link.magic_link_token}", json={"password": password})
+    return client.post(f"/v1/join/{link.token}", json={"password": password})
 
 
 def events(db, room) -> list[str]:
@@ -128,6 +128,11 @@ def test_rooms_take_and_show_the_setting(client, db, clinic, clinic_admin, auth_
         f"/v1/rooms/{created.json()['id']}", json={"waiting_room": True}, headers=auth_headers(clinic_admin)
     )
     assert changed.status_code == 200 and changed.json()["waiting_room"] is True
+    for bad in (0, "yes"):
+        answer = client.post(
+            "/v1/rooms", json={**body, "waiting_room": bad}, headers=auth_headers(clinic_admin)
+        )
+        assert answer.status_code == 422
 
 
 def test_waiting_people_hold_no_seat_and_admitting_respects_capacity(
@@ -187,7 +192,7 @@ def test_the_organizer_decides_from_inside_the_meeting(client, db, clinic):
     patient, other = add_to_room(db, room), add_to_room(db, room)
     bearer = {"Authorization": f"Bearer {join(client, organizer).json()['access_token']}"}
     assert join(client, patient).status_code == 202 and join(client, other).status_code == 202
-    base = f"/v1/join/{organizer.magic_link_token}"
+    base = f"/v1/join/{organizer.token}"
 
     listed = client.get(f"{base}/waiting", headers=bearer)
     assert listed.status_code == 200
@@ -212,14 +217,14 @@ def test_only_the_organizers_meeting_token_decides(client, db, clinic):
     patient = add_to_room(db, room)
     join(client, patient)
     not_organizer = {"Authorization": f"Bearer {join(client, professional).json()['access_token']}"}
-    base = f"/v1/join/{organizer.magic_link_token}"
+    base = f"/v1/join/{organizer.token}"
     answer = client.get(f"{base}/waiting")
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "not_authenticated"
     answer = client.get(f"{base}/waiting", headers={"Authorization": "Bearer nonsense"})
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "invalid_token"
     answer = client.post(f"{base}/participants/{patient.participant_id}/admit", headers=not_organizer)
     assert answer.status_code == 403 and answer.json()["error"]["code"] == "not_organizer"
-    own = f"/v1/join/{professional.magic_link_token}/participants/{patient.participant_id}/admit"
+    own = f"/v1/join/{professional.token}/participants/{patient.participant_id}/admit"
     assert client.post(own, headers=not_organizer).json()["error"]["code"] == "not_organizer"
     # Another room's organizer token does not work on this room's link.
     elsewhere = make_room(db, entity=make_entity(db))

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from meetings.constraints import INSTRUCTIONS_MAX_LENGTH, MAX_PARTICIPANTS_RANGE
 from meetings.validation import RequestModel, ResponseModel
@@ -58,7 +58,7 @@ class EntityCreate(RequestModel):
     default_instructions: Instructions | None = None
     max_participants: MaxParticipants = 50
     recording_retention_days: RetentionDays = 30
-    waiting_room: bool | None = Field(
+    waiting_room: StrictBool | None = Field(
         default=None,
         description="Defaults to on for health-care types (clinic, medical, therapy...), else off",
     )
@@ -76,7 +76,7 @@ class EntityUpdate(RequestModel):
     default_instructions: Instructions | None = None
     max_participants: MaxParticipants = None
     recording_retention_days: RetentionDays = None
-    waiting_room: bool = None
+    waiting_room: StrictBool = None
 
 
 class EntityDeletionOut(ResponseModel):

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, Field, StrictBool, field_validator
 from pydantic_core import PydanticCustomError
 
 from meetings.constraints import CUSTOM_PROMPT_MAX_LENGTH, MAX_PARTICIPANTS_RANGE
@@ -48,7 +48,7 @@ class RoomCreate(RequestModel):
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime
     max_participants: Capacity | None = Field(default=None, description="Defaults to the entity's limit")
-    waiting_room: bool | None = Field(
+    waiting_room: StrictBool | None = Field(
         default=None, description="Clients wait for the organizer to let them in; null follows the entity"
     )
 
@@ -62,7 +62,7 @@ class RoomUpdate(RequestModel):
     custom_prompt: CustomPrompt | None = None
     scheduled_at: FutureTime | None = None
     max_participants: Capacity | None = None
-    waiting_room: bool | None = Field(
+    waiting_room: StrictBool | None = Field(
         default=None, description="Clients wait for the organizer to let them in; null follows the entity"
     )
 
