@@ -1,7 +1,7 @@
 """Waiting room: an entity default, a per-room override, each link's admission and its room events.
 
 Revision ID: 20261201_waiting_room
-Revises: 20261201_knowledge_hybrid_search
+Revises: 20261201_database_roles
 Create Date: 2026-12-01
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "20261201_waiting_room"
-down_revision = "20261201_knowledge_hybrid_search"
+down_revision = "20261201_database_roles"
 branch_labels = None
 depends_on = None
 

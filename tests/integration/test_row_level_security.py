@@ -13,14 +13,17 @@ from sqlalchemy.orm import Session
 
 from meetings.db_roles import AGENT_ROLE
 from meetings.db_scope import set_db_scope
+from meetings.manager.consent.models import ConsentText
 from meetings.manager.users.models import UserRole
 from meetings.models import metadata
 from meetings.notifications.catalogue import EventType
 from meetings.notifications.models import WebhookEndpoint
 from meetings.notifications.outbox import emit
+from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentEventName, RoomEventName
 from meetings.secretary.events.service import append_agent_event, append_room_event
 from meetings.secretary.participants.models import ParticipantType
+from meetings.secretary.retention.models import RetentionReceipt
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.transcripts.service import record_transcript_segment
 from tests.factories import (
@@ -41,7 +44,12 @@ MIGRATION = Path(__file__).resolve().parents[2] / "migrations/versions/20261201_
 _spec = importlib.util.spec_from_file_location("database_roles_migration", MIGRATION)
 roles_migration = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(roles_migration)
-TENANT_TABLES = roles_migration.TENANT_TABLES
+_visit_spec = importlib.util.spec_from_file_location(
+    "visit_grants_migration", MIGRATION.with_name("20261201_visit_grants.py")
+)
+visit_migration = importlib.util.module_from_spec(_visit_spec)
+_visit_spec.loader.exec_module(visit_migration)
+TENANT_TABLES = {**roles_migration.TENANT_TABLES, **visit_migration.NEW_POLICIES}
 
 # Tables without a policy, and why.
 UNSCOPED_TABLES = {
@@ -100,6 +108,25 @@ def populate(db, entity) -> SimpleNamespace:
     )
     db.flush()
     emit(db=db, entity_id=entity.id, type=EventType.ROOM_ENDED, data={"room_id": room.id})
+    with as_harness(db):  # consent and receipts
+        text_row = ConsentText(
+            entity_id=entity.id, language="en", version=1, recording_text="r", assistant_text="a"
+        )
+        db.add(text_row)
+        db.flush()
+        link = add_to_room(db, room, make_participant(db))
+        db.add(
+            ConsentRecord(
+                room_id=room.id,
+                participant_id=link.participant_id,
+                consent_text_id=text_row.id,
+                action="JOIN",
+                recording=True,
+                assistant=False,
+            )
+        )
+        db.add(RetentionReceipt(room_id=room.id, purged={}, policy={}, content_sha256="0" * 64))
+        db.flush()
     return SimpleNamespace(entity=entity, department=department, admin=admin, room=room)
 
 
@@ -176,7 +203,20 @@ def test_an_entity_admin_cannot_write_another_entitys_row(db, two_clinics):
             {"rooms", "recordings", "room_events"},
             {"users", "knowledge_base", "professional_entities"},
         ),
-        ("jobs", {"recordings", "knowledge_base", "knowledge_documents"}, {"users", "room_events"}),
+        # The retention purge deletes a room's transcript and consent records and logs its receipt.
+        (
+            "jobs",
+            {
+                "recordings",
+                "knowledge_base",
+                "knowledge_documents",
+                "room_events",
+                "transcript_segments",
+                "consent_records",
+                "retention_receipts",
+            },
+            {"users", "agent_session_events", "consent_texts"},
+        ),
         (
             "agent",
             {"rooms", "knowledge_base", "agent_session_events"},

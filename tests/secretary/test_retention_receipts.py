@@ -13,36 +13,56 @@ from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.retention import purge as purge_module
 from meetings.secretary.retention.models import RetentionReceipt
-from meetings.secretary.retention.purge import purge_due_room_content
+from meetings.secretary.retention.purge import purge_due_room_content as _purge
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.transcripts.models import TranscriptSegment
 from meetings.secretary.transcripts.service import record_transcript_segment
 from tests.factories import make_entity, make_participant, make_room, make_user
+from tests.support.roles import as_harness
 
 NOW = datetime.now(UTC)
+
+
+def purge_due_room_content(*, db, **kwargs):
+    """The purge as the retention job runs it: the jobs role, in the jobs scope."""
+    from sqlalchemy import text
+
+    from meetings.db_roles import JOBS_ROLE
+    from meetings.db_scope import set_db_scope
+    from tests.conftest import HARNESS_SCOPE
+    from tests.support.roles import acting_as
+
+    set_db_scope(db, "jobs")
+    try:
+        with acting_as(db, JOBS_ROLE):
+            return _purge(db=db, **kwargs)
+    finally:
+        db.info.pop("db_scope", None)
+        db.execute(text(HARNESS_SCOPE))
 
 
 def ended_room(db, entity, days_ago: float, segments: int = 3):
     room = make_room(db, entity=entity, status=RoomStatus.COMPLETED)
     room.ended_at = NOW - timedelta(days=days_ago)
     participant = make_participant(db)
-    for n in range(segments):
-        record_transcript_segment(
-            db=db,
-            room_id=room.id,
-            participant_id=participant.id,
-            speaker_name=participant.name,
-            speaker_type=ParticipantType.CLIENT,
-            start_seconds=n,
-            end_seconds=n + 0.5,
-            text=f"frase {n}",
-            language="pt",
+    with as_harness(db):  # segments are the agent's to write
+        for n in range(segments):
+            record_transcript_segment(
+                db=db,
+                room_id=room.id,
+                participant_id=participant.id,
+                speaker_name=participant.name,
+                speaker_type=ParticipantType.CLIENT,
+                start_seconds=n,
+                end_seconds=n + 0.5,
+                text=f"frase {n}",
+                language="pt",
+            )
+        db.add(
+            ConsentRecord(
+                room_id=room.id, participant_id=participant.id, action="JOIN", recording=True, assistant=True
+            )
         )
-    db.add(
-        ConsentRecord(
-            room_id=room.id, participant_id=participant.id, action="JOIN", recording=True, assistant=True
-        )
-    )
     db.flush()
     return room
 

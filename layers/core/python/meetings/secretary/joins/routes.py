@@ -125,6 +125,7 @@ MeetingCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(meet
 def list_waiting(
     token: TokenPath, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
 ) -> WaitingList:
+    set_db_scope(db, "join")
     room = service.organizer_room(
         db=db, token=token, access_token=_access_token(credentials), livekit=livekit
     )
@@ -140,6 +141,7 @@ def list_waiting(
 def admit(
     token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
 ) -> AdmissionOut:
+    set_db_scope(db, "join")
     room = service.organizer_room(
         db=db, token=token, access_token=_access_token(credentials), livekit=livekit
     )
@@ -155,6 +157,7 @@ def admit(
 def deny(
     token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
 ) -> AdmissionOut:
+    set_db_scope(db, "join")
     room = service.organizer_room(
         db=db, token=token, access_token=_access_token(credentials), livekit=livekit
     )
