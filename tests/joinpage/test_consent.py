@@ -3,6 +3,7 @@
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from meetings.db_scope import set_db_scope
 from meetings.secretary.consent.models import ConsentRecord
 from tests.joinpage.support import screenshot, session_maker
 
@@ -12,7 +13,7 @@ def _state(page, state: str, timeout: float = 15000) -> None:
 
 
 def _records(engine, room_id: str) -> list[tuple[str, bool, bool]]:
-    with session_maker(engine)() as db:
+    with set_db_scope(session_maker(engine)(), "manager") as db:
         rows = db.scalars(
             select(ConsentRecord).where(ConsentRecord.room_id == room_id).order_by(ConsentRecord.id)
         )
