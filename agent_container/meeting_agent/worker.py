@@ -30,6 +30,7 @@ from meetings.embeddings import get_embedder
 from meetings.log import logger
 from meetings.meeting_protocol import (
     ASSISTANT_TOPIC,
+    ATTR_CONSENT_ASSISTANT,
     CHAT_TOPIC,
     agent_dispatch_metadata,
     room_id_from_dispatch_metadata,
@@ -124,6 +125,11 @@ async def audio_frames(track: rtc.Track) -> AsyncIterator[rtc.AudioFrame]:
         await stream.aclose()
 
 
+def consents_to_assistant(participant) -> bool:
+    """Only a participant whose token (or a later update) says "true" is heard; absent means no."""
+    return dict(participant.attributes).get(ATTR_CONSENT_ASSISTANT) == "true"
+
+
 def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frames) -> set[asyncio.Task]:
     """Routes room events (arrivals, audio, departures, chat) to the meeting; returns its pending tasks."""
     tasks: set[asyncio.Task] = set()
@@ -142,6 +148,8 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
         )
 
     async def join(participant: rtc.RemoteParticipant, track: rtc.Track | None = None, sid: str = "") -> None:
+        if not consents_to_assistant(participant):
+            return  # never heard, never answered, sent nothing
         # Who someone is (type, organizer) comes from the database, never from their LiveKit attributes.
         human = await meeting.confirmed(track_human(participant))
         if human is None or participant.identity not in room.remote_participants:  # left meanwhile
@@ -158,6 +166,12 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
         if track.kind == rtc.TrackKind.KIND_AUDIO:
             spawn(join(participant, track, getattr(publication, "sid", "") or getattr(track, "sid", "")))
 
+    def on_attributes_changed(changed: dict[str, str], participant) -> None:
+        # The secretary sets consent_assistant to "false" (RoomService.UpdateParticipant) on withdrawal.
+        if ATTR_CONSENT_ASSISTANT in changed and not consents_to_assistant(participant):
+            if participant.identity in meeting.humans:
+                meeting.participant_left(participant.identity)
+
     def on_participant_disconnected(participant: rtc.RemoteParticipant) -> None:
         meeting.participant_left(participant.identity, sid=getattr(participant, "sid", None) or None)
 
@@ -173,6 +187,7 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
     room.on("participant_connected", on_participant_connected)
     room.on("track_subscribed", on_track_subscribed)
     room.on("participant_disconnected", on_participant_disconnected)
+    room.on("participant_attributes_changed", on_attributes_changed)
     room.register_text_stream_handler(CHAT_TOPIC, on_text(addressed=False))
     room.register_text_stream_handler(ASSISTANT_TOPIC, on_text(addressed=True))
     return tasks
@@ -283,6 +298,8 @@ async def serve(
         connect_room(ctx.room, meeting)
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
         for participant in ctx.room.remote_participants.values():
+            if not consents_to_assistant(participant):
+                continue
             human = await meeting.confirmed(
                 human_from_attributes(
                     participant.identity, participant.name, dict(participant.attributes), participant.sid

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from agent_container.meeting_agent.worker import connect_room
 from meetings.meeting_protocol import (
+    ATTR_CONSENT_ASSISTANT,
     ATTR_PARTICIPANT_ID,
     ATTR_PARTICIPANT_TYPE,
     CHAT_TOPIC,
@@ -79,7 +80,11 @@ def remote(human) -> FakeRemoteParticipant:
     return FakeRemoteParticipant(
         identity=human.identity,
         name=human.name,
-        attributes={ATTR_PARTICIPANT_ID: str(human.participant_id), ATTR_PARTICIPANT_TYPE: human.type.value},
+        attributes={
+            ATTR_PARTICIPANT_ID: str(human.participant_id),
+            ATTR_PARTICIPANT_TYPE: human.type.value,
+            ATTR_CONSENT_ASSISTANT: "true",
+        },
     )
 
 

@@ -1,0 +1,61 @@
+"""Consent to the assistant, as the secretary publishes it in participant attributes: a participant
+who declined is never sent to speech recognition nor answered; a withdrawal stops hearing them."""
+
+import asyncio
+from dataclasses import replace
+
+from agent_container.meeting_agent.worker import connect_room
+from meetings.meeting_protocol import ATTR_CONSENT_ASSISTANT, CHAT_TOPIC
+from tests.agent.fakes import AudioFeed, CodedSpeechSTT
+from tests.agent.test_meeting_end_to_end import FakeRoom, FakeTextReader, FakeTrack, remote
+
+PHRASES = {1: "Good morning, how are you feeling today?", 2: "I would rather the assistant did not hear me."}
+
+
+def declined(human):
+    participant = remote(human)
+    return replace(participant, attributes={**participant.attributes, ATTR_CONSENT_ASSISTANT: "false"})
+
+
+async def test_no_audio_of_a_participant_who_declined_reaches_speech_recognition(
+    meeting_setup, build_meeting
+):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt)
+    await meeting.start()
+    feeds: dict[str, AudioFeed] = {}
+    room = FakeRoom()
+    pending = connect_room(
+        room, meeting, audio_source=lambda track: feeds.setdefault(track.owner, AudioFeed())
+    )
+    doctor, client = meeting_setup.professional, meeting_setup.client
+
+    for participant in (remote(doctor), declined(client)):
+        room.emit("participant_connected", participant)
+        room.emit("track_subscribed", FakeTrack(owner=participant.identity), None, participant)
+    await asyncio.gather(*list(pending))
+    room.text_handlers[CHAT_TOPIC](FakeTextReader("Assistant, can you hear me?"), client.identity)
+    await asyncio.gather(*list(pending))
+
+    assert set(meeting.humans) == {doctor.identity}
+    assert client.identity not in feeds  # their track was never even read
+    assert stt.streams_opened == 1  # the doctor's stream only
+    assert meeting_setup.gateway.sent == []  # nothing answered to the one who declined
+
+
+async def test_a_withdrawal_stops_hearing_the_participant(meeting_setup, build_meeting):
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt)
+    await meeting.start()
+    room = FakeRoom()
+    pending = connect_room(room, meeting, audio_source=lambda track: AudioFeed())
+    client = remote(meeting_setup.client)
+    room.emit("participant_connected", client)
+    await asyncio.gather(*list(pending))
+    assert meeting_setup.client.identity in meeting.humans
+
+    withdrawn = replace(client, attributes={**client.attributes, ATTR_CONSENT_ASSISTANT: "false"})
+    room.emit("participant_attributes_changed", {ATTR_CONSENT_ASSISTANT: "false"}, withdrawn)
+
+    assert meeting_setup.client.identity not in meeting.humans
+    assert meeting_setup.client.identity not in meeting.transcriber.identities
