@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_manager_api import http_api_event  # noqa: E402
-from support import bench_database, median, report, samples  # noqa: E402
+from support import bench_database, bench_session, median, report, samples  # noqa: E402
 
 SEGMENTS = 1_500
 VISIT_SECONDS = 3_600
@@ -18,9 +18,10 @@ REQUESTS = 30
 HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "secretary_api" / "handler.py"
 
 
-def seed() -> tuple[str, int]:
+def seed(owner_url: str) -> tuple[str, int]:
     """A completed room with SEGMENTS segments of three speakers; returns (room id, admin id)."""
-    from meetings.db import session_factory
+    import psycopg
+
     from meetings.identity.passwords import hash_password
     from meetings.identity.roles import UserRole
     from meetings.manager.entities.models import Entity
@@ -28,9 +29,8 @@ def seed() -> tuple[str, int]:
     from meetings.manager.users.models import User
     from meetings.secretary.participants.models import Participant, ParticipantType
     from meetings.secretary.rooms.models import Room
-    from meetings.secretary.transcripts.service import record_transcript_segment
 
-    with session_factory()() as db:
+    with bench_session() as db:
         entity = Entity(name="Bench clinic", type="medical_clinic")
         db.add(entity)
         db.flush()
@@ -67,22 +67,30 @@ def seed() -> tuple[str, int]:
         ]
         db.add_all(speakers)
         db.flush()
-        step = VISIT_SECONDS / SEGMENTS
-        for index in range(SEGMENTS):
-            speaker = speakers[index % 3]
-            record_transcript_segment(
-                db=db,
-                room_id=room_id,
-                participant_id=speaker.id,
-                speaker_name=speaker.name,
-                speaker_type=speaker.type,
-                start_seconds=index * step,
-                end_seconds=index * step + step * 0.9,
-                text=f"Segment {index}: the patient describes how the symptoms changed over the last week.",
-                language="en",
-            )
+        db.flush()
+        speaker_rows = [(p.id, p.name, p.type.value) for p in speakers]
         db.commit()
-        return room_id, admin.id
+        admin_id = admin.id
+    # Transcript segments are the agent's to write (its database role): stored here as the owner.
+    step = VISIT_SECONDS / SEGMENTS
+    rows = [
+        (
+            room_id,
+            *speaker_rows[index % 3],
+            index * step,
+            index * step + step * 0.9,
+            f"Segment {index}: the patient describes how the symptoms changed over the last week.",
+            "en",
+        )
+        for index in range(SEGMENTS)
+    ]
+    with psycopg.connect(owner_url) as connection:
+        connection.cursor().executemany(
+            "INSERT INTO transcript_segments (room_id, participant_id, speaker_name, speaker_type,"
+            " start_seconds, end_seconds, text, language) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+    return room_id, admin_id
 
 
 def main() -> None:
@@ -96,7 +104,7 @@ def main() -> None:
         from meetings.identity.tokens import issue_access_token
         from meetings.settings import get_settings
 
-        room_id, admin_id = seed()
+        room_id, admin_id = seed(url)
         spec = importlib.util.spec_from_file_location("secretary_api_handler", HANDLER_FILE)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
