@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("WEBHOOKS_ALLOW_LOOPBACK", "true")
-from support import bench_database, median, report  # noqa: E402
+from support import bench_database, bench_session, median, report  # noqa: E402
 
 DELIVERIES = 1_000
 BATCH = 100
@@ -76,13 +76,12 @@ def stats(port: int) -> dict:
 
 def seed(url: str, count: int, secret: str) -> int:
     """An entity with one endpoint on the receiver, and `count` queued events."""
-    from meetings.db import session_factory
     from meetings.manager.entities.models import Entity
     from meetings.notifications.catalogue import EventType
     from meetings.notifications.models import WebhookEndpoint
     from meetings.notifications.outbox import emit
 
-    with session_factory()() as db:
+    with bench_session() as db:
         entity = Entity(name=f"Bench clinic {time.time_ns()}", type="medical_clinic")
         db.add(entity)
         db.flush()
@@ -95,12 +94,11 @@ def seed(url: str, count: int, secret: str) -> int:
 
 
 def through_dispatcher(workers: int) -> float:
-    from meetings.db import session_factory
     from meetings.notifications.dispatch import dispatch_due
 
     start = time.perf_counter()
     sent = 0
-    with session_factory()() as db:
+    with bench_session("jobs") as db:
         while True:
             result = dispatch_due(db=db, limit=BATCH, workers=workers)
             if not result.claimed:

@@ -90,7 +90,7 @@ def burst(rooms) -> list[tuple[str, dict]]:
 
 
 def main() -> None:
-    with bench_database():
+    with bench_database() as owner_url:
         from devserver.livekit_api import LiveKitStandIn
 
         # A join into a room already over is answered by deleting it again: the stand-in takes that call.
@@ -127,7 +127,7 @@ def main() -> None:
             lambda: [receiver.receive(body, headers["Authorization"]) for body, headers in deliveries]
         )
         server.should_exit = True
-        lambda_rate, raw_rate = lambda_against_raw(seed_rooms())
+        lambda_rate, raw_rate = lambda_against_raw(seed_rooms(), owner_url)
         livekit.stop()
         report(
             f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
@@ -169,7 +169,7 @@ def api_gateway_event(body: str, headers: dict[str, str]) -> dict:
     }
 
 
-def lambda_against_raw(rooms) -> tuple[float, float]:
+def lambda_against_raw(rooms, owner_url: str) -> tuple[float, float]:
     """Events/s of the Lambda handler on one burst and of the raw floor on another, same rooms."""
     import importlib.util
     import json
@@ -191,7 +191,7 @@ def lambda_against_raw(rooms) -> tuple[float, float]:
 
     receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
     deliveries = burst(rooms)
-    with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+    with psycopg.connect(owner_url) as connection:
 
         def raw_writes() -> None:
             for body, headers in deliveries:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database  # noqa: E402
+from support import bench_database, bench_session  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "retrieval"
 CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
@@ -154,14 +154,13 @@ def table(rows: list[tuple[str, dict]], split: str) -> None:
 
 def main() -> None:
     with bench_database("meetings_eval") as _url:
-        from meetings.db import session_factory
         from meetings.embeddings import get_embedder
 
         embedder = get_embedder()
         questions = load_questions()
         for question, vector in zip(questions, embedder.embed([q["q"] for q in questions]), strict=True):
             question["embedding"] = vector
-        with session_factory()() as db:
+        with bench_session("jobs") as db:  # ingestion's own scope; the searches below ask per entity
             plain = ingest_corpus(db, embedder, headings=False)
             headed = ingest_corpus(db, embedder, headings=True)
             db.commit()
