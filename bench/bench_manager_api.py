@@ -4,15 +4,22 @@ those raw reads behind the same API Gateway event; login against one bcrypt chec
 Cold imports are in bench_cold_start.py."""
 
 import base64
-import importlib.util
 import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, bench_session, median, report, samples, timed, with_and_without_rls  # noqa: E402
+from support import (  # noqa: E402
+    bench_database,
+    bench_session,
+    lambda_handler,
+    median,
+    report,
+    samples,
+    timed,
+    with_and_without_rls,
+)
 
-HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "manager_api" / "handler.py"
 WARM_REQUESTS = 300
 LOGINS = 20
 LIST_ROWS = 50
@@ -119,10 +126,7 @@ def main() -> None:
         from meetings.settings import get_settings
 
         manager_id, entity_id = seed()
-        spec = importlib.util.spec_from_file_location("manager_api_handler", HANDLER_FILE)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        handler = module.handler
+        handler = lambda_handler("manager_api")
 
         login_event = http_api_event(
             "POST", "/v1/auth/login", body={"email": "bench@example.com", "password": PASSWORD}

@@ -10,12 +10,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_manager_api import http_api_event  # noqa: E402
-from support import bench_database, bench_session, median, report, samples  # noqa: E402
+from support import bench_database, bench_session, lambda_handler, median, report, samples  # noqa: E402
 
 SEGMENTS = 1_500
 VISIT_SECONDS = 3_600
 REQUESTS = 30
-HANDLER_FILE = Path(__file__).resolve().parents[1] / "functions" / "secretary_api" / "handler.py"
 
 
 def seed(owner_url: str) -> tuple[str, int]:
@@ -95,8 +94,6 @@ def seed(owner_url: str) -> tuple[str, int]:
 
 def main() -> None:
     with bench_database() as url:
-        import importlib.util
-
         import psycopg
 
         from meetings.identity.principal import Principal
@@ -105,10 +102,7 @@ def main() -> None:
         from meetings.settings import get_settings
 
         room_id, admin_id = seed(url)
-        spec = importlib.util.spec_from_file_location("secretary_api_handler", HANDLER_FILE)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        handler = module.handler
+        handler = lambda_handler("secretary_api")
         with psycopg.connect(url) as connection:
             entity_id = connection.execute(
                 "SELECT entity_id FROM users WHERE id = %s", (admin_id,)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from support import bench_database, bench_session, report, timed  # noqa: E402
+from support import bench_database, bench_session, lambda_handler, report, timed  # noqa: E402
 
 EVENTS = 1_000
 DUPLICATE_SHARE = 0.10
@@ -171,21 +171,17 @@ def api_gateway_event(body: str, headers: dict[str, str]) -> dict:
 
 def lambda_against_raw(rooms, owner_url: str) -> tuple[float, float]:
     """Events/s of the Lambda handler on one burst and of the raw floor on another, same rooms."""
-    import importlib.util
     import json
 
     import psycopg
     from livekit.api import TokenVerifier, WebhookReceiver
 
-    handler_file = Path(__file__).resolve().parents[1] / "functions" / "livekit_webhook" / "handler.py"
-    spec = importlib.util.spec_from_file_location("livekit_webhook_handler", handler_file)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    handler = lambda_handler("livekit_webhook")
     events = [api_gateway_event(body, headers) for body, headers in burst(rooms)]
 
     def through_handler() -> None:
         for event in events:
-            assert module.handler(event, None)["statusCode"] == 200
+            assert handler(event, None)["statusCode"] == 200
 
     handled = timed(through_handler)
 

@@ -110,3 +110,15 @@ def connect_as(owner_url: str, role: str) -> None:
     os.environ["DATABASE_URL"] = local_login_url(owner_url, role, os.environ["LOCAL_DATA_DIR"])
     for cached in (get_settings, get_engine, session_factory):
         cached.cache_clear()
+
+
+def lambda_handler(function: str):
+    """The `handler` of functions/<function>/handler.py, loaded as the Lambda runtime loads it."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "functions" / function / "handler.py"
+    spec = importlib.util.spec_from_file_location(f"{function}_handler", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler

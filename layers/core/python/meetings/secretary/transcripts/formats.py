@@ -11,13 +11,13 @@ from meetings.secretary.transcripts.service import SegmentRow
 VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
-def timestamp(seconds: Decimal, *, separator: str = ".") -> str:
+def timestamp(seconds: Decimal) -> str:
     """hh:mm:ss.ttt (WebVTT) from seconds."""
     millis = int(round(seconds * 1000))
     hours, rest = divmod(millis, 3_600_000)
     minutes, rest = divmod(rest, 60_000)
     whole, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{whole:02d}{separator}{millis:03d}"
+    return f"{hours:02d}:{minutes:02d}:{whole:02d}.{millis:03d}"
 
 
 Batches = Iterable[list[SegmentRow]]
