@@ -11,17 +11,8 @@ from typing import Annotated, Any
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from meetings.llm_prices import DEFAULT_PRICE_TABLE
 from meetings.settings import ConfigurationError
-
-# Per-unit prices in USD: tokens per million, audio per minute. Overridden by AGENT_PRICE_TABLE.
-DEFAULT_PRICE_TABLE: dict[str, dict[str, float]] = {
-    "gpt-4.1-mini": {"input_per_million": 0.40, "output_per_million": 1.60},
-    "gpt-4.1": {"input_per_million": 2.00, "output_per_million": 8.00},
-    "gpt-4o-mini": {"input_per_million": 0.15, "output_per_million": 0.60},
-    "gpt-4o-mini-transcribe": {"audio_per_minute": 0.003},
-    "gpt-4o-transcribe": {"audio_per_minute": 0.006},
-    "whisper-1": {"audio_per_minute": 0.006},
-}
 
 # A number in the range the North American Numbering Plan keeps for fiction (555-01XX): it passes the
 # E.164 check and can never reach a real line.

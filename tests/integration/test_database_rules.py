@@ -114,6 +114,8 @@ TABLES_WITH_UPDATED_AT = [
     "room_participants",
     "agent_usage",
     "webhook_endpoints",
+    "note_templates",
+    "visit_notes",
 ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from meetings.db_roles import AGENT_ROLE
 from meetings.db_scope import set_db_scope
 from meetings.manager.consent.models import ConsentText
+from meetings.manager.note_templates.models import NoteTemplate
 from meetings.manager.users.models import UserRole
 from meetings.models import metadata
 from meetings.notifications.catalogue import EventType
@@ -22,6 +23,7 @@ from meetings.notifications.outbox import emit
 from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentEventName, RoomEventName
 from meetings.secretary.events.service import append_agent_event, append_room_event
+from meetings.secretary.notes.requests import request_draft_note
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.retention.models import RetentionReceipt
 from meetings.secretary.rooms.models import RoomStatus
@@ -49,7 +51,16 @@ _visit_spec = importlib.util.spec_from_file_location(
 )
 visit_migration = importlib.util.module_from_spec(_visit_spec)
 _visit_spec.loader.exec_module(visit_migration)
-TENANT_TABLES = {**roles_migration.TENANT_TABLES, **visit_migration.NEW_POLICIES}
+_notes_spec = importlib.util.spec_from_file_location(
+    "visit_notes_migration", MIGRATION.with_name("20261201_visit_notes.py")
+)
+notes_migration = importlib.util.module_from_spec(_notes_spec)
+_notes_spec.loader.exec_module(notes_migration)
+TENANT_TABLES = {
+    **roles_migration.TENANT_TABLES,
+    **visit_migration.NEW_POLICIES,
+    **notes_migration.NEW_POLICIES,
+}
 
 # Tables without a policy, and why.
 UNSCOPED_TABLES = {
@@ -108,6 +119,15 @@ def populate(db, entity) -> SimpleNamespace:
     )
     db.flush()
     emit(db=db, entity_id=entity.id, type=EventType.ROOM_ENDED, data={"room_id": room.id})
+    db.add(
+        NoteTemplate(
+            entity_id=entity.id,
+            name="Follow-up",
+            kind="progress_note",
+            sections=[{"key": "plan", "title": "Plan", "instructions": "What was agreed."}],
+        )
+    )
+    request_draft_note(db=db, room_id=room.id, entity_id=entity.id, department_id=None)
     with as_harness(db):  # consent and receipts
         text_row = ConsentText(
             entity_id=entity.id, language="en", version=1, recording_text="r", assistant_text="a"
@@ -214,8 +234,12 @@ def test_an_entity_admin_cannot_write_another_entitys_row(db, two_clinics):
                 "transcript_segments",
                 "consent_records",
                 "retention_receipts",
+                "visit_notes",  # the drafting job
+                "note_templates",
+                "agent_session_events",
+                "agent_usage",
             },
-            {"users", "agent_session_events", "consent_texts"},
+            {"users", "consent_texts"},
         ),
         (
             "agent",

@@ -137,6 +137,38 @@ def test_running_sessions_count_with_their_duration_so_far(db, clinic):
     assert report.totals.tokens_in == 10
 
 
+def test_a_note_drafting_row_adds_its_tokens_and_cost_but_no_session(db, clinic):
+    agent = make_agent(db)
+    room = make_room(db, clinic.entity)
+    now = datetime(2026, 10, 10, 12, 0, tzinfo=UTC)
+    make_usage(db, room, agent, now - timedelta(hours=1), 30, total_tokens_input=100, cost_estimate=0.5)
+    make_usage(
+        db,
+        room,
+        agent,
+        now - timedelta(minutes=20),
+        0,
+        kind="note_draft",
+        total_tokens_input=40,
+        cost_estimate=0.25,
+    )
+    principal = Principal(user_id=clinic.admin.id, role=clinic.admin.role, entity_id=clinic.entity.id)
+
+    report = usage_report(
+        db=db,
+        principal=principal,
+        entity_id=None,
+        start=now - timedelta(days=1),
+        end=now,
+        group_by=UsageGroup.ROOM,
+        now=now,
+    )
+
+    assert report.totals.sessions == 1
+    assert (report.totals.tokens_in, report.totals.cost_estimate) == (140, 0.75)
+    assert report.totals.duration_seconds == 30 * 60
+
+
 def test_empty_period_gives_zero_totals(client, clinic, auth_headers):
     body = client.get("/v1/usage", params=PERIOD, headers=auth_headers(clinic.admin)).json()
     assert body["items"] == [] and body["totals"]["sessions"] == 0 and body["totals"]["cost_estimate"] == 0

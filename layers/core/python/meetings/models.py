@@ -6,12 +6,14 @@ from meetings.manager.consent.models import ConsentText
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.models import KnowledgeChunk, KnowledgeDocument
+from meetings.manager.note_templates.models import NoteTemplate
 from meetings.manager.professionals.models import Professional, ProfessionalEntity
 from meetings.manager.users.models import User
 from meetings.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
+from meetings.secretary.notes.models import VisitNote
 from meetings.secretary.participants.models import Participant, RoomParticipant
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.retention.models import RetentionReceipt
@@ -31,6 +33,7 @@ __all__ = [
     "KnowledgeChunk",
     "KnowledgeDocument",
     "LoginThrottle",
+    "NoteTemplate",
     "Participant",
     "Professional",
     "ProfessionalEntity",
@@ -38,6 +41,7 @@ __all__ = [
     "RetentionReceipt",
     "Room",
     "TranscriptSegment",
+    "VisitNote",
     "RoomEvent",
     "RoomParticipant",
     "User",

@@ -45,6 +45,7 @@ COMPONENT_SECRETS = {
     "kb_ingest": (),
     "webhook_sweep": (),
     "webhook_dispatcher": (),
+    "note_drafter": ("openai_api_key",),
     "agent": ("livekit_api_key", "livekit_api_secret", "openai_api_key"),
     "migrate": (),
 }
@@ -120,6 +121,13 @@ class Settings(BaseSettings):
     webhooks_allow_loopback: bool = False
     # On AWS: the SQS queue the webhook sweep fills and the webhook dispatcher drains.
     webhook_queue_url: str | None = None
+
+    # Visit notes: the model that drafts them (any OpenAI-compatible server at OPENAI_BASE_URL), and on
+    # AWS the SQS queue that feeds the drafting job.
+    note_model: str = "gpt-4.1-mini"
+    note_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    note_llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    note_queue_url: str | None = None
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> "Settings":

@@ -6,6 +6,7 @@ from meetings.manager.consent.routes import router as consent_router
 from meetings.manager.departments.routes import router as departments_router
 from meetings.manager.entities.routes import router as entities_router
 from meetings.manager.knowledge.routes import router as knowledge_router
+from meetings.manager.note_templates.routes import router as note_templates_router
 from meetings.manager.professionals.routes import router as professionals_router
 from meetings.manager.usage.routes import router as usage_router
 from meetings.manager.users.routes import router as users_router
@@ -20,6 +21,7 @@ ROUTERS = [
     departments_router,
     professionals_router,
     knowledge_router,
+    note_templates_router,
     usage_router,
     webhook_endpoints_router,
 ]

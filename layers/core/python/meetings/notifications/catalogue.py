@@ -15,6 +15,9 @@ class EventType(enum.StrEnum):
     RECORDING_FAILED = "recording.failed"
     RECORDING_PURGED = "recording.purged"
     RETENTION_PURGED = "retention.purged"
+    NOTE_READY = "note.ready"
+    NOTE_FAILED = "note.failed"
+    NOTE_SIGNED = "note.signed"
 
 
 # When each is sent, and the ids its `data` carries besides `entity_id` (the docs and OpenAPI show these).
@@ -30,4 +33,7 @@ DESCRIPTIONS: dict[EventType, str] = {
     EventType.RECORDING_FAILED: "A recording attempt failed (a retry may follow). data: room_id, recording_id, attempt.",
     EventType.RECORDING_PURGED: "A recording's file was deleted by the retention purge. data: room_id, recording_id.",
     EventType.RETENTION_PURGED: "The retention purge removed an entity's data. data: resource, count.",
+    EventType.NOTE_READY: "A visit's draft note is ready for review. data: room_id, note_id, version, statements, unsupported.",
+    EventType.NOTE_FAILED: "Drafting a visit's note failed. data: room_id, note_id, version, code.",
+    EventType.NOTE_SIGNED: "A visit note was signed. data: room_id, note_id, version, content_hash.",
 }

@@ -6,6 +6,7 @@ from meetings.secretary.events.routes import router as events_router
 from meetings.secretary.joinpage.routes import router as joinpage_router
 from meetings.secretary.joins.routes import router as joins_router
 from meetings.secretary.joins.waiting_routes import router as waiting_router
+from meetings.secretary.notes.routes import router as notes_router
 from meetings.secretary.participants.routes import router as participants_router
 from meetings.secretary.recordings.routes import router as recordings_router
 from meetings.secretary.retention.routes import router as retention_router
@@ -21,6 +22,7 @@ ROUTERS = [
     recordings_router,
     events_router,
     transcripts_router,
+    notes_router,
     retention_router,
     joinpage_router,
 ]

@@ -12,7 +12,7 @@ from meetings.identity.principal import Principal
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.access import get_entity
 from meetings.manager.usage.schemas import UsageFigures, UsageGroup, UsageReport, UsageRow
-from meetings.secretary.agent_usage.models import AgentUsage
+from meetings.secretary.agent_usage.models import NOTE_DRAFT_USAGE, AgentUsage
 from meetings.secretary.rooms.models import Room
 
 DEFAULT_PERIOD = timedelta(days=30)
@@ -87,8 +87,9 @@ def usage_report(
         (running, cast(func.extract("epoch", now - AgentUsage.session_start), Integer)),
         else_=AgentUsage.duration_seconds,
     )
+    session = AgentUsage.data["kind"].astext.is_distinct_from(NOTE_DRAFT_USAGE)  # not a drafting job's row
     figures = (
-        func.count().label("sessions"),
+        func.count().filter(session).label("sessions"),
         func.count().filter(running).label("active_sessions"),
         func.coalesce(func.sum(func.greatest(duration, 0)), 0).label("duration_seconds"),
         *(_data_number(key).label(figure) for figure, key in DATA_KEYS.items()),

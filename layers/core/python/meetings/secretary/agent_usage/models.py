@@ -15,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.db import Base, created_at_column, updated_at_column
 
+# `data.kind` of the usage row a note-drafting job writes: its tokens and cost, not an agent session.
+NOTE_DRAFT_USAGE = "note_draft"
+
 
 class AgentUsage(Base):
     """One agent session in one room: what it consumed, for billing and reports."""

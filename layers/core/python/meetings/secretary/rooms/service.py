@@ -17,6 +17,7 @@ from meetings.notifications.catalogue import EventType
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
+from meetings.secretary.notes.requests import request_draft_note
 from meetings.secretary.recordings.models import Recording
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.schemas import RoomCreate, RoomUpdate
@@ -238,6 +239,8 @@ def mark_ended(
         else {"room_id": room.id, "ended_at": at.isoformat(), "reason": reason},
         occurred_at=at,
     )
+    if was_running and not canceled:
+        request_draft_note(db=db, room_id=room.id, entity_id=room.entity_id, department_id=room.department_id)
     db.flush()
 
 

@@ -1,0 +1,232 @@
+"""The drafting job: a pending note becomes a draft (or fails with a reason) from the room's consented
+transcript, its instructions and its template, through the model. Idempotent per note: only a pending
+note, or one whose previous job's lease expired, is drafted; anything else is left alone."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
+
+from meetings.llm_prices import token_cost
+from meetings.log import logger
+from meetings.notifications import outbox
+from meetings.notifications.catalogue import EventType
+from meetings.secretary.agent_usage.models import NOTE_DRAFT_USAGE, AgentUsage
+from meetings.secretary.events.models import AgentEventName, RoomEventName
+from meetings.secretary.events.service import append_agent_event, append_room_event
+from meetings.secretary.notes.answer import MalformedAnswer, parse_answer
+from meetings.secretary.notes.evidence import check_evidence
+from meetings.secretary.notes.llm import ModelRefused, ModelUnavailable, NoteModel
+from meetings.secretary.notes.models import NoteStatus, VisitNote
+from meetings.secretary.notes.prompt import (
+    MAX_TRANSCRIPT_CHARACTERS,
+    TranscriptLine,
+    answer_schema,
+    build_messages,
+)
+from meetings.secretary.rooms.models import Room
+from meetings.secretary.rooms.service import composed_instructions
+
+LEASE = timedelta(minutes=5)  # longer than one job's model calls; the queue's visibility timeout matches
+ANSWER_TRIES = 3  # a malformed answer is asked again this many times in all
+JOB_ATTEMPTS = 5  # an unreachable model: the job gives up on the note after this many runs
+
+# The lines of participants whose consent decision in force when the line was stored said yes to the
+# assistant; the agent's own speech is not the visit's content.
+_CONSENTED_LINES = text(
+    """
+    SELECT s.id, s.speaker_name, s.speaker_type, s.start_seconds, s.text
+    FROM transcript_segments s
+    WHERE s.room_id = :room_id
+      AND s.speaker_type <> 'AGENT'
+      AND s.participant_id IS NOT NULL
+      AND COALESCE((
+          SELECT c.assistant FROM consent_records c
+          WHERE c.room_id = s.room_id AND c.participant_id = s.participant_id AND c.created_at <= s.created_at
+          ORDER BY c.id DESC LIMIT 1
+      ), false)
+    ORDER BY s.start_seconds, s.id
+    """
+)
+
+
+def consented_lines(*, db: Session, room_id: str) -> list[TranscriptLine]:
+    return [TranscriptLine(*row) for row in db.execute(_CONSENTED_LINES, {"room_id": room_id})]
+
+
+def claim_note(*, db: Session, note_id: int, now: datetime) -> VisitNote | None:
+    """Leases the note to this job, or None when it is not waiting for one."""
+    claimed = db.execute(
+        update(VisitNote)
+        .where(
+            VisitNote.id == note_id,
+            (VisitNote.status == NoteStatus.PENDING)
+            | ((VisitNote.status == NoteStatus.DRAFTING) & (VisitNote.lease_until < now)),
+        )
+        .values(status=NoteStatus.DRAFTING, lease_until=now + LEASE, attempts=VisitNote.attempts + 1)
+        .returning(VisitNote.id)
+    ).scalar()
+    return db.get(VisitNote, claimed, populate_existing=True) if claimed is not None else None
+
+
+def waiting_note_ids(*, db: Session, older_than: timedelta, now: datetime, limit: int = 100) -> list[int]:
+    """Notes a lost hand-over left pending, and drafts whose job died (their lease ran out)."""
+    return list(
+        db.scalars(
+            select(VisitNote.id)
+            .where(
+                ((VisitNote.status == NoteStatus.PENDING) & (VisitNote.created_at < now - older_than))
+                | ((VisitNote.status == NoteStatus.DRAFTING) & (VisitNote.lease_until < now))
+            )
+            .order_by(VisitNote.created_at)
+            .limit(limit)
+        )
+    )
+
+
+def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | None = None) -> str:
+    """Runs the job for one note; returns "drafted", "failed" or "skipped". Commits its own steps."""
+    now = now or datetime.now(UTC)
+    note = claim_note(db=db, note_id=note_id, now=now)
+    db.commit()
+    if note is None:
+        return "skipped"
+    room = db.get(Room, note.room_id)
+    lines = consented_lines(db=db, room_id=room.id)
+    if not lines:
+        return _fail(db, note, room, "empty_transcript", "No consented speech was transcribed in this visit.")
+    if sum(len(line.text) for line in lines) > MAX_TRANSCRIPT_CHARACTERS:
+        return _fail(db, note, room, "transcript_too_long", "The transcript is too long to draft from.")
+    keys = [section["key"] for section in note.template_sections]
+    messages = build_messages(
+        template_name=note.template_name,
+        kind=note.kind,
+        sections=note.template_sections,
+        instructions=composed_instructions(db=db, room=room),
+        lines=lines,
+    )
+    schema = answer_schema(keys)
+    tokens_in = tokens_out = calls = 0
+    statements = None
+    reason = ""
+    try:
+        for _ in range(ANSWER_TRIES):
+            completion = model.complete(messages=messages, schema=schema)
+            calls += 1
+            tokens_in += completion.prompt_tokens
+            tokens_out += completion.completion_tokens
+            try:
+                statements = parse_answer(completion.content, keys)
+                break
+            except MalformedAnswer as exc:
+                reason = exc.reason
+                logger.warning("malformed note answer", extra={"note_id": note.id, "reason": reason})
+    except ModelUnavailable as exc:
+        _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
+        if note.attempts >= JOB_ATTEMPTS:
+            return _fail(db, note, room, "model_unavailable", f"The model could not be reached ({exc}).")
+        note.status, note.lease_until = NoteStatus.PENDING, None
+        db.commit()
+        raise
+    except ModelRefused as exc:
+        _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
+        return _fail(db, note, room, "model_refused", f"The model refused the request ({exc}).")
+    _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
+    note.model, note.tokens_input, note.tokens_output = model.name, tokens_in, tokens_out
+    if statements is None:
+        return _fail(db, note, room, "malformed_answer", f"No valid answer after {calls} tries: {reason}.")
+    _store_draft(db, note, room, statements, {line.id: line.text for line in lines})
+    return "drafted"
+
+
+def _store_draft(db: Session, note: VisitNote, room: Room, statements: dict, lines: dict[int, str]) -> None:
+    sections, unsupported, count = [], 0, 0
+    for section in note.template_sections:
+        drafted = []
+        for statement in statements[section["key"]]:
+            check = check_evidence(statement.text, statement.evidence, lines)
+            unsupported += check.support == "unsupported"
+            count += 1
+            drafted.append(
+                {
+                    "id": uuid.uuid4().hex[:12],
+                    "text": statement.text,
+                    "evidence": check.evidence,
+                    "rejected_evidence": check.rejected_evidence,
+                    "support": check.support,
+                }
+            )
+        sections.append({"key": section["key"], "title": section["title"], "statements": drafted})
+    at = datetime.now(UTC)
+    note.sections, note.status, note.lease_until, note.drafted_at = sections, NoteStatus.DRAFT, None, at
+    note.failure_code = note.failure_reason = None
+    data = {"note_id": note.id, "version": note.version, "statements": count, "unsupported": unsupported}
+    append_room_event(db=db, room_id=room.id, event_name=RoomEventName.NOTE_DRAFTED, data=data)
+    outbox.emit(db=db, entity_id=room.entity_id, type=EventType.NOTE_READY, data={"room_id": room.id, **data})
+    db.commit()
+
+
+def _fail(db: Session, note: VisitNote, room: Room, code: str, reason: str) -> str:
+    note.status, note.lease_until, note.failure_code, note.failure_reason = (
+        NoteStatus.FAILED,
+        None,
+        code,
+        reason,
+    )
+    data = {"note_id": note.id, "version": note.version, "code": code}
+    append_room_event(db=db, room_id=room.id, event_name=RoomEventName.NOTE_FAILED, data=data)
+    append_agent_event(
+        db=db,
+        room_id=room.id,
+        event_name=AgentEventName.AGENT_ERROR,
+        participant_id=_agent_participant(db, room.id) or 0,
+        content="Drafting the visit note failed.",
+        metadata={"note_id": note.id, "code": code, "reason": reason, "attempts": note.attempts},
+    )
+    outbox.emit(
+        db=db, entity_id=room.entity_id, type=EventType.NOTE_FAILED, data={"room_id": room.id, **data}
+    )
+    db.commit()
+    logger.warning("note drafting failed", extra={"note_id": note.id, "code": code})
+    return "failed"
+
+
+def _agent_participant(db: Session, room_id: str) -> int | None:
+    """The room's agent, as its usage rows name it (a room the agent never joined has none)."""
+    return db.scalars(
+        select(AgentUsage.participant_id)
+        .where(AgentUsage.room_id == room_id)
+        .order_by(AgentUsage.session_start.desc())
+        .limit(1)
+    ).first()
+
+
+def _count_usage(
+    db: Session, note: VisitNote, room: Room, model: str, tokens_in: int, tokens_out: int, calls: int
+) -> None:
+    """The job's tokens and cost, as a usage row of the room's agent (billed with the visit)."""
+    participant_id = _agent_participant(db, room.id)
+    if calls == 0 or participant_id is None:
+        return
+    at = datetime.now(UTC)
+    db.add(
+        AgentUsage(
+            room_id=room.id,
+            participant_id=participant_id,
+            entity_id=room.entity_id,
+            department_id=room.department_id,
+            session_start=at,
+            session_end=at,
+            data={
+                "kind": NOTE_DRAFT_USAGE,
+                "note_id": note.id,
+                "model": model,
+                "total_tokens_input": tokens_in,
+                "total_tokens_output": tokens_out,
+                "interactions_count": calls,
+                "cost_estimate": token_cost(model, tokens_input=tokens_in, tokens_output=tokens_out),
+            },
+        )
+    )
+    db.flush()
