@@ -1,0 +1,1 @@
+"""Visit notes: AI drafts with evidence, review, signing and FHIR export."""
