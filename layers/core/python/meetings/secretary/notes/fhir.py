@@ -46,7 +46,6 @@ def document_reference(note: NoteForExport) -> DocumentReference:
     from fhir.resources.R4B.codeableconcept import CodeableConcept
     from fhir.resources.R4B.coding import Coding
     from fhir.resources.R4B.documentreference import DocumentReference, DocumentReferenceContent
-    from fhir.resources.R4B.extension import Extension
     from fhir.resources.R4B.identifier import Identifier
     from fhir.resources.R4B.meta import Meta
     from fhir.resources.R4B.reference import Reference
@@ -56,11 +55,6 @@ def document_reference(note: NoteForExport) -> DocumentReference:
     data = note_markdown(note).encode("utf-8")
     signed = note.status != "draft"
     label = "CLINAST_AIRPT" if signed else "AIRPT"
-
-    def person(display: str | None) -> Reference:
-        if display:
-            return Reference(display=display)
-        return Reference(extension=[Extension(url=DATA_ABSENT_REASON, valueCode="unknown")])
 
     return DocumentReference(
         id=f"note-{note.note_id}-v{note.version}",
@@ -91,7 +85,7 @@ def document_reference(note: NoteForExport) -> DocumentReference:
                 coding=[Coding(system=US_CORE_CATEGORY, code="clinical-note", display="Clinical Note")]
             )
         ],
-        subject=person(note.subject_display),
+        subject=_subject(note),
         date=note.signed_at or note.updated_at,
         author=[Reference(display=note.author_display)] if note.author_display else None,
         authenticator=_signer(note) if signed else None,
@@ -129,6 +123,16 @@ def _doc_status(note: NoteForExport) -> str:
     if note.status == "draft":
         return "preliminary"
     return "final" if note.version == 1 else "amended"
+
+
+def _subject(note: NoteForExport):
+    from fhir.resources.R4B.extension import Extension
+    from fhir.resources.R4B.reference import Reference
+
+    if note.subject_display:
+        return Reference(display=note.subject_display)
+    # US Core requires a subject; a visit without a client participant has none to name.
+    return Reference(extension=[Extension(url=DATA_ABSENT_REASON, valueCode="unknown")])
 
 
 def _signer(note: NoteForExport):
