@@ -71,6 +71,7 @@ def visit(db, clinic):
     from meetings.secretary.rooms.service import mark_ended
     from meetings.secretary.transcripts.service import record_transcript_segment
     from tests.factories import make_participant, make_professional, make_room
+    from tests.secretary.helpers import add_to_room
     from tests.support.roles import as_harness
 
     room = make_room(db, clinic, status=RoomStatus.ACTIVE)
@@ -82,6 +83,7 @@ def visit(db, clinic):
     relative = make_participant(db, name="João Lima")
     agent = make_participant(db, name="Assistant", type=ParticipantType.AGENT)
     for person, assistant in ((doctor, True), (patient, True), (relative, False)):
+        add_to_room(db, room, person)
         record_join_consent(
             db=db,
             room_id=room.id,
@@ -132,4 +134,24 @@ def visit(db, clinic):
     mark_ended(db=db, room=room, at=datetime.now(UTC), reason="ended_by_organizer")
     db.flush()
     note = db.query(VisitNote).filter_by(room_id=room.id).one()
+    return room, segments, note
+
+
+@pytest.fixture
+def clinic_admin(db, clinic):
+    from meetings.identity.roles import UserRole
+    from tests.factories import make_user
+
+    return make_user(db, role=UserRole.ENTITY_ADMIN, entity=clinic)
+
+
+@pytest.fixture
+def drafted(db, visit, chat_server, note_model, run_job):
+    """The visit with its note drafted from a well-formed answer: (room, segments, note)."""
+    from tests.secretary.notes.scripted import soap_answer
+
+    room, segments, note = visit
+    chat_server.script = [soap_answer(segments)]
+    assert run_job(note.id, note_model) == "drafted"
+    db.refresh(note)
     return room, segments, note

@@ -1,11 +1,14 @@
 """/v1/rooms/{room_id}/note: the visit's note, its review, signature, amendments and versions."""
 
-from fastapi import APIRouter, Path
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
 
 from meetings.api.database import DbSession
 from meetings.api.params import RoomIdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.notes import service
+from meetings.secretary.notes.exporting import note_for_export
 from meetings.secretary.notes.schemas import NoteEdit, NoteOut, NoteVersionOut
 
 ERRORS = {
@@ -92,3 +95,31 @@ def get_note_version(
     room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, version: int = VersionPath
 ):
     return service.room_note(db=db, principal=principal, room_id=room_id, version=version)[1]
+
+
+FHIR_JSON = "application/fhir+json"
+
+
+@router.get(
+    "/fhir",
+    summary="The note as a FHIR R4 DocumentReference",
+    description="Shaped for US Core DocumentReference: LOINC type by template kind, `docStatus` "
+    "preliminary / final / amended, the note as a `text/markdown` attachment, and HL7 AI Transparency "
+    "labels (`AIRPT` while a draft, `CLINAST_AIRPT` once signed). `?version=` picks an older version.",
+    response_class=Response,
+    responses={
+        200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}},
+        404: {"description": "`room_not_found`, `note_not_found` or `note_version_not_found`"},
+        409: {"description": "`note_not_ready` (pending or failed)"},
+    },
+)
+def get_note_fhir(
+    room_id: RoomIdPath,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    from meetings.secretary.notes.fhir import document_reference_json
+
+    note = note_for_export(db=db, principal=principal, room_id=room_id, version=version)
+    return Response(content=document_reference_json(note), media_type=FHIR_JSON)
