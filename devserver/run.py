@@ -43,6 +43,10 @@ def main() -> None:
                 "run `livekit-server --dev` for real meetings)"
             )
     upgrade_to_head()  # as DATABASE_URL's role (the migrator); everything after as the application role
+    from meetings.db_local import local_role_url
+    from meetings.db_roles import JOBS_ROLE
+
+    jobs_url = local_role_url(JOBS_ROLE)  # the note drafter runs as the jobs role, as on AWS
     serve_locally_as(APP_ROLE)
     settings = get_settings()
     create_buckets(settings.recordings_bucket, settings.kb_bucket)
@@ -53,6 +57,10 @@ def main() -> None:
     start_local_recording_jobs()
     start_kb_ingest_poller()
     start_local_webhook_dispatcher()
+    if jobs_url is not None:
+        from devserver.note_drafts import start_local_note_drafter
+
+        start_local_note_drafter(jobs_url)
     with set_db_scope(session_factory()(), "manager") as db:
         notes = load_demo_data(db, local_data_dir())
 

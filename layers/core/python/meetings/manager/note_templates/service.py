@@ -50,16 +50,16 @@ def _check_department(db: Session, entity_id: int, department_id: int | None) ->
         )
 
 
-def _clear_other_defaults(db: Session, template: NoteTemplate) -> None:
-    """At most one default per entity or department: setting one unsets the previous."""
+def _clear_defaults(db: Session, entity_id: int, department_id: int | None, keep: int | None = None) -> None:
+    """At most one default per entity or department: a new one unsets the previous first."""
     others = db.scalars(
         select(NoteTemplate).where(
-            NoteTemplate.entity_id == template.entity_id,
+            NoteTemplate.entity_id == entity_id,
             NoteTemplate.department_id.is_(None)
-            if template.department_id is None
-            else NoteTemplate.department_id == template.department_id,
+            if department_id is None
+            else NoteTemplate.department_id == department_id,
             NoteTemplate.is_default.is_(True),
-            NoteTemplate.id != template.id,
+            NoteTemplate.id != keep if keep is not None else True,
         )
     )
     for other in others:
@@ -73,11 +73,11 @@ def create_template(
     """Stores a template for the entity, or for one of its departments."""
     get_active_entity(db=db, principal=principal, entity_id=entity_id)
     _check_department(db, entity_id, data.department_id)
+    if data.is_default:
+        _clear_defaults(db, entity_id, data.department_id)
     template = NoteTemplate(entity_id=entity_id, **data.model_dump(mode="json"))
     db.add(template)
     db.flush()
-    if template.is_default:
-        _clear_other_defaults(db, template)
     return template
 
 
@@ -90,10 +90,10 @@ def update_template(
     changes = data.model_dump(mode="json", exclude_unset=True)
     if any(field in changes and changes[field] != getattr(template, field) for field in VERSIONED_FIELDS):
         template.version += 1
+    if changes.get("is_default"):
+        _clear_defaults(db, entity_id, template.department_id, keep=template.id)
     for field, value in changes.items():
         setattr(template, field, value)
-    if changes.get("is_default"):
-        _clear_other_defaults(db, template)
     db.flush()
     db.refresh(template)
     return template
