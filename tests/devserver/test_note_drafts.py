@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from devserver.chat_completions import ScriptedChatServer
 from meetings.secretary.consent.service import record_join_consent
 from meetings.secretary.notes import queue
 from meetings.secretary.notes.models import NoteStatus, VisitNote
@@ -14,7 +15,6 @@ from meetings.secretary.rooms.service import mark_ended
 from meetings.secretary.transcripts.service import record_transcript_segment
 from tests.factories import make_participant
 from tests.secretary.helpers import add_to_room
-from tests.support.chat_completions import ScriptedChatServer
 from tests.support.roles import as_harness
 
 

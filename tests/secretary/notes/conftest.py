@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from devserver.chat_completions import ScriptedChatServer
 from meetings.secretary.participants.models import ParticipantType
-from tests.support.chat_completions import ScriptedChatServer
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ check, retries of malformed answers, failures with reasons, usage, events, and i
 import pytest
 from sqlalchemy import select
 
+from devserver.chat_completions import COMPLETION_TOKENS, PROMPT_TOKENS
 from meetings.secretary.agent_usage.models import AgentUsage
 from meetings.secretary.events.models import AgentSessionEvent, RoomEvent
 from meetings.secretary.notes.drafting import ANSWER_TRIES, JOB_ATTEMPTS
@@ -11,7 +12,6 @@ from meetings.secretary.notes.llm import ModelUnavailable
 from meetings.secretary.notes.models import NoteStatus, VisitNote
 from tests.factories import make_entity, make_participant, make_room
 from tests.secretary.notes.scripted import soap_answer
-from tests.support.chat_completions import COMPLETION_TOKENS, PROMPT_TOKENS
 
 
 def statements_of(note: VisitNote) -> dict[str, list[dict]]:

@@ -32,20 +32,22 @@ LEASE = timedelta(minutes=5)  # longer than one job's model calls; the queue's v
 ANSWER_TRIES = 3  # a malformed answer is asked again this many times in all
 JOB_ATTEMPTS = 5  # an unreachable model: the job gives up on the note after this many runs
 
-# The lines of participants whose consent decision in force when the line was stored said yes to the
-# assistant; the agent's own speech is not the visit's content.
+# A line counts when its speaker's consent decision in force when it was stored (the latest one made
+# before) said yes to the assistant: a withdrawal stops what follows it. The agent's own speech is not
+# the visit's content.
 _CONSENTED_LINES = text(
     """
-    SELECT s.id, s.speaker_name, s.speaker_type, s.start_seconds, s.text
+    WITH decisions AS MATERIALIZED (
+        SELECT participant_id, assistant, created_at AS since,
+               lead(created_at) OVER (PARTITION BY participant_id ORDER BY id) AS until
+        FROM consent_records
+        WHERE room_id = :room_id
+    )
+    SELECT s.id, s.speaker_name, s.speaker_type::text, s.start_seconds::float8, s.text
     FROM transcript_segments s
-    WHERE s.room_id = :room_id
-      AND s.speaker_type <> 'AGENT'
-      AND s.participant_id IS NOT NULL
-      AND COALESCE((
-          SELECT c.assistant FROM consent_records c
-          WHERE c.room_id = s.room_id AND c.participant_id = s.participant_id AND c.created_at <= s.created_at
-          ORDER BY c.id DESC LIMIT 1
-      ), false)
+    JOIN decisions d ON d.participant_id = s.participant_id AND d.assistant
+         AND s.created_at >= d.since AND (d.until IS NULL OR s.created_at < d.until)
+    WHERE s.room_id = :room_id AND s.speaker_type <> 'AGENT'
     ORDER BY s.start_seconds, s.id
     """
 )
@@ -57,7 +59,7 @@ def consented_lines(*, db: Session, room_id: str) -> list[TranscriptLine]:
 
 def claim_note(*, db: Session, note_id: int, now: datetime) -> VisitNote | None:
     """Leases the note to this job, or None when it is not waiting for one."""
-    claimed = db.execute(
+    statement = (
         update(VisitNote)
         .where(
             VisitNote.id == note_id,
@@ -65,9 +67,11 @@ def claim_note(*, db: Session, note_id: int, now: datetime) -> VisitNote | None:
             | ((VisitNote.status == NoteStatus.DRAFTING) & (VisitNote.lease_until < now)),
         )
         .values(status=NoteStatus.DRAFTING, lease_until=now + LEASE, attempts=VisitNote.attempts + 1)
-        .returning(VisitNote.id)
-    ).scalar()
-    return db.get(VisitNote, claimed, populate_existing=True) if claimed is not None else None
+        .returning(VisitNote)
+    )
+    return db.scalars(
+        select(VisitNote).from_statement(statement), execution_options={"populate_existing": True}
+    ).one_or_none()
 
 
 def waiting_note_ids(*, db: Session, older_than: timedelta, now: datetime, limit: int = 100) -> list[int]:
@@ -89,11 +93,13 @@ def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | N
     """Runs the job for one note; returns "drafted", "failed" or "skipped". Commits its own steps."""
     now = now or datetime.now(UTC)
     note = claim_note(db=db, note_id=note_id, now=now)
-    db.commit()
     if note is None:
+        db.commit()
         return "skipped"
     room = db.get(Room, note.room_id)
     lines = consented_lines(db=db, room_id=room.id)
+    instructions = composed_instructions(db=db, room=room)
+    db.commit()  # the lease is visible to other jobs; nothing is held open during the model's calls
     if not lines:
         return _fail(db, note, room, "empty_transcript", "No consented speech was transcribed in this visit.")
     if sum(len(line.text) for line in lines) > MAX_TRANSCRIPT_CHARACTERS:
@@ -103,7 +109,7 @@ def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | N
         template_name=note.template_name,
         kind=note.kind,
         sections=note.template_sections,
-        instructions=composed_instructions(db=db, room=room),
+        instructions=instructions,
         lines=lines,
     )
     schema = answer_schema(keys)

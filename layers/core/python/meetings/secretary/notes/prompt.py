@@ -2,7 +2,6 @@
 instructions, and the consented transcript as numbered lines; and the JSON schema of the answer."""
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 SPEAKER_ROLES = {"PROFESSIONAL": "professional", "CLIENT": "client"}
 KIND_NAMES = {
@@ -20,11 +19,11 @@ class TranscriptLine:
     id: int
     speaker_name: str
     speaker_type: str
-    start_seconds: Decimal
+    start_seconds: float
     text: str
 
 
-def clock(seconds: Decimal) -> str:
+def clock(seconds: float) -> str:
     whole = int(seconds)
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 

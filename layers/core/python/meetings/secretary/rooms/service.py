@@ -293,14 +293,14 @@ def delete_room(*, db: Session, principal: Principal, room_id: str) -> None:
 
 def composed_instructions(*, db: Session, room: Room) -> str:
     """The agent's instructions: entity default, department and room prompt, separated by blank lines."""
-    parts = []
-    if room.entity_id is not None:
-        entity = db.get(Entity, room.entity_id)
-        parts.append(entity.default_instructions if entity else None)
-    if room.department_id is not None:
-        department = db.get(Department, room.department_id)
-        parts.append(department.instructions if department else None)
-    parts.append(room.custom_prompt)
+    entity_part, department_part = db.execute(
+        select(Entity.default_instructions, Department.instructions)
+        .select_from(Room)
+        .outerjoin(Entity, Entity.id == Room.entity_id)
+        .outerjoin(Department, Department.id == Room.department_id)
+        .where(Room.id == room.id)
+    ).one()
+    parts = (entity_part, department_part, room.custom_prompt)
     return "\n\n".join(part.strip() for part in parts if part and part.strip())
 
 

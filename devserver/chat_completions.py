@@ -1,4 +1,5 @@
-"""A local OpenAI-compatible chat-completions server that answers from a script, and keeps the requests.
+"""A local OpenAI-compatible chat-completions server that answers from a script and keeps the requests
+(tests and benchmarks of the note drafter).
 
 Each scripted answer is a dict (sent as the message's JSON content), a str (sent as the content as it
 is, e.g. malformed JSON) or an int (an HTTP error status). When the script runs out, the last answer

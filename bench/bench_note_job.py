@@ -1,0 +1,256 @@
+"""The note drafting job on a 60-minute visit (1,500 segments, three speakers, one of whom refused the
+assistant) with an instant model, against building the prompt and parsing the answer alone; and, as
+`make run` runs it, the time from a room's end to its draft through a local OpenAI-compatible server."""
+
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from support import bench_database, bench_session, connect_as, median, report  # noqa: E402
+
+SEGMENTS = 1_500
+VISIT_SECONDS = 3_600
+RUNS = 30
+ROOMS_ENDED = 10
+WORDS = (
+    "the cough started two weeks ago and gets worse at night",
+    "no fever but the chest hurts when coughing",
+    "take ibuprofen 400 mg every eight hours for five days",
+    "come back next week if the cough persists",
+)
+
+
+def seed_visit(owner_url: str, entity_id: int) -> tuple[str, list[int]]:
+    """A running room with three consented-or-not speakers and SEGMENTS segments; returns (room, ids)."""
+    import psycopg
+
+    from meetings.secretary.consent.service import record_join_consent
+    from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
+    from meetings.secretary.rooms.models import Room, RoomStatus
+
+    with bench_session() as db:
+        room_id = str(uuid.uuid4())
+        db.add(
+            Room(
+                id=room_id,
+                livekit_room_id=f"meeting-{room_id}",
+                title="Bench visit",
+                entity_id=entity_id,
+                max_participants=5,
+                scheduled_at=datetime.now(UTC) + timedelta(minutes=5),
+            )
+        )
+        people = [
+            Participant(name="Maria", type=ParticipantType.CLIENT, phone_number="+5511999990005"),
+            Participant(name="Joana", type=ParticipantType.CLIENT, phone_number="+5511999990006"),
+            Participant(name="Rita", type=ParticipantType.CLIENT, phone_number="+5511999990007"),
+        ]
+        db.add_all(people)
+        db.flush()
+        for person, assistant in zip(people, (True, True, False), strict=True):
+            db.add(RoomParticipant(room_id=room_id, participant_id=person.id))
+            record_join_consent(
+                db=db,
+                room_id=room_id,
+                entity_id=entity_id,
+                participant_id=person.id,
+                recording=True,
+                assistant=assistant,
+                language="en",
+                client_address=None,
+            )
+        room = db.get(Room, room_id)
+        room.status, room.started_at = RoomStatus.ACTIVE, datetime.now(UTC) - timedelta(hours=1)
+        speakers = [(p.id, p.name, p.type.value) for p in people]
+        db.commit()
+    step = VISIT_SECONDS / SEGMENTS
+    rows = [
+        (room_id, *speakers[i % 3], i * step, i * step + step * 0.9, f"{WORDS[i % 4]} ({i})", "en")
+        for i in range(SEGMENTS)
+    ]
+    with psycopg.connect(owner_url) as connection:  # the agent's rows: written as the owner
+        connection.cursor().executemany(
+            "INSERT INTO transcript_segments (room_id, participant_id, speaker_name, speaker_type,"
+            " start_seconds, end_seconds, text, language, created_at)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, now() + interval '1 second')",
+            rows,
+        )
+        ids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT id FROM transcript_segments WHERE room_id = %s ORDER BY id", (room_id,)
+            )
+        ]
+    return room_id, ids
+
+
+def end_room(room_id: str) -> int:
+    """Ends the room as the secretary does (a pending note, handed over after the commit); its note id."""
+    from sqlalchemy import select
+
+    from meetings.secretary.notes.models import VisitNote
+    from meetings.secretary.rooms.models import Room
+    from meetings.secretary.rooms.service import mark_ended
+
+    with bench_session() as db:
+        mark_ended(db=db, room=db.get(Room, room_id), at=datetime.now(UTC), reason="ended_by_organizer")
+        db.commit()
+        return db.scalar(select(VisitNote.id).where(VisitNote.room_id == room_id))
+
+
+def scripted_answer(ids: list[int]) -> dict:
+    """Six statements per SOAP section, each citing two segments."""
+    sections = []
+    for number, key in enumerate(("subjective", "objective", "assessment", "plan")):
+        statements = [
+            {
+                "text": WORDS[(number + k) % 4].capitalize() + ".",
+                "evidence": [ids[(number * 6 + k) * 4], ids[k]],
+            }
+            for k in range(6)
+        ]
+        sections.append({"key": key, "statements": statements})
+    return {"sections": sections}
+
+
+class InstantModel:
+    name = "instant"
+
+    def __init__(self, content: str) -> None:
+        self.content = content
+
+    def complete(self, *, messages, schema):
+        from meetings.secretary.notes.llm import Completion
+
+        return Completion(content=self.content, prompt_tokens=30_000, completion_tokens=800)
+
+
+def measure_job(owner_url: str, note_id: int, room_id: str, content: str) -> tuple[float, float]:
+    """Medians (s) of the job and of its floor (prompt built from the same lines, answer parsed)."""
+    import psycopg
+
+    from meetings.db_roles import JOBS_ROLE
+    from meetings.secretary.notes.answer import parse_answer
+    from meetings.secretary.notes.drafting import consented_lines, draft_note
+    from meetings.secretary.notes.models import VisitNote
+    from meetings.secretary.notes.prompt import answer_schema, build_messages
+    from meetings.secretary.rooms.models import Room
+    from meetings.secretary.rooms.service import composed_instructions
+
+    connect_as(owner_url, JOBS_ROLE)
+    model = InstantModel(content)
+    job = []
+    with psycopg.connect(owner_url, autocommit=True) as owner, bench_session("jobs") as db:
+        for run in range(RUNS + 3):
+            owner.execute(
+                "UPDATE visit_notes SET status = 'pending', sections = '[]', lease_until = NULL, attempts = 0"
+                " WHERE id = %s",
+                (note_id,),
+            )
+            owner.execute(
+                "DELETE FROM agent_usage WHERE room_id = %s AND data->>'kind' = 'note_draft'", (room_id,)
+            )
+            start = time.perf_counter()
+            assert draft_note(db=db, note_id=note_id, model=model) == "drafted"
+            if run >= 3:
+                job.append(time.perf_counter() - start)
+        note = db.get(VisitNote, note_id)
+        lines = consented_lines(db=db, room_id=room_id)
+        instructions = composed_instructions(db=db, room=db.get(Room, room_id))
+        keys = [section["key"] for section in note.template_sections]
+        assert len(lines) == SEGMENTS * 2 // 3
+
+        floor = []
+        for run in range(RUNS + 3):
+            start = time.perf_counter()
+            build_messages(
+                template_name=note.template_name,
+                kind=note.kind,
+                sections=note.template_sections,
+                instructions=instructions,
+                lines=lines,
+            )
+            answer_schema(keys)
+            parse_answer(content, keys)
+            if run >= 3:
+                floor.append(time.perf_counter() - start)
+    return median(job), median(floor)
+
+
+def measure_room_end_to_draft(owner_url: str, rooms: list[tuple[str, list[int]]]) -> list[float]:
+    """Seconds from each room's end (committed) to its draft, with make run's in-process drafter."""
+    import psycopg
+
+    from devserver.chat_completions import ScriptedChatServer
+    from devserver.note_drafts import start_local_note_drafter
+    from meetings.db_roles import JOBS_ROLE, local_login_url
+    from meetings.settings import get_settings
+
+    server = ScriptedChatServer().start()
+    import os
+
+    os.environ["OPENAI_BASE_URL"] = server.base_url
+    get_settings.cache_clear()
+    stop = start_local_note_drafter(
+        local_login_url(owner_url, JOBS_ROLE, os.environ["LOCAL_DATA_DIR"]), every=3600
+    )
+    latencies = []
+    try:
+        with psycopg.connect(owner_url, autocommit=True) as owner:
+            for room_id, ids in rooms:
+                server.script = [scripted_answer(ids)]
+                start = time.perf_counter()
+                note_id = end_room(room_id)
+                while owner.execute("SELECT status FROM visit_notes WHERE id = %s", (note_id,)).fetchone()[
+                    0
+                ] in (
+                    "pending",
+                    "drafting",
+                ):
+                    time.sleep(0.002)
+                latencies.append(time.perf_counter() - start)
+    finally:
+        stop.set()
+        server.stop()
+    return latencies
+
+
+def main() -> None:
+    with bench_database() as owner_url:
+        from meetings.manager.entities.models import Entity
+
+        with bench_session() as db:
+            entity = Entity(
+                name="Bench clinic", type="medical_clinic", default_instructions="Use metric units."
+            )
+            db.add(entity)
+            db.commit()
+            entity_id = entity.id
+        room_id, ids = seed_visit(owner_url, entity_id)
+        others = [seed_visit(owner_url, entity_id) for _ in range(ROOMS_ENDED)]
+        note_id = end_room(room_id)
+        content = json.dumps(scripted_answer(ids))
+        latencies = measure_room_end_to_draft(owner_url, others)
+        job_s, floor_s = measure_job(owner_url, note_id, room_id, content)
+
+    report(
+        f"drafting job, {SEGMENTS}-segment visit, instant model (median)",
+        job_s * 1000,
+        "ms",
+        floor=floor_s * 1000,
+        floor_name="prompt built and answer parsed alone",
+    )
+    report(
+        f"room end to draft under make run's drafter, local model server (median of {ROOMS_ENDED})",
+        median(latencies),
+        "s",
+    )
+    report("room end to draft, slowest", max(latencies), "s")
+
+
+if __name__ == "__main__":
+    main()
