@@ -43,10 +43,11 @@ GRANTS = [
     (JOBS, "agent_usage", "SELECT, INSERT"),
     (JOBS, "agent_session_events", "SELECT, INSERT"),
 ]
-# (table, tenant column or None for "the row's room decides", scopes that see every row besides manager)
+# (table, tenant column or None for "the row's room decides", scopes that see every row besides manager).
+# Every path that ends a room asks for its note: the API, the organizer's join link, LiveKit's webhook.
 NEW_POLICIES = {
-    "note_templates": ("entity_id", ("webhook", "jobs")),
-    "visit_notes": (None, ("webhook", "jobs")),
+    "note_templates": ("entity_id", ("join", "webhook", "jobs")),
+    "visit_notes": (None, ("join", "webhook", "jobs")),
 }
 # Existing policies the drafting job needs to see through (it writes usage and logs its failures).
 WIDENED = {

@@ -41,7 +41,8 @@ def test_a_template_is_created_read_listed_updated_and_deleted(client, clinic, a
     )
     assert resectioned.json()["version"] == 2 and len(resectioned.json()["sections"]) == 1
 
-    assert client.delete(url(clinic.entity, f"/{template['id']}"), headers=headers).status_code == 204
+    deleted = client.delete(url(clinic.entity, f"/{template['id']}"), headers=headers)
+    assert deleted.status_code == 200 and deleted.json()["id"] == template["id"]
     assert client.get(url(clinic.entity, f"/{template['id']}"), headers=headers).status_code == 404
 
 

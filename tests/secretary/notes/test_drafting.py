@@ -238,3 +238,16 @@ def test_a_canceled_room_and_a_second_end_ask_for_no_other_note(db, clinic, visi
     mark_ended(db=db, room=canceled, at=datetime.now(UTC), reason="canceled", status=RoomStatus.CANCELED)
     assert db.scalars(select(VisitNote).where(VisitNote.room_id == canceled.id)).all() == []
     assert len(db.scalars(select(VisitNote).where(VisitNote.room_id == room.id)).all()) == 1
+
+
+def test_a_note_whose_runs_were_all_stopped_fails_at_its_next_claim(
+    db, visit, chat_server, note_model, run_job
+):
+    _, _, note = visit
+    note.attempts = JOB_ATTEMPTS  # each stopped run counted its claim
+    db.flush()
+
+    assert run_job(note.id, note_model) == "failed"
+
+    db.refresh(note)
+    assert note.failure_code == "model_unavailable" and chat_server.requests == []

@@ -126,7 +126,8 @@ class Settings(BaseSettings):
     # AWS the SQS queue that feeds the drafting job.
     note_model: str = "gpt-4.1-mini"
     note_temperature: float = Field(default=0.2, ge=0.0, le=2.0)
-    note_llm_timeout_seconds: float = Field(default=60.0, gt=0, le=600)
+    # Three tries must fit the drafter Lambda's three minutes.
+    note_llm_timeout_seconds: float = Field(default=50.0, gt=0, le=600)
     note_queue_url: str | None = None
 
     @model_validator(mode="after")

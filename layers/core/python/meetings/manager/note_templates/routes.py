@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
 
 from meetings.api.database import DbSession
 from meetings.api.errors import register_constraint_error
@@ -104,10 +104,9 @@ def update_note_template(
 
 @router.delete(
     f"{PREFIX}/{{template_id}}",
-    status_code=status.HTTP_204_NO_CONTENT,
-    response_class=Response,
+    response_model=NoteTemplateOut,
     summary="Delete a note template",
-    description="Notes already drafted keep their own copy of the template.",
+    description="Answers the deleted template. Notes already drafted keep their own copy of it.",
 )
 def delete_note_template(db: DbSession, principal: CurrentPrincipal, entity_id: IdPath, template_id: IdPath):
-    service.delete_template(db=db, principal=principal, entity_id=entity_id, template_id=template_id)
+    return service.delete_template(db=db, principal=principal, entity_id=entity_id, template_id=template_id)

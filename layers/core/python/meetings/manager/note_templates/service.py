@@ -99,11 +99,12 @@ def update_template(
     return template
 
 
-def delete_template(*, db: Session, principal: Principal, entity_id: int, template_id: int) -> None:
-    """Deletes a template; notes already drafted keep their own copy of it."""
+def delete_template(*, db: Session, principal: Principal, entity_id: int, template_id: int) -> NoteTemplate:
+    """Deletes a template and returns it as it was; notes already drafted keep their own copy of it."""
     template = get_template(db=db, principal=principal, entity_id=entity_id, template_id=template_id)
     db.delete(template)
     db.flush()
+    return template
 
 
 def _spec(template: NoteTemplate) -> TemplateSpec:

@@ -28,7 +28,7 @@ from meetings.secretary.notes.prompt import (
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import composed_instructions
 
-LEASE = timedelta(minutes=5)  # longer than one job's model calls; the queue's visibility timeout matches
+LEASE = timedelta(minutes=5)  # longer than a job may run (the Lambda stops at three minutes)
 ANSWER_TRIES = 3  # a malformed answer is asked again this many times in all
 JOB_ATTEMPTS = 5  # an unreachable model: the job gives up on the note after this many runs
 
@@ -97,6 +97,8 @@ def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | N
         db.commit()
         return "skipped"
     room = db.get(Room, note.room_id)
+    if note.attempts > JOB_ATTEMPTS:  # earlier runs were stopped before they could give up themselves
+        return _fail(db, note, room, "model_unavailable", f"No answer after {JOB_ATTEMPTS} runs of the job.")
     lines = consented_lines(db=db, room_id=room.id)
     instructions = composed_instructions(db=db, room=room)
     db.commit()  # the lease is visible to other jobs; nothing is held open during the model's calls

@@ -75,7 +75,7 @@ def note_model(settings: Settings) -> OpenAICompatibleModel:
         api_key=settings.openai_api_key.get_secret_value(),
         base_url=settings.openai_base_url,
         timeout=settings.note_llm_timeout_seconds,
-        max_retries=1,
+        max_retries=0,  # the job asks again itself, and the queue retries the job
     )
     return OpenAICompatibleModel(
         name=settings.note_model, temperature=settings.note_temperature, client=client
