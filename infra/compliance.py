@@ -69,7 +69,7 @@ def acknowledge_findings(stack) -> None:
     """Applies the reviewed acknowledgements to a PlatformStack."""
     _api(stack)
     _functions(stack)
-    _webhooks(stack)
+    _queues(stack)
     _database(stack)
     _egress(stack)
     _storage(stack)
@@ -107,10 +107,16 @@ def _functions(stack) -> None:
         )
 
 
-def _webhooks(stack) -> None:
+def _queues(stack) -> None:
     _acknowledge(
         stack.webhook_queue.dead_letter_queue,
         {"AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the webhook dispatch queue."},
+    )
+    _acknowledge(
+        stack.note_queue.dead_letter_queue,
+        {
+            "AwsSolutions-SQS3": "This queue is itself the dead-letter queue of the visit notes' drafting queue."
+        },
     )
 
 
@@ -286,9 +292,10 @@ def checkov_skips(stack) -> None:
     """The checkov findings the platform accepts (every other check must pass; tests/infra runs it)."""
     # By construct path: jsii proxies of one construct are not equal as Python objects.
     platform = {function.function.node.default_child.node.path for function in stack.functions.values()}
-    for platform_function in stack.functions.values():
+    for name, platform_function in stack.functions.items():
         if platform_function.dead_letter_queue is None:
-            _checkov_skip(platform_function.function.node.default_child, {"CKV_AWS_116": SYNC_NO_DLQ})
+            reason = QUEUE_NO_DLQ if name == "webhook_dispatcher" else SYNC_NO_DLQ
+            _checkov_skip(platform_function.function.node.default_child, {"CKV_AWS_116": reason})
     for construct in stack.node.find_all():
         if (
             isinstance(construct, CfnResource)

@@ -6,6 +6,7 @@ from typing import Any
 from constructs import Node
 
 DEFAULT_STAGE = "dev"
+DEFAULT_NOTE_MODEL = "gpt-4.1-mini"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class StageConfig:
     egress_role_principal: str | None
     egress_external_id: str | None
     agent: AgentSize
+    # The model that drafts visit notes, and the OpenAI-compatible server that answers it (unset: OpenAI).
+    note_model: str
+    openai_base_url: str | None
     # Reserved concurrency per function (functions/ directory names): each is both guaranteed and capped,
     # so no function can take the join and webhook functions' share of the account's pool.
     reserved_concurrency: dict[str, int]
@@ -58,6 +62,12 @@ class StageConfig:
 
 def _flag(value: Any) -> bool:
     return value is True or str(value).lower() in ("1", "true", "yes")
+
+
+def _https_url(name: str, value: str | None) -> str | None:
+    if value is not None and not value.lower().startswith("https://"):
+        raise ValueError(f"{name} must be an https:// URL, got {value!r}")
+    return value
 
 
 def load_stage_config(node: Node) -> StageConfig:
@@ -100,6 +110,10 @@ def load_stage_config(node: Node) -> StageConfig:
             max_tasks=int(agent["maxTasks"]),
             target_cpu_percent=int(agent["targetCpuPercent"]),
             idle_processes=int(agent.get("idleProcesses", 1)),
+        ),
+        note_model=node.try_get_context("noteModel") or values.get("noteModel") or DEFAULT_NOTE_MODEL,
+        openai_base_url=_https_url(
+            "openaiBaseUrl", node.try_get_context("openaiBaseUrl") or values.get("openaiBaseUrl")
         ),
         reserved_concurrency={name: int(value) for name, value in values["reservedConcurrency"].items()},
         agent_paused=_flag(node.try_get_context("agentPaused")),

@@ -49,6 +49,9 @@ ZIP_FUNCTIONS = (
     "livekit_webhook",
     "recording_finalizer",
     "retention_purge",
+    "webhook_sweep",
+    "webhook_dispatcher",
+    "note_drafter",
     "migrate",
 )
 

@@ -9,6 +9,7 @@ from aws_cdk import aws_lambda as lambda_
 from infra import sources
 from infra.constructs.database import SERVICE_ROLES
 from infra.constructs.function import FunctionSettings, PlatformFunction
+from infra.constructs.notes import DRAFTER_TIMEOUT
 from infra.constructs.permissions import bucket_level, objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX
 from infra.constructs.webhooks import DISPATCHER_TIMEOUT
@@ -51,6 +52,15 @@ def _component(
     return environment
 
 
+def _note_hand_over(stack) -> tuple[dict[str, str], list]:
+    """A room's end queues its note for the drafter: the queue's URL, and sending to it (nothing else)."""
+    queue = stack.note_queue
+    return {"NOTE_QUEUE_URL": queue.queue.queue_url}, [
+        queue.send_statement(),
+        use_key(stack, stack.key, services=["sqs"], encrypt=True),
+    ]
+
+
 def _component_access(stack, role: str, secrets: list[str]) -> list:
     """The database as its own role (IAM authentication to the proxy), and reading its own secrets."""
     statements = [stack.database.connect_as(role)]
@@ -68,6 +78,7 @@ def application_functions(
     kb = stack.storage.kb_bucket
     api_timeout = Duration.seconds(29)
     kb_code = sources.kb_image_code
+    note_environment, note_statements = _note_hand_over(stack)
     # The images bake the model in and point EMBEDDING_MODEL at its directory; a Lambda variable
     # would override that with a hub name the offline image cannot download.
     image_environment = {key: value for key, value in environment.items() if key != "EMBEDDING_MODEL"}
@@ -110,12 +121,17 @@ def application_functions(
                 memory_mib=1024,
                 timeout=api_timeout,
                 environment=_component(
-                    stack, "secretary_api", "app", ["jwt", "livekit"], {**environment, **egress_environment}
+                    stack,
+                    "secretary_api",
+                    "app",
+                    ["jwt", "livekit"],
+                    {**environment, **egress_environment, **note_environment},
                 ),
                 statements=[
                     *_component_access(stack, "app", ["jwt", "livekit"]),
                     objects("DownloadRecordings", recordings, RECORDINGS_PREFIX, ["s3:GetObject"]),
                     use_key(stack, stack.key, services=["s3"]),
+                    *note_statements,
                 ],
             ),
             _zip_code("secretary_api"),
@@ -129,11 +145,16 @@ def application_functions(
                 memory_mib=512,
                 timeout=api_timeout,
                 environment=_component(
-                    stack, "livekit_webhook", "app", ["livekit"], {**environment, **egress_environment}
+                    stack,
+                    "livekit_webhook",
+                    "app",
+                    ["livekit"],
+                    {**environment, **egress_environment, **note_environment},
                 ),
                 # Egress retries go through LiveKit; the webhook itself never touches the recordings bucket.
                 statements=[
                     *_component_access(stack, "app", ["livekit"]),
+                    *note_statements,
                 ],
             ),
             _zip_code("livekit_webhook"),
@@ -233,6 +254,7 @@ def application_functions(
             kb_code("search"),
         ),
         **_webhook_functions(stack, environment),
+        **_note_functions(stack, environment),
     }
     return functions
 
@@ -286,5 +308,37 @@ def _webhook_functions(stack, environment) -> dict[str, PlatformFunction]:
             ),
             _zip_code("webhook_dispatcher"),
             security_group=stack.webhook_security_group,
+        ),
+    }
+
+
+def _note_functions(stack, environment) -> dict[str, PlatformFunction]:
+    """The drafter: one note per queue message, and every five minutes (EventBridge, asynchronous) the
+    notes left pending queued again; in a security group of its own, HTTPS out and the RDS Proxy."""
+    queue = stack.note_queue
+    config = stack.config
+    model = {"NOTE_QUEUE_URL": queue.queue.queue_url, "NOTE_MODEL": config.note_model}
+    if config.openai_base_url:
+        model["OPENAI_BASE_URL"] = config.openai_base_url
+    return {
+        "note_drafter": _function(
+            stack,
+            "NoteDrafter",
+            FunctionSettings(
+                name="note-drafter",
+                description="Drafts a visit note from the consented transcript when a room ends (LLM)",
+                memory_mib=512,
+                timeout=DRAFTER_TIMEOUT,
+                environment=_component(stack, "note_drafter", "jobs", ["openai"], {**environment, **model}),
+                asynchronous=True,
+                statements=[
+                    *_component_access(stack, "jobs", ["openai"]),
+                    queue.consume_statement(),
+                    queue.send_statement(),
+                    use_key(stack, stack.key, services=["sqs"], encrypt=True),
+                ],
+            ),
+            _zip_code("note_drafter"),
+            security_group=stack.note_drafter_security_group,
         ),
     }

@@ -20,6 +20,7 @@ from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROU
 from infra.constructs.database import Database
 from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings
 from infra.constructs.network import Network
+from infra.constructs.notes import NoteQueue
 from infra.constructs.permissions import objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
 from infra.constructs.webhooks import WebhookQueue
@@ -34,6 +35,7 @@ OPENAI_SECRET_PLACEHOLDERS = {"OPENAI_API_KEY": "changeme"}
 RDS_CA_BUNDLE = "/opt/certs/rds-global-bundle.pem"
 PURGE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
 WEBHOOK_SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
+NOTE_SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 
 
 class PlatformStack(Stack):
@@ -83,7 +85,7 @@ class PlatformStack(Stack):
             self,
             "OpenaiSecret",
             secret_name=f"meetings/{config.stage}/openai",
-            description="OPENAI_API_KEY (set by the operator): the meeting agent's only",
+            description="OPENAI_API_KEY (set by the operator): the meeting agent and the note drafter",
             encryption_key=self.key,
             secret_object_value={
                 name: SecretValue.unsafe_plain_text(value)
@@ -116,6 +118,18 @@ class PlatformStack(Stack):
             ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: webhook endpoints of entities, AWS APIs"
         )
         self.database.allow_proxy_from(self.webhook_security_group, "Webhook dispatcher to RDS Proxy")
+        self.note_queue = NoteQueue(self, "Notes", key=self.key, alarm_topic=self.webhook_queue.alarm_topic)
+        self.note_drafter_security_group = ec2.SecurityGroup(
+            self,
+            "NoteDrafterSecurityGroup",
+            vpc=vpc,
+            description="Note drafter: the RDS Proxy and HTTPS to the model endpoint",
+            allow_all_outbound=False,
+        )
+        self.note_drafter_security_group.add_egress_rule(
+            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: the OpenAI-compatible model endpoint, AWS APIs"
+        )
+        self.database.allow_proxy_from(self.note_drafter_security_group, "Note drafter to RDS Proxy")
         self.layers = self._layers(dependencies_layer_dir)
         environment = {
             "ENVIRONMENT": "production",
@@ -144,6 +158,7 @@ class PlatformStack(Stack):
         self._wire_storage_events()
         self._schedule_purge()
         self._wire_webhooks()
+        self._wire_notes()
         self._migrations(staged_migrate_dir)
         self.agent = self._agent(environment)
         self._outputs()
@@ -277,6 +292,27 @@ class PlatformStack(Stack):
             batch_size=1,
         )
 
+    def _wire_notes(self) -> None:
+        """The drafter on the notes queue, a message at a time, below its reserved concurrency (a throttled
+        receive would count toward the dead-letter queue); and its sweep every five minutes."""
+        drafter = self.functions["note_drafter"].function
+        lambda_.EventSourceMapping(
+            self,
+            "NoteDraftMapping",
+            target=drafter,
+            event_source_arn=self.note_queue.queue.queue_arn,
+            batch_size=1,
+            # One left for the sweep; SQS event sources take two at least.
+            max_concurrency=max(2, self.config.reserved_concurrency["note_drafter"] - 1),
+        )
+        self.note_sweep_rule = events.Rule(
+            self,
+            "NoteSweepSchedule",
+            description="Visit notes: queue again the notes a lost message or a dead job left pending",
+            schedule=NOTE_SWEEP_SCHEDULE,
+            targets=[targets.LambdaFunction(drafter, retry_attempts=0)],
+        )
+
     def _migrations(self, staged_migrate_dir: str) -> None:
         """`alembic upgrade head` at every deploy, straight to the instance (not the proxy)."""
         security_group = ec2.SecurityGroup(
@@ -387,3 +423,9 @@ class PlatformStack(Stack):
             description="Fill OPENAI_API_KEY here",
         )
         CfnOutput(self, "DatabaseProxyEndpoint", value=self.database.proxy.endpoint)
+        CfnOutput(
+            self,
+            "AlarmTopicArn",
+            value=self.webhook_queue.alarm_topic.topic_arn,
+            description="Subscribe here: dead letters in the webhook and visit-note queues",
+        )
