@@ -39,7 +39,7 @@ GRANTS = [
     (APP, "note_templates", "SELECT, INSERT, UPDATE, DELETE"),
     (APP, "visit_notes", "SELECT, INSERT, UPDATE"),
     (JOBS, "note_templates", "SELECT"),
-    (JOBS, "visit_notes", "SELECT, UPDATE"),
+    (JOBS, "visit_notes", "SELECT, UPDATE, DELETE"),  # the retention purge deletes unsigned versions
     (JOBS, "agent_usage", "SELECT, INSERT"),
     (JOBS, "agent_session_events", "SELECT, INSERT"),
 ]

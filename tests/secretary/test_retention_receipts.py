@@ -114,7 +114,7 @@ def test_due_rooms_lose_their_content_and_get_a_receipt_others_are_untouched(db,
         select(RoomEvent).where(RoomEvent.room_id == due.id, RoomEvent.event_name == "RETENTION_PURGED")
     )
     assert event.data["receipt_id"] == receipt.id and event.data["content_sha256"] == digest
-    assert event.data["counts"] == {"transcript_segments": 3, "consent_records": 1}
+    assert event.data["counts"] == {"transcript_segments": 3, "consent_records": 1, "unsigned_notes": 0}
     assert (
         db.scalar(
             select(func.count())
@@ -177,3 +177,33 @@ def test_receipts_are_readable_by_the_rooms_entity_only(client, db, clinic, auth
     assert client.get(f"/v1/rooms/{room.id}/retention-receipts", headers=stranger).status_code == 404
     assert client.get("/v1/rooms/nope/retention-receipts", headers=staff).status_code == 404
     assert client.get(f"/v1/rooms/{room.id}/retention-receipts").status_code == 401
+
+
+def test_unsigned_note_versions_go_with_the_transcript_and_signed_ones_stay(db, clinic):
+    from datetime import UTC, datetime
+
+    from meetings.secretary.notes.models import NoteStatus, VisitNote
+
+    room = ended_room(db, clinic, days_ago=31)
+    signed_at = datetime.now(UTC)
+    common = {
+        "room_id": room.id,
+        "template_ref": "builtin:soap",
+        "template_version": 1,
+        "template_name": "SOAP",
+        "kind": "progress_note",
+        "template_sections": [],
+        "sections": [],
+    }
+    superseded = VisitNote(
+        version=1, status=NoteStatus.SUPERSEDED, signed_at=signed_at, content_hash="a" * 64, **common
+    )
+    draft = VisitNote(version=2, status=NoteStatus.DRAFT, **common)
+    db.add_all([superseded, draft])
+    db.flush()
+
+    purge_due_room_content(db=db, now=NOW)
+
+    [receipt] = db.scalars(select(RetentionReceipt).where(RetentionReceipt.room_id == room.id)).all()
+    assert receipt.purged["unsigned_notes"] == {"count": 1, "ids": [draft.id]}
+    assert db.scalars(select(VisitNote.id).where(VisitNote.room_id == room.id)).all() == [superseded.id]

@@ -1,5 +1,6 @@
-"""Retention of a room's words and choices: transcript segments and consent records past the entity's
-retention are deleted, and a receipt says what went.
+"""Retention of a room's words and choices: transcript segments, consent records and the note versions
+nobody signed, past the entity's retention, are deleted, and a receipt says what went. Signed (and
+superseded) note versions stay: they are the clinical record the professional signed.
 
 A room is due when it is over (COMPLETED or CANCELED) and `coalesce(ended_at, scheduled_at)` plus its
 entity's `recording_retention_days` (30 for rooms with no entity, as for their recordings) has passed.
@@ -8,7 +9,7 @@ hashed, deleted, and the receipt and the RETENTION_PURGED room event are written
 interrupted run therefore leaves each room either untouched or fully purged with its one receipt; the next
 run picks up the untouched ones, and a purged room has nothing left to select, so nothing is counted twice.
 
-`content_sha256` is SHA-256 over the purged rows in the receipt's order (segments, then consent records),
+`content_sha256` is SHA-256 over the purged rows in the receipt's order (segments, consent records, notes),
 one canonical JSON object per line (sorted keys, no spaces, ISO times, decimals as strings).
 """
 
@@ -27,12 +28,17 @@ from meetings.manager.entities.models import Entity
 from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
+from meetings.secretary.notes.models import SIGNED_STATUSES, VisitNote
 from meetings.secretary.retention.models import RetentionReceipt
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.transcripts.models import TranscriptSegment
 
 INDEPENDENT_RETENTION_DAYS = 30
-KINDS = (("transcript_segments", TranscriptSegment), ("consent_records", ConsentRecord))
+KINDS = (
+    ("transcript_segments", TranscriptSegment, True),
+    ("consent_records", ConsentRecord, True),
+    ("unsigned_notes", VisitNote, VisitNote.status.not_in(SIGNED_STATUSES)),
+)
 
 
 @dataclass
@@ -50,7 +56,7 @@ def _retention_days():
 
 
 def _due_rooms(cutoff) -> select:
-    has_content = or_(*(exists().where(model.room_id == Room.id) for _, model in KINDS))
+    has_content = or_(*(exists().where(model.room_id == Room.id, purged) for _, model, purged in KINDS))
     over_at = func.coalesce(Room.ended_at, Room.scheduled_at)
     return (
         select(Room.id, _retention_days().label("days"))
@@ -79,11 +85,11 @@ def _row_dict(model, row) -> dict:
 
 
 def purge_room_content(*, db: Session, room_id: str, retention_days: int) -> RetentionReceipt:
-    """Deletes one (locked) room's transcript segments and consent records and writes their receipt."""
+    """Deletes one (locked) room's transcript, consent records and unsigned notes and writes their receipt."""
     digest = hashlib.sha256()
     purged: dict = {}
-    for kind, model in KINDS:
-        rows = db.scalars(select(model).where(model.room_id == room_id).order_by(model.id)).all()
+    for kind, model, condition in KINDS:
+        rows = db.scalars(select(model).where(model.room_id == room_id, condition).order_by(model.id)).all()
         for row in rows:
             line = json.dumps(
                 _row_dict(model, row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
