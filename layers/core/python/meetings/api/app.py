@@ -7,10 +7,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from meetings.api.errors import error_body, install_error_handlers
+from meetings.api.fastapi_startup import skip_needless_pydantic_v1_import
 from meetings.api.headers import SecurityHeaders
 from meetings.api.openapi import document_responses
 from meetings.db import get_engine
 from meetings.log import logger
+
+skip_needless_pydantic_v1_import()
 
 
 def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "") -> FastAPI:
