@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from meetings.errors import DomainError
 from meetings.identity.passwords import hash_token
-from meetings.livekit import get_livekit
+from meetings.livekit import livekit_gateway
 from meetings.secretary.events.models import RoomEvent
 from meetings.secretary.joins.service import join_with_password
 from meetings.secretary.participants.models import Participant, RoomParticipant
@@ -49,7 +49,7 @@ def test_concurrent_joins_never_exceed_capacity(committed_room, livekit_server):
         start.wait()
         with Session(own_engine) as session:
             try:
-                join_with_password(db=session, token=token, password=JOIN_PASSWORD, livekit=get_livekit())
+                join_with_password(db=session, token=token, password=JOIN_PASSWORD, livekit=livekit_gateway())
                 session.commit()
                 return "admitted"
             except DomainError as refusal:
@@ -79,7 +79,7 @@ def test_concurrent_wrong_passwords_lock_the_link_after_exactly_five(committed_r
         start.wait()
         with Session(own_engine) as session:
             try:
-                join_with_password(db=session, token=token, password="00000000", livekit=get_livekit())
+                join_with_password(db=session, token=token, password="00000000", livekit=livekit_gateway())
                 session.commit()
                 return "admitted"
             except DomainError as refusal:

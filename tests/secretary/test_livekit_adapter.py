@@ -8,11 +8,11 @@ from livekit.api import AccessToken, TokenVerifier, VideoGrants
 from livekit.protocol import room as proto_room
 
 from meetings.errors import UpstreamUnavailable
-from meetings.livekit import LiveKitAdapter, get_livekit
+from meetings.livekit import LiveKitAdapter, livekit_gateway
 
 
 def test_room_lifecycle_calls_carry_the_right_requests(livekit_server):
-    livekit = get_livekit()
+    livekit = livekit_gateway()
     livekit.create_room(name="meeting-a", max_participants=5)
     livekit.create_room(name="meeting-a", max_participants=5)  # idempotent
     created = livekit_server.method_calls("CreateRoom")[0]
@@ -28,7 +28,7 @@ def test_room_lifecycle_calls_carry_the_right_requests(livekit_server):
 
 
 def test_agent_dispatch_is_idempotent_per_agent(livekit_server):
-    livekit = get_livekit()
+    livekit = livekit_gateway()
     first = livekit.dispatch_agent(
         room_name="meeting-b", agent_name="meeting-assistant", metadata='{"room_id": "b"}'
     )
@@ -68,7 +68,7 @@ def test_the_stand_in_refuses_wrong_keys_and_missing_grants(livekit_server):
 
 
 def test_failures_become_upstream_errors(livekit_server):
-    livekit = get_livekit()
+    livekit = livekit_gateway()
     livekit_server.fail_next("CreateRoom", status=500, code="internal")
     with pytest.raises(UpstreamUnavailable):
         livekit.create_room(name="meeting-d", max_participants=2)
@@ -79,7 +79,7 @@ def test_failures_become_upstream_errors(livekit_server):
 
 
 def test_access_tokens_verify_with_the_grants_asked_for(livekit_server):
-    livekit = get_livekit()
+    livekit = livekit_gateway()
     token = livekit.mint_access_token(
         room_name="meeting-e",
         identity="participant-9",
@@ -97,7 +97,7 @@ def test_calls_work_from_inside_a_running_event_loop(livekit_server):
     import threading
 
     async def inside_a_loop() -> None:
-        get_livekit().create_room(name="meeting-f", max_participants=2)
+        livekit_gateway().create_room(name="meeting-f", max_participants=2)
 
     caller = threading.Thread(target=lambda: asyncio.run(inside_a_loop()))  # a thread of its own loop
     caller.start()

@@ -1,6 +1,6 @@
 """A thin adapter over the LiveKit server API (`livekit.api.LiveKitAPI`) and local token minting.
 
-Services depend on the `LiveKitGateway` protocol; `get_livekit()` builds the real adapter from the
+Services depend on the `LiveKitGateway` protocol; `livekit_gateway()` builds the real adapter from the
 settings. Every remote call is synchronous for the (sync) services: it runs the async client in a
 fresh event loop and maps transport and server failures to `UpstreamUnavailable`. The LiveKit SDK (and
 aiohttp, protobuf) load on first use: most requests never talk to LiveKit and skip their import cost.
@@ -258,7 +258,7 @@ def run_to_completion(coroutine_function: Callable[[], Awaitable[T]]) -> T:
         return worker.submit(lambda: asyncio.run(coroutine_function())).result()
 
 
-def get_livekit() -> LiveKitGateway:
+def livekit_gateway() -> LiveKitGateway:
     """The gateway configured by the settings (cheap to build: one per request)."""
     settings = get_settings()
     return LiveKitAdapter(
@@ -266,6 +266,11 @@ def get_livekit() -> LiveKitGateway:
         api_key=settings.livekit_api_key,
         api_secret=settings.livekit_api_secret.get_secret_value(),
     )
+
+
+async def get_livekit() -> LiveKitGateway:
+    """The request's gateway; a coroutine, so that FastAPI does not hop to its threadpool to build it."""
+    return livekit_gateway()
 
 
 LiveKit = Annotated[LiveKitGateway, Depends(get_livekit)]
