@@ -24,6 +24,7 @@ ENDPOINTS = [
     ("DELETE", "/v1/rooms/{room}/participants/{participant}", None),
     ("GET", "/v1/rooms/{room}/events", None),
     ("GET", "/v1/rooms/{room}/agent-events", None),
+    ("GET", "/v1/rooms/{room}/transcript", None),
     ("GET", "/v1/participants/{participant}", None),
     ("PATCH", "/v1/participants/{participant}", {"name": "Renamed"}),
     ("DELETE", "/v1/participants/{participant}", None),

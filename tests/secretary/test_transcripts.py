@@ -1,13 +1,19 @@
 """GET /v1/rooms/{room_id}/transcript: JSON, WebVTT (read back by webvtt-py) and text, in time order."""
 
 import io
+import json
+from decimal import Decimal
 
 import pytest
 import webvtt
+from pydantic_core import to_json
+from sqlalchemy import select
 
 from meetings.db_roles import AGENT_ROLE
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
+from meetings.secretary.transcripts import service
+from meetings.secretary.transcripts.models import TranscriptSegment
 from meetings.secretary.transcripts.service import record_transcript_segment
 from tests.factories import make_participant, make_professional, make_room
 from tests.support.answers import error_code
@@ -144,3 +150,151 @@ def test_an_unknown_format_is_a_422(client, auth_headers, admin, visit):
     answer = client.get(f"/v1/rooms/{room.id}/transcript?format=pdf", headers=auth_headers(admin))
 
     assert answer.status_code == 422
+
+
+# The formats as they were written row by row in Python before PostgreSQL took the per-row work; the
+# answers stay byte-identical to them (except that the text clock no longer cuts hours past 99).
+def reference_clock(seconds: Decimal) -> str:
+    millis = int(round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    whole, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{whole:02d}.{millis:03d}"
+
+
+def reference_json(room_id: str, segments: list[TranscriptSegment]) -> str:
+    objects = [
+        to_json(
+            {
+                "id": s.id,
+                "participant": {
+                    "id": s.participant_id,
+                    "display_name": s.speaker_name,
+                    "type": s.speaker_type,
+                },
+                "start_seconds": float(s.start_seconds),
+                "end_seconds": float(s.end_seconds),
+                "text": s.text,
+                "language": s.language,
+                "confidence": s.confidence,
+            }
+        ).decode()
+        for s in segments
+    ]
+    return f'{{"room_id": {json.dumps(room_id)}, "segments": [{",".join(objects)}]}}'
+
+
+def reference_webvtt(segments: list[TranscriptSegment]) -> str:
+    escapes = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+    cues = []
+    for number, s in enumerate(segments, start=1):
+        text = " ".join(s.text.replace("-->", "->").translate(escapes).split())
+        speaker = " ".join(s.speaker_name.translate(escapes).split())
+        cues.append(
+            f"\n{number}\n{reference_clock(s.start_seconds)} --> {reference_clock(s.end_seconds)}\n"
+            f"<v {speaker}>{text}\n"
+        )
+    return "WEBVTT\n" + "".join(cues)
+
+
+def reference_text(segments: list[TranscriptSegment]) -> str:
+    return "".join(
+        f"[{reference_clock(s.start_seconds).split('.')[0]}] {' '.join(s.speaker_name.split())}: {s.text}\n"
+        for s in segments
+    )
+
+
+AWKWARD = [  # (start, end, speaker, text, language, confidence), stored out of time order
+    (
+        360000.25,
+        360002.0,
+        "Maria\tLima ",
+        'nbsp\u00a0and ideographic\u3000space -> --> &amp; <b>"',
+        "pt-BR",
+        None,
+    ),
+    (0.0, 0.001, 'Dr. "Ana" <Souza>', 'He said "hi" \\ then\tleft', "en", 1.0),
+    (59.999, 60.0, 'Dr. "Ana" <Souza>', "line one\nline two\r\n\nthree", None, 0.0),
+    (3599.999, 3600.0, "  ", "  leading and trailing  ", "en", 0.93),
+    (
+        36000.5,
+        36001.25,
+        "Joana",
+        "control \x01 and \x7f, emoji \U0001f600, separator \u2028 here",
+        "en",
+        0.000123,
+    ),
+]
+
+
+@pytest.fixture
+def awkward_visit(db, entity):
+    """Times up to 100 hours at millisecond edges, whole and fractional seconds, and texts that need every
+    JSON and WebVTT escape and whitespace rule."""
+    room = make_room(db, entity, status=RoomStatus.COMPLETED)
+    speaker = make_participant(db, name="Someone")
+    with acting_as(db, AGENT_ROLE):
+        for index, (start, end, name, text, language, confidence) in enumerate(AWKWARD):
+            record_transcript_segment(
+                db=db,
+                room_id=room.id,
+                participant_id=None if index == 3 else speaker.id,
+                speaker_name=name,
+                speaker_type=ParticipantType.CLIENT,
+                start_seconds=start,
+                end_seconds=end,
+                text=text,
+                language=language,
+                confidence=confidence,
+            )
+    segments = db.scalars(
+        select(TranscriptSegment)
+        .where(TranscriptSegment.room_id == room.id)
+        .order_by(TranscriptSegment.start_seconds, TranscriptSegment.id)
+    ).all()
+    return room, segments
+
+
+@pytest.mark.parametrize("batch", [service.READ_BATCH, 2], ids=["one chunk", "chunks of two"])
+def test_every_format_is_byte_identical_to_writing_each_row_in_python(
+    client, auth_headers, admin, awkward_visit, monkeypatch, batch
+):
+    room, segments = awkward_visit
+    monkeypatch.setattr(service, "READ_BATCH", batch)
+    url = f"/v1/rooms/{room.id}/transcript"
+
+    as_json = client.get(url, headers=auth_headers(admin))
+    as_vtt = client.get(url, params={"format": "vtt"}, headers=auth_headers(admin))
+    as_text = client.get(url, params={"format": "txt"}, headers=auth_headers(admin))
+
+    assert as_json.text == reference_json(room.id, segments)
+    assert [s["start_seconds"] for s in as_json.json()["segments"]] == [
+        0.0,
+        59.999,
+        3599.999,
+        36000.5,
+        360000.25,
+    ]
+    assert as_vtt.text == reference_webvtt(segments)
+    captions = webvtt.from_buffer(io.StringIO(as_vtt.text)).captions
+    assert [c.start for c in captions] == [
+        "00:00:00.000",
+        "00:00:59.999",
+        "00:59:59.999",
+        "10:00:00.500",
+        "100:00:00.250",
+    ]
+    assert as_text.text == reference_text(segments)
+
+
+@pytest.mark.parametrize("with_speech", [True, False], ids=["with speech", "silent"])
+def test_another_tenants_room_is_404_with_or_without_speech(
+    client, auth_headers, other_admin, db, entity, awkward_visit, with_speech
+):
+    room = awkward_visit[0] if with_speech else make_room(db, entity)
+
+    for params in ({}, {"format": "vtt"}, {"format": "txt"}):
+        answer = client.get(
+            f"/v1/rooms/{room.id}/transcript", params=params, headers=auth_headers(other_admin)
+        )
+        assert (answer.status_code, error_code(answer)) == (404, "room_not_found")

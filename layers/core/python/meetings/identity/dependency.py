@@ -1,4 +1,9 @@
-"""The authenticated backoffice caller, as a FastAPI dependency."""
+"""The authenticated backoffice caller, as a FastAPI dependency.
+
+A coroutine although its query blocks, like the session dependency (meetings.api.database): a Lambda
+container serves one request at a time, and a sync dependency costs a thread hop on every backoffice
+request (about 0.4 ms on the 2-core development machine, measured by bench_transcript).
+"""
 
 from typing import Annotated
 
@@ -24,7 +29,7 @@ ACTIVE_USER = text(
 )
 
 
-def get_current_principal(
+async def get_current_principal(
     db: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:

@@ -40,6 +40,7 @@ def now() -> datetime:
 
 def visible_rooms(principal: Principal) -> Select:
     """Rooms the caller may see: all for a MANAGER, their entity's for an ENTITY_ADMIN."""
+    # transcripts.service.transcript_batches states this condition in its SQL: change both together.
     statement = select(Room)
     if not principal.is_manager:
         statement = statement.where(Room.entity_id == principal.entity_id)

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Header, Query, Response
 
 from meetings.api.database import DbSession
 from meetings.identity.dependency import CurrentPrincipal
-from meetings.secretary.rooms.service import get_room
 from meetings.secretary.transcripts import formats
 from meetings.secretary.transcripts.schemas import MEDIA_TYPES, TranscriptFormat, TranscriptOut
 from meetings.secretary.transcripts.service import transcript_batches
@@ -42,20 +41,21 @@ def chosen_format(requested: TranscriptFormat | None, accept: str | None) -> Tra
         }
     },
 )
-def get_transcript(
+async def get_transcript(
     room_id: str,
     db: DbSession,
     principal: CurrentPrincipal,
     format: Annotated[TranscriptFormat | None, Query(description="json, vtt or txt")] = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Response:
-    room = get_room(db=db, principal=principal, room_id=room_id)
+    # A coroutine although it blocks, like the session dependency (meetings.api.database): a Lambda
+    # container serves one request at a time, and a sync route costs a thread hop each way.
     chosen = chosen_format(format, accept)
-    rows = transcript_batches(db=db, room_id=room.id)
+    batches = transcript_batches(db=db, principal=principal, room_id=room_id, columns=formats.COLUMNS[chosen])
     if chosen == TranscriptFormat.VTT:
-        body = "".join(formats.webvtt(rows))
+        body = formats.webvtt(batches)
     elif chosen == TranscriptFormat.TXT:
-        body = "".join(formats.plain_text(rows))
+        body = formats.plain_text(batches)
     else:
-        body = "".join(formats.json_document(room.id, rows))
+        body = formats.json_document(room_id, batches)
     return Response(content=body.encode(), media_type=MEDIA_TYPES[chosen])

@@ -1,30 +1,17 @@
 """Recording transcript segments (the meeting agent) and reading a room's transcript in time order."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from decimal import Decimal
+from itertools import islice
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from meetings.identity.principal import Principal
 from meetings.secretary.participants.models import ParticipantType
+from meetings.secretary.rooms.service import get_room
 from meetings.secretary.transcripts.models import TranscriptSegment
 
-# A 60-minute visit (about 1,500 segments) is one fetch; longer ones stream in batches of this size.
-READ_BATCH = 2_000
-
-
-@dataclass(frozen=True)
-class SegmentRow:
-    id: int
-    participant_id: int | None
-    speaker_name: str
-    speaker_type: str
-    start_seconds: Decimal
-    end_seconds: Decimal
-    text: str
-    language: str | None
-    confidence: float | None
+# A 60-minute visit (about 1,500 segments) is one chunk; longer ones stream in chunks of this size.
+READ_BATCH = 250
 
 
 def record_transcript_segment(
@@ -56,24 +43,25 @@ def record_transcript_segment(
     return segment
 
 
-def transcript_batches(*, db: Session, room_id: str) -> Iterator[list[SegmentRow]]:
-    """The room's segments in time order, in batches from a server-side cursor (a long visit is never
-    held in memory at once)."""
-    statement = (
-        select(
-            TranscriptSegment.id,
-            TranscriptSegment.participant_id,
-            TranscriptSegment.speaker_name,
-            TranscriptSegment.speaker_type,
-            TranscriptSegment.start_seconds,
-            TranscriptSegment.end_seconds,
-            TranscriptSegment.text,
-            TranscriptSegment.language,
-            TranscriptSegment.confidence,
-        )
-        .where(TranscriptSegment.room_id == room_id)
-        .order_by(TranscriptSegment.start_seconds, TranscriptSegment.id)
-        .execution_options(yield_per=READ_BATCH)
+def transcript_batches(
+    *, db: Session, principal: Principal, room_id: str, columns: str
+) -> Iterator[list[tuple]]:
+    """The segments of a room the caller may see, in time order, as batches of rows of `columns` (a
+    constant SQL select list); a room they may not see answers 404 as get_room does."""
+    # One query on the session's own connection (its transaction and row-level security scope), streamed
+    # in chunks by libpq: a long visit is never held in memory at once, and one that fits a chunk costs
+    # one round trip. The room condition is visible_rooms' (row-level security says the same again).
+    cursor = db.connection().connection.driver_connection.cursor()
+    rows = cursor.stream(
+        f"SELECT {columns} FROM transcript_segments WHERE room_id = ("
+        "SELECT id FROM rooms WHERE id = %(room_id)s AND (%(manager)s OR entity_id = %(entity_id)s))"
+        " ORDER BY start_seconds, id",
+        {"room_id": room_id, "manager": principal.is_manager, "entity_id": principal.entity_id},
+        size=READ_BATCH,
     )
-    for partition in db.execute(statement).partitions():
-        yield [SegmentRow(*row) for row in partition]
+    silent = True
+    while batch := list(islice(rows, READ_BATCH)):
+        silent = False
+        yield batch
+    if silent:  # no segment: a room without speech, or none of theirs
+        get_room(db=db, principal=principal, room_id=room_id)
