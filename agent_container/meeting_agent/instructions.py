@@ -1,5 +1,5 @@
 """The agent's system prompt: a fixed preamble and the meeting's title, then the room's composed
-instructions (`meetings.secretary.rooms.service.composed_instructions`: the organization's, the
+instructions (`meetings.secretary.rooms.instructions.composed_instructions`: the organization's, the
 department's and the room's own, in that order) — the same text the organizer sees on the room."""
 
 from dataclasses import dataclass

@@ -12,8 +12,8 @@ from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
 from meetings.secretary.participants.agent_service import enter_room, leave_room
 from meetings.secretary.participants.service import find_or_create_agent_participant
+from meetings.secretary.rooms.instructions import composed_instructions
 from meetings.secretary.rooms.models import Room
-from meetings.secretary.rooms.service import composed_instructions
 
 from .instructions import MeetingContext
 

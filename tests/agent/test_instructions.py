@@ -3,7 +3,7 @@ department and room instructions, in that order, exactly as the organizer sees t
 
 from agent_container.meeting_agent.instructions import SYSTEM_PREAMBLE, MeetingContext, compose_instructions
 from agent_container.meeting_agent.registration import load_meeting_context
-from meetings.secretary.rooms.service import composed_instructions
+from meetings.secretary.rooms.instructions import composed_instructions
 
 
 def context(**changes) -> MeetingContext:

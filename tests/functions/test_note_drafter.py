@@ -127,3 +127,19 @@ def test_the_schedule_queues_notes_a_lost_message_left_pending(
 
     assert handler(scheduled_event(), LambdaContext(60_000)) == {"queued": 1}
     assert [json.loads(m["Body"])["note_id"] for m in received(notes_queue)] == [note_id]
+
+
+def test_the_drafter_loads_no_web_framework_nor_the_model_client_at_init():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    handler = Path(__file__).resolve().parents[2] / "functions/note_drafter/handler.py"
+    probe = (
+        "import sys, importlib.util; "
+        f"spec = importlib.util.spec_from_file_location('handler', {str(handler)!r}); "
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette', 'mangum', 'openai'}))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -25,8 +25,8 @@ from meetings.secretary.notes.prompt import (
     answer_schema,
     build_messages,
 )
+from meetings.secretary.rooms.instructions import composed_instructions
 from meetings.secretary.rooms.models import Room
-from meetings.secretary.rooms.service import composed_instructions
 
 LEASE = timedelta(minutes=5)  # longer than a job may run (the Lambda stops at three minutes)
 ANSWER_TRIES = 3  # a malformed answer is asked again this many times in all

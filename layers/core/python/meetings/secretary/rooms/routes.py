@@ -12,6 +12,7 @@ from meetings.errors import Conflict, ValidationFailed
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.livekit import LiveKit
 from meetings.secretary.rooms import service
+from meetings.secretary.rooms.instructions import composed_instructions
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.schemas import RoomCreate, RoomDetail, RoomOut, RoomUpdate
 
@@ -41,7 +42,7 @@ def _detail(db, room: Room) -> RoomDetail:
     return RoomDetail.model_validate(
         {
             **RoomOut.model_validate(room).model_dump(),
-            "composed_instructions": service.composed_instructions(db=db, room=room),
+            "composed_instructions": composed_instructions(db=db, room=room),
         }
     )
 

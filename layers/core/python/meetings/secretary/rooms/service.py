@@ -292,19 +292,6 @@ def delete_room(*, db: Session, principal: Principal, room_id: str) -> None:
     db.expunge(room)
 
 
-def composed_instructions(*, db: Session, room: Room) -> str:
-    """The agent's instructions: entity default, department and room prompt, separated by blank lines."""
-    entity_part, department_part = db.execute(
-        select(Entity.default_instructions, Department.instructions)
-        .select_from(Room)
-        .outerjoin(Entity, Entity.id == Room.entity_id)
-        .outerjoin(Department, Department.id == Room.department_id)
-        .where(Room.id == room.id)
-    ).one()
-    parts = (entity_part, department_part, room.custom_prompt)
-    return "\n\n".join(part.strip() for part in parts if part and part.strip())
-
-
 def cancel_scheduled_rooms_of_entity(*, db: Session, entity_id: int) -> int:
     """Cancels the rooms of a deleted entity that have not started; returns how many."""
     statement = (
