@@ -1,10 +1,9 @@
 import base64
-import dataclasses
 import hashlib
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fhir.resources.R4B.documentreference import DocumentReference
@@ -12,58 +11,35 @@ from fhir.resources.R4B.documentreference import DocumentReference
 from meetings.secretary.notes.export import NoteForExport, NoteSection, NoteStatement
 from meetings.secretary.notes.fhir import document_reference, document_reference_json
 from meetings.secretary.notes.markdown import note_markdown
+from tests.secretary.notes.samples import (
+    SIGNATURE,
+    SIGNED_AT,  # noqa: E402
+    START,
+    sample_note,
+)
 
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-SIGNED_AT = START + timedelta(hours=1)
 AI_PROVENANCE = "http://hl7.org/fhir/uv/aitransparency/CodeSystem/AddedProvenanceCS"
 OBSERVATION_VALUE = "http://terminology.hl7.org/CodeSystem/v3-ObservationValue"
 
 
-def a_note(**changes) -> NoteForExport:
-    note = NoteForExport(
-        note_id=41,
-        version=1,
-        room_id="3f1c2b9e-2d4e-4c55-9a0e-1d2f3a4b5c6d",
-        room_title="Follow-up visit",
-        kind="progress_note",
-        template_name="SOAP",
-        status="draft",
-        sections=(
-            NoteSection(
-                key="subjective",
-                title="Subjective",
-                statements=(
-                    NoteStatement(
-                        id="s1", text="Headache for three days.", evidence=(12, 14), support="supported"
-                    ),
-                    NoteStatement(id="s2", text="No known allergies.", evidence=(), support="unsupported"),
-                ),
-            ),
+SECTIONS = (
+    NoteSection(
+        key="subjective",
+        title="Subjective",
+        statements=(
+            NoteStatement(id="s1", text="Headache for three days.", evidence=(12, 14), support="supported"),
+            NoteStatement(id="s2", text="No known allergies.", evidence=(), support="unsupported"),
         ),
-        created_at=START + timedelta(minutes=31),
-        updated_at=START + timedelta(minutes=40),
-        signed_at=None,
-        signer_display=None,
-        signer_user_id=None,
-        author_display="Dr Ana Ruiz",
-        subject_display="Bo Chen",
-        entity_name="Riverside Clinic",
-        period_start=START,
-        period_end=START + timedelta(minutes=30),
-        content_hash=None,
-    )
-    return dataclasses.replace(note, **changes)
+    ),
+)
+
+
+def a_note(**changes) -> NoteForExport:
+    return sample_note(**({"sections": SECTIONS} | changes))
 
 
 def signed(**changes) -> NoteForExport:
-    signature = {
-        "status": "signed",
-        "signed_at": SIGNED_AT,
-        "signer_display": "ana.ruiz@riverside.example",
-        "signer_user_id": 7,
-        "content_hash": "9f" * 32,
-    }
-    return a_note(**(signature | changes))
+    return a_note(**(SIGNATURE | changes))
 
 
 def exported(note: NoteForExport) -> DocumentReference:

@@ -1,70 +1,40 @@
-import dataclasses
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 import pytest
 from markdown_it import MarkdownIt
 
 from meetings.secretary.notes.export import NoteForExport, NoteSection, NoteStatement
 from meetings.secretary.notes.markdown import escape, note_markdown
+from tests.secretary.notes.samples import SIGNATURE, START, sample_note
 
-START = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+SECTIONS = (
+    NoteSection(
+        key="subjective",
+        title="Subjective",
+        statements=(
+            NoteStatement(
+                id="s1", text="Headache for three days.", evidence=(14, 12, 14), support="supported"
+            ),
+            NoteStatement(id="s2", text="No known allergies.", evidence=(99,), support="unsupported"),
+        ),
+    ),
+    NoteSection(
+        key="plan",
+        title="Plan",
+        statements=(
+            NoteStatement(id="p1", text="Ibuprofen 400 mg as needed.", evidence=(20,), support="edited"),
+            NoteStatement(id="p2", text="Review in two weeks.", evidence=(), support="added"),
+        ),
+    ),
+)
 
 
 def a_note(**changes) -> NoteForExport:
-    note = NoteForExport(
-        note_id=41,
-        version=1,
-        room_id="3f1c2b9e-2d4e-4c55-9a0e-1d2f3a4b5c6d",
-        room_title="Follow-up visit",
-        kind="progress_note",
-        template_name="SOAP",
-        status="draft",
-        sections=(
-            NoteSection(
-                key="subjective",
-                title="Subjective",
-                statements=(
-                    NoteStatement(
-                        id="s1", text="Headache for three days.", evidence=(14, 12, 14), support="supported"
-                    ),
-                    NoteStatement(id="s2", text="No known allergies.", evidence=(99,), support="unsupported"),
-                ),
-            ),
-            NoteSection(
-                key="plan",
-                title="Plan",
-                statements=(
-                    NoteStatement(
-                        id="p1", text="Ibuprofen 400 mg as needed.", evidence=(20,), support="edited"
-                    ),
-                    NoteStatement(id="p2", text="Review in two weeks.", evidence=(), support="added"),
-                ),
-            ),
-        ),
-        created_at=START + timedelta(minutes=31),
-        updated_at=START + timedelta(minutes=40),
-        signed_at=None,
-        signer_display=None,
-        signer_user_id=None,
-        author_display="Dr Ana Ruiz",
-        subject_display="Bo Chen",
-        entity_name="Riverside Clinic",
-        period_start=START,
-        period_end=START + timedelta(minutes=30),
-        content_hash=None,
-    )
-    return dataclasses.replace(note, **changes)
+    return sample_note(**({"sections": SECTIONS} | changes))
 
 
 def signed(**changes) -> NoteForExport:
-    signature = {
-        "status": "signed",
-        "signed_at": START + timedelta(hours=1),
-        "signer_display": "ana.ruiz@riverside.example",
-        "signer_user_id": 7,
-        "content_hash": "9f" * 32,
-    }
-    return a_note(**(signature | changes))
+    return a_note(**(SIGNATURE | changes))
 
 
 def statement_note(text: str) -> NoteForExport:
