@@ -121,6 +121,45 @@ def test_bad_edits_are_refused_and_change_nothing(
     assert json.dumps(note.sections, sort_keys=True) == before
 
 
+def test_a_statement_may_appear_only_once_and_moves_when_both_sections_are_sent(
+    client, auth_headers, clinic_admin, drafted
+):
+    room, _, _ = drafted
+    headers = auth_headers(clinic_admin)
+    body = client.get(note_url(room), headers=headers).json()
+    first, second = statement_ids(body, "subjective")
+    text = {"text": "Moved."}
+
+    twice = client.patch(
+        note_url(room),
+        headers=headers,
+        json={"sections": [{"key": "plan", "statements": [{"id": first, **text}, {"id": first, **text}]}]},
+    )
+    left_behind = client.patch(
+        note_url(room),
+        headers=headers,
+        json={"sections": [{"key": "plan", "statements": [{"id": first, **text}]}]},
+    )
+    moved = client.patch(
+        note_url(room),
+        headers=headers,
+        json={
+            "sections": [
+                {
+                    "key": "subjective",
+                    "statements": [{"id": second, "text": "Chest pain when coughing; no fever."}],
+                },
+                {"key": "plan", "statements": [{"id": first, **text}]},
+            ]
+        },
+    )
+
+    assert twice.status_code == 422 and error_code(twice) == "duplicate_statement"
+    assert left_behind.status_code == 422 and error_code(left_behind) == "duplicate_statement"
+    assert moved.status_code == 200 and statement_ids(moved.json(), "plan") == [first]
+    assert client.get(note_url(room, "/fhir"), headers=headers).status_code == 200
+
+
 def test_evidence_must_be_a_segment_of_this_room(db, client, auth_headers, clinic_admin, drafted):
     from tests.factories import make_room
 

@@ -45,7 +45,10 @@ def get_note(room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal):
     "statements left out are removed.",
     responses={
         409: {"description": "`note_not_editable`"},
-        422: {"description": "`unknown_section`, `unknown_statement`, `evidence_not_in_room` or a bad body"},
+        422: {
+            "description": "`unknown_section`, `unknown_statement`, `duplicate_statement`, "
+            "`evidence_not_in_room` or a bad body"
+        },
     },
 )
 def edit_note(room_id: RoomIdPath, data: NoteEdit, db: DbSession, principal: CurrentPrincipal):

@@ -117,7 +117,16 @@ def _edited_sections(note: VisitNote, data: NoteEdit) -> list[dict]:
             )
             statements.append({**before, "text": item.text, "evidence": evidence, "support": support})
         sections[edit.key]["statements"] = statements
-    return [sections[section["key"]] for section in note.sections]
+    edited = [sections[section["key"]] for section in note.sections]
+    ids = [s["id"] for section in edited for s in section["statements"]]
+    repeated = sorted({statement_id for statement_id in ids if ids.count(statement_id) > 1})
+    if repeated:
+        raise ValidationFailed(
+            "A statement may appear once in the note; to move one, send both sections.",
+            code="duplicate_statement",
+            details={"ids": repeated[:20]},
+        )
+    return edited
 
 
 def edit_note(*, db: Session, principal: Principal, room_id: str, data: NoteEdit) -> VisitNote:
