@@ -102,8 +102,8 @@ def get_engine() -> Engine:
     engine = create_engine(
         resolve_database_url(settings),
         pool_pre_ping=True,
-        pool_size=2,
-        max_overflow=3,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         hide_parameters=True,
         connect_args=proxy_safe_connect_args(),
     )

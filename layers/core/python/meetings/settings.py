@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     database_port: int = 5432
     database_name: str = "meetings"
     database_sslrootcert: str = RDS_CA_BUNDLE
+    # A Lambda container serves one request at a time: a small pool. A process that serves many at once
+    # (a benchmark of concurrent requests) sizes it to its concurrency.
+    db_pool_size: int = Field(default=2, ge=1, le=50)
+    db_max_overflow: int = Field(default=3, ge=0, le=100)
     # Which deployed component this process is (COMPONENT_SECRETS); unset, every secret is checked.
     component: Literal[tuple(COMPONENT_SECRETS)] | None = None
 
