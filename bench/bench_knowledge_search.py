@@ -48,7 +48,7 @@ def unit(rows: np.ndarray) -> np.ndarray:
 
 def plan_summary(plan_rows) -> str:
     """The scan nodes of an EXPLAIN, without the query vector."""
-    pattern = r"(Index Scan using \w+|Index Only Scan using \w+|Bitmap Index Scan on \w+|Seq Scan on \w+|CTE Scan|Sort(?! Key))"
+    pattern = r"(Function Scan on \w+|Index Scan using \w+|Index Only Scan using \w+|Bitmap Index Scan on \w+|Seq Scan on \w+|CTE Scan|Sort(?! Key))"
     return " / ".join(m.group(1) for (line,) in plan_rows if (m := re.search(pattern, line)))
 
 
@@ -123,7 +123,12 @@ def load_corpus(connection, dimension: int):
 
     started = time.perf_counter()
     connection.execute("DROP INDEX idx_kb_embedding")  # built once after the load, not row by row
-    connection.execute("DROP INDEX idx_kb_search_vector")
+    # the COPY's trigger fills knowledge_terms; its keys and foreign key are built once after it too
+    connection.execute("ALTER TABLE knowledge_terms DROP CONSTRAINT pk_knowledge_terms")
+    connection.execute(
+        "ALTER TABLE knowledge_terms DROP CONSTRAINT fk_knowledge_terms_chunk_id_knowledge_base"
+    )
+    connection.execute("DROP INDEX idx_knowledge_terms_chunk")
     texts = {}
     with connection.cursor() as cursor:
         with cursor.copy(
@@ -162,11 +167,21 @@ def load_corpus(connection, dimension: int):
         "CREATE INDEX idx_kb_embedding ON knowledge_base USING hnsw (embedding vector_cosine_ops)"
     )
     built = time.perf_counter()
-    connection.execute("CREATE INDEX idx_kb_search_vector ON knowledge_base USING gin (search_vector)")
+    connection.execute(
+        "ALTER TABLE knowledge_terms ADD CONSTRAINT pk_knowledge_terms "
+        "PRIMARY KEY (entity_id, search_config, lexeme, chunk_id)"
+    )
+    connection.execute("CREATE INDEX idx_knowledge_terms_chunk ON knowledge_terms (chunk_id)")
+    connection.execute(
+        "ALTER TABLE knowledge_terms ADD CONSTRAINT fk_knowledge_terms_chunk_id_knowledge_base "
+        "FOREIGN KEY (chunk_id) REFERENCES knowledge_base (id) ON DELETE CASCADE"
+    )
     connection.execute("ANALYZE")
+    terms = connection.execute("SELECT count(*) FROM knowledge_terms").fetchone()[0]
     print(
-        f"COPY {copied - started:.1f} s, HNSW index build {built - copied:.1f} s, "
-        f"GIN index build {time.perf_counter() - built:.1f} s",
+        f"COPY (and the trigger's {terms:,} knowledge_terms rows) {copied - started:.1f} s, "
+        f"HNSW index build {built - copied:.1f} s, "
+        f"knowledge_terms keys and ANALYZE {time.perf_counter() - built:.1f} s",
         flush=True,
     )
     return entity_ids, departments, texts
@@ -202,7 +217,6 @@ def main() -> None:
     with bench_database() as url:
         import psycopg
         from pgvector.psycopg import register_vector
-        from sqlalchemy import text
 
         from meetings.manager.knowledge import retrieval
         from meetings.manager.knowledge.retrieval import search_knowledge
@@ -238,9 +252,7 @@ def main() -> None:
         # the same question as search_knowledge's (department override included), in plain pgvector SQL
         same_candidates_sql = (
             "SELECT id FROM knowledge_base AS kb WHERE "
-            + retrieval._CANDIDATES.replace(":entity_id", "%(entity_id)s").replace(
-                ":department_id", "%(department_id)s"
-            )
+            + retrieval._CANDIDATES
             + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
         )
 
@@ -257,7 +269,14 @@ def main() -> None:
 
         def raw_once(name: str, entity_id, department_id, query, department: bool) -> set[int]:
             sql, args = raw_query(name, department, entity_id, department_id, query)
-            if "iterative" in name:
+            if "HNSW forced" in name:  # kb_nearest_chunks' settings, as SET LOCAL
+                with connection.transaction():
+                    connection.execute(
+                        "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; "
+                        "SET LOCAL hnsw.iterative_scan = relaxed_order"
+                    )
+                    found = connection.execute(sql, args).fetchall()
+            elif "iterative" in name:
                 with connection.transaction():
                     connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
                     found = connection.execute(sql, args).fetchall()
@@ -312,23 +331,30 @@ def main() -> None:
 
         def search_plan(queries, department: bool, hybrid: bool) -> str:
             entity_id, department_id, query, query_text = queries[0]
-            params = {
-                "entity_id": entity_id,
-                "department_id": department_id if department else None,
-                "query": retrieval.vector_literal(query),
-                "text": query_text if hybrid else "",
-                "k": K,
-                "depth": max(K, retrieval.FUSION_DEPTH) if hybrid else K,
-                "fetch": (max(K, retrieval.FUSION_DEPTH) if hybrid else K) + retrieval.HNSW_EXTRA_ROWS,
-            }
             mode = "hybrid" if hybrid else "vector"
             with bench_session() as db:
-                params["candidates"] = db.execute(retrieval.CANDIDATE_COUNT_SQL, params).scalar_one()
+                params = retrieval.search_params(
+                    db=db,
+                    entity_id=entity_id,
+                    department_id=department_id if department else None,
+                    query_embedding=query,
+                    k=K,
+                    query_text=query_text if hybrid else None,
+                    mode=mode,
+                )
+                raw = db.connection().connection.driver_connection
                 hnsw = params["candidates"] > retrieval.EXACT_SCAN_MAX_CHUNKS
-                if hnsw:
-                    db.execute(retrieval.HNSW_SETTINGS_SQL, {"ef": "40"})
                 sql = retrieval.hnsw_sql(mode) if hnsw else retrieval.exact_sql(mode)
-                return plan_summary(db.execute(text("EXPLAIN " + sql.text), params).fetchall())
+                plan = plan_summary(raw.execute("EXPLAIN " + sql, params).fetchall())
+                if hnsw:  # the plan inside kb_nearest_chunks, under its settings
+                    raw.execute(
+                        "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; "
+                        "SET LOCAL hnsw.iterative_scan = relaxed_order"
+                    )
+                    inner = raw.execute("EXPLAIN " + same_candidates_sql, {**params, "k": params["fetch"]})
+                    plan += f" [kb_nearest_chunks: {plan_summary(inner.fetchall())}]"
+                db.rollback()
+                return plan
 
         def figures(label: str, measured, floor, floor_name: str) -> None:
             (times, recall), (floor_times, floor_recall) = measured, floor
@@ -354,6 +380,7 @@ def main() -> None:
             "raw pgvector entity filter (iterative scan)",
             "raw pgvector same candidates (planner's plan)",
             "raw pgvector same candidates (iterative scan)",
+            "raw pgvector same candidates (HNSW forced, iterative scan)",
         ]
         ours = ["search_knowledge vector", "search_knowledge hybrid"]
         for tenants, queries in (("small tenants", small), ("large tenant", large)):

@@ -170,6 +170,26 @@ def test_full_text_never_crosses_tenants_departments_or_overrides(db, plan):
         ]
 
 
+def test_an_entity_admins_session_finds_its_words_under_row_level_security(db, plan):
+    from meetings.db_scope import set_db_scope
+
+    mine, theirs = make_entity(db), make_entity(db)
+    common = {
+        "vectors": [near(QUERY, 52, 0.1)],
+        "texts": ["sunscreen after peeling"],
+        "search_config": "english",
+    }
+    add_document(db, entity=mine, document_name="skin.md", **common)
+    add_document(db, entity=theirs, document_name="skin.md", **common)
+    set_db_scope(db, "entity", entity_id=mine.id)
+
+    found = search(db, mine, "sunscreen", mode="text")
+    elsewhere = search(db, theirs, "sunscreen", mode="text")
+
+    assert [(r.document_name, r.text) for r in found] == [("skin.md", "sunscreen after peeling")]
+    assert elsewhere == []  # the other clinic's words are not even visible to this session
+
+
 def test_hybrid_with_a_question_that_matches_no_word_falls_back_to_the_vector_order(db, plan):
     entity = make_entity(db)
     vectors = [near(QUERY, 60 + i, noise) for i, noise in enumerate((0.2, 1.0, 0.5))]
