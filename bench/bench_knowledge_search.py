@@ -35,10 +35,16 @@ rng = np.random.default_rng(7)
 
 VOCABULARY = 20_000
 WORDS_PER_CHUNK = 40
-RAW_ENTITY_SQL = "SELECT id FROM knowledge_base WHERE entity_id = %s ORDER BY embedding <=> %s LIMIT %s"
+# The raw queries return what a search returns (the chunk's columns and its distance), not only ids.
+RAW_COLUMNS = "id, document_name, department_id, chunk_text, heading, metadata, embedding <=> %(query)s"
+RAW_ENTITY_SQL = (
+    f"SELECT {RAW_COLUMNS} FROM knowledge_base WHERE entity_id = %(entity_id)s "
+    "ORDER BY embedding <=> %(query)s LIMIT %(k)s"
+)
 RAW_DEPARTMENT_SQL = (
-    "SELECT id FROM knowledge_base WHERE entity_id = %s AND (department_id = %s OR department_id IS NULL) "
-    "ORDER BY embedding <=> %s LIMIT %s"
+    f"SELECT {RAW_COLUMNS} FROM knowledge_base "
+    "WHERE entity_id = %(entity_id)s AND (department_id = %(department_id)s OR department_id IS NULL) "
+    "ORDER BY embedding <=> %(query)s LIMIT %(k)s"
 )
 
 
@@ -246,17 +252,17 @@ def main() -> None:
         def raw_sql(department: bool) -> str:
             return RAW_DEPARTMENT_SQL if department else RAW_ENTITY_SQL
 
-        def raw_args(department: bool, entity_id, department_id, query) -> tuple:
-            return (entity_id, department_id, query, K) if department else (entity_id, query, K)
+        def raw_args(department: bool, entity_id, department_id, query) -> dict:
+            return {"entity_id": entity_id, "department_id": department_id, "query": query, "k": K}
 
         # the same question as search_knowledge's (department override included), in plain pgvector SQL
         same_candidates_sql = (
-            "SELECT id FROM knowledge_base AS kb WHERE "
+            f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
             + retrieval._CANDIDATES
             + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
         )
 
-        def raw_query(name: str, department: bool, entity_id, department_id, query) -> tuple[str, object]:
+        def raw_query(name: str, department: bool, entity_id, department_id, query) -> tuple[str, dict]:
             if "same candidates" in name:
                 scope = department_id if department else None
                 return same_candidates_sql, {
@@ -275,13 +281,13 @@ def main() -> None:
                         "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; "
                         "SET LOCAL hnsw.iterative_scan = relaxed_order"
                     )
-                    found = connection.execute(sql, args).fetchall()
+                    found = connection.execute(sql, args, prepare=False).fetchall()
             elif "iterative" in name:
                 with connection.transaction():
                     connection.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-                    found = connection.execute(sql, args).fetchall()
+                    found = connection.execute(sql, args, prepare=False).fetchall()
             else:
-                found = connection.execute(sql, args).fetchall()
+                found = connection.execute(sql, args, prepare=False).fetchall()
             return {row[0] for row in found}
 
         def measure(queries, department: bool, variants: list[str]) -> dict[str, tuple[list, float]]:

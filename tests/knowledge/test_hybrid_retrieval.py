@@ -241,3 +241,24 @@ def test_chunks_of_no_known_language_are_not_matched_by_stop_words(db, plan):
     assert [
         r.document_name for r in search(db, entity, "when do I have to pay the invoices", mode="text")
     ] == ["billing.pdf"]
+
+
+def test_on_the_index_plan_a_word_in_most_of_the_entitys_chunks_is_left_out(db, monkeypatch):
+    entity = make_entity(db)
+    texts = ["The clinic opens at seven.", "The clinic has parking.", "The clinic closes at noon."]
+    add_document(
+        db,
+        entity=entity,
+        document_name="a.md",
+        vectors=[near(QUERY, 70 + i, 1.0) for i in range(3)],
+        texts=texts,
+        search_config="english",
+    )
+    monkeypatch.setattr(retrieval, "EVERYDAY_TERM_MIN_CHUNKS", 2)
+
+    exact = search(db, entity, "clinic parking", mode="text")
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
+    index = search(db, entity, "clinic parking", mode="text")
+
+    assert exact[0].text == texts[1] and len(exact) == 3
+    assert [r.text for r in index] == [texts[1]]  # "clinic" (in every chunk) read no rows

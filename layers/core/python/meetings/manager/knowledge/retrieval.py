@@ -27,6 +27,7 @@ configuration and lexeme): row-level security keeps a GIN index on `search_vecto
 session's psycopg connection as a prepared statement, and its rows are read as tuples.
 """
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -84,51 +85,61 @@ _NOT_A_STOP_WORD = " AND ".join(
     f"length(to_tsvector('{config}', lexeme)) > 0" for config in SEARCH_CONFIGS if config != "simple"
 )
 
-# On the index plan, a word in more than this share of all chunks (PostgreSQL's own statistics of
-# the column, kept by ANALYZE) is left out of the text ranking: it would make the ranking read most of
-# a large tenant's rows, and its inverse document frequency makes it count for little anyway.
+# On the index plan, a word in more than this share of the entity's chunks is left out of the text
+# ranking: it would make the ranking read most of a large tenant's rows, and its inverse document
+# frequency makes it count for little anyway. Each of the question's words is counted in the entity's
+# index, the count stopping at that share, so an everyday word costs a bounded index scan. (PostgreSQL's
+# column statistics cannot say it: pg_stats hides the statistics of a table under row-level security.)
 EVERYDAY_TERM_SHARE = 0.05
+# ... and never a word in fewer chunks than this: reading it costs little.
+EVERYDAY_TERM_MIN_CHUNKS = 500
 
 
 def _text_ranking(*, prune_everyday_terms: bool) -> str:
     """The text ranking's CTEs: BM25-like, each of the question's words that a chunk contains adds its
-    inverse document frequency among the candidates times its ts_rank in the chunk (`knowledge_terms`
-    keeps it), so the clinic's everyday words ("consulta", "clínica") count for little and the rare word
-    of the question decides. The question is parsed in every configuration, and each parse meets only
-    the chunks of its configuration."""
-    everyday, keep = "", ""
-    if prune_everyday_terms:
-        everyday = f"""
-    everyday AS (
-        SELECT common.lexeme
-        FROM pg_stats AS stats,
-             unnest(CAST(CAST(stats.most_common_elems AS text) AS text[]), stats.most_common_elem_freqs)
-                 AS common(lexeme, share)
-        WHERE stats.schemaname = current_schema() AND stats.tablename = 'knowledge_base'
-          AND stats.attname = 'search_vector' AND common.lexeme IS NOT NULL
-          AND common.share > {EVERYDAY_TERM_SHARE}
-    ),"""
-        keep = "AND lexeme NOT IN (SELECT lexeme FROM everyday)"
+    inverse document frequency times its ts_rank in the chunk (`knowledge_terms` keeps it), so the
+    clinic's everyday words ("consulta", "clínica") count for little and the rare word of the question
+    decides. The question is parsed in every configuration, and each parse meets only the chunks of its
+    configuration. The exact plan counts a word's chunks among the candidates; the index plan counts
+    them in the entity (the department override aside), up to the everyday share."""
     configs = ", ".join(f"'{config}'" for config in SEARCH_CONFIGS)
-    return f"""{everyday}
+    terms = f"""
     terms AS (
         SELECT DISTINCT config.name AS config, lexeme
         FROM unnest(CAST(ARRAY[{configs}] AS regconfig[])) AS config(name),
              unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(CAST(%(text)s AS text))))) AS lexeme
-        WHERE (config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})) {keep}
-    ),
+        WHERE config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})
+    ),"""
+    if prune_everyday_terms:
+        counted = """
+    counted AS MATERIALIZED (
+        SELECT terms.config, terms.lexeme, capped.df
+        FROM terms, LATERAL (
+            SELECT count(*) AS df FROM (
+                SELECT FROM knowledge_terms AS term
+                WHERE term.entity_id = %(entity_id)s AND term.search_config = terms.config
+                  AND term.lexeme = terms.lexeme
+                LIMIT %(everyday)s
+            ) AS found
+        ) AS capped
+        WHERE capped.df BETWEEN 1 AND %(everyday)s - 1
+    ),"""
+        source, df = "counted", "counted.df"
+    else:
+        counted, source = "", "terms"
+        df = "count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme)"
+    return f"""{terms}{counted}
     term_rows AS MATERIALIZED (
         SELECT term.chunk_id, term.weight, term.search_config, term.lexeme
         FROM knowledge_terms AS term
         WHERE term.entity_id = %(entity_id)s
-          AND term.search_config = ANY (ARRAY(SELECT DISTINCT config FROM terms))
-          AND term.lexeme = ANY (ARRAY(SELECT lexeme FROM terms))
+          AND term.search_config = ANY (ARRAY(SELECT DISTINCT config FROM {source}))
+          AND term.lexeme = ANY (ARRAY(SELECT lexeme FROM {source}))
     ),
     term_hits AS MATERIALIZED (
-        SELECT term_rows.chunk_id AS id, term_rows.weight,
-               count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme) AS df
+        SELECT term_rows.chunk_id AS id, term_rows.weight, {df} AS df
         FROM term_rows
-        JOIN terms ON terms.config = term_rows.search_config AND terms.lexeme = term_rows.lexeme
+        JOIN {source} ON {source}.config = term_rows.search_config AND {source}.lexeme = term_rows.lexeme
         JOIN knowledge_base AS kb ON kb.id = term_rows.chunk_id
         WHERE {_CANDIDATES}
     ),
@@ -183,11 +194,14 @@ def _rankings(mode: Mode) -> list[str]:
 @cache
 def exact_sql(mode: Mode) -> str:
     """Every candidate ranked exactly, read through the entity B-tree."""
-    vector = f"""
+    candidates = f"""
         candidates AS MATERIALIZED (
             SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
             FROM knowledge_base AS kb WHERE {_CANDIDATES}
-        ),
+        ),"""
+    if mode == "vector":
+        return _nearest(f"WITH {candidates.rstrip(',')}", "candidates")
+    vector = f"""{candidates}
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
             FROM candidates ORDER BY distance, id LIMIT %(depth)s
@@ -195,22 +209,38 @@ def exact_sql(mode: Mode) -> str:
     return _statement(mode, vector, prune_everyday_terms=False)
 
 
+_NEAREST_CHUNKS = f"""kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY},
+                                   %(fetch)s, %(ef_search)s)"""
+
+
 @cache
 def hnsw_sql(mode: Mode) -> str:
     """The vector ranking from the HNSW index (kb_nearest_chunks), the text ranking from knowledge_terms."""
+    if mode == "vector":
+        return _nearest("", _NEAREST_CHUNKS)
     vector = f"""
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
-            FROM kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY},
-                                   %(fetch)s, %(ef_search)s)
+            FROM {_NEAREST_CHUNKS}
             ORDER BY distance, id LIMIT %(depth)s
         ),"""
     return _statement(mode, vector, prune_everyday_terms=True)
 
 
+def _nearest(prefix: str, source: str) -> str:
+    """Vector only: the k nearest rows of `source` (id, distance) with the chunks' columns."""
+    return f"""
+        {prefix}
+        SELECT {_RESULT_COLUMNS}, nearest.distance
+        FROM (SELECT id, distance FROM {source} AS ranked ORDER BY distance, id LIMIT %(k)s) AS nearest
+        JOIN knowledge_base AS kb ON kb.id = nearest.id
+        ORDER BY nearest.distance, nearest.id
+        """
+
+
 def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool) -> str:
     """The rankings a mode needs, fused, with the chunks' columns."""
-    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms) if mode != "vector" else ""
+    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms)
     rankings = (vector_ranking if mode != "text" else "") + text_ranking
     return f"""
         WITH {rankings}
@@ -246,6 +276,42 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(value)) for value in values) + "]"
 
 
+class QueryVector:
+    """The question's embedding as a statement parameter, sent in pgvector's binary form (formatting
+    384 floats as text cost more than the rest of the client's work)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, values: Sequence[float]):
+        from pgvector import Vector
+
+        self.data = Vector(values).to_binary()
+
+
+def _bind_query_vectors(raw) -> None:
+    """Teaches this psycopg connection to send QueryVector as `vector` (its oid is read once)."""
+    from psycopg import ProgrammingError
+    from psycopg.adapt import Dumper, PyFormat
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    try:
+        raw.adapters.get_dumper(QueryVector, PyFormat.BINARY)
+        return
+    except ProgrammingError:
+        pass
+    info = TypeInfo.fetch(raw, "vector")
+
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+        oid = info.oid
+
+        def dump(self, obj):
+            return obj.data
+
+    raw.adapters.register_dumper(QueryVector, VectorDumper)
+
+
 def search_knowledge(
     *,
     db: Session,
@@ -270,6 +336,7 @@ def search_knowledge(
         mode=mode,
     )
     raw = db.connection().connection.driver_connection
+    _bind_query_vectors(raw)
     rows = None
     if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
         rows = _hnsw_search(raw, params, mode)
@@ -297,17 +364,19 @@ def search_params(
 ) -> dict:
     """The parameters of either plan's statement (the benchmark EXPLAINs them with these)."""
     depth = max(k, FUSION_DEPTH) if mode == "hybrid" else k
+    candidates = _candidate_count(db, entity_id, department_id)
     fetch = depth + HNSW_EXTRA_ROWS
     return {
         "entity_id": entity_id,
         "department_id": department_id,
-        "query": vector_literal(query_embedding),
+        "query": QueryVector(query_embedding),
         "text": query_text or "",
         "k": k,
         "depth": depth,
         "fetch": fetch,
         "ef_search": min(1000, max(HNSW_MIN_EF_SEARCH, fetch)),
-        "candidates": _candidate_count(db, entity_id, department_id),
+        "candidates": candidates,
+        "everyday": max(EVERYDAY_TERM_MIN_CHUNKS, math.ceil(EVERYDAY_TERM_SHARE * candidates)),
     }
 
 
