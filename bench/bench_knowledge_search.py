@@ -393,8 +393,12 @@ def main() -> None:
             for scope in ("entity", "department"):
                 department = scope == "department"
                 measured = measure(queries, department, raw_names + ours)
+                # the fastest raw plan over the same candidates among those whose recall is within 5% of
+                # the best raw recall (a plan that is faster because it loses neighbours does not count)
+                same = [name for name in raw_names if "same candidates" in name]
+                recall_floor = 0.95 * max(measured[name][1] for name in same)
                 best_name = min(
-                    (name for name in raw_names if "same candidates" in name),
+                    (name for name in same if measured[name][1] >= recall_floor),
                     key=lambda name: percentile(measured[name][0], 0.5),
                 )
                 print(
@@ -487,7 +491,15 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
         answer = handler(event, None)
         api_times.append(time.perf_counter() - begin)
         assert answer["statusCode"] == 200, answer
+    with bench_session() as db:
+        scope_times = []
+        for _ in range(200):
+            db.rollback()
+            begin = time.perf_counter()
+            db.connection()  # BEGIN and the row-level security scope (db_scope), once per transaction
+            scope_times.append(time.perf_counter() - begin)
     print("-- search API end to end (query embedding included)", flush=True)
+    report("new transaction with its row-level security scope p50", percentile(scope_times, 0.5) * 1000, "ms")
     report("query embedding p50", percentile(embed_times, 0.5) * 1000, "ms")
     report(
         "search_knowledge_text (embedding + hybrid search) p50",

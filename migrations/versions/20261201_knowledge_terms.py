@@ -4,12 +4,14 @@ as a function that carries its own settings.
 Under a policy PostgreSQL evaluates a query's non-leakproof conditions only after the policy's, so
 `search_vector @@ query` (ts_match_vq is not leakproof) can no longer be answered by the GIN index: the
 text ranking read every candidate row of a 40,000-chunk tenant. `knowledge_terms` holds one row per
-(chunk, lexeme), keyed by (entity, configuration, lexeme), so the words of a question are found through
+(chunk, lexeme), keyed by (entity, configuration, lexeme) and carrying the chunk's department and the
+term's weight, so the words of a question are found through
 B-tree equality, which is leakproof. A statement trigger fills it from every insert of chunks; deleting
 a chunk deletes its terms (the foreign key's cascade). The GIN index, which no serving role can use,
 goes.
 
-`kb_nearest_chunks` is the vector ranking of the index plan: its SET clauses (sorting and sequential
+`kb_nearest_chunks` is the vector ranking of the index plan (with the chunks' columns, which a
+vector-only search returns as they are): its SET clauses (sorting and sequential
 scans off, iterative scan, ef_search) hold for its body only, so the whole search is one statement and
 nothing leaks into the caller's transaction. It runs with the caller's rights: the policy applies.
 
@@ -39,8 +41,8 @@ TERMS_OF_NEW_CHUNKS = """
 CREATE FUNCTION knowledge_terms_of_new_chunks() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, weight)
-    SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id,
+    INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, weight)
+    SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, chunk.department_id,
            ts_rank('{0.1, 0.2, 0.4, 0.4}', chunk.search_vector, CAST(quote_literal(term.lexeme) AS tsquery), 1)
     FROM new_chunks AS chunk, unnest(chunk.search_vector) AS term;
     RETURN NULL;
@@ -51,7 +53,10 @@ $$
 NEAREST_CHUNKS = """
 CREATE FUNCTION kb_nearest_chunks(
     p_entity_id integer, p_department_id integer, p_query vector, p_limit integer, p_ef_search integer
-) RETURNS TABLE (id integer, search_config regconfig, distance float8)
+) RETURNS TABLE (
+    id integer, document_name varchar, department_id integer, chunk_text text, heading text, metadata jsonb,
+    search_config regconfig, distance float8
+)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, public
 SET enable_sort = off
@@ -63,7 +68,8 @@ BEGIN
     -- a SET LOCAL of a variable the function's SET clause names ends with the function
     PERFORM set_config('hnsw.ef_search', p_ef_search::text, true);
     RETURN QUERY
-    SELECT kb.id, kb.search_config, kb.embedding <=> p_query
+    SELECT kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.heading, kb.metadata, kb.search_config,
+           kb.embedding <=> p_query
     FROM knowledge_base AS kb
     WHERE kb.entity_id = p_entity_id
       AND (
@@ -71,8 +77,9 @@ BEGIN
           OR (
               kb.department_id IS NULL
               AND kb.document_name <> ALL (ARRAY(
-                  SELECT DISTINCT own.document_name FROM knowledge_base AS own
+                  SELECT own.document_name FROM knowledge_documents AS own
                   WHERE own.entity_id = p_entity_id AND own.department_id = p_department_id
+                    AND own.chunk_count > 0
               ))
           )
       )
@@ -91,6 +98,7 @@ def upgrade() -> None:
             search_config regconfig NOT NULL,
             lexeme text NOT NULL,
             chunk_id integer NOT NULL,
+            department_id integer,
             weight real NOT NULL,
             CONSTRAINT pk_knowledge_terms PRIMARY KEY (entity_id, search_config, lexeme, chunk_id),
             CONSTRAINT fk_knowledge_terms_chunk_id_knowledge_base
@@ -112,8 +120,8 @@ def upgrade() -> None:
     # the chunks already there (the owner is under the policies too)
     op.execute("SELECT set_config('app.scope', 'manager', true)")
     op.execute(
-        "INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, weight) "
-        "SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, "
+        "INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, weight) "
+        "SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, chunk.department_id, "
         "ts_rank('{0.1, 0.2, 0.4, 0.4}', chunk.search_vector, CAST(quote_literal(term.lexeme) AS tsquery), 1) "
         "FROM knowledge_base AS chunk, unnest(chunk.search_vector) AS term"
     )

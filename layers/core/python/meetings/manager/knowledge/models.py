@@ -93,6 +93,7 @@ class KnowledgeTerm(Base):
     chunk_id: Mapped[int] = mapped_column(
         ForeignKey("knowledge_base.id", ondelete="CASCADE"), primary_key=True
     )
+    department_id: Mapped[int | None] = mapped_column(Integer)  # the chunk's, so the rules need no join
     # the lexeme's ts_rank in its chunk (heading and text weighed alike, damped by the chunk's length)
     weight: Mapped[float] = mapped_column(REAL, nullable=False)
 

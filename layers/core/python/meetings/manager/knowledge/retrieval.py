@@ -3,8 +3,8 @@
 Candidate chunks (the department override):
 - query without a department: the entity-wide chunks (department_id NULL) of the entity only;
 - query in department D: the chunks of D, plus the entity-wide chunks whose document_name has no
-  chunks in D (a department's version of a document replaces the entity-wide one). Chunks of the
-  entity's other departments never count.
+  chunks in D (a department's version of a document replaces the entity-wide one; the names are read
+  from D's documents with a chunk count). Chunks of the entity's other departments never count.
 Both rankings below read only these candidates.
 
 Ranking: with the question's text, hybrid. Two rankings of the candidates, the vector one (cosine
@@ -65,18 +65,19 @@ HNSW_MIN_EF_SEARCH = 40
 CANDIDATE_COUNT_TTL_SECONDS = 30.0
 _candidate_counts: dict[tuple[int, int | None], tuple[float, int]] = {}
 
-# The names the department overrides are read once (an InitPlan), not probed row by row.
-_CANDIDATES = """
+# The names the department overrides are read once (an InitPlan), not probed row by row, from the
+# department's documents that have chunks (one row per document, where the chunks would be thousands
+# of rows: ingestion writes a document's chunks and its chunk_count in one transaction).
+_OVERRIDING_DOCUMENTS = """
+    SELECT own.document_name FROM knowledge_documents AS own
+    WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s AND own.chunk_count > 0
+"""
+_OVERRIDDEN_NAMES = f"SELECT ARRAY({_OVERRIDING_DOCUMENTS}) AS names"
+_CANDIDATES = f"""
     kb.entity_id = %(entity_id)s
     AND (
         kb.department_id = %(department_id)s
-        OR (
-            kb.department_id IS NULL
-            AND kb.document_name <> ALL (ARRAY(
-                SELECT DISTINCT own.document_name FROM knowledge_base AS own
-                WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s
-            ))
-        )
+        OR (kb.department_id IS NULL AND kb.document_name <> ALL (ARRAY({_OVERRIDING_DOCUMENTS})))
     )
 """
 
@@ -130,18 +131,25 @@ def _text_ranking(*, prune_everyday_terms: bool) -> str:
         df = "count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme)"
     return f"""{terms}{counted}
     term_rows AS MATERIALIZED (
-        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme
+        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme, term.department_id
         FROM knowledge_terms AS term
         WHERE term.entity_id = %(entity_id)s
+          AND (term.department_id = %(department_id)s OR term.department_id IS NULL)
           AND term.search_config = ANY (ARRAY(SELECT DISTINCT config FROM {source}))
           AND term.lexeme = ANY (ARRAY(SELECT lexeme FROM {source}))
     ),
+    overridden AS MATERIALIZED ({_OVERRIDDEN_NAMES}),
     term_hits AS MATERIALIZED (
         SELECT term_rows.chunk_id AS id, term_rows.weight, {df} AS df
         FROM term_rows
         JOIN {source} ON {source}.config = term_rows.search_config AND {source}.lexeme = term_rows.lexeme
-        JOIN knowledge_base AS kb ON kb.id = term_rows.chunk_id
-        WHERE {_CANDIDATES}
+        CROSS JOIN overridden
+        WHERE term_rows.department_id IS NOT NULL
+           OR cardinality(overridden.names) = 0
+           OR NOT EXISTS (
+               SELECT FROM knowledge_base AS kb
+               WHERE kb.id = term_rows.chunk_id AND kb.document_name = ANY (overridden.names)
+           )
     ),
     text_ranked AS (
         SELECT id, row_number() OVER (ORDER BY score DESC, id) AS position
@@ -217,7 +225,11 @@ _NEAREST_CHUNKS = f"""kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS
 def hnsw_sql(mode: Mode) -> str:
     """The vector ranking from the HNSW index (kb_nearest_chunks), the text ranking from knowledge_terms."""
     if mode == "vector":
-        return _nearest("", _NEAREST_CHUNKS)
+        return f"""
+        SELECT {_RESULT_COLUMNS.replace("kb.", "nearest.")}, nearest.distance
+        FROM {_NEAREST_CHUNKS} AS nearest
+        ORDER BY nearest.distance, nearest.id LIMIT %(k)s
+        """
     vector = f"""
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
