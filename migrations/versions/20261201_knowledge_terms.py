@@ -4,7 +4,7 @@ as a function that carries its own settings.
 Under a policy PostgreSQL evaluates a query's non-leakproof conditions only after the policy's, so
 `search_vector @@ query` (ts_match_vq is not leakproof) can no longer be answered by the GIN index: the
 text ranking read every candidate row of a 40,000-chunk tenant. `knowledge_terms` holds one row per
-(chunk, lexeme), keyed by (entity, configuration, lexeme) and carrying the chunk's department and the
+(chunk, lexeme), keyed by (entity, configuration, lexeme) and carrying the chunk's department, a key of its document's name and the
 term's weight, so the words of a question are found through
 B-tree equality, which is leakproof. A statement trigger fills it from every insert of chunks; deleting
 a chunk deletes its terms (the foreign key's cascade). The GIN index, which no serving role can use,
@@ -37,12 +37,22 @@ GRANTS = [(APP, "SELECT, INSERT"), (JOBS, "SELECT, INSERT"), (AGENT, "SELECT")]
 
 # Kept in step with meetings.manager.knowledge.models.TERM_WEIGHT_SQL: a term's ts_rank in its chunk
 # (heading A and text B weigh alike; the chunk's length damps it).
+# 32 bits of the MD5 of a document name: the text ranking skips the exact override check for rows whose
+# key matches no overriding name (a key that matches is checked against the name itself). MD5, not
+# hashtext, so that the stored keys stay right across PostgreSQL versions.
+DOCUMENT_KEY = """
+CREATE FUNCTION kb_document_key(name text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+RETURN CAST(CAST(('x' || left(md5(name), 8)) AS bit(32)) AS integer)
+"""
+
 TERMS_OF_NEW_CHUNKS = """
 CREATE FUNCTION knowledge_terms_of_new_chunks() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, public AS $$
 BEGIN
-    INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, weight)
+    INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, document_key, weight)
     SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, chunk.department_id,
+           kb_document_key(chunk.document_name),
            ts_rank('{0.1, 0.2, 0.4, 0.4}', chunk.search_vector, CAST(quote_literal(term.lexeme) AS tsquery), 1)
     FROM new_chunks AS chunk, unnest(chunk.search_vector) AS term;
     RETURN NULL;
@@ -99,6 +109,7 @@ def upgrade() -> None:
             lexeme text NOT NULL,
             chunk_id integer NOT NULL,
             department_id integer,
+            document_key integer NOT NULL,
             weight real NOT NULL,
             CONSTRAINT pk_knowledge_terms PRIMARY KEY (entity_id, search_config, lexeme, chunk_id),
             CONSTRAINT fk_knowledge_terms_chunk_id_knowledge_base
@@ -112,6 +123,7 @@ def upgrade() -> None:
     op.execute("ALTER TABLE knowledge_terms ENABLE ROW LEVEL SECURITY")
     op.execute("ALTER TABLE knowledge_terms FORCE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY tenant_rows ON knowledge_terms USING ({CONDITION}) WITH CHECK ({CONDITION})")
+    op.execute(DOCUMENT_KEY)
     op.execute(TERMS_OF_NEW_CHUNKS)
     op.execute(
         "CREATE TRIGGER trg_knowledge_terms_of_new_chunks AFTER INSERT ON knowledge_base "
@@ -120,8 +132,9 @@ def upgrade() -> None:
     # the chunks already there (the owner is under the policies too)
     op.execute("SELECT set_config('app.scope', 'manager', true)")
     op.execute(
-        "INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, weight) "
-        "SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, chunk.department_id, "
+        "INSERT INTO knowledge_terms (entity_id, search_config, lexeme, chunk_id, department_id, document_key, "
+        "weight) SELECT chunk.entity_id, chunk.search_config, term.lexeme, chunk.id, chunk.department_id, "
+        "kb_document_key(chunk.document_name), "
         "ts_rank('{0.1, 0.2, 0.4, 0.4}', chunk.search_vector, CAST(quote_literal(term.lexeme) AS tsquery), 1) "
         "FROM knowledge_base AS chunk, unnest(chunk.search_vector) AS term"
     )
@@ -135,3 +148,4 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER trg_knowledge_terms_of_new_chunks ON knowledge_base")
     op.execute("DROP FUNCTION knowledge_terms_of_new_chunks()")
     op.execute("DROP TABLE knowledge_terms")
+    op.execute("DROP FUNCTION kb_document_key(text)")

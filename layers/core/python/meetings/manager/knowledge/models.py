@@ -94,6 +94,7 @@ class KnowledgeTerm(Base):
         ForeignKey("knowledge_base.id", ondelete="CASCADE"), primary_key=True
     )
     department_id: Mapped[int | None] = mapped_column(Integer)  # the chunk's, so the rules need no join
+    document_key: Mapped[int] = mapped_column(Integer, nullable=False)  # kb_document_key(document_name)
     # the lexeme's ts_rank in its chunk (heading and text weighed alike, damped by the chunk's length)
     weight: Mapped[float] = mapped_column(REAL, nullable=False)
 

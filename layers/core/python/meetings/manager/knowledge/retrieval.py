@@ -72,7 +72,10 @@ _OVERRIDING_DOCUMENTS = """
     SELECT own.document_name FROM knowledge_documents AS own
     WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s AND own.chunk_count > 0
 """
-_OVERRIDDEN_NAMES = f"SELECT ARRAY({_OVERRIDING_DOCUMENTS}) AS names"
+_OVERRIDDEN_NAMES = (
+    f"SELECT names, ARRAY(SELECT kb_document_key(name) FROM unnest(names) AS name) AS keys "
+    f"FROM (SELECT ARRAY({_OVERRIDING_DOCUMENTS}) AS names) AS overriding"
+)
 _CANDIDATES = f"""
     kb.entity_id = %(entity_id)s
     AND (
@@ -131,7 +134,8 @@ def _text_ranking(*, prune_everyday_terms: bool) -> str:
         df = "count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme)"
     return f"""{terms}{counted}
     term_rows AS MATERIALIZED (
-        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme, term.department_id
+        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme, term.department_id,
+               term.document_key
         FROM knowledge_terms AS term
         WHERE term.entity_id = %(entity_id)s
           AND (term.department_id = %(department_id)s OR term.department_id IS NULL)
@@ -145,7 +149,7 @@ def _text_ranking(*, prune_everyday_terms: bool) -> str:
         JOIN {source} ON {source}.config = term_rows.search_config AND {source}.lexeme = term_rows.lexeme
         CROSS JOIN overridden
         WHERE term_rows.department_id IS NOT NULL
-           OR cardinality(overridden.names) = 0
+           OR term_rows.document_key <> ALL (overridden.keys)
            OR NOT EXISTS (
                SELECT FROM knowledge_base AS kb
                WHERE kb.id = term_rows.chunk_id AND kb.document_name = ANY (overridden.names)
