@@ -67,7 +67,6 @@ TENANT_TABLES = {
     **notes_migration.NEW_POLICIES,
     **terms_migration.NEW_POLICIES,
 }
-}
 
 # Tables without a policy, and why.
 UNSCOPED_TABLES = {
