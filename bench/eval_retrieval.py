@@ -13,6 +13,8 @@ MiniLM model) twice: as chunked today, and with headings left out of what is emb
 the candidates the rules allow (another clinic, another department, an overridden document) counts
 as an isolation violation, in every variant. Questions alternate between a `tune` half (used to pick
 the fusion constants) and a `holdout` half (never looked at while tuning); both are printed.
+questions_fresh.json was written after the ranking and its constants were settled, run once, and is
+printed on its own: no constant or rule was chosen by looking at it.
 """
 
 import json
@@ -26,13 +28,23 @@ DATA = Path(__file__).resolve().parent / "data" / "retrieval"
 CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
 OTHER_CLINIC = "outra-clinica"
 K = 5
+SPLITS = ("tune", "holdout", "fresh")
+SPLIT_TITLES = {
+    "tune": "the tune half of questions.json (the fusion constants were picked on it)",
+    "holdout": "the holdout half of questions.json (not used to pick constants)",
+    "fresh": "questions_fresh.json (written after the ranking was settled; never tuned on)",
+    "all": "questions.json, both halves",
+}
 
 
 def load_questions() -> list[dict]:
     questions = json.loads((DATA / "questions.json").read_text())
     for number, question in enumerate(questions):
         question["split"] = "tune" if number % 2 == 0 else "holdout"
-    return questions
+    fresh = json.loads((DATA / "questions_fresh.json").read_text())
+    for question in fresh:
+        question["split"] = "fresh"
+    return questions + fresh
 
 
 def ingest_corpus(db, embedder, *, headings: bool) -> tuple[int, dict[str, int]]:
@@ -101,7 +113,7 @@ def evaluate(db, embedder, questions, entity_id, departments, mode: str) -> dict
     document_names = {}
     for department_id in (None, *departments.values()):
         document_names[department_id] = allowed_chunks(db, entity_id, department_id)
-    scores: dict[str, list] = {"tune": [], "holdout": []}
+    scores: dict[str, list] = {split: [] for split in SPLITS}
     violations = 0
     for question in questions:
         department_id = departments.get(question["dept"]) if question["dept"] else None
@@ -139,7 +151,7 @@ def evaluate(db, embedder, questions, entity_id, departments, mode: str) -> dict
 
 
 def table(rows: list[tuple[str, dict]], split: str) -> None:
-    print(f"\n{split}: " + ("all questions" if split == "all" else f"the {split} half"))
+    print(f"\n{split}: " + SPLIT_TITLES[split])
     print(f"{'variant':<40} {'n':>3} {'doc@1':>7} {'pass@1':>7} {'pass@3':>7} {'MRR':>6} {'isolation':>9}")
     for label, outcome in rows:
         scores = outcome["scores"]
@@ -180,7 +192,7 @@ def main() -> None:
                 ("full-text", evaluate(db, embedder, questions, *headed, "text")),
                 ("hybrid (RRF)", evaluate(db, embedder, questions, *headed, "hybrid")),
             ]
-            for split in ("tune", "holdout", "all"):
+            for split in (*SPLITS, "all"):
                 table(rows, split)
 
 

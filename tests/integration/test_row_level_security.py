@@ -56,10 +56,16 @@ _notes_spec = importlib.util.spec_from_file_location(
 )
 notes_migration = importlib.util.module_from_spec(_notes_spec)
 _notes_spec.loader.exec_module(notes_migration)
+_terms_spec = importlib.util.spec_from_file_location(
+    "knowledge_terms_migration", MIGRATION.with_name("20261201_knowledge_terms.py")
+)
+terms_migration = importlib.util.module_from_spec(_terms_spec)
+_terms_spec.loader.exec_module(terms_migration)
 TENANT_TABLES = {
     **roles_migration.TENANT_TABLES,
     **visit_migration.NEW_POLICIES,
     **notes_migration.NEW_POLICIES,
+    **terms_migration.NEW_POLICIES,
 }
 
 # Tables without a policy, and why.

@@ -170,6 +170,26 @@ def test_full_text_never_crosses_tenants_departments_or_overrides(db, plan):
         ]
 
 
+def test_an_entity_admins_session_finds_its_words_under_row_level_security(db, plan):
+    from meetings.db_scope import set_db_scope
+
+    mine, theirs = make_entity(db), make_entity(db)
+    common = {
+        "vectors": [near(QUERY, 52, 0.1)],
+        "texts": ["sunscreen after peeling"],
+        "search_config": "english",
+    }
+    add_document(db, entity=mine, document_name="skin.md", **common)
+    add_document(db, entity=theirs, document_name="skin.md", **common)
+    set_db_scope(db, "entity", entity_id=mine.id)
+
+    found = search(db, mine, "sunscreen", mode="text")
+    elsewhere = search(db, theirs, "sunscreen", mode="text")
+
+    assert [(r.document_name, r.text) for r in found] == [("skin.md", "sunscreen after peeling")]
+    assert elsewhere == []  # the other clinic's words are not even visible to this session
+
+
 def test_hybrid_with_a_question_that_matches_no_word_falls_back_to_the_vector_order(db, plan):
     entity = make_entity(db)
     vectors = [near(QUERY, 60 + i, noise) for i, noise in enumerate((0.2, 1.0, 0.5))]
@@ -221,3 +241,24 @@ def test_chunks_of_no_known_language_are_not_matched_by_stop_words(db, plan):
     assert [
         r.document_name for r in search(db, entity, "when do I have to pay the invoices", mode="text")
     ] == ["billing.pdf"]
+
+
+def test_on_the_index_plan_a_word_in_most_of_the_entitys_chunks_is_left_out(db, monkeypatch):
+    entity = make_entity(db)
+    texts = ["The clinic opens at seven.", "The clinic has parking.", "The clinic closes at noon."]
+    add_document(
+        db,
+        entity=entity,
+        document_name="a.md",
+        vectors=[near(QUERY, 70 + i, 1.0) for i in range(3)],
+        texts=texts,
+        search_config="english",
+    )
+    monkeypatch.setattr(retrieval, "EVERYDAY_TERM_MIN_CHUNKS", 2)
+
+    exact = search(db, entity, "clinic parking", mode="text")
+    monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
+    index = search(db, entity, "clinic parking", mode="text")
+
+    assert exact[0].text == texts[1] and len(exact) == 3
+    assert [r.text for r in index] == [texts[1]]  # "clinic" (in every chunk) read no rows

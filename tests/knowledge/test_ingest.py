@@ -147,6 +147,41 @@ def test_a_new_version_replaces_the_chunks_and_a_stale_event_reads_the_current_o
     assert db.get(KnowledgeDocument, outcome.document_id).chunk_count == 1
 
 
+def test_the_word_index_follows_the_chunks_through_a_new_version_and_a_failure(db, kb_bucket, embedder):
+    from sqlalchemy import text
+
+    def indexed_words() -> set[str]:
+        return set(
+            db.execute(
+                text(
+                    "SELECT term.lexeme FROM knowledge_terms AS term JOIN knowledge_base AS kb "
+                    "ON kb.id = term.chunk_id WHERE term.entity_id = :e AND kb.document_name = 'faq.md'"
+                ),
+                {"e": entity.id},
+            ).scalars()
+        )
+
+    def all_words() -> int:
+        return db.execute(
+            text("SELECT count(*) FROM knowledge_terms WHERE entity_id = :e"), {"e": entity.id}
+        ).scalar()
+
+    entity = make_entity(db)
+    key = DocumentLocation(entity.id, None, "faq.md").key
+    put(kb_bucket, key, b"# Parking\nThe garage has thirty spaces for patients.")
+    ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)
+    assert {"garage", "thirty", "patients"} <= indexed_words()
+
+    put(kb_bucket, key, b"# Prices\nConsultations now cost 400 reais.")
+    ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)
+    assert "consultations" in indexed_words() and "garage" not in indexed_words()
+    assert all_words() == len(indexed_words())  # nothing of the first version is left
+
+    put(kb_bucket, key, b"%PDF-1.7\n1 0 obj << broken", "application/pdf")
+    ingest_s3_object(db=db, bucket=BUCKET, key=key, embedder=embedder)
+    assert all_words() == 0
+
+
 def test_an_unreadable_file_marks_the_document_failed_and_drops_its_old_chunks(db, kb_bucket, embedder):
     entity = make_entity(db)
     key = DocumentLocation(entity.id, None, "report.pdf").key

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, REGCONFIG, TSVECTOR
+from sqlalchemy.dialects.postgresql import JSONB, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.constraints import CHUNK_TEXT_MAX_LENGTH, max_length
@@ -30,7 +30,7 @@ CHUNK_METADATA_RULE = (
     "AND jsonb_typeof(metadata -> 'total_chunks') = 'number', false)"
 )
 HEADING_MAX_LENGTH = 1000
-# The indexed words: the heading weighs more than the text; kb_fold (a migration's SQL function) lowers
+# The indexed words (heading weight A, text B; the words reach the index through knowledge_terms); kb_fold (a migration's SQL function) lowers
 # and strips accents, so "nao" finds "não".
 SEARCH_VECTOR_SQL = (
     "setweight(to_tsvector(search_config, kb_fold(heading)), 'A') || "
@@ -60,7 +60,6 @@ class KnowledgeChunk(Base):
             postgresql_using="hnsw",
             postgresql_ops={"embedding": "vector_cosine_ops"},
         ),
-        Index("idx_kb_search_vector", "search_vector", postgresql_using="gin"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -79,6 +78,25 @@ class KnowledgeChunk(Base):
     chunk_metadata: Mapped[dict] = mapped_column("metadata", JSONB, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
+
+
+class KnowledgeTerm(Base):
+    """One lexeme of one chunk (table `knowledge_terms`): the full-text index that row-level security
+    leaves usable, filled by a trigger on every insert of chunks (migration 20261201_knowledge_terms)."""
+
+    __tablename__ = "knowledge_terms"
+    __table_args__ = (Index("idx_knowledge_terms_chunk", "chunk_id"),)
+
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    search_config: Mapped[str] = mapped_column(REGCONFIG, primary_key=True)
+    lexeme: Mapped[str] = mapped_column(Text, primary_key=True)
+    chunk_id: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_base.id", ondelete="CASCADE"), primary_key=True
+    )
+    department_id: Mapped[int | None] = mapped_column(Integer)  # the chunk's, so the rules need no join
+    document_key: Mapped[int] = mapped_column(Integer, nullable=False)  # kb_document_key(document_name)
+    # the lexeme's ts_rank in its chunk (heading and text weighed alike, damped by the chunk's length)
+    weight: Mapped[float] = mapped_column(REAL, nullable=False)
 
 
 class DocumentStatus(enum.StrEnum):

@@ -3,8 +3,8 @@
 Candidate chunks (the department override):
 - query without a department: the entity-wide chunks (department_id NULL) of the entity only;
 - query in department D: the chunks of D, plus the entity-wide chunks whose document_name has no
-  chunks in D (a department's version of a document replaces the entity-wide one). Chunks of the
-  entity's other departments never count.
+  chunks in D (a department's version of a document replaces the entity-wide one; the names are read
+  from D's documents with a chunk count). Chunks of the entity's other departments never count.
 Both rankings below read only these candidates.
 
 Ranking: with the question's text, hybrid. Two rankings of the candidates, the vector one (cosine
@@ -18,13 +18,16 @@ vector ranking alone answers. `score` is always the cosine similarity; the order
 Plan: when the candidates are few (an upper bound from the documents' chunk counts), they are ranked
 exactly: their ids come from the entity B-tree through a MATERIALIZED CTE, so the planner cannot
 drift to the HNSW index and lose rows to the filter. Above the threshold the HNSW index answers the
-vector ranking, with pgvector's iterative scan (relaxed order, re-sorted here), and the GIN index the
-text ranking; should the result have fewer than k rows, the exact plan answers instead, so the caller
-never gets fewer than k when k exist. Each plan has its own SQL text, and the HNSW text always runs
-under the same settings (sorting and sequential scans off, set just before it and put back just
-after), so a statement psycopg prepares and caches stays right.
+vector ranking, through `kb_nearest_chunks` (a SQL function whose own SET clauses turn sorting and
+sequential scans off and pgvector's iterative scan on for its body only); should the result have fewer
+than k rows, the exact plan answers instead, so the caller never gets fewer than k when k exist. The
+text ranking reads `knowledge_terms` (one row per chunk and lexeme, B-tree keyed by entity,
+configuration and lexeme): row-level security keeps a GIN index on `search_vector` from answering
+`@@`, which is not leakproof, while B-tree equality is. Each plan is one statement, sent through the
+session's psycopg connection as a prepared statement, and its rows are read as tuples.
 """
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,8 +44,8 @@ Mode = Literal["hybrid", "vector", "text"]
 # Above this many candidate chunks the filtered HNSW scan beats ranking every row exactly
 # (bench/bench_knowledge_search.py measures both plans on both sides of it).
 EXACT_SCAN_MAX_CHUNKS = 10_000
-# RRF's constant: small, so the first rows of a ranking count clearly more than the tenth (10 did
-# better than the usual 60 on the evaluation's tune half).
+# RRF's constant: small, so the first rows of a ranking count clearly more than the tenth (5, 10 and
+# 20 did alike on the evaluation's tune half, 60 worse on both halves).
 RRF_K = 10
 # Rows each ranking hands to the fusion (at least k).
 FUSION_DEPTH = 20
@@ -53,8 +56,6 @@ MODEL_SEARCH_CONFIGS = ("english",)
 VECTOR_WEIGHT = 1.0
 OTHER_LANGUAGE_VECTOR_WEIGHT = 0.1
 TEXT_WEIGHT = 1.0
-# ts_rank's weights for {D, C, B, A}: the heading is indexed as A, the text as B.
-RANK_WEIGHTS = "{0.1, 0.2, 0.4, 0.4}"
 # The HNSW scan fetches as many rows as the vector ranking keeps: an iterative scan's cost grows with
 # the rows it must find past the filter, and more rows bought no recall in the benchmark.
 HNSW_EXTRA_ROWS = 0
@@ -64,108 +65,109 @@ HNSW_MIN_EF_SEARCH = 40
 CANDIDATE_COUNT_TTL_SECONDS = 30.0
 _candidate_counts: dict[tuple[int, int | None], tuple[float, int]] = {}
 
-# The names the department overrides are read once (an InitPlan), not probed row by row.
-_CANDIDATES = """
-    kb.entity_id = :entity_id
+# The names the department overrides are read once (an InitPlan), not probed row by row, from the
+# department's documents that have chunks (one row per document, where the chunks would be thousands
+# of rows: ingestion writes a document's chunks and its chunk_count in one transaction).
+_OVERRIDING_DOCUMENTS = """
+    SELECT own.document_name FROM knowledge_documents AS own
+    WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s AND own.chunk_count > 0
+"""
+_OVERRIDDEN_NAMES = (
+    f"SELECT names, ARRAY(SELECT kb_document_key(name) FROM unnest(names) AS name) AS keys "
+    f"FROM (SELECT ARRAY({_OVERRIDING_DOCUMENTS}) AS names) AS overriding"
+)
+_CANDIDATES = f"""
+    kb.entity_id = %(entity_id)s
     AND (
-        kb.department_id = :department_id
-        OR (
-            kb.department_id IS NULL
-            AND kb.document_name <> ALL (ARRAY(
-                SELECT DISTINCT own.document_name FROM knowledge_base AS own
-                WHERE own.entity_id = :entity_id AND own.department_id = :department_id
-            ))
-        )
+        kb.department_id = %(department_id)s
+        OR (kb.department_id IS NULL AND kb.document_name <> ALL (ARRAY({_OVERRIDING_DOCUMENTS})))
     )
 """
 
-
-def _tsquery(config: str) -> str:
-    """The question as a text query in one configuration: its words OR'ed, accents folded."""
-    return (
-        f"CAST(replace(CAST(plainto_tsquery('{config}', kb_fold(:text)) AS text), ' & ', ' | ') AS tsquery)"
-    )
-
-
-# Each chunk is matched with the question parsed in the chunk's own configuration; every branch is an
-# indexable `search_vector @@ constant`, so the GIN index answers them (a BitmapOr).
-_MATCH = " OR ".join(
-    f"(kb.search_config = '{config}'::regconfig AND kb.search_vector @@ {_tsquery(config)})"
-    for config in SEARCH_CONFIGS
-)
-
-
-# The text ranking is BM25-like: each of the question's words that a chunk contains adds its inverse
-# document frequency among the candidates times its ts_rank in the chunk (heading words weigh more,
-# long chunks are damped), so the clinic's everyday words ("consulta", "clínica") count for little
-# and the rare word of the question decides. Every row that matches is read once (`matched`).
 # `simple` keeps every word: under it, a question's "the", "do", "de" would match every chunk.
 _NOT_A_STOP_WORD = " AND ".join(
     f"length(to_tsvector('{config}', lexeme)) > 0" for config in SEARCH_CONFIGS if config != "simple"
 )
 
-
-# On the index plan, a word in more than this share of all chunks (PostgreSQL's own statistics of
-# the column, kept by ANALYZE) is left out of the text ranking: it would make the ranking read most of
-# a large tenant's rows, and its inverse document frequency makes it count for little anyway.
+# On the index plan, a word in more than this share of the entity's chunks is left out of the text
+# ranking: it would make the ranking read most of a large tenant's rows, and its inverse document
+# frequency makes it count for little anyway. Each of the question's words is counted in the entity's
+# index, the count stopping at that share, so an everyday word costs a bounded index scan. (PostgreSQL's
+# column statistics cannot say it: pg_stats hides the statistics of a table under row-level security.)
 EVERYDAY_TERM_SHARE = 0.05
+# ... and never a word in fewer chunks than this: reading it costs little.
+EVERYDAY_TERM_MIN_CHUNKS = 500
 
 
 def _text_ranking(*, prune_everyday_terms: bool) -> str:
-    """The text ranking's CTEs (terms, matched rows, scores); see the comment above."""
-    if prune_everyday_terms:
-        everyday = f"""
-    everyday AS (
-        SELECT common.lexeme
-        FROM pg_stats AS stats,
-             unnest(CAST(CAST(stats.most_common_elems AS text) AS text[]), stats.most_common_elem_freqs)
-                 AS common(lexeme, share)
-        WHERE stats.schemaname = current_schema() AND stats.tablename = 'knowledge_base'
-          AND stats.attname = 'search_vector' AND common.lexeme IS NOT NULL
-          AND common.share > {EVERYDAY_TERM_SHARE}
-    ),"""
-        keep = "AND lexeme NOT IN (SELECT lexeme FROM everyday)"
-        queries = """
-    term_queries AS (
-        SELECT config, CAST(string_agg(quote_literal(lexeme), ' | ') AS tsquery) AS query
-        FROM terms GROUP BY config
-    ),"""
-        match = " OR ".join(
-            f"(kb.search_config = '{config}'::regconfig AND kb.search_vector @@ "
-            f"(SELECT query FROM term_queries WHERE config = '{config}'::regconfig))"
-            for config in SEARCH_CONFIGS
-        )
-    else:
-        everyday, keep, queries, match = "", "", "", _MATCH
-    return f"""{everyday}
+    """The text ranking's CTEs: BM25-like, each of the question's words that a chunk contains adds its
+    inverse document frequency times its ts_rank in the chunk (`knowledge_terms` keeps it), so the
+    clinic's everyday words ("consulta", "clínica") count for little and the rare word of the question
+    decides. The question is parsed in every configuration, and each parse meets only the chunks of its
+    configuration. The exact plan counts a word's chunks among the candidates; the index plan counts
+    them in the entity (the department override aside), up to the everyday share."""
+    configs = ", ".join(f"'{config}'" for config in SEARCH_CONFIGS)
+    terms = f"""
     terms AS (
-        SELECT DISTINCT config.name AS config, lexeme, CAST(quote_literal(lexeme) AS tsquery) AS term
-        FROM unnest(CAST(ARRAY[{", ".join(f"'{c}'" for c in SEARCH_CONFIGS)}] AS regconfig[])) AS config(name),
-             unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(:text)))) AS lexeme
-        WHERE (config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})) {keep}
-    ),{queries}
-    matched AS MATERIALIZED (
-        SELECT kb.id, kb.search_vector, kb.search_config
-        FROM knowledge_base AS kb WHERE {_CANDIDATES} AND ({match})
+        SELECT DISTINCT config.name AS config, lexeme
+        FROM unnest(CAST(ARRAY[{configs}] AS regconfig[])) AS config(name),
+             unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(CAST(%(text)s AS text))))) AS lexeme
+        WHERE config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})
+    ),"""
+    if prune_everyday_terms:
+        counted = """
+    counted AS MATERIALIZED (
+        SELECT terms.config, terms.lexeme, capped.df
+        FROM terms, LATERAL (
+            SELECT count(*) AS df FROM (
+                SELECT FROM knowledge_terms AS term
+                WHERE term.entity_id = %(entity_id)s AND term.search_config = terms.config
+                  AND term.lexeme = terms.lexeme
+                LIMIT %(everyday)s
+            ) AS found
+        ) AS capped
+        WHERE capped.df BETWEEN 1 AND %(everyday)s - 1
+    ),"""
+        source, df = "counted", "counted.df"
+    else:
+        counted, source = "", "terms"
+        df = "count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme)"
+    return f"""{terms}{counted}
+    term_rows AS MATERIALIZED (
+        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme, term.department_id,
+               term.document_key
+        FROM knowledge_terms AS term
+        WHERE term.entity_id = %(entity_id)s
+          AND (term.department_id = %(department_id)s OR term.department_id IS NULL)
+          AND term.search_config = ANY (ARRAY(SELECT DISTINCT config FROM {source}))
+          AND term.lexeme = ANY (ARRAY(SELECT lexeme FROM {source}))
     ),
-    term_hits AS (
-        SELECT matched.id, ts_rank('{RANK_WEIGHTS}', matched.search_vector, terms.term, 1) AS weight,
-               count(*) OVER (PARTITION BY terms.config, terms.lexeme) AS df
-        FROM matched JOIN terms
-          ON terms.config = matched.search_config AND matched.search_vector @@ terms.term
+    overridden AS MATERIALIZED ({_OVERRIDDEN_NAMES}),
+    term_hits AS MATERIALIZED (
+        SELECT term_rows.chunk_id AS id, term_rows.weight, {df} AS df
+        FROM term_rows
+        JOIN {source} ON {source}.config = term_rows.search_config AND {source}.lexeme = term_rows.lexeme
+        CROSS JOIN overridden
+        WHERE term_rows.department_id IS NOT NULL
+           OR term_rows.document_key <> ALL (overridden.keys)
+           OR NOT EXISTS (
+               SELECT FROM knowledge_base AS kb
+               WHERE kb.id = term_rows.chunk_id AND kb.document_name = ANY (overridden.names)
+           )
     ),
     text_ranked AS (
         SELECT id, row_number() OVER (ORDER BY score DESC, id) AS position
         FROM (
-            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(:candidates AS float8) - df, 0) + 0.5)
+            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(%(candidates)s AS float8) - df, 0) + 0.5)
                                         / (df + 0.5))) AS score
             FROM term_hits GROUP BY id
         ) AS scored
-        ORDER BY score DESC, id LIMIT :depth
+        ORDER BY score DESC, id LIMIT %(depth)s
     ),"""
 
 
-_DISTANCE = "kb.embedding <=> CAST(:query AS vector)"
+_QUERY = "CAST(%(query)s AS vector)"
+_DISTANCE = f"kb.embedding <=> {_QUERY}"
 _RESULT_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.heading, kb.metadata"
 
 
@@ -191,7 +193,7 @@ def _fusion(rankings: list[str]) -> str:
         FROM ({union}) AS ranked
         GROUP BY id
         ORDER BY fused DESC, best, id
-        LIMIT :k
+        LIMIT %(k)s
     )"""
 
 
@@ -202,70 +204,73 @@ def _rankings(mode: Mode) -> list[str]:
 
 
 @cache
-def exact_sql(mode: Mode):
+def exact_sql(mode: Mode) -> str:
     """Every candidate ranked exactly, read through the entity B-tree."""
-    vector = f"""
+    candidates = f"""
         candidates AS MATERIALIZED (
             SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
             FROM knowledge_base AS kb WHERE {_CANDIDATES}
-        ),
+        ),"""
+    if mode == "vector":
+        return _nearest(f"WITH {candidates.rstrip(',')}", "candidates")
+    vector = f"""{candidates}
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
-            FROM candidates ORDER BY distance, id LIMIT :depth
+            FROM candidates ORDER BY distance, id LIMIT %(depth)s
         ),"""
     return _statement(mode, vector, prune_everyday_terms=False)
 
 
-@cache
-def hnsw_sql(mode: Mode):
-    """The vector ranking from the HNSW index, the text ranking from the GIN index.
+_NEAREST_CHUNKS = f"""kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY},
+                                   %(fetch)s, %(ef_search)s)"""
 
-    Run with sorting disabled, so the only vector plan left is the HNSW index scan (ordered by distance).
-    """
+
+@cache
+def hnsw_sql(mode: Mode) -> str:
+    """The vector ranking from the HNSW index (kb_nearest_chunks), the text ranking from knowledge_terms."""
+    if mode == "vector":
+        return f"""
+        SELECT {_RESULT_COLUMNS.replace("kb.", "nearest.")}, nearest.distance
+        FROM {_NEAREST_CHUNKS} AS nearest
+        ORDER BY nearest.distance, nearest.id LIMIT %(k)s
+        """
     vector = f"""
-        vector_hits AS (
-            SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
-            FROM knowledge_base AS kb WHERE {_CANDIDATES}
-            ORDER BY {_DISTANCE} LIMIT :fetch
-        ),
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
-            FROM vector_hits ORDER BY distance, id LIMIT :depth
+            FROM {_NEAREST_CHUNKS}
+            ORDER BY distance, id LIMIT %(depth)s
         ),"""
     return _statement(mode, vector, prune_everyday_terms=True)
 
 
-def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool):
+def _nearest(prefix: str, source: str) -> str:
+    """Vector only: the k nearest rows of `source` (id, distance) with the chunks' columns."""
+    return f"""
+        {prefix}
+        SELECT {_RESULT_COLUMNS}, nearest.distance
+        FROM (SELECT id, distance FROM {source} AS ranked ORDER BY distance, id LIMIT %(k)s) AS nearest
+        JOIN knowledge_base AS kb ON kb.id = nearest.id
+        ORDER BY nearest.distance, nearest.id
+        """
+
+
+def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool) -> str:
     """The rankings a mode needs, fused, with the chunks' columns."""
-    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms) if mode != "vector" else ""
+    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms)
     rankings = (vector_ranking if mode != "text" else "") + text_ranking
-    return text(
-        f"""
+    return f"""
         WITH {rankings}
         {_fusion(_rankings(mode))}
         SELECT {_RESULT_COLUMNS}, {_DISTANCE} AS distance
         FROM fused JOIN knowledge_base AS kb ON kb.id = fused.id
         ORDER BY fused.fused DESC, fused.best, fused.id
         """
-    )
 
 
 # An upper bound of the candidate rows (overrides not subtracted), from the documents' chunk counts.
 CANDIDATE_COUNT_SQL = text(
     "SELECT COALESCE(SUM(chunk_count), 0) FROM knowledge_documents "
     "WHERE entity_id = :entity_id AND (department_id IS NULL OR department_id = :department_id)"
-)
-# Set for the index plan only (`set_config(..., true)` lasts until the transaction ends): the
-# settings it changed are put back right after it, so none leaks into the caller's transaction.
-HNSW_SETTINGS_SQL = text(
-    "SELECT current_setting('enable_sort') AS enable_sort, current_setting('enable_seqscan') AS enable_seqscan, "
-    "current_setting('hnsw.iterative_scan') AS iterative_scan, current_setting('hnsw.ef_search') AS ef_search, "
-    "set_config('enable_sort', 'off', true), set_config('enable_seqscan', 'off', true), "
-    "set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', :ef, true)"
-)
-RESTORE_SETTINGS_SQL = text(
-    "SELECT set_config('enable_sort', :enable_sort, true), set_config('enable_seqscan', :enable_seqscan, true), "
-    "set_config('hnsw.iterative_scan', :iterative_scan, true), set_config('hnsw.ef_search', :ef_search, true)"
 )
 
 
@@ -287,6 +292,42 @@ def vector_literal(values: Sequence[float]) -> str:
     return "[" + ",".join(repr(float(value)) for value in values) + "]"
 
 
+class QueryVector:
+    """The question's embedding as a statement parameter, sent in pgvector's binary form (formatting
+    384 floats as text cost more than the rest of the client's work)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, values: Sequence[float]):
+        from pgvector import Vector
+
+        self.data = Vector(values).to_binary()
+
+
+def _bind_query_vectors(raw) -> None:
+    """Teaches this psycopg connection to send QueryVector as `vector` (its oid is read once)."""
+    from psycopg import ProgrammingError
+    from psycopg.adapt import Dumper, PyFormat
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    try:
+        raw.adapters.get_dumper(QueryVector, PyFormat.BINARY)
+        return
+    except ProgrammingError:
+        pass
+    info = TypeInfo.fetch(raw, "vector")
+
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+        oid = info.oid
+
+        def dump(self, obj):
+            return obj.data
+
+    raw.adapters.register_dumper(QueryVector, VectorDumper)
+
+
 def search_knowledge(
     *,
     db: Session,
@@ -301,23 +342,58 @@ def search_knowledge(
     if k < 1:
         return []
     mode = mode or ("hybrid" if query_text and query_text.strip() else "vector")
-    params = {
-        "entity_id": entity_id,
-        "department_id": department_id,
-        "query": vector_literal(query_embedding),
-        "text": query_text or "",
-        "k": k,
-        "depth": max(k, FUSION_DEPTH) if mode == "hybrid" else k,
-    }
+    params = search_params(
+        db=db,
+        entity_id=entity_id,
+        department_id=department_id,
+        query_embedding=query_embedding,
+        k=k,
+        query_text=query_text,
+        mode=mode,
+    )
+    raw = db.connection().connection.driver_connection
+    _bind_query_vectors(raw)
     rows = None
-    params["candidates"] = _candidate_count(db, entity_id, department_id)
     if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
-        rows = _hnsw_search(db, params, mode)
+        rows = _hnsw_search(raw, params, mode)
         if len(rows) < k and mode != "text":
             rows = None
     if rows is None:
-        rows = db.execute(exact_sql(mode), params).all()
+        rows = raw.execute(exact_sql(mode), params, prepare=True).fetchall()
     return [_chunk(row) for row in rows]
+
+
+def _hnsw_search(raw, params: dict, mode: Mode) -> list:
+    """The index plan, one statement (kb_nearest_chunks carries its settings)."""
+    return raw.execute(hnsw_sql(mode), params, prepare=True).fetchall()
+
+
+def search_params(
+    *,
+    db: Session,
+    entity_id: int,
+    department_id: int | None,
+    query_embedding: Sequence[float],
+    k: int,
+    query_text: str | None,
+    mode: Mode,
+) -> dict:
+    """The parameters of either plan's statement (the benchmark EXPLAINs them with these)."""
+    depth = max(k, FUSION_DEPTH) if mode == "hybrid" else k
+    candidates = _candidate_count(db, entity_id, department_id)
+    fetch = depth + HNSW_EXTRA_ROWS
+    return {
+        "entity_id": entity_id,
+        "department_id": department_id,
+        "query": QueryVector(query_embedding),
+        "text": query_text or "",
+        "k": k,
+        "depth": depth,
+        "fetch": fetch,
+        "ef_search": min(1000, max(HNSW_MIN_EF_SEARCH, fetch)),
+        "candidates": candidates,
+        "everyday": max(EVERYDAY_TERM_MIN_CHUNKS, math.ceil(EVERYDAY_TERM_SHARE * candidates)),
+    }
 
 
 def _candidate_count(db: Session, entity_id: int, department_id: int | None) -> int:
@@ -333,27 +409,6 @@ def _candidate_count(db: Session, entity_id: int, department_id: int | None) -> 
         _candidate_counts.clear()
     _candidate_counts[(entity_id, department_id)] = (now + CANDIDATE_COUNT_TTL_SECONDS, count)
     return count
-
-
-def _hnsw_search(db: Session, params: dict, mode: Mode) -> list:
-    """The index plan, under its settings, which are put back after it.
-
-    Should the query fail, the transaction is lost, and the settings with it.
-    """
-    fetch = params["depth"] + HNSW_EXTRA_ROWS
-    ef = str(min(1000, max(HNSW_MIN_EF_SEARCH, fetch)))
-    previous = db.execute(HNSW_SETTINGS_SQL, {"ef": ef}).one()
-    rows = db.execute(hnsw_sql(mode), {**params, "fetch": fetch}).all()
-    db.execute(
-        RESTORE_SETTINGS_SQL,
-        {
-            "enable_sort": previous.enable_sort,
-            "enable_seqscan": previous.enable_seqscan,
-            "iterative_scan": previous.iterative_scan,
-            "ef_search": previous.ef_search,
-        },
-    )
-    return rows
 
 
 def search_knowledge_text(
@@ -383,15 +438,16 @@ def search_knowledge_text(
 
 
 def _chunk(row) -> RetrievedChunk:
-    metadata = dict(row.metadata or {})
+    chunk_id, document_name, department_id, chunk_text, heading, metadata, distance = row
+    metadata = dict(metadata or {})
     return RetrievedChunk(
-        id=row.id,
-        document_name=row.document_name,
-        department_id=row.department_id,
+        id=chunk_id,
+        document_name=document_name,
+        department_id=department_id,
         page=int(metadata.get("page", 1)),
         chunk_index=int(metadata.get("chunk_index", 0)),
-        text=row.chunk_text,
-        score=1.0 - float(row.distance),
+        text=chunk_text,
+        score=1.0 - float(distance),
         metadata=metadata,
-        heading=row.heading,
+        heading=heading,
     )
