@@ -65,7 +65,20 @@ def store(db) -> Store:
 def add_chunks(
     db, embedder, *, entity, department=None, document_name: str, pages: dict[int, str]
 ) -> list[KnowledgeChunk]:
-    """Stores a document's pages as knowledge-base chunks embedded by the real model."""
+    """Stores a READY document and its pages as knowledge-base chunks embedded by the real model, as
+    ingestion leaves them (the search reads which documents a department overrides from the documents)."""
+    from meetings.manager.knowledge.models import DocumentStatus, KnowledgeDocument
+
+    db.add(
+        KnowledgeDocument(
+            entity_id=entity.id,
+            department_id=department.id if department else None,
+            document_name=document_name,
+            status=DocumentStatus.READY,
+            chunk_count=len(pages),
+            page_count=max(pages),
+        )
+    )
     texts = list(pages.values())
     vectors = embedder.embed(texts)
     chunks = [
