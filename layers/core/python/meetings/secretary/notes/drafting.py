@@ -3,6 +3,7 @@ transcript, its instructions and its template, through the model. Idempotent per
 note, or one whose previous job's lease expired, is drafted; anything else is left alone."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text, update
@@ -114,38 +115,56 @@ def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | N
         instructions=instructions,
         lines=lines,
     )
-    schema = answer_schema(keys)
-    tokens_in = tokens_out = calls = 0
-    statements = None
-    reason = ""
+    asked = Answers()
     try:
-        for _ in range(ANSWER_TRIES):
-            completion = model.complete(messages=messages, schema=schema)
-            calls += 1
-            tokens_in += completion.prompt_tokens
-            tokens_out += completion.completion_tokens
-            try:
-                statements = parse_answer(completion.content, keys)
-                break
-            except MalformedAnswer as exc:
-                reason = exc.reason
-                logger.warning("malformed note answer", extra={"note_id": note.id, "reason": reason})
+        ask_for_statements(model, messages, answer_schema(keys), keys, asked)
     except ModelUnavailable as exc:
-        _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
+        _count_usage(db, note, room, model.name, asked)
         if note.attempts >= JOB_ATTEMPTS:
             return _fail(db, note, room, "model_unavailable", f"The model could not be reached ({exc}).")
         note.status, note.lease_until = NoteStatus.PENDING, None
         db.commit()
         raise
     except ModelRefused as exc:
-        _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
+        _count_usage(db, note, room, model.name, asked)
         return _fail(db, note, room, "model_refused", f"The model refused the request ({exc}).")
-    _count_usage(db, note, room, model.name, tokens_in, tokens_out, calls)
-    note.model, note.tokens_input, note.tokens_output = model.name, tokens_in, tokens_out
-    if statements is None:
-        return _fail(db, note, room, "malformed_answer", f"No valid answer after {calls} tries: {reason}.")
-    _store_draft(db, note, room, statements, {line.id: line.text for line in lines})
+    _count_usage(db, note, room, model.name, asked)
+    note.model, note.tokens_input, note.tokens_output = model.name, asked.tokens_input, asked.tokens_output
+    if asked.statements is None:
+        return _fail(
+            db, note, room, "malformed_answer", f"No valid answer after {asked.calls} tries: {asked.reason}."
+        )
+    _store_draft(db, note, room, asked.statements, {line.id: line.text for line in lines})
     return "drafted"
+
+
+@dataclass
+class Answers:
+    """What the model's calls for one note gave: the statements of each section once an answer was
+    well formed, the last malformed answer's reason, and what the calls consumed."""
+
+    statements: dict | None = None
+    reason: str = ""
+    calls: int = 0
+    tokens_input: int = 0
+    tokens_output: int = 0
+
+
+def ask_for_statements(
+    model: NoteModel, messages: list[dict], schema: dict, keys: list[str], asked: Answers
+) -> None:
+    """Asks until an answer is well formed, ANSWER_TRIES calls at most; `asked` keeps the count."""
+    for _ in range(ANSWER_TRIES):
+        completion = model.complete(messages=messages, schema=schema)
+        asked.calls += 1
+        asked.tokens_input += completion.prompt_tokens
+        asked.tokens_output += completion.completion_tokens
+        try:
+            asked.statements = parse_answer(completion.content, keys)
+            return
+        except MalformedAnswer as exc:
+            asked.reason = exc.reason
+            logger.warning("malformed note answer", extra={"reason": exc.reason, "call": asked.calls})
 
 
 def _store_draft(db: Session, note: VisitNote, room: Room, statements: dict, lines: dict[int, str]) -> None:
@@ -210,12 +229,10 @@ def _agent_participant(db: Session, room_id: str) -> int | None:
     ).first()
 
 
-def _count_usage(
-    db: Session, note: VisitNote, room: Room, model: str, tokens_in: int, tokens_out: int, calls: int
-) -> None:
+def _count_usage(db: Session, note: VisitNote, room: Room, model: str, asked: Answers) -> None:
     """The job's tokens and cost, as a usage row of the room's agent (billed with the visit)."""
     participant_id = _agent_participant(db, room.id)
-    if calls == 0 or participant_id is None:
+    if asked.calls == 0 or participant_id is None:
         return
     at = datetime.now(UTC)
     db.add(
@@ -230,10 +247,12 @@ def _count_usage(
                 "kind": NOTE_DRAFT_USAGE,
                 "note_id": note.id,
                 "model": model,
-                "total_tokens_input": tokens_in,
-                "total_tokens_output": tokens_out,
-                "interactions_count": calls,
-                "cost_estimate": token_cost(model, tokens_input=tokens_in, tokens_output=tokens_out),
+                "total_tokens_input": asked.tokens_input,
+                "total_tokens_output": asked.tokens_output,
+                "interactions_count": asked.calls,
+                "cost_estimate": token_cost(
+                    model, tokens_input=asked.tokens_input, tokens_output=asked.tokens_output
+                ),
             },
         )
     )
