@@ -138,8 +138,8 @@ def measure_job(owner_url: str, note_id: int, room_id: str, content: str) -> tup
     from meetings.secretary.notes.drafting import consented_lines, draft_note
     from meetings.secretary.notes.models import VisitNote
     from meetings.secretary.notes.prompt import answer_schema, build_messages
+    from meetings.secretary.rooms.instructions import composed_instructions
     from meetings.secretary.rooms.models import Room
-    from meetings.secretary.rooms.service import composed_instructions
 
     connect_as(owner_url, JOBS_ROLE)
     model = InstantModel(content)
