@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from meetings.manager.note_templates.models import NoteKind
+from meetings.secretary.notes.models import NoteStatus
+
 
 @dataclass(frozen=True)
 class NoteStatement:
@@ -43,8 +46,12 @@ class NoteForExport:
     content_hash: str | None  # hex SHA-256 of the signed content, when signed
 
 
-KINDS = ("progress_note", "consult_note", "minutes", "class_summary")
-STATUSES = ("draft", "signed", "superseded")
+KINDS = tuple(kind.value for kind in NoteKind)
+STATUSES = (
+    NoteStatus.DRAFT.value,
+    NoteStatus.SIGNED.value,
+    NoteStatus.SUPERSEDED.value,
+)  # the exportable ones
 SUPPORTS = ("supported", "unsupported", "edited", "added")
 
 

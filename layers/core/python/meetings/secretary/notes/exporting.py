@@ -7,13 +7,11 @@ from sqlalchemy.orm import Session
 from meetings.errors import Conflict
 from meetings.identity.principal import Principal
 from meetings.manager.entities.models import Entity
-from meetings.secretary.notes.export import NoteForExport, NoteSection, NoteStatement
-from meetings.secretary.notes.models import NoteStatus, VisitNote
+from meetings.secretary.notes.export import STATUSES, NoteForExport, NoteSection, NoteStatement
+from meetings.secretary.notes.models import VisitNote
 from meetings.secretary.notes.service import room_note
 from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 from meetings.secretary.rooms.models import Room
-
-EXPORTABLE = (NoteStatus.DRAFT, NoteStatus.SIGNED, NoteStatus.SUPERSEDED)
 
 
 def _names(db: Session, room_id: str, kind: ParticipantType) -> str | None:
@@ -76,7 +74,7 @@ def note_for_export(
 ) -> NoteForExport:
     """The latest (or asked-for) version of a visible room's note, once there is a draft to export."""
     room, note = room_note(db=db, principal=principal, room_id=room_id, version=version)
-    if note.status not in EXPORTABLE:
+    if note.status not in STATUSES:
         raise Conflict(
             "The note has no draft to export yet.",
             code="note_not_ready",

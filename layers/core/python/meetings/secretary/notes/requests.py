@@ -1,7 +1,6 @@
 """Asking for a room's draft note when the room ends: version 1, pending, with the template in force
 copied in. Asking twice (the organizer's end and LiveKit's room_finished) keeps the first."""
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -35,9 +34,3 @@ def request_draft_note(
     if note_id is not None:
         queue.hand_over_after_commit(db, note_id)
     return note_id
-
-
-def note_ids_of_room(*, db: Session, room_id: str) -> list[int]:
-    return list(
-        db.scalars(select(VisitNote.id).where(VisitNote.room_id == room_id).order_by(VisitNote.version))
-    )

@@ -6,10 +6,11 @@ from typing import Annotated, Literal
 from pydantic import ConfigDict, Field
 
 from meetings.manager.note_templates.models import NoteKind
+from meetings.secretary.notes.export import SUPPORTS
 from meetings.secretary.notes.models import NoteStatus
 from meetings.validation import RequestModel, ResponseModel, bounded_text
 
-Support = Literal["supported", "unsupported", "edited", "added"]
+Support = Literal[SUPPORTS]
 SegmentId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 

@@ -19,8 +19,6 @@ from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import get_room
 from meetings.secretary.transcripts.models import TranscriptSegment
 
-READY_STATUSES = (NoteStatus.DRAFT, NoteStatus.SIGNED, NoteStatus.SUPERSEDED)
-
 
 def _no_note(room_id: str) -> NotFound:
     return NotFound("This room has no note.", code="note_not_found", details={"room_id": room_id})
