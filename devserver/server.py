@@ -11,5 +11,6 @@ app = create_app(
     "Meetings platform (local)",
     [*MANAGER_ROUTERS, knowledge_search_router, *SECRETARY_ROUTERS, *WEBHOOK_ROUTERS],
     description="Manager, secretary and webhook APIs mounted together for local development.",
+    one_request_at_a_time=False,  # uvicorn answers concurrent requests: sync routes keep worker threads
 )
 document_webhooks(app)

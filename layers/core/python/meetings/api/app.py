@@ -9,6 +9,7 @@ from sqlalchemy import text
 from meetings.api.errors import error_body, install_error_handlers
 from meetings.api.fastapi_startup import skip_needless_pydantic_v1_import
 from meetings.api.headers import SecurityHeaders
+from meetings.api.inline_routes import served_inline
 from meetings.api.openapi import document_responses
 from meetings.db import get_engine
 from meetings.log import logger
@@ -16,15 +17,18 @@ from meetings.log import logger
 skip_needless_pydantic_v1_import()
 
 
-def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "") -> FastAPI:
+def create_app(
+    title: str, routers: Iterable[APIRouter], *, description: str = "", one_request_at_a_time: bool = True
+) -> FastAPI:
+    """An app of the routers; `one_request_at_a_time` (a Lambda container) calls sync routes on the
+    event loop instead of a worker thread (meetings.api.inline_routes)."""
     app = FastAPI(title=title, description=description, version="1.0.0")
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     document_responses(app)
-    for router in routers:
-        app.include_router(router)
+    health_router = APIRouter()
 
-    @app.get(
+    @health_router.get(
         "/health",
         tags=["health"],
         summary="Liveness and database check",
@@ -41,4 +45,6 @@ def create_app(title: str, routers: Iterable[APIRouter], *, description: str = "
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    for router in [*routers, health_router]:
+        app.include_router(served_inline(router) if one_request_at_a_time else router)
     return app

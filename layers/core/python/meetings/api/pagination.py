@@ -19,7 +19,7 @@ class PageParams(BaseModel):
     offset: int = 0
 
 
-def page_params(
+async def page_params(  # a coroutine: no worker-thread hop for a sync dependency
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Rows per page")] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")] = 0,
 ) -> PageParams:
