@@ -16,19 +16,25 @@ _APPLY = text("SELECT set_config('app.scope', :scope, true), set_config('app.ent
 
 def set_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Session:
     """Scopes the session's transactions, the current one included; returns the session."""
-    if scope not in SCOPES or (scope == "entity") != (entity_id is not None):
-        raise ValueError(f"invalid database scope {scope!r} (entity {entity_id!r})")
-    db.info[_INFO_KEY] = (scope, entity_id)
+    adopt_db_scope(db, scope, entity_id=entity_id)
     if db.in_transaction():
         _apply(db.connection(), scope, entity_id)
     return db
 
 
-def principal_scope(db: Session, principal) -> Session:
-    """A MANAGER sees every entity, an ENTITY_ADMIN its own."""
-    if principal.is_manager:
-        return set_db_scope(db, "manager")
-    return set_db_scope(db, "entity", entity_id=principal.entity_id)
+def adopt_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Session:
+    """Records a scope the current transaction already has (the database set it, as request_principal
+    does), so that the session's later transactions start with it too; returns the session."""
+    if scope not in SCOPES or (scope == "entity") != (entity_id is not None):
+        raise ValueError(f"invalid database scope {scope!r} (entity {entity_id!r})")
+    db.info[_INFO_KEY] = (scope, entity_id)
+    return db
+
+
+def principal_db_scope(principal) -> tuple[str, int | None]:
+    """A MANAGER sees every entity, an ENTITY_ADMIN its own (migration 20261201_request_principal says
+    the same in SQL)."""
+    return ("manager", None) if principal.is_manager else ("entity", principal.entity_id)
 
 
 def _apply(connection: Connection, scope: str, entity_id: int | None) -> None:
