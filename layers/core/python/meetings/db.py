@@ -1,5 +1,6 @@
 """Database engine, sessions and the declarative base shared by every domain."""
 
+import time
 from datetime import datetime
 from functools import lru_cache
 
@@ -101,14 +102,38 @@ def get_engine() -> Engine:
     settings = get_settings()
     engine = create_engine(
         resolve_database_url(settings),
-        pool_pre_ping=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         hide_parameters=True,
         connect_args=proxy_safe_connect_args(),
     )
     serve_as_a_service_role(engine, settings)
+    ping_after_idle(engine, settings.db_ping_after_idle_seconds)
     return engine
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Checks a pooled connection before handing it out only when it has been idle `idle_seconds`.
+
+    `pool_pre_ping` would ping before every request: one more round trip each time, for a failure that
+    comes after idleness (a frozen Lambda container, the proxy's idle time-out, a failover). A connection
+    that fails its ping is replaced before the request sees it; one that breaks within the window fails
+    its request, and the pool replaces it for the next one."""
+    from sqlalchemy import event, exc
+
+    @event.listens_for(engine, "checkin")
+    def remember_idle_since(dbapi_connection, connection_record) -> None:
+        connection_record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
+        idle_since = connection_record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return  # a new connection, or one used moments ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # the pool retries the checkout on a new connection
+            raise exc.DisconnectionError("the pooled connection did not answer its ping") from error
 
 
 def serve_as_a_service_role(engine: Engine, settings: Settings) -> None:

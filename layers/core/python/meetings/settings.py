@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     # (a benchmark of concurrent requests) sizes it to its concurrency.
     db_pool_size: int = Field(default=2, ge=1, le=50)
     db_max_overflow: int = Field(default=3, ge=0, le=100)
+    # A pooled connection idle this long is pinged before use (0: before every use); see meetings.db.
+    db_ping_after_idle_seconds: float = Field(default=30.0, ge=0, le=3600)
     # Which deployed component this process is (COMPONENT_SECRETS); unset, every secret is checked.
     component: Literal[tuple(COMPONENT_SECRETS)] | None = None
 

@@ -1,0 +1,71 @@
+"""The pool pings a connection only after it has been idle (meetings.db.ping_after_idle)."""
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, exc, text
+
+from meetings.db import ping_after_idle, proxy_safe_connect_args
+
+
+@pytest.fixture
+def pool_of_one(database_url):
+    engines = []
+
+    def build(idle_seconds: float):
+        engine = create_engine(
+            database_url, pool_size=1, max_overflow=0, connect_args=proxy_safe_connect_args()
+        )
+        ping_after_idle(engine, idle_seconds)
+        pings = []
+        real_ping = engine.dialect.do_ping
+        engine.dialect.do_ping = lambda connection: pings.append(1) or real_ping(connection)
+        engines.append(engine)
+        return engine, pings
+
+    yield build
+    for engine in engines:
+        engine.dispose()
+
+
+def backend_of(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def terminate(database_url: str, pid: int) -> None:
+    with psycopg.connect(
+        database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+def test_a_connection_used_moments_ago_is_handed_out_without_a_ping(pool_of_one):
+    engine, pings = pool_of_one(3600)
+
+    first, second, third = backend_of(engine), backend_of(engine), backend_of(engine)
+
+    assert first == second == third  # the same pooled connection each time
+    assert pings == []
+
+
+def test_an_idle_connection_that_died_is_replaced_before_the_request_sees_it(pool_of_one, database_url):
+    engine, pings = pool_of_one(0)  # every connection counts as idle
+    dead = backend_of(engine)
+    terminate(database_url, dead)
+
+    alive = backend_of(engine)
+
+    assert alive != dead and len(pings) == 1
+
+
+def test_within_the_window_a_dead_connection_fails_one_request_and_the_next_gets_a_new_one(
+    pool_of_one, database_url
+):
+    engine, pings = pool_of_one(3600)
+    dead = backend_of(engine)
+    terminate(database_url, dead)
+
+    with pytest.raises(exc.OperationalError):
+        backend_of(engine)
+
+    assert backend_of(engine) != dead and pings == []
