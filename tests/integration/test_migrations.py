@@ -81,3 +81,39 @@ def test_embedding_index_is_hnsw_with_cosine_ops(engine):
             text("SELECT indexdef FROM pg_indexes WHERE indexname = 'idx_kb_embedding'")
         ).scalar()
     assert "USING hnsw" in definition and "vector_cosine_ops" in definition
+
+
+def test_segments_stored_before_rendering_are_rendered_as_new_ones(scratch_url):
+    """The rendering revision renders the rows already stored exactly as its trigger renders new ones."""
+    from alembic import command
+
+    from meetings.migrate import alembic_config
+
+    upgrade_to_head(scratch_url)
+    owner = scratch_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(owner) as connection:
+        entity = connection.execute(
+            "INSERT INTO entities (name, type) VALUES ('Rendering clinic', 'medical_clinic') RETURNING id"
+        ).fetchone()[0]
+        connection.execute(
+            "INSERT INTO rooms (id, livekit_room_id, title, entity_id, max_participants, scheduled_at)"
+            " VALUES ('rendering-room', 'meeting-rendering', 'Visit', %s, 5, now())",
+            (entity,),
+        )
+        connection.cursor().executemany(
+            "INSERT INTO transcript_segments (room_id, speaker_name, speaker_type, start_seconds,"
+            " end_seconds, text, language, confidence) VALUES ('rendering-room', %s, 'CLIENT', %s, %s, %s, %s, %s)",
+            [
+                ('Dr. "Ana"', 0, 1.5, "a <b> & \u00e9 --> c", "pt-BR", None),
+                ("Maria", 3599.999, 3600, 'line\none "two"', None, 1.0),
+            ],
+        )
+        query = "SELECT id, rendered_json, rendered_cue_timing FROM transcript_segments ORDER BY id"
+        rendered_on_insert = connection.execute(query).fetchall()
+
+    command.downgrade(alembic_config(scratch_url), "20261201_knowledge_terms")
+    upgrade_to_head(scratch_url)
+
+    with psycopg.connect(owner) as connection:
+        assert connection.execute(query).fetchall() == rendered_on_insert
+    assert rendered_on_insert[1][2] == "00:59:59.999 --> 01:00:00.000"

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 import webvtt
 from pydantic_core import to_json
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from meetings.db_roles import AGENT_ROLE
 from meetings.secretary.participants.models import ParticipantType
@@ -285,6 +285,27 @@ def test_every_format_is_byte_identical_to_writing_each_row_in_python(
         "100:00:00.250",
     ]
     assert as_text.text == reference_text(segments)
+
+
+def test_a_writer_cannot_choose_what_is_served(client, auth_headers, admin, db, entity):
+    """The rendered columns are the database's: values a writer sends are replaced from the row itself."""
+    room = make_room(db, entity, status=RoomStatus.COMPLETED)
+    with acting_as(db, AGENT_ROLE):
+        db.execute(
+            text(
+                "INSERT INTO transcript_segments (room_id, speaker_name, speaker_type, start_seconds, end_seconds,"
+                " text, rendered_json, rendered_cue_timing) VALUES (:room, 'Maria', 'CLIENT', 1, 2, 'hello',"
+                " '{\"text\": \"forged\"}', '99:00:00.000 --> 99:00:01.000')"
+            ),
+            {"room": room.id},
+        )
+    url = f"/v1/rooms/{room.id}/transcript"
+
+    as_json = client.get(url, headers=auth_headers(admin)).json()
+    as_vtt = client.get(url, params={"format": "vtt"}, headers=auth_headers(admin)).text
+
+    assert [s["text"] for s in as_json["segments"]] == ["hello"]
+    assert "00:00:01.000 --> 00:00:02.000" in as_vtt and "99:00" not in as_vtt
 
 
 @pytest.mark.parametrize("with_speech", [True, False], ids=["with speech", "silent"])

@@ -1,7 +1,8 @@
 """A transcript as JSON, WebVTT (W3C, with `<v Speaker>` voice spans) or plain text.
 
 Each format is a select list and a writer. PostgreSQL does the per-row work it does in C (JSON escaping,
-numbers, timestamps); the writer turns each batch of those rows into text with a few passes per batch."""
+numbers, timestamps), most of it once when a segment is stored; the writer turns each batch of rows into
+text with a few passes per batch."""
 
 import json
 from collections.abc import Iterable
@@ -11,29 +12,11 @@ from meetings.secretary.transcripts.schemas import TranscriptFormat
 Batches = Iterable[list[tuple]]
 
 
-def _seconds(column: str) -> str:
-    """A numeric(10,3) column as Python writes it as a float: 0.5, 2.16, 3600.0."""
-    return (
-        f"CASE WHEN {column} = trunc({column}) THEN trunc({column})::text || '.0'"
-        f" ELSE trim_scale({column})::text END"
-    )
-
-
-def _clock(column: str, pattern: str) -> str:
-    return f"to_char(make_interval(secs => {column}), '{pattern}')"
-
-
-JSON_COLUMNS = (
-    """'{"id":' || id || ',"participant":{"id":' || coalesce(participant_id::text, 'null')"""
-    """ || ',"display_name":' || to_json(speaker_name)::text || ',"type":"' || speaker_type::text"""
-    f""" || '"}},"start_seconds":' || {_seconds("start_seconds")}"""
-    f""" || ',"end_seconds":' || {_seconds("end_seconds")}"""
-    """ || ',"text":' || to_json(text)::text || ',"language":' || coalesce(to_json(language)::text, 'null')"""
-    """ || ',"confidence":' || coalesce(CASE WHEN confidence = trunc(confidence)"""
-    """ THEN trunc(confidence)::text || '.0' ELSE confidence::text END, 'null') || '}'"""
-)
-VTT_COLUMNS = f"{_clock('start_seconds', 'HH24:MI:SS.MS')}, {_clock('end_seconds', 'HH24:MI:SS.MS')}, speaker_name, text"
-TXT_COLUMNS = f"{_clock('start_seconds', 'HH24:MI:SS')}, speaker_name, text"
+# Each segment's JSON object and cue timing are written once, by the database, when the segment is stored
+# (migration 20261201_transcript_rendering); plain text is rarer and keeps its clock per request.
+JSON_COLUMNS = "rendered_json"
+VTT_COLUMNS = "rendered_cue_timing, speaker_name, text"
+TXT_COLUMNS = "to_char(make_interval(secs => start_seconds), 'HH24:MI:SS'), speaker_name, text"
 COLUMNS = {
     TranscriptFormat.JSON: JSON_COLUMNS,
     TranscriptFormat.VTT: VTT_COLUMNS,
@@ -54,15 +37,14 @@ def webvtt(batches: Batches) -> str:
     number = 0
     for batch in batches:
         # A cue's text may not contain "-->" nor a blank line; voice names may not contain ">".
-        starts, ends, speakers, texts = zip(*batch, strict=True)
+        timings, speakers, texts = zip(*batch, strict=True)
         names = list(set(speakers))
         voices = dict(zip(names, _cue_text(names), strict=True))
         parts.extend(
-            f"\n{n}\n{start} --> {end}\n<v {voices[speaker]}>{text}\n"
-            for n, start, end, speaker, text in zip(
+            f"\n{n}\n{timing}\n<v {voices[speaker]}>{text}\n"
+            for n, timing, speaker, text in zip(
                 range(number + 1, number + len(batch) + 1),
-                starts,
-                ends,
+                timings,
                 speakers,
                 _cue_text(texts),
                 strict=True,

@@ -1,7 +1,18 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Enum, Float, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Enum,
+    FetchedValue,
+    Float,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from meetings.db import Base, created_at_column
@@ -40,3 +51,7 @@ class TranscriptSegment(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = created_at_column()
+    # Written by the database on insert (trg_transcript_segments_render), never by the application: the
+    # segment's object in the transcript's JSON, and its WebVTT cue timing ("00:01:02.500 --> 00:01:04.000").
+    rendered_json: Mapped[str] = mapped_column(Text, nullable=False, server_default=FetchedValue())
+    rendered_cue_timing: Mapped[str] = mapped_column(Text, nullable=False, server_default=FetchedValue())
