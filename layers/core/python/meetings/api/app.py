@@ -23,6 +23,7 @@ def create_app(
     """An app of the routers; `one_request_at_a_time` (a Lambda container) calls sync routes on the
     event loop instead of a worker thread (meetings.api.inline_routes)."""
     app = FastAPI(title=title, description=description, version="1.0.0")
+    app.state.one_request_at_a_time = one_request_at_a_time
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     document_responses(app)

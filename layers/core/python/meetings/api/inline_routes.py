@@ -5,16 +5,21 @@ server answering many requests at once keeps its event loop free. A Lambda conta
 request at a time: the loop has nothing else to do, and each hop only adds a thread handover (about
 0.5 ms a request on the 2-core development machine, measured by bench_manager_api). The Lambda apps
 therefore include their routers through `served_inline`; `make run`'s server, which answers
-concurrent requests, includes them as they are.
+concurrent requests, includes them as they are. A coroutine route that has blocking work to do after
+an await (reading the body first) hands it to `run_blocking`, which follows the same choice.
 """
 
 import copy
 import functools
 import inspect
 from collections.abc import Callable
+from typing import TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+T = TypeVar("T")
 
 
 def served_inline(router: APIRouter) -> APIRouter:
@@ -36,3 +41,10 @@ def _called_inline(endpoint: Callable) -> Callable:
         return endpoint(*args, **kwargs)
 
     return call
+
+
+async def run_blocking(request: Request, work: Callable[..., T], *args) -> T:
+    """`work(*args)` directly in an app that answers one request at a time, on a worker thread otherwise."""
+    if getattr(request.app.state, "one_request_at_a_time", False):  # an app not built by create_app: threads
+        return work(*args)
+    return await run_in_threadpool(work, *args)

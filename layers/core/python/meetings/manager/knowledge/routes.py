@@ -5,10 +5,10 @@ from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from meetings.api.database import DbSession
+from meetings.api.inline_routes import run_blocking
 from meetings.api.pagination import Page, Pagination, paginate
 from meetings.api.params import IdPath, IdQuery
 from meetings.errors import PayloadTooLarge, UnsupportedMediaType
@@ -117,7 +117,7 @@ async def _presigned_upload(request: Request, db, principal, entity_id: int) -> 
             document=DocumentOut.model_validate(document), upload=PresignedUpload.model_validate(upload)
         )
 
-    answer = await run_in_threadpool(work)
+    answer = await run_blocking(request, work)
     return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_201_CREATED)
 
 
@@ -150,7 +150,7 @@ async def _direct_upload(request: Request, db, principal, entity_id: int) -> Res
         )
         return DocumentOut.model_validate(document)
 
-    answer = await run_in_threadpool(work)
+    answer = await run_blocking(request, work)
     return JSONResponse(answer.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED)
 
 

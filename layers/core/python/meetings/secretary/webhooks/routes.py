@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
 from meetings.api.database import DbSession
+from meetings.api.inline_routes import run_blocking
 from meetings.db_scope import set_db_scope
 from meetings.livekit import LiveKit, LiveKitGateway
 from meetings.secretary.webhooks.service import handle_webhook, verify_webhook
@@ -44,7 +44,7 @@ async def receive_livekit_webhook(
     authorization: Annotated[str | None, Header()] = None,
 ) -> WebhookAnswer:
     body = (await request.body()).decode("utf-8", errors="replace")
-    return await run_in_threadpool(_process, db, livekit, body, authorization)
+    return await run_blocking(request, _process, db, livekit, body, authorization)
 
 
 def _process(db, livekit: LiveKitGateway, body: str, authorization: str | None) -> WebhookAnswer:
