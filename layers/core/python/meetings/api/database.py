@@ -6,7 +6,8 @@ error handlers and answers its mapped 409. Any exception rolls everything back. 
 
 Both dependencies are coroutines although the commit blocks: a Lambda container serves one request at a
 time, so the event loop has nothing else to run, and each sync dependency would cost a threadpool hop on
-entry and another on exit (about 0.1 ms each, measured by bench_manager_api). The routes stay sync.
+entry and another on exit (about 0.1 ms each, measured by bench_manager_api). Routes stay sync; the
+Lambda apps call them on the event loop too (meetings.api.inline_routes).
 """
 
 from collections.abc import AsyncIterator
