@@ -69,3 +69,17 @@ def test_within_the_window_a_dead_connection_fails_one_request_and_the_next_gets
         backend_of(engine)
 
     assert backend_of(engine) != dead and pings == []
+
+
+def test_either_clock_saying_idle_is_enough_to_ping(pool_of_one, monkeypatch):
+    """A frozen container's monotonic clock may stand still; the wall clock still moves on."""
+    import time
+
+    engine, pings = pool_of_one(60)
+    backend_of(engine)
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 120)  # two minutes later by the wall clock
+
+    backend_of(engine)
+
+    assert pings == [1]

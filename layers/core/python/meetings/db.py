@@ -121,15 +121,20 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
     its request, and the pool replaces it for the next one."""
     from sqlalchemy import event, exc
 
+    # Both clocks: whether a frozen Lambda container's monotonic clock runs on is not documented, and
+    # the wall clock can be set back. Either one saying "idle long enough" is enough to ping.
     @event.listens_for(engine, "checkin")
     def remember_idle_since(dbapi_connection, connection_record) -> None:
-        connection_record.info["idle_since"] = time.monotonic()
+        connection_record.info["idle_since"] = (time.monotonic(), time.time())
 
     @event.listens_for(engine, "checkout")
     def ping_if_idle(dbapi_connection, connection_record, connection_proxy) -> None:
         idle_since = connection_record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
-            return  # a new connection, or one used moments ago
+        if idle_since is None:
+            return  # a new connection
+        idle = max(time.monotonic() - idle_since[0], time.time() - idle_since[1])
+        if idle < idle_seconds:
+            return  # used moments ago
         try:
             engine.dialect.do_ping(dbapi_connection)
         except Exception as error:  # the pool retries the checkout on a new connection
