@@ -139,29 +139,46 @@ $$
 """
 
 
-# A question one tenant may ask about others, answered with a yes or no and nothing else: the function's
-# own SET clause lifts the scope for its body only.
-PROFESSIONAL_LINKED_ELSEWHERE = """
-CREATE FUNCTION professional_linked_elsewhere(p_professional_id integer, p_entity_id integer) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET app.scope = 'manager' AS $$
-    SELECT EXISTS (
-        SELECT 1 FROM professional_entities
-        WHERE professional_id = p_professional_id AND entity_id <> p_entity_id AND active
-    )
+# A question one tenant may ask about others, answered with a yes or no and nothing else: the body lifts
+# the scope for its one query and puts the caller's back. (Not a `SET app.scope` clause: for a custom
+# setting PostgreSQL allows that only to a superuser or to a role granted SET on it, and the RDS master
+# user that runs the migrations is neither.)
+def _with_every_entity(name: str, arguments: str, question: str) -> str:
+    return f"""
+CREATE FUNCTION {name}({arguments}) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    caller_scope text := coalesce(current_setting('app.scope', true), '');
+    answer boolean;
+BEGIN
+    PERFORM set_config('app.scope', 'manager', true);
+    SELECT {question} INTO answer;
+    PERFORM set_config('app.scope', caller_scope, true);
+    RETURN answer;
+END;
 $$
 """
-PARTICIPANT_SHARED_ELSEWHERE = """
-CREATE FUNCTION participant_shared_elsewhere(p_participant_id integer, p_entity_id integer) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public SET app.scope = 'manager' AS $$
-    SELECT EXISTS (
+
+
+PROFESSIONAL_LINKED_ELSEWHERE = _with_every_entity(
+    "professional_linked_elsewhere",
+    "p_professional_id integer, p_entity_id integer",
+    """EXISTS (
+        SELECT 1 FROM professional_entities
+        WHERE professional_id = p_professional_id AND entity_id <> p_entity_id AND active
+    )""",
+)
+PARTICIPANT_SHARED_ELSEWHERE = _with_every_entity(
+    "participant_shared_elsewhere",
+    "p_participant_id integer, p_entity_id integer",
+    """EXISTS (
         SELECT 1 FROM room_participants rp JOIN rooms r ON r.id = rp.room_id
         WHERE rp.participant_id = p_participant_id AND r.entity_id IS DISTINCT FROM p_entity_id
     ) OR EXISTS (
         SELECT 1 FROM participants p JOIN professional_entities pe ON pe.professional_id = p.professional_id
         WHERE p.id = p_participant_id AND pe.entity_id <> p_entity_id AND pe.active
-    )
-$$
-"""
+    )""",
+)
 NARROW_FUNCTIONS = {
     "delete_finished_room(varchar)": DELETE_FINISHED_ROOM,
     "professional_linked_elsewhere(integer, integer)": PROFESSIONAL_LINKED_ELSEWHERE,

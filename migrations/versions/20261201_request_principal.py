@@ -3,8 +3,8 @@
 Resolving a bearer token took three statements: the 'auth' scope, the user's row, then the caller's
 scope ('manager', or 'entity' with the user's entity). `request_principal` runs the three in order in
 the database, so each backoffice request spends one round trip on them instead of three. It runs with
-the caller's rights (the policies on users apply as before) and has no SET clause, so the
-transaction-local settings it makes outlive its call. An unknown, inactive or outdated token leaves the
+the caller's rights (the policies on users apply as before). Its transaction-local settings outlive the
+call: a function's SET clause restores only the setting it names (here `search_path`). An unknown, inactive or outdated token leaves the
 session with no scope (no row visible) and returns no row.
 
 Revision ID: 20261201_request_principal
@@ -26,7 +26,7 @@ SIGNATURE = "request_principal(integer, integer)"
 REQUEST_PRINCIPAL = """
 CREATE FUNCTION request_principal(p_user_id integer, p_token_version integer)
 RETURNS TABLE (user_id integer, user_role text, user_entity_id integer)
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_catalog.set_config('app.scope', 'auth', true), pg_catalog.set_config('app.entity_id', '', true);
     SELECT u.id, u.role::text, u.entity_id INTO user_id, user_role, user_entity_id

@@ -65,7 +65,10 @@ def upgrade() -> None:
         "CREATE TRIGGER trg_transcript_segments_render BEFORE INSERT ON transcript_segments "
         "FOR EACH ROW EXECUTE FUNCTION render_transcript_segment()"
     )
-    # The rows already stored: the append-only trigger stands aside for this one rewrite.
+    # The rows already stored: the append-only trigger stands aside for this one rewrite, and the owner
+    # is under the policies too (FORCE ROW LEVEL SECURITY), so it takes a scope that sees every room.
+    # The rewrite locks the table: run it outside meeting hours, when the agent is not writing segments.
+    op.execute("SELECT set_config('app.scope', 'manager', true)")
     op.execute("ALTER TABLE transcript_segments DISABLE TRIGGER trg_transcript_segments_append_only")
     op.execute(
         "UPDATE transcript_segments AS segment SET "

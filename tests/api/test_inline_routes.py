@@ -61,3 +61,11 @@ def test_a_sync_route_keeps_its_documented_parameters_and_answer():
     threaded = create_app("probe", [probe_router()], one_request_at_a_time=False).openapi()
 
     assert inline["paths"]["/probe/sync/{number}"] == threaded["paths"]["/probe/sync/{number}"]
+
+
+def test_a_router_nested_in_another_is_refused_rather_than_left_on_threads():
+    outer = APIRouter()
+    outer.include_router(probe_router())
+
+    with pytest.raises(TypeError, match="list of routers"):
+        create_app("probe", [outer], one_request_at_a_time=True)

@@ -83,15 +83,45 @@ def test_embedding_index_is_hnsw_with_cosine_ops(engine):
     assert "USING hnsw" in definition and "vector_cosine_ops" in definition
 
 
-def test_segments_stored_before_rendering_are_rendered_as_new_ones(scratch_url):
-    """The rendering revision renders the rows already stored exactly as its trigger renders new ones."""
+@pytest.fixture(scope="module")
+def owner_url(database_url):
+    """A database owned by a login role that is no superuser, as the RDS master user is: the policies
+    forced on the tables hold for it. pgvector is created beforehand, as rds_superuser would."""
+    admin = database_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute("DROP DATABASE IF EXISTS meetings_owned")
+        connection.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'meetings_test_owner') THEN "
+            "CREATE ROLE meetings_test_owner LOGIN CREATEROLE; END IF; END $$"
+        )
+        connection.execute("CREATE DATABASE meetings_owned OWNER meetings_test_owner")
+    owned = admin.replace("/meetings_test", "/meetings_owned")
+    with psycopg.connect(owned, autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION IF NOT EXISTS vector")
+    user = owned.split("://", 1)[1].split("@", 1)[0]
+    return sqlalchemy_url(owned.replace(f"://{user}@", "://meetings_test_owner@", 1))
+
+
+def test_the_migrations_run_as_an_owner_that_is_no_superuser(owner_url):
+    upgrade_to_head(owner_url)
+    with psycopg.connect(owner_url.replace("postgresql+psycopg://", "postgresql://")) as connection:
+        powers = connection.execute(
+            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
+    assert powers == (False, False)
+
+
+def test_segments_stored_before_rendering_are_rendered_as_new_ones(owner_url):
+    """The rendering revision renders the rows already stored exactly as its trigger renders new ones,
+    as an owner the row-level security policies hold for."""
     from alembic import command
 
     from meetings.migrate import alembic_config
 
-    upgrade_to_head(scratch_url)
-    owner = scratch_url.replace("postgresql+psycopg://", "postgresql://")
+    upgrade_to_head(owner_url)
+    owner = owner_url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(owner) as connection:
+        connection.execute("SELECT set_config('app.scope', 'manager', true)")
         entity = connection.execute(
             "INSERT INTO entities (name, type) VALUES ('Rendering clinic', 'medical_clinic') RETURNING id"
         ).fetchone()[0]
@@ -111,9 +141,11 @@ def test_segments_stored_before_rendering_are_rendered_as_new_ones(scratch_url):
         query = "SELECT id, rendered_json, rendered_cue_timing FROM transcript_segments ORDER BY id"
         rendered_on_insert = connection.execute(query).fetchall()
 
-    command.downgrade(alembic_config(scratch_url), "20261201_knowledge_terms")
-    upgrade_to_head(scratch_url)
+    command.downgrade(alembic_config(owner_url), "20261201_knowledge_terms")
+    upgrade_to_head(owner_url)
 
     with psycopg.connect(owner) as connection:
+        connection.execute("SELECT set_config('app.scope', 'manager', true)")
         assert connection.execute(query).fetchall() == rendered_on_insert
+    assert len(rendered_on_insert) == 2
     assert rendered_on_insert[1][2] == "00:59:59.999 --> 01:00:00.000"

@@ -27,6 +27,11 @@ def served_inline(router: APIRouter) -> APIRouter:
     passed in is left as it is (another app may include it with worker threads)."""
     inline = APIRouter()
     for route in router.routes:
+        if hasattr(route, "original_router"):  # FastAPI's entry for a router included in this one
+            raise TypeError(
+                f"served_inline takes routers of routes; include {route.original_router.prefix or 'the'} "
+                "router in the app's list of routers instead of in another router"
+            )
         if isinstance(route, APIRoute) and not inspect.iscoroutinefunction(route.endpoint):
             route = copy.copy(route)
             route.endpoint = _called_inline(route.endpoint)
