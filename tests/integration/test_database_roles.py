@@ -24,7 +24,7 @@ from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.settings import ConfigurationError
-from tests.factories import make_room
+from tests.factories import make_entity, make_room
 from tests.support.roles import acting_as
 
 EVENT_LOGS = ("room_events", "agent_session_events")
@@ -71,6 +71,20 @@ def test_only_the_api_may_call_the_narrow_functions(db):
             ).scalar()
             is allowed
         )
+
+
+@pytest.mark.parametrize(
+    "question", ["professional_linked_elsewhere(1, 1)", "participant_shared_elsewhere(1, 1)"]
+)
+def test_a_yes_or_no_question_about_other_tenants_leaves_the_callers_scope_as_it_was(db, question):
+    entity = make_entity(db).id
+    set_db_scope(db, "entity", entity_id=entity)
+
+    db.execute(text(f"SELECT {question}")).scalar_one()
+
+    assert db.execute(
+        text("SELECT current_setting('app.scope', true), current_setting('app.entity_id', true)")
+    ).one() == ("entity", str(entity))
 
 
 def test_a_room_is_deleted_only_finished_and_through_the_narrow_function(db):
