@@ -95,41 +95,29 @@ class PlatformStack(Stack):
         self.http_api = HttpApi(self, "Http", config=config, key=self.key)
         public_base_url = config.public_base_url or self.http_api.url
 
-        self.function_security_group = ec2.SecurityGroup(
-            self,
+        self.function_security_group = self._lambda_security_group(
             "FunctionSecurityGroup",
-            vpc=vpc,
-            description="Platform Lambdas: the RDS Proxy and HTTPS out",
-            allow_all_outbound=False,
+            vpc,
+            who="Platform Lambdas",
+            reaches="the RDS Proxy and HTTPS out",
+            https_to="AWS APIs, LiveKit, OpenAI",
         )
-        self.function_security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: AWS APIs, LiveKit, OpenAI"
-        )
-        self.database.allow_proxy_from(self.function_security_group, "Platform Lambdas to RDS Proxy")
         self.webhook_queue = WebhookQueue(self, "Webhooks", key=self.key)
-        self.webhook_security_group = ec2.SecurityGroup(
-            self,
+        self.webhook_security_group = self._lambda_security_group(
             "WebhookDispatcherSecurityGroup",
-            vpc=vpc,
-            description="Webhook dispatcher: the RDS Proxy and HTTPS to the endpoints of entities",
-            allow_all_outbound=False,
+            vpc,
+            who="Webhook dispatcher",
+            reaches="the RDS Proxy and HTTPS to the endpoints of entities",
+            https_to="webhook endpoints of entities, AWS APIs",
         )
-        self.webhook_security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: webhook endpoints of entities, AWS APIs"
-        )
-        self.database.allow_proxy_from(self.webhook_security_group, "Webhook dispatcher to RDS Proxy")
         self.note_queue = NoteQueue(self, "Notes", key=self.key, alarm_topic=self.webhook_queue.alarm_topic)
-        self.note_drafter_security_group = ec2.SecurityGroup(
-            self,
+        self.note_drafter_security_group = self._lambda_security_group(
             "NoteDrafterSecurityGroup",
-            vpc=vpc,
-            description="Note drafter: the RDS Proxy and HTTPS to the model endpoint",
-            allow_all_outbound=False,
+            vpc,
+            who="Note drafter",
+            reaches="the RDS Proxy and HTTPS to the model endpoint",
+            https_to="the OpenAI-compatible model endpoint, AWS APIs",
         )
-        self.note_drafter_security_group.add_egress_rule(
-            ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "HTTPS: the OpenAI-compatible model endpoint, AWS APIs"
-        )
-        self.database.allow_proxy_from(self.note_drafter_security_group, "Note drafter to RDS Proxy")
         self.layers = self._layers(dependencies_layer_dir)
         environment = {
             "ENVIRONMENT": "production",
@@ -169,6 +157,17 @@ class PlatformStack(Stack):
             )
 
     # -- building blocks -------------------------------------------------------------------------
+
+    def _lambda_security_group(
+        self, construct_id: str, vpc: ec2.IVpc, *, who: str, reaches: str, https_to: str
+    ) -> ec2.SecurityGroup:
+        """A Lambda's own group: HTTPS out and the RDS Proxy, nothing else."""
+        group = ec2.SecurityGroup(
+            self, construct_id, vpc=vpc, description=f"{who}: {reaches}", allow_all_outbound=False
+        )
+        group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), f"HTTPS: {https_to}")
+        self.database.allow_proxy_from(group, f"{who} to RDS Proxy")
+        return group
 
     def _data_key(self) -> kms.Key:
         key = kms.Key(
