@@ -148,17 +148,17 @@ def stop_for_missing_consent(*, db: Session, room: Room, participant_id: int) ->
     """Stops the room's running recordings when a participant without recording consent joins."""
     from meetings.secretary.consent.service import without_recording_consent
 
+    running_in_room = (
+        Recording.room_id == room.id,
+        Recording.status == RecordingStatus.PROCESSING,
+        Recording.duration_seconds.is_(None),
+    )
+    # Most joins happen with nothing being recorded: one indexed look before the consent is read.
+    if db.scalar(select(exists().where(*running_in_room))) is not True:
+        return []
     if not without_recording_consent(db=db, room_id=room.id, participant_ids=[participant_id]):
         return []
-    running = db.scalars(
-        select(Recording)
-        .where(
-            Recording.room_id == room.id,
-            Recording.status == RecordingStatus.PROCESSING,
-            Recording.duration_seconds.is_(None),
-        )
-        .with_for_update()
-    ).all()
+    running = db.scalars(select(Recording).where(*running_in_room).with_for_update()).all()
     stopped = []
     for recording in running:
         if was_stopped(db=db, recording=recording):

@@ -93,21 +93,21 @@ def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway)
     if room is None:
         logger.info("webhook for an unknown room", extra={"event": event.event, "room_name": event.room.name})
         return "ignored"
-    handlers = {
-        "room_started": _room_started,
-        "room_finished": _room_finished,
-        "participant_joined": _participant_joined,
-        "participant_left": _participant_left,
-    }
-    handler = handlers.get(event.event)
-    if handler is None:
-        return "ignored"
     if event.event in ("room_started", "participant_joined") and _reopens(room, at):
         _delete_finished_room(room, event, livekit)
         return "processed"
-    if event.event == "participant_joined" and _remove_if_not_in_room(db, room, event, livekit):
-        return "processed"
-    handler(db, room, event, at)
+    if event.event in ROOM_HANDLERS:
+        ROOM_HANDLERS[event.event](db, room, at)
+    elif event.event in PARTICIPANT_HANDLERS:
+        room_participant = _room_participant(db, room, event)  # locked, and read once for the event
+        if event.event == "participant_joined" and _remove_if_not_in_room(
+            room, room_participant, event, livekit
+        ):
+            return "processed"
+        if room_participant is not None:
+            PARTICIPANT_HANDLERS[event.event](db, room, room_participant, event, at)
+    else:
+        return "ignored"
     db.flush()
     return "processed"
 
@@ -126,10 +126,12 @@ def _delete_finished_room(room: Room, event: WebhookEvent, livekit: LiveKitGatew
     )
 
 
-def _remove_if_not_in_room(db: Session, room: Room, event: WebhookEvent, livekit: LiveKitGateway) -> bool:
+def _remove_if_not_in_room(
+    room: Room, room_participant: RoomParticipant | None, event: WebhookEvent, livekit: LiveKitGateway
+) -> bool:
     """Disconnects a platform identity that is no longer in the room; True when it did."""
     participant_id = participant_id_from_identity(event.participant.identity)
-    if participant_id is None or _room_participant(db, room, event) is not None:
+    if participant_id is None or room_participant is not None:
         return False
     livekit.remove_participant(room_name=room.livekit_room_id, identity=event.participant.identity)
     logger.warning(
@@ -146,11 +148,11 @@ def _hand_to_recordings(db: Session, event: WebhookEvent) -> None:
     handle_egress_event(db=db, event=event)
 
 
-def _room_started(db: Session, room: Room, event: WebhookEvent, at: datetime) -> None:
+def _room_started(db: Session, room: Room, at: datetime) -> None:
     mark_started(db=db, room=room, at=at)
 
 
-def _room_finished(db: Session, room: Room, event: WebhookEvent, at: datetime) -> None:
+def _room_finished(db: Session, room: Room, at: datetime) -> None:
     if room.status == RoomStatus.ACTIVE:
         mark_ended(db=db, room=room, at=at, reason="room_finished")
 
@@ -184,10 +186,9 @@ def _emit_attendance(
     outbox.emit(db=db, entity_id=room.entity_id, type=type, data=data, occurred_at=at)
 
 
-def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: datetime) -> None:
-    room_participant = _room_participant(db, room, event)
-    if room_participant is None:
-        return
+def _participant_joined(
+    db: Session, room: Room, room_participant: RoomParticipant, event: WebhookEvent, at: datetime
+) -> None:
     left_at = room_participant.left_at
     applied = left_at is None or at >= left_at
     if applied:
@@ -207,10 +208,9 @@ def _participant_joined(db: Session, room: Room, event: WebhookEvent, at: dateti
     mark_started(db=db, room=room, at=at)
 
 
-def _participant_left(db: Session, room: Room, event: WebhookEvent, at: datetime) -> None:
-    room_participant = _room_participant(db, room, event)
-    if room_participant is None:
-        return
+def _participant_left(
+    db: Session, room: Room, room_participant: RoomParticipant, event: WebhookEvent, at: datetime
+) -> None:
     joined_at = room_participant.joined_at
     applied = room_participant.left_at is None and (joined_at is None or at + CLOCK_SLACK >= joined_at)
     if applied:
@@ -227,3 +227,7 @@ def _participant_left(db: Session, room: Room, event: WebhookEvent, at: datetime
     # The last human gone (agents are not room participants): the meeting is over.
     if applied and room.status == RoomStatus.ACTIVE and count_admitted(db, room.id, datetime.now(UTC)) == 0:
         mark_ended(db=db, room=room, at=at, reason="last_participant_left")
+
+
+ROOM_HANDLERS = {"room_started": _room_started, "room_finished": _room_finished}
+PARTICIPANT_HANDLERS = {"participant_joined": _participant_joined, "participant_left": _participant_left}
