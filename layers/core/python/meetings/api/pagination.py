@@ -38,7 +38,20 @@ class Page(BaseModel, Generic[T]):
 
 def paginate(db: Session, statement: Select, params: PageParams) -> Page:
     """One page of a select (ordered stably by the caller) with the count of all its rows; the route's
-    response model turns the rows into its schema."""
-    total = db.execute(select(func.count()).select_from(statement.order_by(None).subquery())).scalar_one()
-    rows = db.execute(statement.limit(params.limit).offset(params.offset)).scalars().all()
-    return Page(items=list(rows), total=total, limit=params.limit, offset=params.offset)
+    response model turns the rows into its schema.
+
+    The count rides along as an uncorrelated scalar subquery, which PostgreSQL runs once with its own
+    plan: one round trip for the page and its total. Only a page past the end, which has no row to
+    carry it, asks for the count on its own.
+    """
+    count = select(func.count()).select_from(statement.order_by(None).subquery())
+    rows = db.execute(
+        statement.add_columns(count.scalar_subquery().label("page_total"))
+        .limit(params.limit)
+        .offset(params.offset)
+    ).all()
+    if rows:
+        total = rows[0][-1]
+    else:
+        total = db.execute(count).scalar_one() if params.offset else 0
+    return Page(items=[row[0] for row in rows], total=total, limit=params.limit, offset=params.offset)
