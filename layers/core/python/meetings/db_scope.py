@@ -6,12 +6,14 @@ their own scope: 'auth' (resolving a login or a token to a user), 'join' (the pu
 (LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
 """
 
-from sqlalchemy import Connection, event, text
+from psycopg import errors, pq, sql
+from psycopg.adapt import Transformer
+from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session, SessionTransaction
 
 SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
 _INFO_KEY = "db_scope"
-_APPLY = text("SELECT set_config('app.scope', :scope, true), set_config('app.entity_id', :entity_id, true)")
+_APPLY = sql.SQL("SELECT set_config('app.scope', {}, true), set_config('app.entity_id', {}, true)")
 
 
 def set_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Session:
@@ -37,8 +39,33 @@ def principal_db_scope(principal) -> tuple[str, int | None]:
     return ("manager", None) if principal.is_manager else ("entity", principal.entity_id)
 
 
+def first_statement(connection: Connection, statement: sql.Composable) -> tuple | None:
+    """Runs a transaction's first statement and returns its first row.
+
+    psycopg opens a transaction by sending BEGIN and waiting for its answer before it sends the
+    statement, and even in pipeline mode it waits for that answer. Sent as one simple-protocol
+    message, "BEGIN; <statement>" costs one round trip instead of two, on every request and unit of
+    work. The values are therefore literals, quoted by psycopg for this connection. The transaction is
+    the one SQLAlchemy commits or rolls back; inside one already open, the statement simply runs.
+    """
+    if not connection.in_transaction():
+        connection.begin()  # so that SQLAlchemy ends what the BEGIN below opens
+    driver = connection.connection.driver_connection
+    if driver.info.transaction_status != pq.TransactionStatus.IDLE:
+        return driver.execute(statement).fetchone()
+    result = driver.pgconn.exec_(b"BEGIN; " + statement.as_bytes(driver))
+    if result.status != pq.ExecStatus.TUPLES_OK:
+        sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE) or b""
+        raise errors.lookup(sqlstate.decode() or "XX000")(result.get_error_message())
+    if not result.ntuples:
+        return None
+    loader = Transformer(driver)
+    loader.set_pgresult(result)
+    return loader.load_row(0, tuple)
+
+
 def _apply(connection: Connection, scope: str, entity_id: int | None) -> None:
-    connection.execute(_APPLY, {"scope": scope, "entity_id": "" if entity_id is None else str(entity_id)})
+    first_statement(connection, _APPLY.format(scope, "" if entity_id is None else str(entity_id)))
 
 
 @event.listens_for(Session, "after_begin")

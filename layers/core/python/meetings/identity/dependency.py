@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import text
+from psycopg import sql
 
 from meetings.api.database import DbSession
 from meetings.api.openapi import declare_errors
-from meetings.db_scope import adopt_db_scope, principal_db_scope
+from meetings.db_scope import adopt_db_scope, first_statement, principal_db_scope
 from meetings.errors import Unauthorized
 from meetings.identity.principal import Principal
 from meetings.identity.roles import UserRole
@@ -26,9 +26,7 @@ bearer = HTTPBearer(auto_error=False, description="Access token from POST /v1/au
 # (migration 20261201_request_principal) sets the 'auth' scope, reads the active user whose token version
 # matches (a token from before a password, email or role change is no longer the user's session) and
 # scopes the transaction to the caller's tenant: one round trip instead of three.
-REQUEST_PRINCIPAL = text(
-    "SELECT user_id, user_role, user_entity_id FROM request_principal(:user_id, :token_version)"
-)
+REQUEST_PRINCIPAL = sql.SQL("SELECT user_id, user_role, user_entity_id FROM request_principal({}, {})")
 
 
 async def get_current_principal(
@@ -40,10 +38,11 @@ async def get_current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication is required.", code="not_authenticated")
     user_id, token_version = decode_access_claims(credentials.credentials, get_settings())
-    user = db.execute(REQUEST_PRINCIPAL, {"user_id": user_id, "token_version": token_version}).one_or_none()
+    user = first_statement(db.connection(), REQUEST_PRINCIPAL.format(user_id, token_version))
     if user is None:
         raise Unauthorized("The access token is invalid.", code="invalid_token")
-    principal = Principal(user_id=user.user_id, role=UserRole(user.user_role), entity_id=user.user_entity_id)
+    found_id, role, entity_id = user
+    principal = Principal(user_id=found_id, role=UserRole(role), entity_id=entity_id)
     # Row-level security: from here on, the caller's tenant only (already so in this transaction).
     scope, entity_id = principal_db_scope(principal)
     adopt_db_scope(db, scope, entity_id=entity_id)

@@ -1,0 +1,92 @@
+"""A transaction's first statement travels with its BEGIN (meetings.db_scope.first_statement),
+checked in libpq's own trace of the protocol messages, on a real connection."""
+
+import tempfile
+
+import psycopg
+import pytest
+from psycopg import sql
+from sqlalchemy import text
+
+from meetings.db_scope import first_statement
+
+SET_SCOPE = sql.SQL("SELECT set_config('app.scope', {}, true)")
+
+
+def traced(connection):
+    """Starts libpq's protocol trace of the connection; returns a function that stops it and gives
+    its lines."""
+    pgconn = connection.connection.driver_connection.pgconn
+    trace = tempfile.TemporaryFile(mode="w+")
+    pgconn.trace(trace.fileno())
+    pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+
+    def lines() -> list[str]:
+        pgconn.untrace()
+        trace.seek(0)
+        return trace.read().splitlines()
+
+    return lines
+
+
+def test_begin_and_the_first_statement_are_one_message_and_one_answer(engine):
+    with engine.connect() as connection:
+        lines = traced(connection)
+        assert first_statement(connection, SET_SCOPE.format("jobs")) == ("jobs",)
+        trace = lines()
+        connection.rollback()
+
+    first_answer = next(i for i, line in enumerate(trace) if line.startswith("B"))
+    sent_before_it = [line for line in trace[:first_answer] if line.startswith("F")]
+    assert len(sent_before_it) == 1
+    assert (
+        "Query" in sent_before_it[0]
+        and "BEGIN; SELECT set_config('app.scope', 'jobs', true)" in sent_before_it[0]
+    )
+    assert not [
+        line for line in trace[first_answer:] if line.startswith("F")
+    ]  # nothing sent after the answer
+    assert sum("ReadyForQuery" in line for line in trace) == 1
+
+
+def test_the_statement_runs_in_the_transaction_sqlalchemy_commits(engine):
+    with engine.connect() as connection:
+        first_statement(connection, SET_SCOPE.format("jobs"))
+        assert connection.execute(text("SELECT current_setting('app.scope')")).scalar_one() == "jobs"
+        connection.commit()
+        # transaction-local: the next transaction starts without it
+        assert connection.execute(text("SELECT current_setting('app.scope', true)")).scalar_one() in (
+            "",
+            None,
+        )
+
+
+def test_inside_an_open_transaction_no_second_begin_is_sent(engine):
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+        lines = traced(connection)
+        first_statement(connection, SET_SCOPE.format("jobs"))
+        trace = lines()
+        connection.rollback()
+    assert not any('"BEGIN"' in line for line in trace)
+
+
+def test_an_error_in_the_statement_fails_the_transaction_without_leaving_pipeline_mode(engine):
+    with engine.connect() as connection:
+        with pytest.raises(psycopg.errors.UndefinedFunction):
+            first_statement(connection, sql.SQL("SELECT no_such_function({})").format(1))
+        connection.rollback()
+        assert connection.execute(text("SELECT 41 + 1")).scalar_one() == 42
+
+
+def test_values_are_quoted_as_literals(engine):
+    value = "it's'; SELECT pg_sleep(10); --"
+    with engine.connect() as connection:
+        assert first_statement(connection, SET_SCOPE.format(value)) == (value,)
+        connection.rollback()
+
+
+def test_a_statement_without_rows_answers_none(engine):
+    with engine.connect() as connection:
+        assert first_statement(connection, sql.SQL("SELECT 1 WHERE {}").format(False)) is None
+        connection.rollback()
