@@ -1,5 +1,7 @@
 """Passwords and backoffice tokens."""
 
+import time
+
 import jwt
 import pytest
 
@@ -66,3 +68,28 @@ def test_tokens_carry_the_token_version_and_one_without_it_is_refused():
     )
     with pytest.raises(Unauthorized):
         decode_access_claims(unversioned, settings)
+
+
+def test_a_verified_token_still_expires_on_time(monkeypatch):
+    from meetings.identity import tokens
+
+    settings = Settings(jwt_secret="k" * 40, jwt_ttl_seconds=60)
+    token, _ = issue_access_token(Principal(7, UserRole.MANAGER, None), settings)
+    assert tokens.decode_access_claims(token, settings) == (7, 0)  # verified once, then remembered
+
+    later = time.time() + 61
+    monkeypatch.setattr(tokens.time, "time", lambda: later)
+    with pytest.raises(Unauthorized) as caught:
+        tokens.decode_access_claims(token, settings)
+    assert caught.value.code == "token_expired"
+
+
+def test_a_refused_token_is_checked_again_each_time():
+    settings = Settings(jwt_secret="k" * 40)
+    token, _ = issue_access_token(Principal(7, UserRole.MANAGER, None), settings)
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            decode_access_token(token[:-2] + ("AA" if not token.endswith("AA") else "BB"), settings)
+    assert decode_access_token(token, settings) == 7
+    with pytest.raises(Unauthorized):  # the remembered verification belongs to the secret it used
+        decode_access_token(token, Settings(jwt_secret="z" * 40))
