@@ -120,7 +120,9 @@ def test_repeated_searches_keep_choosing_the_right_plan_after_statements_are_pre
     )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 10)
 
-    for _ in range(8):  # psycopg prepares a statement from its fifth execution on
+    # psycopg would prepare a statement from its fifth execution on, were it allowed to (the proxy-safe
+    # settings forbid it, meetings.db): the plan choice must not depend on either
+    for _ in range(8):
         assert (
             names(search_knowledge(db=db, entity_id=small.id, department_id=None, query_embedding=QUERY, k=5))
             == ["small.md"] * 3

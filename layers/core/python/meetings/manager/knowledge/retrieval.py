@@ -24,7 +24,9 @@ than k rows, the exact plan answers instead, so the caller never gets fewer than
 text ranking reads `knowledge_terms` (one row per chunk and lexeme, B-tree keyed by entity,
 configuration and lexeme): row-level security keeps a GIN index on `search_vector` from answering
 `@@`, which is not leakproof, while B-tree equality is. Each plan is one statement, sent through the
-session's psycopg connection as a prepared statement, and its rows are read as tuples.
+session's psycopg connection, and its rows are read as tuples. It is planned on every search: the
+proxy-safe connection settings never prepare statements server-side (meetings.db), and the plan of
+kb_nearest_chunks' body is the only one the database keeps.
 """
 
 import math
@@ -359,13 +361,13 @@ def search_knowledge(
         if len(rows) < k and mode != "text":
             rows = None
     if rows is None:
-        rows = raw.execute(exact_sql(mode), params, prepare=True).fetchall()
+        rows = raw.execute(exact_sql(mode), params).fetchall()
     return [_chunk(row) for row in rows]
 
 
 def _hnsw_search(raw, params: dict, mode: Mode) -> list:
     """The index plan, one statement (kb_nearest_chunks carries its settings)."""
-    return raw.execute(hnsw_sql(mode), params, prepare=True).fetchall()
+    return raw.execute(hnsw_sql(mode), params).fetchall()
 
 
 def search_params(
