@@ -6,8 +6,9 @@ import tempfile
 import psycopg
 import pytest
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import create_engine, exc, text
 
+from meetings.db import proxy_safe_connect_args
 from meetings.db_scope import first_statement
 
 SET_SCOPE = sql.SQL("SELECT set_config('app.scope', {}, true)")
@@ -71,12 +72,32 @@ def test_inside_an_open_transaction_no_second_begin_is_sent(engine):
     assert not any('"BEGIN"' in line for line in trace)
 
 
-def test_an_error_in_the_statement_fails_the_transaction_without_leaving_pipeline_mode(engine):
+def test_an_error_in_the_statement_is_sqlalchemys_error_and_fails_the_transaction(engine):
     with engine.connect() as connection:
-        with pytest.raises(psycopg.errors.UndefinedFunction):
+        with pytest.raises(exc.ProgrammingError) as raised:
             first_statement(connection, sql.SQL("SELECT no_such_function({})").format(1))
+        assert isinstance(raised.value.orig, psycopg.errors.UndefinedFunction)
         connection.rollback()
         assert connection.execute(text("SELECT 41 + 1")).scalar_one() == 42
+
+
+def test_a_connection_that_died_answers_the_unavailable_error_and_the_pool_replaces_it(database_url):
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, connect_args=proxy_safe_connect_args())
+    try:
+        with engine.connect() as connection:
+            dead = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (dead,))
+
+        with engine.connect() as connection:
+            with pytest.raises(exc.OperationalError) as raised:  # the API maps it to 503
+                first_statement(connection, SET_SCOPE.format("jobs"))
+            assert raised.value.connection_invalidated
+
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
+    finally:
+        engine.dispose()
 
 
 def test_values_are_quoted_as_literals(engine):

@@ -6,9 +6,10 @@ their own scope: 'auth' (resolving a login or a token to a user), 'join' (the pu
 (LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
 """
 
+import psycopg
 from psycopg import errors, pq, sql
 from psycopg.adapt import Transformer
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, exc
 from sqlalchemy.orm import Session, SessionTransaction
 
 SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
@@ -51,17 +52,32 @@ def first_statement(connection: Connection, statement: sql.Composable) -> tuple 
     if not connection.in_transaction():
         connection.begin()  # so that SQLAlchemy ends what the BEGIN below opens
     driver = connection.connection.driver_connection
-    if driver.info.transaction_status != pq.TransactionStatus.IDLE:
-        return driver.execute(statement).fetchone()
-    result = driver.pgconn.exec_(b"BEGIN; " + statement.as_bytes(driver))
-    if result.status != pq.ExecStatus.TUPLES_OK:
-        sqlstate = result.error_field(pq.DiagnosticField.SQLSTATE) or b""
-        raise errors.lookup(sqlstate.decode() or "XX000")(result.get_error_message())
+    try:
+        if driver.info.transaction_status != pq.TransactionStatus.IDLE:
+            return driver.execute(statement).fetchone()
+        result = driver.pgconn.exec_(b"BEGIN; " + statement.as_bytes(driver))
+        if result.status != pq.ExecStatus.TUPLES_OK:
+            error = errors.error_from_result(result)
+            raise errors.OperationalError(str(error)) if driver.broken else error
+    except psycopg.Error as error:
+        raise _as_sqlalchemy_error(connection, error) from error
     if not result.ntuples:
         return None
     loader = Transformer(driver)
     loader.set_pgresult(result)
     return loader.load_row(0, tuple)
+
+
+def _as_sqlalchemy_error(connection: Connection, error: psycopg.Error) -> exc.DBAPIError:
+    """What SQLAlchemy makes of a driver error: its own exception class (a lost connection answers the
+    API's 503), and a connection that broke is invalidated so that the pool replaces it."""
+    disconnected = connection.dialect.is_disconnect(error, connection.connection.driver_connection, None)
+    if disconnected:
+        connection.invalidate(error)
+    # The statement's values are left out of the message, as the engine hides parameters.
+    return exc.DBAPIError.instance(
+        "BEGIN; <first statement>", None, error, psycopg.Error, connection_invalidated=disconnected
+    )
 
 
 def _apply(connection: Connection, scope: str, entity_id: int | None) -> None:
