@@ -93,3 +93,16 @@ def test_a_refused_token_is_checked_again_each_time():
     assert decode_access_token(token, settings) == 7
     with pytest.raises(Unauthorized):  # the remembered verification belongs to the secret it used
         decode_access_token(token, Settings(jwt_secret="z" * 40))
+
+
+@pytest.mark.parametrize(
+    "claims", [{"sub": ["7"], "ver": 0}, {"sub": "7", "ver": {}}, {"sub": "7", "ver": 0, "exp": None}]
+)
+def test_a_signed_token_with_claims_of_the_wrong_shape_is_invalid(claims):
+    settings = Settings(jwt_secret="k" * 40)
+    token = jwt.encode(
+        {"aud": "meetings-backoffice", "exp": 9999999999} | claims, "k" * 40, algorithm="HS256"
+    )
+    with pytest.raises(Unauthorized) as caught:
+        decode_access_token(token, settings)
+    assert caught.value.code == "invalid_token"

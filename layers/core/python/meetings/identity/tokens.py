@@ -45,7 +45,7 @@ def decode_access_claims(token: str, settings: Settings) -> tuple[int, int]:
     """Verifies an access token and returns the user id and token version it was issued with."""
     try:
         user_id, token_version, expires_at = _verified_claims(token, settings.jwt_secret.get_secret_value())
-    except (jwt.InvalidTokenError, ValueError) as exc:
+    except (jwt.InvalidTokenError, ValueError, TypeError) as exc:  # TypeError: a claim of the wrong shape
         raise Unauthorized("The access token is invalid.", code="invalid_token") from exc
     if expires_at <= time.time():
         raise Unauthorized("The access token has expired.", code="token_expired")
