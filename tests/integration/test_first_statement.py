@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, exc, text
 
 from meetings.db import proxy_safe_connect_args
 from meetings.db_scope import first_statement
+from tests.support.connections import backend_of, terminate
 
 SET_SCOPE = sql.SQL("SELECT set_config('app.scope', {}, true)")
 
@@ -84,18 +85,15 @@ def test_an_error_in_the_statement_is_sqlalchemys_error_and_fails_the_transactio
 def test_a_connection_that_died_answers_the_unavailable_error_and_the_pool_replaces_it(database_url):
     engine = create_engine(database_url, pool_size=1, max_overflow=0, connect_args=proxy_safe_connect_args())
     try:
-        with engine.connect() as connection:
-            dead = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (dead,))
+        dead = backend_of(engine)
+        terminate(database_url, dead)
 
         with engine.connect() as connection:
             with pytest.raises(exc.OperationalError) as raised:  # the API maps it to 503
                 first_statement(connection, SET_SCOPE.format("jobs"))
             assert raised.value.connection_invalidated
 
-        with engine.connect() as connection:
-            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != dead
+        assert backend_of(engine) != dead
     finally:
         engine.dispose()
 

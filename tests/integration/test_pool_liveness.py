@@ -1,10 +1,10 @@
 """The pool pings a connection only after it has been idle (meetings.db.ping_after_idle)."""
 
-import psycopg
 import pytest
-from sqlalchemy import create_engine, exc, text
+from sqlalchemy import create_engine, exc
 
 from meetings.db import ping_after_idle, proxy_safe_connect_args
+from tests.support.connections import backend_of, terminate
 
 
 @pytest.fixture
@@ -25,18 +25,6 @@ def pool_of_one(database_url):
     yield build
     for engine in engines:
         engine.dispose()
-
-
-def backend_of(engine) -> int:
-    with engine.connect() as connection:
-        return connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-
-
-def terminate(database_url: str, pid: int) -> None:
-    with psycopg.connect(
-        database_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 
 
 def test_a_connection_used_moments_ago_is_handed_out_without_a_ping(pool_of_one):
