@@ -5,30 +5,17 @@ packs at synth time.
 """
 
 import os
-import shutil
 from pathlib import Path
 
 from aws_cdk import App, Aspects, Environment, Tags
 from cdk_nag import AwsSolutionsChecks, HIPAASecurityChecks
 
-from infra import layer_build, sources
+from infra import code_assets, layer_build, sources
 from infra.compliance import acknowledge_findings
 from infra.config import load_stage_config
 from infra.stacks.platform_stack import PlatformStack
 
 BUILD_ROOT = sources.REPO_ROOT / ".build"
-
-
-def stage_migrate_code(target: Path) -> Path:
-    """The migrate function's asset: its handler plus the alembic migrations directory."""
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    handler = sources.function_dir("migrate") / "handler.py"
-    shutil.copy2(handler, target / "handler.py")
-    shutil.copytree(
-        sources.MIGRATIONS_DIR, target / "migrations", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
-    return target
 
 
 def _environment(app: App) -> Environment | None:
@@ -41,7 +28,8 @@ def _environment(app: App) -> Environment | None:
 def build_app(context: dict | None = None, outdir: str | None = None, build_root: Path = BUILD_ROOT) -> App:
     """The whole CDK app for the stage in the context; also used by the infra tests.
 
-    `build_root` receives the staged migrate code and the dependencies layer (cached between synths).
+    `build_root` receives the staged, compiled code (`assets/`) and the dependencies layer (`layers/`,
+    cached between synths).
     """
     app = App(context=context, outdir=outdir)
     config = load_stage_config(app.node)
@@ -54,7 +42,7 @@ def build_app(context: dict | None = None, outdir: str | None = None, build_root
         f"Meetings-{config.stage}",
         config=config,
         dependencies_layer_dir=str(layer_dir),
-        staged_migrate_dir=str(stage_migrate_code(build_root / "assets" / "migrate")),
+        code=code_assets.stage_code(build_root / "assets"),
         env=_environment(app),
         description=f"Meetings platform ({config.stage})",
     )

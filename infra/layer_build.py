@@ -1,7 +1,8 @@
 """Builds the `deps` Lambda layer locally (no Docker): wheels for the Lambda platform, cached under .build/.
 
 `pip install --platform ... --only-binary=:all:` fetches manylinux wheels for CPython 3.11 on x86_64,
-whatever machine runs the synth. The layer directory is rebuilt only when the requirements change.
+whatever machine runs the synth; the packages are then compiled to bytecode (infra/code_assets.py says
+why). The layer directory is rebuilt only when the requirements or the build's format change.
 """
 
 import hashlib
@@ -12,7 +13,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from infra import code_assets, sources
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = REPO_ROOT / "infra" / "layer_requirements.txt"
@@ -20,6 +25,8 @@ BUILD_ROOT = REPO_ROOT / ".build" / "layers"
 
 PYTHON_VERSION = "3.11"
 PLATFORM = "manylinux2014_x86_64"
+# Bumped when the build itself changes what a layer holds (2: with bytecode), so caches are rebuilt.
+LAYER_FORMAT = 2
 # The RDS CA bundle the services verify the database with (verify-full): in the layer under certs/,
 # so at /opt/certs/ in the functions. RDS_CA_BUNDLE names a local copy for offline builds.
 RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
@@ -29,7 +36,7 @@ MAX_LAYER_BYTES = 200 * 1024 * 1024
 
 def _fingerprint(requirements: Path) -> str:
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update(f"{PYTHON_VERSION}|{PLATFORM}".encode())
+    digest.update(f"{PYTHON_VERSION}|{PLATFORM}|{LAYER_FORMAT}".encode())
     return digest.hexdigest()[:16]
 
 
@@ -59,7 +66,7 @@ def _pip_install(requirements: Path, target: Path) -> None:
 
 
 def _prune(target: Path) -> None:
-    """Drops what never runs on Lambda: bytecode caches and bundled test suites."""
+    """Drops what never runs on Lambda: pip's bytecode (compiled again below) and bundled test suites."""
     for cache in target.rglob("__pycache__"):
         shutil.rmtree(cache, ignore_errors=True)
     for tests in list(target.glob("*/tests")):
@@ -71,7 +78,16 @@ def directory_size(path: Path) -> int:
 
 
 def build_dependencies_layer(requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT) -> Path:
-    """Returns a directory holding `python/<packages>`, building it when the requirements changed."""
+    """Returns a directory holding `python/<packages>` and `certs/`. The packages are built when the
+    requirements changed; the CA bundle is this build's (a cached one could be a stand-in)."""
+    layer_dir = build_packages(requirements, build_root)
+    add_rds_ca_bundle(layer_dir / "certs")
+    return layer_dir
+
+
+def build_packages(requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT) -> Path:
+    """Returns a directory holding `python/<packages>`, compiled, building it when the requirements
+    changed."""
     layer_dir = build_root / f"deps-{_fingerprint(requirements)}"
     if (layer_dir / ".complete").exists():
         return layer_dir
@@ -79,7 +95,7 @@ def build_dependencies_layer(requirements: Path = REQUIREMENTS, build_root: Path
     shutil.rmtree(staging, ignore_errors=True)
     _pip_install(requirements, staging / "python")
     _prune(staging / "python")
-    add_rds_ca_bundle(staging / "certs")
+    code_assets.compile_tree(staging / "python", code_assets.LAYER_ROOT, strict=False)
     size = directory_size(staging)
     if size > MAX_LAYER_BYTES:
         raise RuntimeError(f"the dependencies layer is {size / 2**20:.0f} MiB unzipped, above the budget")
@@ -117,6 +133,19 @@ def empty_layer(build_root: Path = BUILD_ROOT) -> Path:
 
 # What the python3.11 Lambda runtime itself provides next to the layers.
 RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+# Run in a function's code directory with `python -S`: every module the import loaded from the layers or
+# the function's code, whose bytecode is missing (it would be compiled at every cold start).
+IMPORT_WITHOUT_BYTECODE = """
+import os, sys
+import handler
+roots = tuple(sys.argv[1:])
+print("\\n".join(sorted(
+    module.__spec__.origin
+    for module in list(sys.modules.values())
+    if getattr(module, "__spec__", None) and module.__spec__.cached
+    and module.__spec__.origin.startswith(roots) and not os.path.exists(module.__spec__.cached)
+)))
+"""
 
 
 def _runtime_packages(target: Path) -> None:
@@ -126,30 +155,40 @@ def _runtime_packages(target: Path) -> None:
         (target / source.name).symlink_to(source)
 
 
-def check_handlers_import(layer_dir: Path) -> list[str]:
-    """Imports every zip function's handler with only the runtime, the two layers and its own code on
-    the path, the way Lambda will; returns the failures."""
-    from infra import sources
-
-    failures = []
+@contextmanager
+def lambda_environment(layer_dir: Path, core_layer: Path) -> Iterator[dict[str, str]]:
+    """The environment of a zip function's process: only the runtime's packages and the two layers on
+    the path (run `python -S` in the function's code directory), and nowhere to write bytecode."""
     with tempfile.TemporaryDirectory() as runtime:
         _runtime_packages(Path(runtime))
-        path = os.pathsep.join([str(layer_dir / "python"), str(sources.CORE_LAYER_DIR / "python"), runtime])
+        yield {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(layer_dir / "python"), str(core_layer / "python"), runtime]),
+            "PYTHONDONTWRITEBYTECODE": "1",  # read-only, as /opt and /var/task are
+            "ENVIRONMENT": "test",
+        }
+
+
+def check_handlers_import(layer_dir: Path, code: code_assets.StagedCode) -> list[str]:
+    """Imports every zip function's handler the way Lambda will, with only the runtime, the two layers
+    and its own code on the path; returns the failures, and the modules that came without bytecode."""
+    failures = []
+    with lambda_environment(layer_dir, code.core_layer) as environment:
         for name in sources.ZIP_FUNCTIONS:
+            directory = code.functions[name]
+            roots = [str(layer_dir / "python"), str(code.core_layer / "python"), str(directory)]
             result = subprocess.run(
-                [sys.executable, "-S", "-c", "import handler"],
-                cwd=sources.function_dir(name),
-                env={
-                    "PATH": os.environ.get("PATH", ""),
-                    "PYTHONPATH": path,
-                    "PYTHONDONTWRITEBYTECODE": "1",  # the cached layer stays as built
-                    "ENVIRONMENT": "test",
-                },
+                [sys.executable, "-S", "-c", IMPORT_WITHOUT_BYTECODE, *roots],
+                cwd=directory,
+                env=environment,
                 capture_output=True,
                 text=True,
             )
             if result.returncode != 0:
                 failures.append(f"{name}: {result.stderr.strip().splitlines()[-1]}")
+            elif result.stdout.strip():
+                uncompiled = result.stdout.split()
+                failures.append(f"{name}: {len(uncompiled)} modules without bytecode, e.g. {uncompiled[0]}")
     return failures
 
 
@@ -161,7 +200,7 @@ def main() -> int:
     if platform.machine() != "x86_64" or sys.version_info[:2] != (3, 11) or sys.platform != "linux":
         print("handler import check skipped: it needs Linux x86_64 and CPython 3.11, like the Lambda runtime")
         return 0
-    failures = check_handlers_import(layer_dir)
+    failures = check_handlers_import(layer_dir, code_assets.stage_code(BUILD_ROOT.parent / "assets"))
     for failure in failures:
         print(f"cannot import {failure}", file=sys.stderr)
     if not failures:

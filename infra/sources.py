@@ -23,9 +23,6 @@ KB_IMAGE_EXCLUDES = _only(
 )
 AGENT_IMAGE_EXCLUDES = _only("pyproject.toml", "layers/core/python", "agent_container")
 
-# Zip assets: bytecode caches and packaging metadata are never deployed.
-CODE_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/*.egg-info"]
-
 
 def function_dir(name: str) -> Path:
     return FUNCTIONS_DIR / name

@@ -15,11 +15,9 @@ from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX
 from infra.constructs.webhooks import DISPATCHER_TIMEOUT
 
 
-def _zip_code(name: str) -> lambda_.Code:
-    directory = sources.function_dir(name)
-    if not (directory / "handler.py").exists():
-        directory = sources.placeholder_function(name)
-    return lambda_.Code.from_asset(str(directory), exclude=sources.CODE_EXCLUDES)
+def _zip_code(stack, name: str) -> lambda_.Code:
+    """The function's staged code, compiled (infra/code_assets.py)."""
+    return lambda_.Code.from_asset(str(stack.code.functions[name]))
 
 
 def _function(stack, id: str, settings: FunctionSettings, code, *, security_group=None) -> PlatformFunction:
@@ -110,7 +108,7 @@ def application_functions(
                     use_key(stack, stack.key, services=["s3"], encrypt=True),
                 ],
             ),
-            _zip_code("manager_api"),
+            _zip_code(stack, "manager_api"),
         ),
         "secretary_api": _function(
             stack,
@@ -134,7 +132,7 @@ def application_functions(
                     *note_statements,
                 ],
             ),
-            _zip_code("secretary_api"),
+            _zip_code(stack, "secretary_api"),
         ),
         "livekit_webhook": _function(
             stack,
@@ -157,7 +155,7 @@ def application_functions(
                     *note_statements,
                 ],
             ),
-            _zip_code("livekit_webhook"),
+            _zip_code(stack, "livekit_webhook"),
         ),
         "recording_finalizer": _function(
             stack,
@@ -186,7 +184,7 @@ def application_functions(
                     use_key(stack, stack.key, services=["s3"]),
                 ],
             ),
-            _zip_code("recording_finalizer"),
+            _zip_code(stack, "recording_finalizer"),
         ),
         "retention_purge": _function(
             stack,
@@ -215,7 +213,7 @@ def application_functions(
                     ),
                 ],
             ),
-            _zip_code("retention_purge"),
+            _zip_code(stack, "retention_purge"),
         ),
         "kb_ingest": _function(
             stack,
@@ -289,7 +287,7 @@ def _webhook_functions(stack, environment) -> dict[str, PlatformFunction]:
                     use_key(stack, stack.key, services=["sqs"], encrypt=True),
                 ],
             ),
-            _zip_code("webhook_sweep"),
+            _zip_code(stack, "webhook_sweep"),
         ),
         "webhook_dispatcher": _function(
             stack,
@@ -306,7 +304,7 @@ def _webhook_functions(stack, environment) -> dict[str, PlatformFunction]:
                     use_key(stack, stack.key, services=["sqs"]),
                 ],
             ),
-            _zip_code("webhook_dispatcher"),
+            _zip_code(stack, "webhook_dispatcher"),
             security_group=stack.webhook_security_group,
         ),
     }
@@ -338,7 +336,7 @@ def _note_functions(stack, environment) -> dict[str, PlatformFunction]:
                     use_key(stack, stack.key, services=["sqs"], encrypt=True),
                 ],
             ),
-            _zip_code("note_drafter"),
+            _zip_code(stack, "note_drafter"),
             security_group=stack.note_drafter_security_group,
         ),
     }

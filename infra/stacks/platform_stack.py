@@ -14,6 +14,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import sources
+from infra.code_assets import StagedCode
 from infra.config import StageConfig
 from infra.constructs.agent import MeetingAgent
 from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROUTES, WEBHOOK_ROUTES, HttpApi
@@ -46,11 +47,12 @@ class PlatformStack(Stack):
         *,
         config: StageConfig,
         dependencies_layer_dir: str,
-        staged_migrate_dir: str,
+        code: StagedCode,
         **kwargs,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         self.config = config
+        self.code = code
         self.key = self._data_key()
         self.storage = Storage(self, "Storage", config=config, key=self.key)
         self.network = Network(self, "Network", config=config, log_bucket=self.storage.log_bucket)
@@ -147,7 +149,7 @@ class PlatformStack(Stack):
         self._schedule_purge()
         self._wire_webhooks()
         self._wire_notes()
-        self._migrations(staged_migrate_dir)
+        self._migrations()
         self.agent = self._agent(environment)
         self._outputs()
         missing = sources.missing_sources()
@@ -205,9 +207,7 @@ class PlatformStack(Stack):
                 self,
                 "DependenciesLayer",
                 description="Third-party packages of the API and job functions (layer_requirements.txt)",
-                code=lambda_.Code.from_asset(
-                    dependencies_layer_dir, exclude=[".complete", *sources.CODE_EXCLUDES]
-                ),
+                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete"]),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
@@ -215,7 +215,7 @@ class PlatformStack(Stack):
                 self,
                 "CoreLayer",
                 description="The shared meetings package (layers/core/python)",
-                code=lambda_.Code.from_asset(str(sources.CORE_LAYER_DIR), exclude=sources.CODE_EXCLUDES),
+                code=lambda_.Code.from_asset(str(self.code.core_layer)),
                 compatible_runtimes=[RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
@@ -312,7 +312,7 @@ class PlatformStack(Stack):
             targets=[targets.LambdaFunction(drafter, retry_attempts=0)],
         )
 
-    def _migrations(self, staged_migrate_dir: str) -> None:
+    def _migrations(self) -> None:
         """`alembic upgrade head` at every deploy, straight to the instance (not the proxy)."""
         security_group = ec2.SecurityGroup(
             self,
@@ -352,7 +352,7 @@ class PlatformStack(Stack):
                     use_key(self, self.key, services=["secretsmanager"]),
                 ],
             ),
-            lambda_.Code.from_asset(staged_migrate_dir, exclude=sources.CODE_EXCLUDES),
+            lambda_.Code.from_asset(str(self.code.functions["migrate"])),
             security_group=security_group,
         )
         self.functions["migrate"] = migrate

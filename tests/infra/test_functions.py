@@ -3,6 +3,7 @@ the purge schedule and the deploy-time migration (the visit notes' queue and dra
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 
@@ -397,7 +398,7 @@ def test_migrate_reaches_the_instance_directly(dev):
 
 
 def test_migrate_asset_carries_the_migrations(dev):
-    staged = dev.build_root / "assets" / "migrate"
+    staged = dev.build_root / "assets" / "functions" / "migrate"
     assert (staged / "handler.py").exists()
     assert (staged / "migrations" / "env.py").exists()
     assert sorted(p.name for p in (staged / "migrations" / "versions").glob("*.py"))
@@ -488,3 +489,17 @@ def test_reserved_concurrency_guarantees_the_join_and_webhook_paths(synthesized)
     assert reserved["secretary_api"] >= reserved["manager_api"] * 2
     assert reserved["livekit_webhook"] >= reserved["kb_search"]
     assert reserved["kb_ingest"] <= 2 and reserved["retention_purge"] == 1
+
+
+def test_zip_functions_and_the_core_layer_deploy_their_compiled_staged_code(dev):
+    """The assets are the staged copies with bytecode (infra/code_assets.py), not the source tree."""
+    from infra.sources import ZIP_FUNCTIONS
+
+    manifest = json.loads(dev.template_path.with_name("Meetings-dev.assets.json").read_text())
+    asset_paths = {key: Path(asset["source"]["path"]) for key, asset in manifest["files"].items()}
+    core = dev.resources[dev.logical_id(dev.stack.layers["core"])]["Properties"]["Content"]
+    codes = [core, *(_function(dev, name)["Properties"]["Code"] for name in ZIP_FUNCTIONS)]
+    for code in codes:
+        path = asset_paths[code["S3Key"].removesuffix(".zip")]
+        assert path.is_relative_to(dev.build_root / "assets"), path
+        assert list(path.rglob("__pycache__/*.cpython-311.pyc")), path

@@ -1,8 +1,9 @@
-"""The local (Docker-free) build of the dependencies layer: cached by requirements, size-checked."""
+"""The local (Docker-free) build of the dependencies layer: cached by requirements, size-checked,
+compiled; and the check that every handler imports the way Lambda will."""
 
 import pytest
 
-from infra import layer_build
+from infra import code_assets, layer_build
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +37,8 @@ def test_builds_once_per_requirements_set(tmp_path, fake_pip):
     again = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
     assert first == again and len(fake_pip) == 1
     assert (first / "python" / "somepackage" / "__init__.py").exists()
-    assert not (first / "python" / "somepackage" / "__pycache__").exists()
+    assert not (first / "python" / "somepackage" / "__pycache__" / "x.pyc").exists()  # pip's, dropped
+    assert (first / "python" / "somepackage" / "__pycache__" / "__init__.cpython-311.pyc").exists()
 
     requirements.write_text("somepackage==2.0\n")
     rebuilt = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
@@ -78,20 +80,38 @@ def test_requirements_pin_what_the_api_functions_import():
     assert not names & {"torch", "sentence-transformers", "boto3"}
 
 
-def test_handler_check_sees_only_the_layers(tmp_path):
+@pytest.fixture(scope="module")
+def staged_code(tmp_path_factory):
+    return code_assets.stage_code(tmp_path_factory.mktemp("assets"))
+
+
+def test_handler_check_sees_only_the_layers(tmp_path, staged_code):
     empty = tmp_path / "empty"
     (empty / "python").mkdir(parents=True)
-    failures = layer_build.check_handlers_import(empty)
+    failures = layer_build.check_handlers_import(empty, staged_code)
     assert any("manager_api: ModuleNotFoundError" in failure for failure in failures)
 
 
-def test_handler_check_passes_when_the_layer_holds_the_dependencies(tmp_path):
+def _layer_of_this_environment(tmp_path):
     import sysconfig
 
     layer = tmp_path / "layer"
     layer.mkdir()
     (layer / "python").symlink_to(sysconfig.get_paths()["purelib"])
-    assert layer_build.check_handlers_import(layer) == []
+    return layer
+
+
+def test_handler_check_passes_when_the_layer_holds_the_dependencies(tmp_path, staged_code):
+    assert layer_build.check_handlers_import(_layer_of_this_environment(tmp_path), staged_code) == []
+
+
+def test_handler_check_fails_a_module_shipped_without_bytecode(tmp_path, staged_code):
+    import shutil
+
+    code = code_assets.stage_code(tmp_path / "assets")
+    shutil.rmtree(code.core_layer / "python" / "meetings" / "api" / "__pycache__")
+    failures = layer_build.check_handlers_import(_layer_of_this_environment(tmp_path), code)
+    assert any("manager_api: " in failure and "without bytecode" in failure for failure in failures)
 
 
 def test_the_layer_ships_the_rds_ca_bundle_where_the_settings_expect_it(tmp_path, fake_pip, local_ca_bundle):
@@ -103,6 +123,16 @@ def test_the_layer_ships_the_rds_ca_bundle_where_the_settings_expect_it(tmp_path
     shipped = layer / "certs" / "rds-global-bundle.pem"  # a layer unpacks under /opt
     assert "/opt/" + str(shipped.relative_to(layer)) == RDS_CA_BUNDLE
     assert shipped.read_text() == local_ca_bundle.read_text()
+
+
+def test_every_build_ships_its_own_bundle_not_a_cached_one(tmp_path, fake_pip, local_ca_bundle):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("somepackage==1.0\n")
+    layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    local_ca_bundle.write_text("-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n")
+    layer = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    assert len(fake_pip) == 1  # the packages were reused
+    assert "MIIC" in (layer / "certs" / "rds-global-bundle.pem").read_text()
 
 
 def test_a_bundle_without_a_certificate_fails_the_build(tmp_path, local_ca_bundle):
