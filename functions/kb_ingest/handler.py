@@ -1,18 +1,21 @@
 """Knowledge-base ingestion Lambda: S3 ObjectCreated under kb/ → the document's chunks are (re)built."""
 
-from urllib.parse import unquote_plus
+from meetings.init_phase import collector_paused
 
-from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from urllib.parse import unquote_plus
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.embeddings import get_embedder
-from meetings.log import logger
-from meetings.manager.knowledge.ingest import ingest_s3_object
+    from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-# Loaded during the init phase, which runs with a full vCPU, not on the first event.
-get_embedder()
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.embeddings import get_embedder
+    from meetings.log import logger
+    from meetings.manager.knowledge.ingest import ingest_s3_object
+
+    # Loaded during the init phase, which runs with a full vCPU, not on the first event.
+    get_embedder()
 
 
 def created_objects(event: S3Event) -> list[tuple[str, str]]:

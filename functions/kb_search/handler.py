@@ -3,11 +3,14 @@
 Runs from the kb-ingest image with the command `kb_search_handler.handler`.
 """
 
-from mangum import Mangum
+from meetings.init_phase import collector_paused
 
-from meetings.embeddings import get_embedder
-from meetings.manager.knowledge.search_app import app
+with collector_paused():
+    from mangum import Mangum
 
-get_embedder()  # in the init phase, not on the first request
+    from meetings.embeddings import get_embedder
+    from meetings.manager.knowledge.search_app import app
+
+    get_embedder()  # in the init phase, not on the first request
 
 handler = Mangum(app, lifespan="off")

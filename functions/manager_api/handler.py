@@ -1,7 +1,10 @@
 """Manager (backoffice) API Lambda: API Gateway HTTP API events into the FastAPI app."""
 
-from mangum import Mangum
+from meetings.init_phase import collector_paused
 
-from meetings.manager.app import app
+with collector_paused():
+    from mangum import Mangum
+
+    from meetings.manager.app import app
 
 handler = Mangum(app, lifespan="off")

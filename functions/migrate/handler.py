@@ -5,11 +5,14 @@ service role with the password of its secret (from then on the secret's rotation
 Any failure propagates: the Trigger sees a function error and the deployment fails and rolls back.
 """
 
-import json
-import os
+from meetings.init_phase import collector_paused
 
-from meetings.log import logger
-from meetings.migrate import upgrade_to_head
+with collector_paused():
+    import json
+    import os
+
+    from meetings.log import logger
+    from meetings.migrate import upgrade_to_head
 
 
 def role_credentials(secret_arns: str) -> dict[str, str]:

@@ -6,17 +6,20 @@ An unreachable model raises: the message returns to the queue and is retried (fi
 dead-letter queue, which raises an alarm). The job itself is idempotent per note.
 """
 
-from datetime import timedelta
+from meetings.init_phase import collector_paused
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from datetime import timedelta
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.log import logger
-from meetings.secretary.notes import queue
-from meetings.secretary.notes.drafting import draft_note, waiting_note_ids
-from meetings.secretary.notes.llm import note_model
-from meetings.settings import get_settings
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.log import logger
+    from meetings.secretary.notes import queue
+    from meetings.secretary.notes.drafting import draft_note, waiting_note_ids
+    from meetings.secretary.notes.llm import note_model
+    from meetings.settings import get_settings
 
 # A pending note older than this lost its message (the hand-over is sent right after the commit).
 HAND_OVER_GRACE = timedelta(minutes=2)

@@ -1,15 +1,18 @@
 """Recording finalizer Lambda: S3 ObjectCreated under recordings/ → the recording becomes READY."""
 
-from urllib.parse import unquote_plus
+from meetings.init_phase import collector_paused
 
-from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+with collector_paused():
+    from urllib.parse import unquote_plus
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.log import logger
-from meetings.secretary.recordings.finalize import StoredObject, finalize_recording_objects
-from meetings.storage import s3_client
+    from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.log import logger
+    from meetings.secretary.recordings.finalize import StoredObject, finalize_recording_objects
+    from meetings.storage import s3_client
 
 
 def created_objects(event: S3Event) -> list[StoredObject]:

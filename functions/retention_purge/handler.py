@@ -1,15 +1,18 @@
 """Retention purge Lambda: an EventBridge schedule runs one purge pass, stopping before its time runs out."""
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from meetings.init_phase import collector_paused
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.log import logger
-from meetings.secretary.recordings.purge import purge_due_recordings
-from meetings.secretary.retention.purge import purge_due_room_content
-from meetings.settings import get_settings
-from meetings.storage import s3_client
+with collector_paused():
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.log import logger
+    from meetings.secretary.recordings.purge import purge_due_recordings
+    from meetings.secretary.retention.purge import purge_due_room_content
+    from meetings.settings import get_settings
+    from meetings.storage import s3_client
 
 # A batch (lock, list versions, DeleteObjects, update) must fit in what is left when it starts.
 SAFETY_MARGIN_MILLIS = 30_000

@@ -1,7 +1,10 @@
 """Secretary API Lambda: rooms, participants, joins, recordings and event logs behind API Gateway."""
 
-from mangum import Mangum
+from meetings.init_phase import collector_paused
 
-from meetings.secretary.app import app
+with collector_paused():
+    from mangum import Mangum
+
+    from meetings.secretary.app import app
 
 handler = Mangum(app, lifespan="off")

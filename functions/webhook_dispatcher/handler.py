@@ -4,13 +4,16 @@ An error leaves the message on the queue for another try (and, after five, in th
 which raises an alarm); the deliveries themselves stay in the database and are swept again.
 """
 
-from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from meetings.init_phase import collector_paused
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.log import logger
-from meetings.notifications.queue import dispatch_message
+with collector_paused():
+    from aws_lambda_powertools.utilities.data_classes import SQSEvent, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.log import logger
+    from meetings.notifications.queue import dispatch_message
 
 
 @logger.inject_lambda_context

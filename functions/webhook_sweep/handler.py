@@ -1,15 +1,18 @@
 """Webhook sweep Lambda: an EventBridge schedule (every minute) runs a pass that, for most of the
 minute, leases due deliveries from the outbox and queues their ids on SQS for the dispatchers."""
 
-import boto3
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from meetings.init_phase import collector_paused
 
-from meetings.db import session_factory
-from meetings.db_scope import set_db_scope
-from meetings.log import logger
-from meetings.notifications.queue import sweep
-from meetings.settings import get_settings
+with collector_paused():
+    import boto3
+    from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from meetings.db import session_factory
+    from meetings.db_scope import set_db_scope
+    from meetings.log import logger
+    from meetings.notifications.queue import sweep
+    from meetings.settings import get_settings
 
 # Stop early enough that the next scheduled run does not overlap this one.
 SAFETY_MARGIN_MILLIS = 10_000

@@ -1,0 +1,40 @@
+"""Every zip handler imports with the garbage collector paused: no full collection scans what the
+imports build, it is frozen instead, and the collector runs again for the invocations."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infra import sources
+
+REPORT = """
+import gc, importlib.util, json
+before = gc.get_stats()[2]["collections"]
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+print(json.dumps({{
+    "full_collections": gc.get_stats()[2]["collections"] - before,
+    "frozen": gc.get_freeze_count() > 10_000,
+    "enabled": gc.isenabled(),
+    "handler": callable(module.handler),
+}}))
+"""
+
+
+@pytest.mark.parametrize("name", sources.ZIP_FUNCTIONS)
+def test_the_import_runs_no_full_collection_and_the_collector_resumes(name):
+    path = str(sources.function_dir(name) / "handler.py")
+    result = subprocess.run(
+        [sys.executable, "-c", REPORT.format(path=path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "ENVIRONMENT": "test"},
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"full_collections": 0, "frozen": True, "enabled": True, "handler": True}
