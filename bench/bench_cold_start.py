@@ -1,7 +1,13 @@
-"""Cold start: each Lambda handler's import in a fresh interpreter against the libraries it cannot avoid,
-imported alone in the same run (API handlers: a one-route FastAPI + Mangum app that skips FastAPI's
-needless pydantic.v1 import as the handlers do, with SQLAlchemy's ORM and psycopg dialect; jobs: the same
-database stack + boto3; each handler's own where its every invocation needs more).
+"""Cold start: each zip handler's import in a fresh interpreter, the way Lambda runs it, against the
+libraries it cannot avoid, imported alone in the same run (API handlers: a one-route FastAPI + Mangum app
+that skips FastAPI's needless pydantic.v1 import as the handlers do, with SQLAlchemy's ORM and psycopg
+dialect; jobs: the same database stack + boto3; each handler's own where its every invocation needs more).
+
+The way Lambda runs it: `python -S` with only the runtime's packages, the dependencies layer as the
+build makes it and the staged core layer and function code on the path, compiled as they ship, and
+nowhere to write bytecode. Handler and floor both import with the garbage collector paused, as the
+handlers do (meetings/init_phase.py). One more line shows the manager handler shipped as the first
+build shipped it, without bytecode.
 
 Measured as the child process's CPU time (what an init phase spends with its vCPU), interleaved with the
 floor so a burst of load hits both alike; the wall time is printed beside it.
@@ -12,9 +18,14 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from infra import code_assets, layer_build  # noqa: E402
+
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 
 DATABASE = "sqlalchemy.orm, sqlalchemy.dialects.postgresql.psycopg, psycopg"
@@ -41,52 +52,92 @@ HANDLERS = {
     "livekit_webhook": (f"livekit.api, {API_FLOOR}", "API + the webhook verifier every invocation uses"),
     "recording_finalizer": (JOB_FLOOR, "job"),
     "retention_purge": (JOB_FLOOR, "job"),
+    "webhook_sweep": (JOB_FLOOR, "job"),
+    "webhook_dispatcher": (f"standardwebhooks, {JOB_FLOOR}", "job + the signer every delivery uses"),
     "note_drafter": (f"pydantic, {JOB_FLOOR}", "job + pydantic, which reads every model answer"),
     "migrate": ("sqlalchemy, psycopg, boto3", "job; alembic loads when it runs"),
 }
 
 MEASURE = """
-import json, time
+import gc, json, time
 wall, cpu = time.perf_counter(), time.process_time()
+gc.disable()
 {body}
+gc.freeze()
+gc.enable()
 print(json.dumps({{"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}}))
 """
-LOAD_HANDLER = (
-    "import importlib.util\n"
-    "spec = importlib.util.spec_from_file_location('handler', {path!r})\n"
-    "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)"
-)
 
 
-def measure(body: str) -> dict:
-    environment = {**os.environ, "ENVIRONMENT": "test", "PYTHONDONTWRITEBYTECODE": "0"}
+def measure(body: str, *, cwd: Path, environment: dict[str, str]) -> dict:
     answer = subprocess.run(
-        [sys.executable, "-c", MEASURE.format(body=body)],
+        [sys.executable, "-S", "-c", MEASURE.format(body=body)],
         capture_output=True,
         text=True,
-        cwd=REPO_ROOT,
+        cwd=cwd,
         env=environment,
         check=True,
     )
     return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
+def _without_bytecode(tree: Path, target: Path) -> Path:
+    """`tree` as the first build shipped it: links to its files, no bytecode beside them."""
+    for directory, subdirectories, files in os.walk(tree):
+        subdirectories[:] = [name for name in subdirectories if name != "__pycache__"]
+        copy = target / Path(directory).relative_to(tree)
+        copy.mkdir(parents=True, exist_ok=True)
+        for name in files:
+            (copy / name).symlink_to(Path(directory) / name)
+    return target
+
+
+def _report(name: str, kind: str, pairs: list[tuple[dict, dict]]) -> None:
+    floor_cpu = statistics.median(p[0]["cpu"] for p in pairs)
+    handler_cpu = statistics.median(p[1]["cpu"] for p in pairs)
+    floor_wall = statistics.median(p[0]["wall"] for p in pairs)
+    handler_wall = statistics.median(p[1]["wall"] for p in pairs)
+    print(
+        f"cold import {name}: {handler_cpu * 1000:.0f} ms ({handler_wall * 1000:.0f} ms wall)"
+        f" | {kind} {floor_cpu * 1000:.0f} ms ({floor_wall * 1000:.0f} ms wall)"
+        f" | ratio {handler_cpu / floor_cpu:.2f}x",
+        flush=True,
+    )
+
+
 def main() -> None:
-    print(f"cold imports: median of {RUNS} fresh interpreters each, CPU time (wall time)")
-    for name, (floor, kind) in HANDLERS.items():
-        handler = LOAD_HANDLER.format(path=str(REPO_ROOT / "functions" / name / "handler.py"))
-        measure(handler)  # byte-compile once, as the deployed zip ships compiled files
-        pairs = [(measure(f"import {floor}"), measure(handler)) for _ in range(RUNS)]
-        floor_cpu = statistics.median(p[0]["cpu"] for p in pairs)
-        handler_cpu = statistics.median(p[1]["cpu"] for p in pairs)
-        floor_wall = statistics.median(p[0]["wall"] for p in pairs)
-        handler_wall = statistics.median(p[1]["wall"] for p in pairs)
-        print(
-            f"cold import {name}: {handler_cpu * 1000:.0f} ms ({handler_wall * 1000:.0f} ms wall)"
-            f" | floor [{kind}] {floor_cpu * 1000:.0f} ms ({floor_wall * 1000:.0f} ms wall)"
-            f" | ratio {handler_cpu / floor_cpu:.2f}x",
-            flush=True,
-        )
+    layer = layer_build.build_packages()
+    code = code_assets.stage_code(REPO_ROOT / ".build" / "bench" / "assets")
+    print(f"cold imports: median of {RUNS} fresh interpreters each, CPU time (wall time), as deployed")
+    with layer_build.lambda_environment(layer, code.core_layer) as environment:
+        for name, (floor, kind) in HANDLERS.items():
+            directory = code.functions[name]
+
+            def run(body: str, directory: Path = directory) -> dict:
+                return measure(body, cwd=directory, environment=environment)
+
+            pairs = [(run(f"import {floor}"), run("import handler")) for _ in range(RUNS)]
+            _report(name, f"floor [{kind}]", pairs)
+        with tempfile.TemporaryDirectory() as scratch:
+            scratch = Path(scratch)
+            plain = {
+                **environment,
+                "PYTHONPATH": environment["PYTHONPATH"]
+                .replace(str(layer / "python"), str(_without_bytecode(layer / "python", scratch / "deps")))
+                .replace(
+                    str(code.core_layer / "python"),
+                    str(_without_bytecode(code.core_layer / "python", scratch / "core")),
+                ),
+            }
+            directory = _without_bytecode(code.functions["manager_api"], scratch / "manager_api")
+            pairs = [
+                (
+                    measure("import handler", cwd=code.functions["manager_api"], environment=environment),
+                    measure("import handler", cwd=directory, environment=plain),
+                )
+                for _ in range(RUNS)
+            ]
+            _report("manager_api shipped without bytecode", "shipped compiled", pairs)
 
 
 if __name__ == "__main__":
