@@ -38,3 +38,28 @@ def test_the_import_runs_no_full_collection_and_the_collector_resumes(name):
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"full_collections": 0, "frozen": True, "enabled": True, "handler": True}
+
+
+LOADED_AT_FIRST_USE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+at_init = "phonenumbers" in sys.modules
+from meetings.validation import normalize_e164
+print(json.dumps({{"at_init": at_init, "checked": normalize_e164("+5511987654321")}}))
+"""
+
+
+@pytest.mark.parametrize("name", ["manager_api", "secretary_api"])
+def test_the_phone_number_library_loads_at_the_first_phone_not_at_init(name):
+    path = str(sources.function_dir(name) / "handler.py")
+    result = subprocess.run(
+        [sys.executable, "-c", LOADED_AT_FIRST_USE.format(path=path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "ENVIRONMENT": "test"},
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"at_init": False, "checked": "+5511987654321"}

@@ -4,7 +4,6 @@ column type, text PostgreSQL can store, times within a sane range, E.164 phones 
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -81,6 +80,8 @@ def _first_unstorable(value: Any, path: tuple = ()) -> tuple | None:
 
 def normalize_e164(value: str) -> str:
     """Accepts a phone number already in E.164 form (+ and country code) and returns it canonical."""
+    import phonenumbers  # at the first phone to check, not in every API function's cold start (~15 ms)
+
     try:
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException as exc:
