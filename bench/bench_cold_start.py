@@ -81,6 +81,43 @@ def measure(body: str, *, cwd: Path, environment: dict[str, str]) -> dict:
     return json.loads(answer.stdout.strip().splitlines()[-1])
 
 
+# A function's first database connection signs an IAM token, after the settings read their secrets
+# (so botocore's shared data is already loaded): through an RDS client, or botocore's signer directly.
+FIRST_TOKEN = """
+import json, sys, time
+import boto3
+from meetings.db_aws import rds_auth_token
+boto3.client("secretsmanager", region_name="us-east-1")
+cpu = time.process_time()
+if sys.argv[1] == "client":
+    boto3.client("rds", region_name="us-east-1").generate_db_auth_token(
+        DBHostname="proxy.example.com", Port=5432, DBUsername="meetings_app", Region="us-east-1"
+    )
+else:
+    rds_auth_token(
+        boto3.Session().get_credentials(),
+        host="proxy.example.com", port=5432, user="meetings_app", region="us-east-1",
+    )
+print(json.dumps({"cpu": time.process_time() - cpu}))
+"""
+
+
+def first_token(kind: str, environment: dict[str, str]) -> float:
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_SESSION_TOKEN": "t",
+    }
+    answer = subprocess.run(
+        [sys.executable, "-S", "-c", FIRST_TOKEN, kind],
+        capture_output=True,
+        text=True,
+        env={**environment, **credentials},
+        check=True,
+    )
+    return json.loads(answer.stdout.strip().splitlines()[-1])["cpu"]
+
+
 def _without_bytecode(tree: Path, target: Path) -> Path:
     """`tree` as the first build shipped it: links to its files, no bytecode beside them."""
     for directory, subdirectories, files in os.walk(tree):
@@ -138,6 +175,16 @@ def main() -> None:
                 for _ in range(RUNS)
             ]
             _report("manager_api shipped without bytecode", "shipped compiled", pairs)
+        pairs = [
+            (first_token("client", environment), first_token("signer", environment)) for _ in range(RUNS)
+        ]
+        signer = statistics.median(p[1] for p in pairs)
+        client = statistics.median(p[0] for p in pairs)
+        print(
+            f"first IAM database token, botocore's signer: {signer * 1000:.1f} ms"
+            f" | through an RDS client {client * 1000:.1f} ms | ratio {signer / client:.2f}x",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

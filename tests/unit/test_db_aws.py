@@ -42,3 +42,41 @@ def test_every_new_connection_signs_its_own_iam_token(monkeypatch):
             engine.connect()
     assert len(passwords) == 2
     assert all("X-Amz-Signature=" in token and "DBUser=meetings_jobs" in token for token in passwords)
+
+
+def test_the_token_is_the_one_an_rds_client_signs(monkeypatch):
+    """Byte for byte, at the same instant and with the same credentials, as botocore's own
+    generate_db_auth_token: the proxy accepts exactly that token."""
+    import datetime
+
+    import boto3
+    import botocore.auth
+
+    from meetings.db_aws import rds_auth_token
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "session/token+with=characters")
+    instant = datetime.datetime(2026, 12, 1, 19, 0, 0)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: instant)
+    host, user = "meetings.proxy-abc.eu-west-1.rds.amazonaws.com", "meetings_app"
+
+    expected = boto3.client("rds", region_name="eu-west-1").generate_db_auth_token(
+        DBHostname=host, Port=5432, DBUsername=user, Region="eu-west-1"
+    )
+    credentials = boto3.Session().get_credentials()
+    ours = rds_auth_token(credentials, host=host, port=5432, user=user, region="eu-west-1")
+    assert ours == expected
+    assert ours.startswith(f"{host}:5432/?Action=connect&DBUser={user}&X-Amz-Algorithm=AWS4-HMAC-SHA256")
+
+    other_user = rds_auth_token(credentials, host=host, port=5432, user="meetings_jobs", region="eu-west-1")
+    assert other_user != ours  # the role is signed into the token
+
+
+def test_without_credentials_the_connection_fails_as_an_rds_client_would():
+    from botocore.exceptions import NoCredentialsError
+
+    from meetings.db_aws import rds_auth_token
+
+    with pytest.raises(NoCredentialsError):
+        rds_auth_token(None, host="h", port=5432, user="meetings_app", region="us-east-1")
