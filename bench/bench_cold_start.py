@@ -7,7 +7,8 @@ The way Lambda runs it: `python -S` with only the runtime's packages, the depend
 build makes it and the staged core layer and function code on the path, compiled as they ship, and
 nowhere to write bytecode. Handler and floor both import with the garbage collector paused, as the
 handlers do (meetings/init_phase.py). One more line shows the manager handler shipped as the first
-build shipped it, without bytecode.
+build shipped it, without bytecode; then the first IAM database token of a process, and the knowledge
+image's init with and without the collector pause.
 
 Measured as the child process's CPU time (what an init phase spends with its vCPU), interleaved with the
 floor so a burst of load hits both alike; the wall time is printed beside it.
@@ -118,6 +119,33 @@ def first_token(kind: str, environment: dict[str, str]) -> float:
     return json.loads(answer.stdout.strip().splitlines()[-1])["cpu"]
 
 
+# The knowledge image's init (torch, sentence-transformers, the model), in the development environment,
+# which holds the image's packages: as the handler runs it, and with its collector pause switched off.
+IMAGE_INIT = """
+import contextlib, importlib.util, json, sys, time
+import meetings.init_phase
+if sys.argv[1] == "collector on":
+    meetings.init_phase.collector_paused = contextlib.nullcontext
+cpu = time.process_time()
+spec = importlib.util.spec_from_file_location("handler", "functions/kb_search/handler.py")
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps({"cpu": time.process_time() - cpu}))
+"""
+IMAGE_RUNS = max(3, RUNS // 2)
+
+
+def image_init(variant: str) -> float:
+    answer = subprocess.run(
+        [sys.executable, "-c", IMAGE_INIT, variant],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "ENVIRONMENT": "test", "HF_HUB_OFFLINE": "1"},
+        check=True,
+    )
+    return json.loads(answer.stdout.strip().splitlines()[-1])["cpu"]
+
+
 def _without_bytecode(tree: Path, target: Path) -> Path:
     """`tree` as the first build shipped it: links to its files, no bytecode beside them."""
     for directory, subdirectories, files in os.walk(tree):
@@ -185,6 +213,14 @@ def main() -> None:
             f" | through an RDS client {client * 1000:.1f} ms | ratio {signer / client:.2f}x",
             flush=True,
         )
+    pairs = [(image_init("collector on"), image_init("as shipped")) for _ in range(IMAGE_RUNS)]
+    paused = statistics.median(p[1] for p in pairs)
+    on = statistics.median(p[0] for p in pairs)
+    print(
+        f"kb_search image init (median of {IMAGE_RUNS}), collector paused: {paused * 1000:.0f} ms"
+        f" | collector on {on * 1000:.0f} ms | ratio {paused / on:.2f}x",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
