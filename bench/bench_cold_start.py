@@ -170,6 +170,16 @@ def _report(name: str, kind: str, pairs: list[tuple[dict, dict]]) -> None:
     )
 
 
+def _compare(ours: str, against: str, pairs: list[tuple[float, float]]) -> None:
+    """Medians of interleaved (ours, against) CPU times, and their ratio."""
+    mine = statistics.median(p[0] for p in pairs)
+    theirs = statistics.median(p[1] for p in pairs)
+    print(
+        f"{ours}: {mine * 1000:.1f} ms | {against} {theirs * 1000:.1f} ms | ratio {mine / theirs:.2f}x",
+        flush=True,
+    )
+
+
 def main() -> None:
     layer = layer_build.build_packages()
     code = code_assets.stage_code(REPO_ROOT / ".build" / "bench" / "assets")
@@ -203,23 +213,15 @@ def main() -> None:
                 for _ in range(RUNS)
             ]
             _report("manager_api shipped without bytecode", "shipped compiled", pairs)
-        pairs = [
-            (first_token("client", environment), first_token("signer", environment)) for _ in range(RUNS)
-        ]
-        signer = statistics.median(p[1] for p in pairs)
-        client = statistics.median(p[0] for p in pairs)
-        print(
-            f"first IAM database token, botocore's signer: {signer * 1000:.1f} ms"
-            f" | through an RDS client {client * 1000:.1f} ms | ratio {signer / client:.2f}x",
-            flush=True,
+        _compare(
+            "first IAM database token, botocore's signer",
+            "through an RDS client",
+            [(first_token("signer", environment), first_token("client", environment)) for _ in range(RUNS)],
         )
-    pairs = [(image_init("collector on"), image_init("as shipped")) for _ in range(IMAGE_RUNS)]
-    paused = statistics.median(p[1] for p in pairs)
-    on = statistics.median(p[0] for p in pairs)
-    print(
-        f"kb_search image init (median of {IMAGE_RUNS}), collector paused: {paused * 1000:.0f} ms"
-        f" | collector on {on * 1000:.0f} ms | ratio {paused / on:.2f}x",
-        flush=True,
+    _compare(
+        f"kb_search image init (median of {IMAGE_RUNS}), collector paused",
+        "collector on",
+        [(image_init("as shipped"), image_init("collector on")) for _ in range(IMAGE_RUNS)],
     )
 
 

@@ -25,18 +25,23 @@ print(json.dumps({{
 """
 
 
-@pytest.mark.parametrize("name", sources.ZIP_FUNCTIONS)
-def test_the_import_runs_no_full_collection_and_the_collector_resumes(name):
+def report_of(script: str, name: str) -> dict:
+    """What `script` prints as JSON after loading the handler of `name` in a fresh interpreter."""
     path = str(sources.function_dir(name) / "handler.py")
     result = subprocess.run(
-        [sys.executable, "-c", REPORT.format(path=path)],
+        [sys.executable, "-c", script.format(path=path)],
         capture_output=True,
         text=True,
         timeout=120,
         check=True,
         env={**os.environ, "ENVIRONMENT": "test"},
     )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", sources.ZIP_FUNCTIONS)
+def test_the_import_runs_no_full_collection_and_the_collector_resumes(name):
+    report = report_of(REPORT, name)
     assert report == {"full_collections": 0, "frozen": True, "enabled": True, "handler": True}
 
 
@@ -52,14 +57,4 @@ print(json.dumps({{"at_init": at_init, "checked": normalize_e164("+5511987654321
 
 @pytest.mark.parametrize("name", ["manager_api", "secretary_api"])
 def test_the_phone_number_library_loads_at_the_first_phone_not_at_init(name):
-    path = str(sources.function_dir(name) / "handler.py")
-    result = subprocess.run(
-        [sys.executable, "-c", LOADED_AT_FIRST_USE.format(path=path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "ENVIRONMENT": "test"},
-    )
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report == {"at_init": False, "checked": "+5511987654321"}
+    assert report_of(LOADED_AT_FIRST_USE, name) == {"at_init": False, "checked": "+5511987654321"}
