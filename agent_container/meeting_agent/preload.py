@@ -2,8 +2,14 @@
 and the embedding model's weights are loaded there, and every job process forked from it inherits them
 copy-on-write, so a process starts in milliseconds and the weights are in memory once per task.
 
-Loading runs no inference, so no thread pool exists yet when the forkserver forks."""
+Loading runs no inference, so no thread pool exists yet when the forkserver forks. It runs with the
+garbage collector paused (`meetings.init_phase`; about 1.5 s less of a task's cold start,
+bench/bench_agent_worker.py), and what it built is frozen, as Python advises before forking: a job
+process's collections never scan those objects."""
 
-from meetings.embeddings import get_embedder
+from meetings.init_phase import collector_paused
 
-get_embedder()
+with collector_paused():
+    from meetings.embeddings import get_embedder
+
+    get_embedder()

@@ -187,3 +187,30 @@ def test_a_worker_serving_as_many_meetings_as_its_memory_holds_reports_itself_fu
         active_jobs = [object()] * 3
 
     assert memory_bounded_load(3)(Server()) == 1.0
+
+
+def test_the_preload_freezes_what_it_built_for_the_processes_forked_from_it():
+    """Python's advice for a parent that forks: collect nothing while loading, freeze the result, so a
+    child's collections leave the shared pages alone."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import gc, json\n"
+        "before = gc.get_stats()[2]['collections']\n"
+        "import agent_container.meeting_agent.preload\n"
+        "print(json.dumps({'full_collections': gc.get_stats()[2]['collections'] - before,"
+        " 'frozen': gc.get_freeze_count() > 100_000, 'enabled': gc.isenabled()}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env={**os.environ, "ENVIRONMENT": "test", "HF_HUB_OFFLINE": "1"},
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report == {"full_collections": 0, "frozen": True, "enabled": True}
