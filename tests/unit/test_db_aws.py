@@ -61,10 +61,11 @@ def test_the_token_is_the_one_an_rds_client_signs(monkeypatch):
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: instant)
     host, user = "meetings.proxy-abc.eu-west-1.rds.amazonaws.com", "meetings_app"
 
-    expected = boto3.client("rds", region_name="eu-west-1").generate_db_auth_token(
+    session = boto3.Session()  # not boto3's default one, which an earlier test may have used
+    expected = session.client("rds", region_name="eu-west-1").generate_db_auth_token(
         DBHostname=host, Port=5432, DBUsername=user, Region="eu-west-1"
     )
-    credentials = boto3.Session().get_credentials()
+    credentials = session.get_credentials()
     ours = rds_auth_token(credentials, host=host, port=5432, user=user, region="eu-west-1")
     assert ours == expected
     assert ours.startswith(f"{host}:5432/?Action=connect&DBUser={user}&X-Amz-Algorithm=AWS4-HMAC-SHA256")
