@@ -58,3 +58,18 @@ print(json.dumps({{"at_init": at_init, "checked": normalize_e164("+5511987654321
 @pytest.mark.parametrize("name", ["manager_api", "secretary_api"])
 def test_the_phone_number_library_loads_at_the_first_phone_not_at_init(name):
     assert report_of(LOADED_AT_FIRST_USE, name) == {"at_init": False, "checked": "+5511987654321"}
+
+
+LOADED_MODULES = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_webhook_intake_does_not_load_the_join_use_case():
+    """The webhook counts seats (participants.seats); the join's schemas and password checks stay out."""
+    loaded = set(report_of(LOADED_MODULES, "livekit_webhook"))
+    assert "meetings.secretary.participants.seats" in loaded
+    assert not {m for m in loaded if m.startswith("meetings.secretary.joins")}

@@ -1,16 +1,14 @@
 """Joining a meeting with a magic link and its password, and ending it from inside the meeting.
 
-A participant is *admitted* (holds one of the room's seats) from a successful join until they leave:
-`joined_at` is set and `left_at` is not, and either LiveKit confirmed the connection (webhook
-participant_joined) or the join is younger than the access token's lifetime. A token that is never
-used so frees its seat when it expires. Capacity is checked with the room row locked, so concurrent
-joins never admit more than `max_participants`.
+A join takes one of the room's seats (`meetings.secretary.participants.seats` says who holds one).
+Capacity is checked with the room row locked, so concurrent joins never admit more than
+`max_participants`.
 """
 
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, Gone, Locked, NotFound, Unauthorized
@@ -44,6 +42,7 @@ from meetings.secretary.joins.schemas import (
     JoinWaiting,
 )
 from meetings.secretary.participants.models import Admission, Participant, ParticipantType, RoomParticipant
+from meetings.secretary.participants.seats import count_admitted, is_admitted
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import activate_room, end_room
 from meetings.settings import get_settings
@@ -51,7 +50,6 @@ from meetings.settings import get_settings
 JOIN_WINDOW = timedelta(minutes=15)
 MAX_FAILED_ATTEMPTS = 5
 LOCK_DURATION = timedelta(minutes=15)
-ADMISSION_HOLD = ACCESS_TOKEN_TTL
 POLL_AFTER_SECONDS = 2
 
 
@@ -163,47 +161,6 @@ def _apply_password_outcome(room_participant: RoomParticipant, password_ok: bool
         "Wrong password.",
         code="invalid_password",
         details={"attempts_left": MAX_FAILED_ATTEMPTS - room_participant.failed_attempts},
-    )
-
-
-def is_admitted(room_participant: RoomParticipant, at: datetime) -> bool:
-    if room_participant.joined_at is None or room_participant.left_at is not None:
-        return False
-    return (
-        bool(room_participant.context.get("connected")) or room_participant.joined_at >= at - ADMISSION_HOLD
-    )
-
-
-def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | None = None) -> int:
-    """How many seats of a room are taken at `at` (see the module docstring)."""
-    statement = select(func.count()).where(
-        RoomParticipant.room_id == room_id,
-        RoomParticipant.joined_at.is_not(None),
-        RoomParticipant.left_at.is_(None),
-        or_(
-            RoomParticipant.joined_at >= at - ADMISSION_HOLD,
-            RoomParticipant.context["connected"].as_boolean().is_(True),
-        ),
-    )
-    if excluding is not None:
-        statement = statement.where(RoomParticipant.id != excluding)
-    return db.execute(statement).scalar_one()
-
-
-def admitted_participant_ids(db: Session, room_id: str, at: datetime) -> list[int]:
-    """The participants holding a seat of the room at `at` (the rule count_admitted counts)."""
-    return list(
-        db.scalars(
-            select(RoomParticipant.participant_id).where(
-                RoomParticipant.room_id == room_id,
-                RoomParticipant.joined_at.is_not(None),
-                RoomParticipant.left_at.is_(None),
-                or_(
-                    RoomParticipant.joined_at >= at - ADMISSION_HOLD,
-                    RoomParticipant.context["connected"].as_boolean().is_(True),
-                ),
-            )
-        )
     )
 
 

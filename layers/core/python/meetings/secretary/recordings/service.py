@@ -63,9 +63,9 @@ def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recor
 def _check_recording_consent(db: Session, room: Room) -> None:
     """409 consent_missing, naming them, while anyone present has not said yes to recording."""
     from meetings.secretary.consent.service import without_recording_consent
-    from meetings.secretary.joins.service import admitted_participant_ids, now
+    from meetings.secretary.participants.seats import admitted_participant_ids
 
-    present = admitted_participant_ids(db, room.id, now())
+    present = admitted_participant_ids(db, room.id, datetime.now(UTC))
     missing = without_recording_consent(db=db, room_id=room.id, participant_ids=present)
     if missing:
         names = dict(

@@ -28,8 +28,8 @@ from meetings.notifications import outbox
 from meetings.notifications.catalogue import EventType
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.events.service import append_room_event
-from meetings.secretary.joins.service import count_admitted
 from meetings.secretary.participants.models import RoomParticipant
+from meetings.secretary.participants.seats import count_admitted
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import mark_ended, mark_started
 from meetings.secretary.webhooks.models import WebhookReceipt
