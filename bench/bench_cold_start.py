@@ -195,23 +195,19 @@ def main() -> None:
             _report(name, f"floor [{kind}]", pairs)
         with tempfile.TemporaryDirectory() as scratch:
             scratch = Path(scratch)
-            plain = {
-                **environment,
-                "PYTHONPATH": environment["PYTHONPATH"]
-                .replace(str(layer / "python"), str(_without_bytecode(layer / "python", scratch / "deps")))
-                .replace(
-                    str(code.core_layer / "python"),
-                    str(_without_bytecode(code.core_layer / "python", scratch / "core")),
-                ),
-            }
+            plain_layer = scratch / "deps"
+            plain_core = scratch / "core"
+            _without_bytecode(layer / "python", plain_layer / "python")
+            _without_bytecode(code.core_layer / "python", plain_core / "python")
             directory = _without_bytecode(code.functions["manager_api"], scratch / "manager_api")
-            pairs = [
-                (
-                    measure("import handler", cwd=code.functions["manager_api"], environment=environment),
-                    measure("import handler", cwd=directory, environment=plain),
-                )
-                for _ in range(RUNS)
-            ]
+            with layer_build.lambda_environment(plain_layer, plain_core) as plain:
+                pairs = [
+                    (
+                        measure("import handler", cwd=code.functions["manager_api"], environment=environment),
+                        measure("import handler", cwd=directory, environment=plain),
+                    )
+                    for _ in range(RUNS)
+                ]
             _report("manager_api shipped without bytecode", "shipped compiled", pairs)
         _compare(
             "first IAM database token, botocore's signer",

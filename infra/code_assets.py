@@ -68,8 +68,7 @@ def stage_code(target: Path) -> StagedCode:
         directory = sources.function_dir(name)
         if not (directory / "handler.py").exists():
             directory = sources.placeholder_function(name)
-        staged = _staged(directory, target / "functions" / name, TASK_ROOT)
-        functions[name] = staged
+        functions[name] = _staged(directory, target / "functions" / name, TASK_ROOT)
     # The migrate function runs alembic over the migrations shipped beside its handler.
     _staged(sources.MIGRATIONS_DIR, functions["migrate"] / "migrations", f"{TASK_ROOT}/migrations")
     return StagedCode(core_layer=core_layer, functions=functions)

@@ -20,6 +20,7 @@ from meetings.s3_layout import RECORDINGS_PREFIX
 from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.participants.models import Participant
+from meetings.secretary.participants.seats import admitted_participant_ids
 from meetings.secretary.recordings.models import Recording, RecordingStatus
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import get_room
@@ -63,7 +64,6 @@ def start_recording(*, db: Session, principal: Principal, room_id: str) -> Recor
 def _check_recording_consent(db: Session, room: Room) -> None:
     """409 consent_missing, naming them, while anyone present has not said yes to recording."""
     from meetings.secretary.consent.service import without_recording_consent
-    from meetings.secretary.participants.seats import admitted_participant_ids
 
     present = admitted_participant_ids(db, room.id, datetime.now(UTC))
     missing = without_recording_consent(db=db, room_id=room.id, participant_ids=present)
