@@ -14,7 +14,7 @@ from meetings.embeddings import get_embedder
 
 def first_question(proc) -> None:
     prewarm(proc)
-    get_embedder().embed_one("Can I stop taking clopidogrel after my stent?")
+    get_embedder().embed_query("Can I stop taking clopidogrel after my stent?")
 
 
 def process_memory(pid: int) -> dict[str, float]:

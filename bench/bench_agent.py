@@ -123,7 +123,7 @@ async def measure(room_id: str, entity_id: int, department_id: int) -> tuple[lis
     asker = Human(identity="participant-1", participant_id=1, type=ParticipantType.CLIENT, name="Client")
 
     def bare() -> None:
-        embedding = embedder.embed_one(QUESTION)
+        embedding = embedder.embed_query(QUESTION)
         with bench_session("agent") as db:
             search_knowledge(
                 db=db, entity_id=entity_id, department_id=department_id, query_embedding=embedding, k=5

@@ -480,7 +480,7 @@ def api_end_to_end(entity_ids: list[int], queries) -> None:
     with bench_session() as db:
         for entity_id, query_text in texts:
             begin = time.perf_counter()
-            embedder.embed_one(query_text)
+            embedder.embed_query(query_text)
             embed_times.append(time.perf_counter() - begin)
             begin = time.perf_counter()
             search_knowledge_text(db=db, entity_id=entity_id, department_id=None, query=query_text, k=K)

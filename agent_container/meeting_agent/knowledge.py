@@ -53,7 +53,7 @@ class DatabaseKnowledge:
             return []
         # Embedded before taking the store's lock (not through `search_knowledge_text`), so the model's
         # inference never holds up the meeting's transcript and event writes.
-        embedding = await asyncio.to_thread(self.embedder.embed_one, query)
+        embedding = await asyncio.to_thread(self.embedder.embed_query, query)
         return await self.store.run(
             lambda db: search_knowledge(
                 db=db,

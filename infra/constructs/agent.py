@@ -30,9 +30,10 @@ DRAIN_TIMEOUT_SECONDS = 45
 SHUTDOWN_PROCESS_TIMEOUT_SECONDS = 30
 STOP_MARGIN_SECONDS = STOP_TIMEOUT_SECONDS - DRAIN_TIMEOUT_SECONDS - SHUTDOWN_PROCESS_TIMEOUT_SECONDS
 
-# Memory, measured by bench/bench_agent_worker.py with the production model (all-mpnet-base-v2; see
-# docs/agent.md): the worker and its forkserver hold torch and the weights once per task (a job
-# process's peak RSS is 820 MiB, of which 83 MiB private); each job process adds its private memory,
+# Memory, measured by bench/bench_agent_worker.py with all-mpnet-base-v2 (docs/agent.md); the production
+# model since, multilingual-e5-small, is of its size (118 M parameters against 110 M). The worker and
+# its forkserver hold torch and the weights once per task (a job process's peak RSS is 820 MiB, of
+# which 83 MiB private); each job process adds its private memory,
 # counted here at 3x the measured figure for a long meeting's buffers. Headroom is for the OS.
 WORKER_BASE_MIB = 1100
 JOB_PROCESS_MIB = 250

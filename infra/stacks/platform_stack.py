@@ -25,10 +25,9 @@ from infra.constructs.notes import NoteQueue
 from infra.constructs.permissions import objects, read_secrets, use_key
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
 from infra.constructs.webhooks import WebhookQueue
+from infra.embedding_model import EMBEDDING_DIM, EMBEDDING_MODEL, EMBEDDING_PROFILE
 from infra.stacks.functions import _function, application_functions
 
-EMBEDDING_MODEL = "sentence-transformers/all-mpnet-base-v2"
-EMBEDDING_DIM = "768"
 # Filled by the operator after the first deploy (see the README); the services refuse these placeholders.
 LIVEKIT_SECRET_PLACEHOLDERS = {"LIVEKIT_API_KEY": "changeme", "LIVEKIT_API_SECRET": "changeme"}
 OPENAI_SECRET_PLACEHOLDERS = {"OPENAI_API_KEY": "changeme"}
@@ -132,6 +131,7 @@ class PlatformStack(Stack):
             "KB_BUCKET": self.storage.kb_bucket.bucket_name,
             "EMBEDDING_MODEL": EMBEDDING_MODEL,
             "EMBEDDING_DIM": EMBEDDING_DIM,
+            **EMBEDDING_PROFILE,
             "PUBLIC_BASE_URL": public_base_url,
         }
         self.egress_role = self._egress_role()
@@ -378,6 +378,7 @@ class PlatformStack(Stack):
                 "DATABASE_SSLROOTCERT",
                 "LIVEKIT_URL",
                 "EMBEDDING_DIM",
+                *EMBEDDING_PROFILE,
                 "KB_BUCKET",
                 "RECORDINGS_BUCKET",
             )

@@ -13,8 +13,8 @@ from sqlalchemy.dialects import postgresql
 
 from meetings.settings import get_settings
 
-# The embedding column's size is fixed when the table is created: 768 for all-mpnet-base-v2 in
-# production, 384 for the packaged all-MiniLM-L6-v2 in development and tests.
+# The embedding column's size is fixed when the table is created (EMBEDDING_DIM): 384 for both
+# multilingual-e5-small in production and the packaged all-MiniLM-L6-v2 in development and tests.
 EMBEDDING_DIM = get_settings().embedding_dim
 
 revision = "0001_core"

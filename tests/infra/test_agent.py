@@ -49,6 +49,11 @@ def test_secrets_are_injected_not_written_in_the_environment(dev):
     assert not set(environment) & set(INJECTED_APP_SECRET_KEYS)
     assert environment["ENVIRONMENT"] == "production"
     assert "EMBEDDING_MODEL" not in environment  # the image's baked-in model directory
+    assert (environment["EMBEDDING_QUERY_PROMPT"], environment["EMBEDDING_PASSAGE_PROMPT"]) == (
+        "query: ",
+        "passage: ",
+    )
+    assert environment["EMBEDDING_LANGUAGES"] == "english,portuguese,spanish"
     assert environment["DATABASE_HOST"] == {
         "Fn::GetAtt": [dev.logical_id(dev.stack.database.proxy), "Endpoint"]
     }

@@ -106,8 +106,13 @@ def test_application_functions_get_the_production_environment(dev, name):
         # The image's own EMBEDDING_MODEL (the baked-in model directory) must not be overridden.
         assert "EMBEDDING_MODEL" not in variables
     else:
-        assert variables["EMBEDDING_MODEL"] == "sentence-transformers/all-mpnet-base-v2"
-    assert variables["EMBEDDING_DIM"] == "768"
+        assert variables["EMBEDDING_MODEL"] == "intfloat/multilingual-e5-small"
+    assert variables["EMBEDDING_DIM"] == "384"
+    assert (variables["EMBEDDING_QUERY_PROMPT"], variables["EMBEDDING_PASSAGE_PROMPT"]) == (
+        "query: ",
+        "passage: ",
+    )
+    assert variables["EMBEDDING_LANGUAGES"] == "english,portuguese,spanish"
     assert variables["RECORDINGS_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.recordings_bucket)}
     assert variables["KB_BUCKET"] == {"Ref": dev.logical_id(dev.stack.storage.kb_bucket)}
     assert variables["POWERTOOLS_SERVICE_NAME"]
@@ -360,7 +365,7 @@ def test_migrate_runs_at_deploy_against_the_instance_not_the_proxy(dev):
     variables = migrate["Properties"]["Environment"]["Variables"]
     instance_id = dev.logical_id(dev.stack.database.instance)
     assert variables["DATABASE_HOST"] == {"Fn::GetAtt": [instance_id, "Endpoint.Address"]}
-    assert variables["EMBEDDING_DIM"] == "768"
+    assert variables["EMBEDDING_DIM"] == "384"
     assert variables["MIGRATIONS_DIR"] == "/var/task/migrations"
     assert "APP_SECRET_ARN" not in variables
     assert (variables["ENVIRONMENT"], variables["SETTINGS_SCOPE"]) == ("production", "database")

@@ -200,6 +200,52 @@ def test_hybrid_with_a_question_that_matches_no_word_falls_back_to_the_vector_or
     assert [r.chunk_index for r in results] == [0, 2, 1]
 
 
+@pytest.fixture
+def model_languages(monkeypatch):
+    """Sets EMBEDDING_LANGUAGES for one test."""
+    from meetings.settings import get_settings
+
+    def set_languages(value: str) -> None:
+        monkeypatch.setenv("EMBEDDING_LANGUAGES", value)
+        get_settings.cache_clear()
+
+    yield set_languages
+    monkeypatch.delenv("EMBEDDING_LANGUAGES", raising=False)
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("languages", "first"),
+    [
+        ("english", "words.md"),
+        ("english,portuguese", "nearest.md"),
+        (",".join(retrieval.SEARCH_CONFIGS[:-1]), "nearest.md"),
+    ],
+)
+def test_the_vector_ranking_weighs_fully_only_on_the_models_languages(
+    db, plan, model_languages, languages, first
+):
+    model_languages(languages)
+    entity = make_entity(db)
+    for name, noise, text in (
+        ("nearest.md", 0.1, "A farmácia fica no térreo."),
+        ("parking.md", 0.5, "O estacionamento tem trinta vagas."),
+        ("words.md", 1.0, "A farmácia de manipulação abre às oito."),
+    ):
+        add_document(
+            db,
+            entity=entity,
+            document_name=name,
+            vectors=[near(QUERY, 80 + len(name), noise)],
+            texts=[text],
+            search_config="portuguese",
+        )
+
+    results = search(db, entity, "quando abre a farmácia de manipulação?", k=2)
+
+    assert results[0].document_name == first
+
+
 def test_the_agent_and_the_api_share_the_hybrid_search(db, embedder):
     from meetings.manager.knowledge.retrieval import search_knowledge_text
 

@@ -397,7 +397,7 @@ def test_chunks_store_their_heading_and_language_and_embed_the_heading_with_the_
         == "portuguese"
     )
     vector = np.asarray(chunk.embedding, dtype=np.float32)
-    expected = embedder.embed_one(f"{chunk.heading}\n{chunk.chunk_text}")
+    expected = embedder.embed([f"{chunk.heading}\n{chunk.chunk_text}"])[0]
     assert float(np.dot(vector, expected)) == pytest.approx(1.0, abs=1e-4)
     lexemes = db.execute(
         text("SELECT search_vector::text FROM knowledge_base WHERE id = :i"), {"i": chunk.id}

@@ -146,6 +146,14 @@ def test_invalid_environment_value_is_a_configuration_error(monkeypatch):
         get_settings.cache_clear()
 
 
+def test_the_models_languages_are_a_comma_separated_list_of_text_search_languages(monkeypatch):
+    monkeypatch.setenv("EMBEDDING_LANGUAGES", " English, portuguese ,")
+    assert Settings().embedding_languages == {"english", "portuguese"}
+    monkeypatch.setenv("EMBEDDING_LANGUAGES", "english,portugese")
+    with pytest.raises(ValidationError, match="not text search languages of PostgreSQL: portugese"):
+        Settings()
+
+
 @pytest.mark.parametrize(
     "url, expected",
     [

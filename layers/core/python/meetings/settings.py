@@ -3,11 +3,11 @@
 import json
 import os
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Values that ship as development defaults and must never reach production.
 PLACEHOLDER_SECRETS = frozenset(
@@ -33,6 +33,12 @@ MIN_DISTINCT_SECRET_CHARACTERS = 10
 # Set by the platforms this code is deployed on (Lambda, ECS); never on a laptop or in CI.
 DEPLOYED_MARKERS = ("AWS_LAMBDA_FUNCTION_NAME", "ECS_CONTAINER_METADATA_URI_V4", "ECS_CONTAINER_METADATA_URI")
 RDS_CA_BUNDLE = "/opt/certs/rds-global-bundle.pem"  # shipped in the layer and the images
+# PostgreSQL's built-in text search configurations of a language (EMBEDDING_LANGUAGES names them).
+TEXT_SEARCH_LANGUAGES = frozenset(
+    "arabic armenian basque catalan danish dutch english finnish french german greek hindi hungarian "
+    "indonesian irish italian lithuanian nepali norwegian portuguese romanian russian serbian spanish "
+    "swedish tamil turkish yiddish".split()
+)
 
 # The secrets each deployed component uses, and so validates; a component receives no other.
 COMPONENT_SECRETS = {
@@ -98,6 +104,13 @@ class Settings(BaseSettings):
 
     embedding_model: str = "all-MiniLM-L6-v2"
     embedding_dim: int = Field(default=384, ge=1, le=16000)
+    # Instructions the model was trained with, put before a question and before a chunk ("query: " and
+    # "passage: " for the E5 models); none for the sentence-transformers models.
+    embedding_query_prompt: str = Field(default="", max_length=200)
+    embedding_passage_prompt: str = Field(default="", max_length=200)
+    # The languages the model ranks well, comma-separated text search configurations: on chunks in
+    # another recognised language, the vector ranking weighs less in a hybrid search.
+    embedding_languages: Annotated[frozenset[str], NoDecode] = frozenset({"english"})
 
     jwt_secret: SecretStr = SecretStr("dev-jwt-secret-not-for-production-use")
     jwt_ttl_seconds: int = Field(default=900, ge=60, le=86400)
@@ -135,6 +148,16 @@ class Settings(BaseSettings):
     # Three tries must fit the drafter Lambda's three minutes.
     note_llm_timeout_seconds: float = Field(default=50.0, gt=0, le=600)
     note_queue_url: str | None = None
+
+    @field_validator("embedding_languages", mode="before")
+    @classmethod
+    def _known_languages(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = {name.strip().lower() for name in value.split(",") if name.strip()}
+        unknown = sorted(set(value) - TEXT_SEARCH_LANGUAGES) if isinstance(value, set | frozenset) else []
+        if unknown:
+            raise ValueError(f"not text search languages of PostgreSQL: {', '.join(unknown)}")
+        return value
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> "Settings":

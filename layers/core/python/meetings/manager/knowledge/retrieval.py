@@ -40,6 +40,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from meetings.manager.knowledge.language import SEARCH_CONFIGS
+from meetings.settings import get_settings
 
 Mode = Literal["hybrid", "vector", "text"]
 
@@ -51,10 +52,9 @@ EXACT_SCAN_MAX_CHUNKS = 10_000
 RRF_K = 10
 # Rows each ranking hands to the fusion (at least k).
 FUSION_DEPTH = 20
-# The weight of each ranking in the fusion. The packaged embedding models (all-MiniLM-L6-v2,
-# all-mpnet-base-v2) were trained on English: on chunks in other languages their ranking is weak
-# (bench/eval_retrieval.py), so it weighs less on chunks of a recognised other language.
-MODEL_SEARCH_CONFIGS = ("english",)
+# The weight of each ranking in the fusion. An English model (the packaged all-MiniLM-L6-v2) ranks
+# chunks in other languages poorly (bench/eval_retrieval.py), so its ranking weighs less on chunks of a
+# recognised language it was not trained on (EMBEDDING_LANGUAGES names the ones it was).
 VECTOR_WEIGHT = 1.0
 OTHER_LANGUAGE_VECTOR_WEIGHT = 0.1
 TEXT_WEIGHT = 1.0
@@ -175,14 +175,8 @@ _RESULT_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.
 
 def _fusion(rankings: list[str]) -> str:
     """The fused order of the named rankings (CTEs of id and position), best first."""
-    # chunks of no recognised language (`simple`) keep the full weight: nothing says the model is weak there
-    other_languages = ", ".join(
-        f"'{config}'::regconfig"
-        for config in SEARCH_CONFIGS
-        if config not in MODEL_SEARCH_CONFIGS and config != "simple"
-    )
     weights = {
-        "vector_ranked": f"CASE WHEN search_config IN ({other_languages}) THEN "
+        "vector_ranked": "CASE WHEN search_config = ANY(CAST(%(weak_vector_configs)s AS regconfig[])) THEN "
         f"CAST({float(OTHER_LANGUAGE_VECTOR_WEIGHT)} AS float8) ELSE CAST({float(VECTOR_WEIGHT)} AS float8) END",
         "text_ranked": f"CAST({float(TEXT_WEIGHT)} AS float8)",
     }
@@ -395,7 +389,14 @@ def search_params(
         "ef_search": min(1000, max(HNSW_MIN_EF_SEARCH, fetch)),
         "candidates": candidates,
         "everyday": max(EVERYDAY_TERM_MIN_CHUNKS, math.ceil(EVERYDAY_TERM_SHARE * candidates)),
+        "weak_vector_configs": weak_vector_configs(get_settings().embedding_languages),
     }
+
+
+def weak_vector_configs(model_languages: frozenset[str]) -> list[str]:
+    """The recognised languages the model was not trained on. Chunks of no recognised language
+    (`simple`) keep the full weight: nothing says the model is weak there."""
+    return [config for config in SEARCH_CONFIGS if config not in model_languages and config != "simple"]
 
 
 def _candidate_count(db: Session, entity_id: int, department_id: int | None) -> int:
@@ -432,7 +433,7 @@ def search_knowledge_text(
         db=db,
         entity_id=entity_id,
         department_id=department_id,
-        query_embedding=embedder.embed_one(query),
+        query_embedding=embedder.embed_query(query),
         k=k,
         query_text=query,
         mode=mode,
