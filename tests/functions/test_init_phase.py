@@ -73,3 +73,11 @@ def test_webhook_intake_does_not_load_the_join_use_case():
     loaded = set(report_of(LOADED_MODULES, "livekit_webhook"))
     assert "meetings.secretary.participants.seats" in loaded
     assert not {m for m in loaded if m.startswith("meetings.secretary.joins")}
+
+
+@pytest.mark.parametrize("name", ["retention_purge", "webhook_sweep"])
+def test_the_scheduled_jobs_do_not_load_powertools_event_classes(name):
+    """Their EventBridge event is a dict; the classes of every event kind load as one package."""
+    loaded = set(report_of(LOADED_MODULES, name))
+    assert "aws_lambda_powertools.logging" in loaded
+    assert "aws_lambda_powertools.utilities.data_classes" not in loaded
