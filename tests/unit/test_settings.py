@@ -155,6 +155,19 @@ def test_the_models_languages_are_a_comma_separated_list_of_text_search_language
 
 
 @pytest.mark.parametrize(
+    ("value", "problem"),
+    [("", "at least one language"), (" , ", "at least one language"), (["english", "klingon"], "klingon")],
+)
+def test_the_models_languages_refuse_an_empty_or_unknown_value(value, problem):
+    with pytest.raises(ValidationError, match=problem):
+        Settings(embedding_languages=value)
+
+
+def test_the_models_languages_given_as_a_list_are_normalised_like_the_environments():
+    assert Settings(embedding_languages=["English ", "SPANISH"]).embedding_languages == {"english", "spanish"}
+
+
+@pytest.mark.parametrize(
     "url, expected",
     [
         ("postgresql://u:p@h:5432/d", "postgresql+psycopg://u:p@h:5432/d"),

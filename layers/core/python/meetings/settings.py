@@ -152,12 +152,16 @@ class Settings(BaseSettings):
     @field_validator("embedding_languages", mode="before")
     @classmethod
     def _known_languages(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = {name.strip().lower() for name in value.split(",") if name.strip()}
-        unknown = sorted(set(value) - TEXT_SEARCH_LANGUAGES) if isinstance(value, set | frozenset) else []
+        names = value.split(",") if isinstance(value, str) else value
+        if not isinstance(names, list | tuple | set | frozenset):
+            return value  # pydantic refuses it as not a set of strings
+        languages = {str(name).strip().lower() for name in names if str(name).strip()}
+        if not languages:
+            raise ValueError("name at least one language the model ranks well (english for an English model)")
+        unknown = sorted(languages - TEXT_SEARCH_LANGUAGES)
         if unknown:
             raise ValueError(f"not text search languages of PostgreSQL: {', '.join(unknown)}")
-        return value
+        return languages
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_development(self) -> "Settings":
