@@ -44,8 +44,8 @@ class Embedder:
 
     @property
     def max_seq_length(self) -> int:
-        """Word pieces of a chunk the model reads, its passage prompt's deducted; a longer input is
-        silently truncated."""
+        """Word pieces a chunk may have: the model's window less its passage prompt (the model silently
+        truncates a longer input)."""
         prompt_tokens = len(self.tokenizer(self.passage_prompt, add_special_tokens=False)["input_ids"])
         return int(self.model.max_seq_length) - prompt_tokens
 
