@@ -193,3 +193,12 @@ def auth_headers() -> Callable:
         return {"Authorization": f"Bearer {token}"}
 
     return make
+
+
+@pytest.fixture(scope="session")
+def prompted_embedder():
+    """The packaged MiniLM with E5's instructions ("query: ", "passage: "): prompted, its vectors differ
+    from the unprompted ones, so a test can tell which prompt a path used."""
+    from meetings.embeddings import Embedder
+
+    return Embedder("all-MiniLM-L6-v2", 384, query_prompt="query: ", passage_prompt="passage: ")

@@ -1,11 +1,10 @@
 """A model trained with instructions (E5's "query: " and "passage: "), end to end: ingestion embeds each
 chunk with the passage prompt and keeps it within the model's window, a search embeds the question
-with the query prompt. MiniLM stands in: prompted, its vectors differ from the unprompted ones."""
+with the query prompt. MiniLM stands in: prompted_embedder, its vectors differ from the unprompted ones."""
 
 import numpy as np
 import pytest
 
-from meetings.embeddings import Embedder
 from meetings.manager.knowledge.chunking import TextBlock, chunk_blocks, count_tokens
 from meetings.manager.knowledge.ingest import DocumentLocation, content_etag, ingest_document
 from meetings.manager.knowledge.retrieval import search_knowledge_text
@@ -19,13 +18,8 @@ GUIDE = (
 QUESTION = "que horas começa a coleta?"
 
 
-@pytest.fixture(scope="module")
-def prompted():
-    return Embedder("all-MiniLM-L6-v2", 384, query_prompt="query: ", passage_prompt="passage: ")
-
-
 def test_chunks_are_embedded_with_the_passage_prompt_and_questions_with_the_query_prompt(
-    db, embedder, prompted
+    db, embedder, prompted_embedder
 ):
     entity = make_entity(db)
     ingest_document(
@@ -34,7 +28,7 @@ def test_chunks_are_embedded_with_the_passage_prompt_and_questions_with_the_quer
         content=GUIDE,
         content_type="text/markdown",
         source_etag=content_etag(GUIDE),
-        embedder=prompted,
+        embedder=prompted_embedder,
     )
     chunks = chunk_rows(db, entity.id, "guia.md")
     for chunk in chunks:
@@ -45,7 +39,13 @@ def test_chunks_are_embedded_with_the_passage_prompt_and_questions_with_the_quer
         )
 
     (found,) = search_knowledge_text(
-        db=db, entity_id=entity.id, department_id=None, query=QUESTION, k=1, embedder=prompted, mode="vector"
+        db=db,
+        entity_id=entity.id,
+        department_id=None,
+        query=QUESTION,
+        k=1,
+        embedder=prompted_embedder,
+        mode="vector",
     )
     stored = next(np.asarray(c.embedding, dtype=np.float32) for c in chunks if c.id == found.id)
     asked = embedder.embed([f"query: {QUESTION}"])[0]
@@ -53,12 +53,16 @@ def test_chunks_are_embedded_with_the_passage_prompt_and_questions_with_the_quer
     assert found.score != pytest.approx(float(stored @ embedder.embed([QUESTION])[0]), abs=1e-3)
 
 
-def test_a_chunk_and_its_passage_prompt_fit_the_models_window(prompted):
+def test_a_chunk_and_its_passage_prompt_fit_the_models_window(prompted_embedder):
     text = " ".join(f"Frase número {i} sobre o preparo para exames de sangue." for i in range(400))
     chunks = chunk_blocks(
-        [TextBlock(text, 1)], tokenizer=prompted.tokenizer, max_seq_length=prompted.max_seq_length
+        [TextBlock(text, 1)],
+        tokenizer=prompted_embedder.tokenizer,
+        max_seq_length=prompted_embedder.max_seq_length,
     )
     assert len(chunks) > 1
-    window = int(prompted.model.max_seq_length)
-    longest = max(count_tokens(f"passage: {chunk.embedded_text}", prompted.tokenizer) for chunk in chunks)
+    window = int(prompted_embedder.model.max_seq_length)
+    longest = max(
+        count_tokens(f"passage: {chunk.embedded_text}", prompted_embedder.tokenizer) for chunk in chunks
+    )
     assert window - 8 < longest <= window

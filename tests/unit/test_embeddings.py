@@ -15,25 +15,24 @@ def plain():
     return Embedder("all-MiniLM-L6-v2", 384)
 
 
-@pytest.fixture(scope="module")
-def prompted():
-    return Embedder("all-MiniLM-L6-v2", 384, query_prompt="query: ", passage_prompt="passage: ")
-
-
-def test_a_question_and_a_chunk_are_embedded_with_their_own_prompt(plain, prompted):
-    assert np.allclose(prompted.embed_query(QUESTION), plain.embed([f"query: {QUESTION}"])[0], atol=1e-5)
-    assert np.allclose(prompted.embed([PASSAGE])[0], plain.embed([f"passage: {PASSAGE}"])[0], atol=1e-5)
-    assert not np.allclose(prompted.embed_query(QUESTION), plain.embed_query(QUESTION), atol=1e-3)
+def test_a_question_and_a_chunk_are_embedded_with_their_own_prompt(plain, prompted_embedder):
+    assert np.allclose(
+        prompted_embedder.embed_query(QUESTION), plain.embed([f"query: {QUESTION}"])[0], atol=1e-5
+    )
+    assert np.allclose(
+        prompted_embedder.embed([PASSAGE])[0], plain.embed([f"passage: {PASSAGE}"])[0], atol=1e-5
+    )
+    assert not np.allclose(prompted_embedder.embed_query(QUESTION), plain.embed_query(QUESTION), atol=1e-3)
 
 
 def test_without_prompts_a_question_is_embedded_as_written(plain):
     assert np.allclose(plain.embed_query(QUESTION), plain.embed([QUESTION])[0], atol=1e-6)
 
 
-def test_the_chunk_budget_leaves_room_for_the_passage_prompt(plain, prompted):
+def test_the_chunk_budget_leaves_room_for_the_passage_prompt(plain, prompted_embedder):
     prompt_tokens = len(plain.tokenizer("passage: ", add_special_tokens=False)["input_ids"])
     assert prompt_tokens > 0
-    assert prompted.max_seq_length == plain.max_seq_length - prompt_tokens
+    assert prompted_embedder.max_seq_length == plain.max_seq_length - prompt_tokens
 
 
 def test_the_process_embedder_takes_its_prompts_from_the_settings(monkeypatch):
