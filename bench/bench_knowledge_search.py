@@ -193,6 +193,32 @@ def load_corpus(connection, dimension: int):
     return entity_ids, departments, texts
 
 
+FUNCTION_ARGUMENTS = {
+    "p_entity_id": "%(entity_id)s",
+    "p_department_id": "CAST(%(department_id)s AS integer)",
+    "p_query": "CAST(%(query)s AS vector)",
+}
+
+
+def function_body_plan(raw, function: str, params: dict) -> str:
+    """The plan of a retrieval function's RETURN QUERY statement, read from the database, EXPLAINed
+    under the function's own SET clauses (as SET LOCAL) with the search's parameters."""
+    source, settings = raw.execute(
+        "SELECT prosrc, proconfig FROM pg_proc WHERE proname = %s", (function,)
+    ).fetchone()
+    body = source.split("RETURN QUERY", 1)[1].split(";", 1)[0]
+    limit = "%(fetch)s" if function == "kb_nearest_chunks" else "%(k)s"
+    body = re.sub(r"\bp_limit\b", limit, body)
+    for name, value in FUNCTION_ARGUMENTS.items():
+        body = re.sub(rf"\b{name}\b", value, body)
+    for setting in settings or []:
+        name, value = setting.split("=", 1)
+        raw.execute("SELECT set_config(%s, %s, true)", (name, value))
+    if function == "kb_nearest_chunks":
+        raw.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params["ef_search"]),))
+    return plan_summary(raw.execute("EXPLAIN " + body, params).fetchall())
+
+
 class Truth:
     """Exact nearest neighbours in numpy over the same candidate rows the database ranks."""
 
@@ -357,13 +383,9 @@ def main() -> None:
                 hnsw = params["candidates"] > retrieval.EXACT_SCAN_MAX_CHUNKS
                 sql = retrieval.hnsw_sql(mode) if hnsw else retrieval.exact_sql(mode)
                 plan = plan_summary(raw.execute("EXPLAIN " + sql, params).fetchall())
-                if hnsw:  # the plan inside kb_nearest_chunks, under its settings
-                    raw.execute(
-                        "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; "
-                        "SET LOCAL hnsw.iterative_scan = relaxed_order"
-                    )
-                    inner = raw.execute("EXPLAIN " + same_candidates_sql, {**params, "k": params["fetch"]})
-                    plan += f" [kb_nearest_chunks: {plan_summary(inner.fetchall())}]"
+                function = "kb_nearest_chunks" if hnsw else ("kb_exact_chunks" if mode == "vector" else None)
+                if function:
+                    plan += f" [{function}: {function_body_plan(raw, function, params)}]"
                 db.rollback()
                 return plan
 

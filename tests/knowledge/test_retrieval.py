@@ -184,6 +184,24 @@ def test_the_hnsw_path_really_scans_the_hnsw_index_and_its_settings_do_not_leak(
     assert db.execute(text("SHOW hnsw.ef_search")).scalar() == "77"  # the caller's own value is kept
 
 
+def test_the_exact_plan_never_reads_the_hnsw_index_once_the_session_keeps_its_plan(db):
+    from sqlalchemy import text
+
+    entity = make_entity(db)
+    vectors = [near(QUERY, 300 + i, 0.2 * i) for i in range(30)]
+    add_document(db, entity=entity, document_name="a.md", vectors=vectors)
+    scans = text("SELECT pg_stat_get_xact_numscans(CAST('idx_kb_embedding' AS regclass))")
+    before = db.execute(scans).scalar()
+    expected = list(np.argsort([-float(np.dot(QUERY, vector)) for vector in vectors])[:5])
+
+    # PL/pgSQL plans a function's statement for its first five calls, then may keep a generic plan
+    for _ in range(8):
+        results = search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)
+        assert [result.chunk_index for result in results] == expected
+
+    assert db.execute(scans).scalar() == before
+
+
 def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypatch):
     entity = make_entity(db)
     add_document(

@@ -24,9 +24,11 @@ than k rows, the exact plan answers instead, so the caller never gets fewer than
 text ranking reads `knowledge_terms` (one row per chunk and lexeme, B-tree keyed by entity,
 configuration and lexeme): row-level security keeps a GIN index on `search_vector` from answering
 `@@`, which is not leakproof, while B-tree equality is. Each plan is one statement, sent through the
-session's psycopg connection, and its rows are read as tuples. It is planned on every search: the
-proxy-safe connection settings never prepare statements server-side (meetings.db), and the plan of
-kb_nearest_chunks' body is the only one the database keeps.
+session's psycopg connection, and its rows are read as tuples. The proxy-safe connection settings never
+prepare statements server-side (meetings.db), so a statement is planned on every search, except the
+bodies of the two PL/pgSQL functions, whose plans each database session keeps: the vector ranking of
+either plan, `kb_nearest_chunks` and `kb_exact_chunks` (the exact plan's candidates CTE), answers a
+vector-only search alone, and a hybrid one's statement is planned each time.
 """
 
 import math
@@ -210,7 +212,7 @@ def exact_sql(mode: Mode) -> str:
             FROM knowledge_base AS kb WHERE {_CANDIDATES}
         ),"""
     if mode == "vector":
-        return _nearest(f"WITH {candidates.rstrip(',')}", "candidates")
+        return _EXACT_CHUNKS
     vector = f"""{candidates}
         vector_ranked AS (
             SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
@@ -218,6 +220,12 @@ def exact_sql(mode: Mode) -> str:
         ),"""
     return _statement(mode, vector, prune_everyday_terms=False)
 
+
+# The vector-only exact plan: the same candidates CTE, in a function whose plan the session keeps.
+_EXACT_CHUNKS = f"""
+        SELECT {_RESULT_COLUMNS.replace("kb.", "nearest.")}, nearest.distance
+        FROM kb_exact_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY}, %(k)s) AS nearest
+        """
 
 _NEAREST_CHUNKS = f"""kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY},
                                    %(fetch)s, %(ef_search)s)"""
@@ -239,17 +247,6 @@ def hnsw_sql(mode: Mode) -> str:
             ORDER BY distance, id LIMIT %(depth)s
         ),"""
     return _statement(mode, vector, prune_everyday_terms=True)
-
-
-def _nearest(prefix: str, source: str) -> str:
-    """Vector only: the k nearest rows of `source` (id, distance) with the chunks' columns."""
-    return f"""
-        {prefix}
-        SELECT {_RESULT_COLUMNS}, nearest.distance
-        FROM (SELECT id, distance FROM {source} AS ranked ORDER BY distance, id LIMIT %(k)s) AS nearest
-        JOIN knowledge_base AS kb ON kb.id = nearest.id
-        ORDER BY nearest.distance, nearest.id
-        """
 
 
 def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool) -> str:
