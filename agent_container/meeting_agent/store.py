@@ -7,11 +7,16 @@ from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import TypeVar
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from meetings.db import proxy_safe_connect_args, resolve_database_url, serve_as_a_service_role
-from meetings.db_scope import set_db_scope
+from meetings.db import (
+    ping_after_idle,
+    proxy_safe_connect_args,
+    resolve_database_url,
+    serve_as_a_service_role,
+)
+from meetings.db_scope import bound_statement_time, set_db_scope
 from meetings.settings import get_settings
 
 T = TypeVar("T")
@@ -24,10 +29,10 @@ POOL_SIZE = 4  # per job process: transcripts, answers, suggestions and usage at
 
 def agent_engine(url: str, *, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) -> Engine:
     """An engine whose connection attempts give up after `connect_timeout` seconds (an unreachable
-    proxy would otherwise hold a call for minutes) and whose pool waits as long at most."""
-    return create_engine(
+    proxy would otherwise hold a call for minutes), whose pool waits as long at most, and which pings a
+    pooled connection only after it sat idle (meetings.db.ping_after_idle), not before every unit of work."""
+    engine = create_engine(
         url,
-        pool_pre_ping=True,
         pool_size=POOL_SIZE,
         max_overflow=2,
         pool_timeout=connect_timeout,
@@ -35,6 +40,8 @@ def agent_engine(url: str, *, connect_timeout: int = CONNECT_TIMEOUT_SECONDS) ->
         hide_parameters=True,
         connect_args={"connect_timeout": connect_timeout, **proxy_safe_connect_args()},
     )
+    ping_after_idle(engine, get_settings().db_ping_after_idle_seconds)
+    return engine
 
 
 @lru_cache
@@ -78,7 +85,7 @@ class Store:
             return await asyncio.to_thread(self._run_now, work)
 
     def _run_now(self, work: Callable[[Session], T]) -> T:
-        with self.session_scope() as db, db.begin():
-            # SET LOCAL lasts for this transaction only, so a pooled (or proxied) connection keeps no state
-            db.execute(text(f"SET LOCAL statement_timeout = {int(self.statement_timeout_ms)}"))
-            return work(db)
+        with self.session_scope() as db:
+            bound_statement_time(db, self.statement_timeout_ms)
+            with db.begin():
+                return work(db)

@@ -125,3 +125,14 @@ async def test_a_full_event_buffer_reports_what_it_dropped_once_the_database_is_
     assert report.data["metadata"]["dropped"] == {AgentEventName.TRANSCRIPTION_PROCESSED.value: 4}
     assert len(rows) == 4
     assert log.pending == type(log.pending)() and not log.dropped
+
+
+async def test_the_statement_timeout_holds_for_the_unit_of_work_only(database_url):
+    engine = agent_engine(database_url)
+    store = store_on(engine, statement_timeout_ms=1234)
+    try:
+        assert await store.run(lambda db: db.execute(text("SHOW statement_timeout")).scalar()) == "1234ms"
+        with engine.connect() as connection:  # the pooled connection the unit of work used
+            assert connection.execute(text("SHOW statement_timeout")).scalar() == "0"
+    finally:
+        engine.dispose()

@@ -109,3 +109,38 @@ def test_a_statement_without_rows_answers_none(engine):
     with engine.connect() as connection:
         assert first_statement(connection, sql.SQL("SELECT 1 WHERE {}").format(False)) is None
         connection.rollback()
+
+
+def test_a_bounded_session_starts_each_transaction_with_its_scope_and_timeout_in_one_message(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import bound_statement_time, set_db_scope
+
+    with engine.connect() as connection:
+        lines = traced(connection)
+        with Session(bind=connection) as db:
+            set_db_scope(db, "jobs")
+            bound_statement_time(db, 2500)
+            assert db.execute(text("SELECT current_setting('app.scope')")).scalar_one() == "jobs"
+            assert db.execute(text("SHOW statement_timeout")).scalar_one() == "2500ms"
+            trace = lines()
+            db.rollback()
+
+    sent = [line for line in trace if line.startswith("F") and "Query" in line]
+    assert "BEGIN; SELECT set_config('app.scope', 'jobs', true)" in sent[0]
+    assert "set_config('statement_timeout', '2500', true)" in sent[0]
+
+
+def test_a_timeout_bound_inside_an_open_transaction_holds_at_once(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import bound_statement_time
+
+    with Session(engine) as db:
+        db.execute(text("SELECT 1"))
+        bound_statement_time(db, 40)
+        with pytest.raises(exc.OperationalError, match="statement timeout"):
+            db.execute(text("SELECT pg_sleep(2)"))
+        db.rollback()
+        with pytest.raises(ValueError):
+            bound_statement_time(db, 0)

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
 _INFO_KEY = "db_scope"
-_APPLY = sql.SQL("SELECT set_config('app.scope', {}, true), set_config('app.entity_id', {}, true)")
+_TIMEOUT_KEY = "db_statement_timeout_ms"
+_SCOPE = sql.SQL("set_config('app.scope', {}, true), set_config('app.entity_id', {}, true)")
+_TIMEOUT = sql.SQL("set_config('statement_timeout', {}, true)")
 
 
 def set_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Session:
@@ -31,6 +33,19 @@ def adopt_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> 
     if scope not in SCOPES or (scope == "entity") != (entity_id is not None):
         raise ValueError(f"invalid database scope {scope!r} (entity {entity_id!r})")
     db.info[_INFO_KEY] = (scope, entity_id)
+    return db
+
+
+def bound_statement_time(db: Session, milliseconds: int) -> Session:
+    """Cancels any statement of the session's transactions, the current one included, that runs longer
+    than `milliseconds`. Set transaction-locally with the scope, in the same first statement, so that a
+    pooled (or proxied) connection keeps no session state and the bound costs no round trip of its own;
+    returns the session."""
+    if milliseconds < 1:
+        raise ValueError(f"invalid statement timeout {milliseconds!r} ms")
+    db.info[_TIMEOUT_KEY] = int(milliseconds)
+    if db.in_transaction():
+        first_statement(db.connection(), sql.SQL("SELECT ") + _TIMEOUT.format(str(int(milliseconds))))
     return db
 
 
@@ -80,12 +95,17 @@ def _as_sqlalchemy_error(connection: Connection, error: psycopg.Error) -> exc.DB
     )
 
 
-def _apply(connection: Connection, scope: str, entity_id: int | None) -> None:
-    first_statement(connection, _APPLY.format(scope, "" if entity_id is None else str(entity_id)))
+def _apply(connection: Connection, scope: str, entity_id: int | None, timeout_ms: int | None = None) -> None:
+    settings = [_SCOPE.format(scope, "" if entity_id is None else str(entity_id))]
+    if timeout_ms is not None:
+        settings.append(_TIMEOUT.format(str(timeout_ms)))
+    first_statement(connection, sql.SQL("SELECT ") + sql.SQL(", ").join(settings))
 
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
-    scope = session.info.get(_INFO_KEY)
+    scope, timeout_ms = session.info.get(_INFO_KEY), session.info.get(_TIMEOUT_KEY)
     if scope is not None:
-        _apply(connection, *scope)
+        _apply(connection, *scope, timeout_ms)
+    elif timeout_ms is not None:
+        first_statement(connection, sql.SQL("SELECT ") + _TIMEOUT.format(str(timeout_ms)))
