@@ -193,10 +193,24 @@ def load_corpus(connection, dimension: int):
     return entity_ids, departments, texts
 
 
+# search_knowledge's candidates (the department override applied), in plain SQL for the raw floor
+SAME_CANDIDATES = """
+    kb.entity_id = %(entity_id)s
+    AND (
+        kb.department_id = %(department_id)s
+        OR (kb.department_id IS NULL AND kb.document_name <> ALL (ARRAY(
+            SELECT own.document_name FROM knowledge_documents AS own
+            WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s
+              AND own.chunk_count > 0
+        )))
+    )
+"""
+# A function's parameters as the search's statement parameters; any other p_name is %(name)s.
 FUNCTION_ARGUMENTS = {
-    "p_entity_id": "%(entity_id)s",
     "p_department_id": "CAST(%(department_id)s AS integer)",
     "p_query": "CAST(%(query)s AS vector)",
+    "p_text": "CAST(%(text)s AS text)",
+    "p_weak_vector_configs": "CAST(%(weak_vector_configs)s AS regconfig[])",
 }
 
 
@@ -211,6 +225,7 @@ def function_body_plan(raw, function: str, params: dict) -> str:
     body = re.sub(r"\bp_limit\b", limit, body)
     for name, value in FUNCTION_ARGUMENTS.items():
         body = re.sub(rf"\b{name}\b", value, body)
+    body = re.sub(r"\bp_(\w+)\b", r"%(\1)s", body)
     for setting in settings or []:
         name, value = setting.split("=", 1)
         raw.execute("SELECT set_config(%s, %s, true)", (name, value))
@@ -284,7 +299,7 @@ def main() -> None:
         # the same question as search_knowledge's (department override included), in plain pgvector SQL
         same_candidates_sql = (
             f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
-            + retrieval._CANDIDATES
+            + SAME_CANDIDATES
             + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
         )
 
@@ -383,9 +398,13 @@ def main() -> None:
                 hnsw = params["candidates"] > retrieval.EXACT_SCAN_MAX_CHUNKS
                 sql = retrieval.hnsw_sql(mode) if hnsw else retrieval.exact_sql(mode)
                 plan = plan_summary(raw.execute("EXPLAIN " + sql, params).fetchall())
-                function = "kb_nearest_chunks" if hnsw else ("kb_exact_chunks" if mode == "vector" else None)
-                if function:
-                    plan += f" [{function}: {function_body_plan(raw, function, params)}]"
+                function = {
+                    (True, "vector"): "kb_nearest_chunks",
+                    (True, "hybrid"): "kb_hybrid_chunks_indexed",
+                    (False, "vector"): "kb_exact_chunks",
+                    (False, "hybrid"): "kb_hybrid_chunks_exact",
+                }[hnsw, mode]
+                plan += f" [{function}: {function_body_plan(raw, function, params)}]"
                 db.rollback()
                 return plan
 

@@ -309,3 +309,35 @@ def test_on_the_index_plan_a_word_in_most_of_the_entitys_chunks_is_left_out(db, 
 
     assert exact[0].text == texts[1] and len(exact) == 3
     assert [r.text for r in index] == [texts[1]]  # "clinic" (in every chunk) read no rows
+
+
+@pytest.mark.parametrize("vector_weight, first", [(0.0, "words.md"), (100.0, "nearest.md")])
+def test_the_fusion_weighs_the_rankings_with_the_modules_constants(
+    db, plan, monkeypatch, vector_weight, first
+):
+    entity = make_entity(db)
+    for seed, (name, noise, text) in enumerate(
+        (("nearest.md", 0.05, "Opening hours."), ("words.md", 3.0, "Sunscreen samples.")), start=91
+    ):
+        add_document(db, entity=entity, document_name=name, vectors=[near(QUERY, seed, noise)], texts=[text])
+    monkeypatch.setattr(retrieval, "VECTOR_WEIGHT", vector_weight)
+
+    assert search(db, entity, "sunscreen samples", k=2)[0].document_name == first
+
+
+def test_the_search_functions_parse_the_question_in_every_configuration_the_chunks_use(db):
+    import re
+
+    from sqlalchemy import text
+
+    from meetings.manager.knowledge.language import SEARCH_CONFIGS
+
+    for function in ("kb_hybrid_chunks_exact", "kb_hybrid_chunks_indexed"):
+        source = db.execute(
+            text("SELECT prosrc FROM pg_proc WHERE proname = :name"), {"name": function}
+        ).scalar_one()
+        configs = re.search(r"ARRAY\[([^\]]*)\] AS regconfig\[\]", source).group(1)
+        assert [name.strip(" '") for name in configs.split(",")] == list(SEARCH_CONFIGS)
+        # under `simple`, a word counts only when no language stops it
+        stopped_by = re.findall(r"length\(to_tsvector\('(\w+)', lexeme\)\)", source)
+        assert sorted(stopped_by) == sorted(config for config in SEARCH_CONFIGS if config != "simple")

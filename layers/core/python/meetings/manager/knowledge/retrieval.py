@@ -18,17 +18,23 @@ vector ranking alone answers. `score` is always the cosine similarity; the order
 Plan: when the candidates are few (an upper bound from the documents' chunk counts), they are ranked
 exactly: their ids come from the entity B-tree through a MATERIALIZED CTE, so the planner cannot
 drift to the HNSW index and lose rows to the filter. Above the threshold the HNSW index answers the
-vector ranking, through `kb_nearest_chunks` (a SQL function whose own SET clauses turn sorting and
-sequential scans off and pgvector's iterative scan on for its body only); should the result have fewer
-than k rows, the exact plan answers instead, so the caller never gets fewer than k when k exist. The
-text ranking reads `knowledge_terms` (one row per chunk and lexeme, B-tree keyed by entity,
-configuration and lexeme): row-level security keeps a GIN index on `search_vector` from answering
-`@@`, which is not leakproof, while B-tree equality is. Each plan is one statement, sent through the
-session's psycopg connection, and its rows are read as tuples. The proxy-safe connection settings never
-prepare statements server-side (meetings.db), so a statement is planned on every search, except the
-bodies of the two PL/pgSQL functions, whose plans each database session keeps: the vector ranking of
-either plan, `kb_nearest_chunks` and `kb_exact_chunks` (the exact plan's candidates CTE), answers a
-vector-only search alone, and a hybrid one's statement is planned each time.
+vector ranking, through `kb_nearest_chunks` (whose own SET clauses turn sorting and sequential scans
+off and pgvector's iterative scan on for its body only); should the result have fewer than k rows, the
+exact plan answers instead, so the caller never gets fewer than k when k exist. The text ranking reads
+`knowledge_terms` (one row per chunk and lexeme, B-tree keyed by entity, configuration and lexeme):
+row-level security keeps a GIN index on `search_vector` from answering `@@`, which is not leakproof,
+while B-tree equality is; it is BM25-like (each of the question's words that a chunk contains adds its
+inverse document frequency times its ts_rank in the chunk), and on the index plan it leaves out the
+question's everyday words.
+
+Each plan's statement is the body of a PL/pgSQL function (caller's rights: the policies apply), called
+in one statement through the session's psycopg connection, its rows read as tuples: `kb_exact_chunks`
+and `kb_nearest_chunks` rank by vector alone, `kb_hybrid_chunks_exact` and `kb_hybrid_chunks_indexed`
+fuse both rankings (migrations 20261201_knowledge_terms, 20261202_kb_exact_chunks and
+20261202_kb_hybrid_chunks hold the SQL). The proxy-safe connection settings never prepare statements
+server-side (meetings.db), so a statement outside a function would be planned on every search; a
+function's plan is kept by each database session, which pins no RDS Proxy connection. The ranking's
+constants below are the functions' parameters.
 """
 
 import math
@@ -71,30 +77,6 @@ HNSW_MIN_EF_SEARCH = 40
 CANDIDATE_COUNT_TTL_SECONDS = 30.0
 _candidate_counts: dict[tuple[int, int | None], tuple[float, int]] = {}
 
-# The names the department overrides are read once (an InitPlan), not probed row by row, from the
-# department's documents that have chunks (one row per document, where the chunks would be thousands
-# of rows: ingestion writes a document's chunks and its chunk_count in one transaction).
-_OVERRIDING_DOCUMENTS = """
-    SELECT own.document_name FROM knowledge_documents AS own
-    WHERE own.entity_id = %(entity_id)s AND own.department_id = %(department_id)s AND own.chunk_count > 0
-"""
-_OVERRIDDEN_NAMES = (
-    f"SELECT names, ARRAY(SELECT kb_document_key(name) FROM unnest(names) AS name) AS keys "
-    f"FROM (SELECT ARRAY({_OVERRIDING_DOCUMENTS}) AS names) AS overriding"
-)
-_CANDIDATES = f"""
-    kb.entity_id = %(entity_id)s
-    AND (
-        kb.department_id = %(department_id)s
-        OR (kb.department_id IS NULL AND kb.document_name <> ALL (ARRAY({_OVERRIDING_DOCUMENTS})))
-    )
-"""
-
-# `simple` keeps every word: under it, a question's "the", "do", "de" would match every chunk.
-_NOT_A_STOP_WORD = " AND ".join(
-    f"length(to_tsvector('{config}', lexeme)) > 0" for config in SEARCH_CONFIGS if config != "simple"
-)
-
 # On the index plan, a word in more than this share of the entity's chunks is left out of the text
 # ranking: it would make the ranking read most of a large tenant's rows, and its inverse document
 # frequency makes it count for little anyway. Each of the question's words is counted in the entity's
@@ -104,162 +86,50 @@ EVERYDAY_TERM_SHARE = 0.05
 # ... and never a word in fewer chunks than this: reading it costs little.
 EVERYDAY_TERM_MIN_CHUNKS = 500
 
-
-def _text_ranking(*, prune_everyday_terms: bool) -> str:
-    """The text ranking's CTEs: BM25-like, each of the question's words that a chunk contains adds its
-    inverse document frequency times its ts_rank in the chunk (`knowledge_terms` keeps it), so the
-    clinic's everyday words ("consulta", "clínica") count for little and the rare word of the question
-    decides. The question is parsed in every configuration, and each parse meets only the chunks of its
-    configuration. The exact plan counts a word's chunks among the candidates; the index plan counts
-    them in the entity (the department override aside), up to the everyday share."""
-    configs = ", ".join(f"'{config}'" for config in SEARCH_CONFIGS)
-    terms = f"""
-    terms AS (
-        SELECT DISTINCT config.name AS config, lexeme
-        FROM unnest(CAST(ARRAY[{configs}] AS regconfig[])) AS config(name),
-             unnest(tsvector_to_array(to_tsvector(config.name, kb_fold(CAST(%(text)s AS text))))) AS lexeme
-        WHERE config.name <> CAST('simple' AS regconfig) OR ({_NOT_A_STOP_WORD})
-    ),"""
-    if prune_everyday_terms:
-        counted = """
-    counted AS MATERIALIZED (
-        SELECT terms.config, terms.lexeme, capped.df
-        FROM terms, LATERAL (
-            SELECT count(*) AS df FROM (
-                SELECT FROM knowledge_terms AS term
-                WHERE term.entity_id = %(entity_id)s AND term.search_config = terms.config
-                  AND term.lexeme = terms.lexeme
-                LIMIT %(everyday)s
-            ) AS found
-        ) AS capped
-        WHERE capped.df BETWEEN 1 AND %(everyday)s - 1
-    ),"""
-        source, df = "counted", "counted.df"
-    else:
-        counted, source = "", "terms"
-        df = "count(*) OVER (PARTITION BY term_rows.search_config, term_rows.lexeme)"
-    return f"""{terms}{counted}
-    term_rows AS MATERIALIZED (
-        SELECT term.chunk_id, term.weight, term.search_config, term.lexeme, term.department_id,
-               term.document_key
-        FROM knowledge_terms AS term
-        WHERE term.entity_id = %(entity_id)s
-          AND (term.department_id = %(department_id)s OR term.department_id IS NULL)
-          AND term.search_config = ANY (ARRAY(SELECT DISTINCT config FROM {source}))
-          AND term.lexeme = ANY (ARRAY(SELECT lexeme FROM {source}))
+_COLUMNS = (
+    "found.id, found.document_name, found.department_id, found.chunk_text, found.heading, found.metadata"
+)
+_SCOPE = "%(entity_id)s, CAST(%(department_id)s AS integer), CAST(%(query)s AS vector)"
+_FUSION = (
+    "CAST(%(weak_vector_configs)s AS regconfig[]), %(vector_weight)s, %(other_language_weight)s, %(text_weight)s, "
+    "%(rrf_k)s, %(use_vector)s"
+)
+# WITH ORDINALITY numbers the rows in the order the function returns them: its ranking.
+_FUNCTION_CALLS = {
+    ("exact", "vector"): f"kb_exact_chunks({_SCOPE}, %(k)s)",
+    ("exact", "fused"): (
+        f"kb_hybrid_chunks_exact({_SCOPE}, CAST(%(text)s AS text), %(k)s, %(depth)s, %(candidates)s, {_FUSION})"
     ),
-    overridden AS MATERIALIZED ({_OVERRIDDEN_NAMES}),
-    term_hits AS MATERIALIZED (
-        SELECT term_rows.chunk_id AS id, term_rows.weight, {df} AS df
-        FROM term_rows
-        JOIN {source} ON {source}.config = term_rows.search_config AND {source}.lexeme = term_rows.lexeme
-        CROSS JOIN overridden
-        WHERE term_rows.department_id IS NOT NULL
-           OR term_rows.document_key <> ALL (overridden.keys)
-           OR NOT EXISTS (
-               SELECT FROM knowledge_base AS kb
-               WHERE kb.id = term_rows.chunk_id AND kb.document_name = ANY (overridden.names)
-           )
+    ("hnsw", "fused"): (
+        f"kb_hybrid_chunks_indexed({_SCOPE}, CAST(%(text)s AS text), %(k)s, %(depth)s, %(fetch)s, "
+        f"%(ef_search)s, %(candidates)s, %(everyday)s, {_FUSION})"
     ),
-    text_ranked AS (
-        SELECT id, row_number() OVER (ORDER BY score DESC, id) AS position
-        FROM (
-            SELECT id, SUM(weight * ln(1 + (GREATEST(CAST(%(candidates)s AS float8) - df, 0) + 0.5)
-                                        / (df + 0.5))) AS score
-            FROM term_hits GROUP BY id
-        ) AS scored
-        ORDER BY score DESC, id LIMIT %(depth)s
-    ),"""
+}
 
 
-_QUERY = "CAST(%(query)s AS vector)"
-_DISTANCE = f"kb.embedding <=> {_QUERY}"
-_RESULT_COLUMNS = "kb.id, kb.document_name, kb.department_id, kb.chunk_text, kb.heading, kb.metadata"
-
-
-def _fusion(rankings: list[str]) -> str:
-    """The fused order of the named rankings (CTEs of id and position), best first."""
-    weights = {
-        "vector_ranked": "CASE WHEN search_config = ANY(CAST(%(weak_vector_configs)s AS regconfig[])) THEN "
-        f"CAST({float(OTHER_LANGUAGE_VECTOR_WEIGHT)} AS float8) ELSE CAST({float(VECTOR_WEIGHT)} AS float8) END",
-        "text_ranked": f"CAST({float(TEXT_WEIGHT)} AS float8)",
-    }
-    union = " UNION ALL ".join(
-        f"SELECT id, position, {weights[name]} AS weight FROM {name}" for name in rankings
+def _ranked(call: str) -> str:
+    return (
+        f"SELECT {_COLUMNS}, found.distance FROM {call} WITH ORDINALITY AS found("
+        "id, document_name, department_id, chunk_text, heading, metadata, distance, rank) ORDER BY found.rank"
     )
-    return f"""
-    fused AS (
-        SELECT id, SUM(weight / ({RRF_K} + position)) AS fused, MIN(position) AS best
-        FROM ({union}) AS ranked
-        GROUP BY id
-        ORDER BY fused DESC, best, id
-        LIMIT %(k)s
-    )"""
-
-
-def _rankings(mode: Mode) -> list[str]:
-    return {"hybrid": ["vector_ranked", "text_ranked"], "vector": ["vector_ranked"], "text": ["text_ranked"]}[
-        mode
-    ]
 
 
 @cache
 def exact_sql(mode: Mode) -> str:
     """Every candidate ranked exactly, read through the entity B-tree."""
-    candidates = f"""
-        candidates AS MATERIALIZED (
-            SELECT kb.id, kb.search_config, {_DISTANCE} AS distance
-            FROM knowledge_base AS kb WHERE {_CANDIDATES}
-        ),"""
-    if mode == "vector":
-        return _EXACT_CHUNKS
-    vector = f"""{candidates}
-        vector_ranked AS (
-            SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
-            FROM candidates ORDER BY distance, id LIMIT %(depth)s
-        ),"""
-    return _statement(mode, vector, prune_everyday_terms=False)
-
-
-# The vector-only exact plan: the same candidates CTE, in a function whose plan the session keeps.
-_EXACT_CHUNKS = f"""
-        SELECT {_RESULT_COLUMNS.replace("kb.", "nearest.")}, nearest.distance
-        FROM kb_exact_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY}, %(k)s) AS nearest
-        """
-
-_NEAREST_CHUNKS = f"""kb_nearest_chunks(%(entity_id)s, CAST(%(department_id)s AS integer), {_QUERY},
-                                   %(fetch)s, %(ef_search)s)"""
+    return _ranked(_FUNCTION_CALLS["exact", "vector" if mode == "vector" else "fused"])
 
 
 @cache
 def hnsw_sql(mode: Mode) -> str:
     """The vector ranking from the HNSW index (kb_nearest_chunks), the text ranking from knowledge_terms."""
-    if mode == "vector":
+    if mode == "vector":  # the index's iterative scan returns rows nearly in order: sorted here
         return f"""
-        SELECT {_RESULT_COLUMNS.replace("kb.", "nearest.")}, nearest.distance
-        FROM {_NEAREST_CHUNKS} AS nearest
-        ORDER BY nearest.distance, nearest.id LIMIT %(k)s
+        SELECT {_COLUMNS}, found.distance
+        FROM kb_nearest_chunks({_SCOPE}, %(fetch)s, %(ef_search)s) AS found
+        ORDER BY found.distance, found.id LIMIT %(k)s
         """
-    vector = f"""
-        vector_ranked AS (
-            SELECT id, search_config, row_number() OVER (ORDER BY distance, id) AS position
-            FROM {_NEAREST_CHUNKS}
-            ORDER BY distance, id LIMIT %(depth)s
-        ),"""
-    return _statement(mode, vector, prune_everyday_terms=True)
-
-
-def _statement(mode: Mode, vector_ranking: str, *, prune_everyday_terms: bool) -> str:
-    """The rankings a mode needs, fused, with the chunks' columns."""
-    text_ranking = _text_ranking(prune_everyday_terms=prune_everyday_terms)
-    rankings = (vector_ranking if mode != "text" else "") + text_ranking
-    return f"""
-        WITH {rankings}
-        {_fusion(_rankings(mode))}
-        SELECT {_RESULT_COLUMNS}, {_DISTANCE} AS distance
-        FROM fused JOIN knowledge_base AS kb ON kb.id = fused.id
-        ORDER BY fused.fused DESC, fused.best, fused.id
-        """
+    return _ranked(_FUNCTION_CALLS["hnsw", "fused"])
 
 
 # An upper bound of the candidate rows (overrides not subtracted), from the documents' chunk counts.
@@ -359,7 +229,7 @@ def search_knowledge(
 
 
 def _hnsw_search(raw, params: dict, mode: Mode) -> list:
-    """The index plan, one statement (kb_nearest_chunks carries its settings)."""
+    """The index plan, one statement (kb_nearest_chunks carries its index settings)."""
     return raw.execute(hnsw_sql(mode), params).fetchall()
 
 
@@ -389,6 +259,11 @@ def search_params(
         "candidates": candidates,
         "everyday": max(EVERYDAY_TERM_MIN_CHUNKS, math.ceil(EVERYDAY_TERM_SHARE * candidates)),
         "weak_vector_configs": weak_vector_configs(get_settings().embedding_languages),
+        "vector_weight": float(VECTOR_WEIGHT),
+        "other_language_weight": float(OTHER_LANGUAGE_VECTOR_WEIGHT),
+        "text_weight": float(TEXT_WEIGHT),
+        "rrf_k": float(RRF_K),
+        "use_vector": mode != "text",
     }
 
 
