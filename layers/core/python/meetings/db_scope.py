@@ -4,6 +4,8 @@ settings, set transaction-locally at the start of every transaction of the sessi
 'manager' sees every entity and 'entity' one entity (from the request principal); the narrow paths set
 their own scope: 'auth' (resolving a login or a token to a user), 'join' (the public join), 'webhook'
 (LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
+A session may also bound its statements' time (`bound_statement_time`); that setting travels in the
+same first statement.
 """
 
 import psycopg
@@ -23,7 +25,7 @@ def set_db_scope(db: Session, scope: str, *, entity_id: int | None = None) -> Se
     """Scopes the session's transactions, the current one included; returns the session."""
     adopt_db_scope(db, scope, entity_id=entity_id)
     if db.in_transaction():
-        _apply(db.connection(), scope, entity_id)
+        first_statement(db.connection(), _settings((scope, entity_id), None))
     return db
 
 
@@ -45,7 +47,7 @@ def bound_statement_time(db: Session, milliseconds: int) -> Session:
         raise ValueError(f"invalid statement timeout {milliseconds!r} ms")
     db.info[_TIMEOUT_KEY] = int(milliseconds)
     if db.in_transaction():
-        first_statement(db.connection(), sql.SQL("SELECT ") + _TIMEOUT.format(str(int(milliseconds))))
+        first_statement(db.connection(), _settings(None, int(milliseconds)))
     return db
 
 
@@ -95,17 +97,19 @@ def _as_sqlalchemy_error(connection: Connection, error: psycopg.Error) -> exc.DB
     )
 
 
-def _apply(connection: Connection, scope: str, entity_id: int | None, timeout_ms: int | None = None) -> None:
-    settings = [_SCOPE.format(scope, "" if entity_id is None else str(entity_id))]
+def _settings(scope: tuple[str, int | None] | None, timeout_ms: int | None) -> sql.Composed:
+    """One SELECT of the transaction-local settings: the scope and its entity, the statement timeout."""
+    settings = []
+    if scope is not None:
+        name, entity_id = scope
+        settings.append(_SCOPE.format(name, "" if entity_id is None else str(entity_id)))
     if timeout_ms is not None:
         settings.append(_TIMEOUT.format(str(timeout_ms)))
-    first_statement(connection, sql.SQL("SELECT ") + sql.SQL(", ").join(settings))
+    return sql.SQL("SELECT ") + sql.SQL(", ").join(settings)
 
 
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope, timeout_ms = session.info.get(_INFO_KEY), session.info.get(_TIMEOUT_KEY)
-    if scope is not None:
-        _apply(connection, *scope, timeout_ms)
-    elif timeout_ms is not None:
-        first_statement(connection, sql.SQL("SELECT ") + _TIMEOUT.format(str(timeout_ms)))
+    if scope is not None or timeout_ms is not None:
+        first_statement(connection, _settings(scope, timeout_ms))
