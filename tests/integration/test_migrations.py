@@ -83,6 +83,19 @@ def test_embedding_index_is_hnsw_with_cosine_ops(engine):
     assert "USING hnsw" in definition and "vector_cosine_ops" in definition
 
 
+def test_embeddings_are_stored_inline_not_in_the_toast_table(engine):
+    # pgvector's default, EXTERNAL, moves a chunk's vector out of its row and makes exact search fetch
+    # each candidate's vector through the TOAST index (migration 20261202_kb_embedding_inline)
+    with engine.connect() as connection:
+        storage = connection.execute(
+            text(
+                "SELECT attstorage FROM pg_attribute "
+                "WHERE attrelid = CAST('knowledge_base' AS regclass) AND attname = 'embedding'"
+            )
+        ).scalar()
+    assert storage == "p"
+
+
 @pytest.fixture(scope="module")
 def owner_url(database_url):
     """A database owned by a login role that is no superuser, as the RDS master user is: the policies
