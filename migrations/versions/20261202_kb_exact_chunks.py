@@ -1,8 +1,8 @@
-"""The exact plan's vector ranking as a function, so that each database session plans it once.
+"""The exact plan's vector ranking as a function, so that each database session can keep its plan.
 
 The services never prepare statements server-side (that would pin an RDS Proxy connection, meetings.db),
-so the exact vector search was planned on every call: 0.15–0.4 ms of a 1–3 ms search. A PL/pgSQL
-function's statements are planned once per session and kept, which pins nothing. `kb_exact_chunks` is
+so the exact vector search was planned on every call: 0.14–0.20 ms of a 1–3 ms search. A PL/pgSQL
+function's statements are parsed once per session and their plan can be kept, which pins nothing. `kb_exact_chunks` is
 the statement the exact plan ran: the candidates (the department override applied) read through the
 entity B-tree in a MATERIALIZED CTE, so that no plan can drift to the HNSW index and lose rows to the
 filter, ranked exactly by cosine distance. It runs with the caller's rights: the policy applies.

@@ -1,10 +1,10 @@
-"""The hybrid search's two statements as functions, so that each database session plans them once.
+"""The hybrid search's two statements as functions, so that each database session can keep their plans.
 
 The hybrid statement (the vector ranking and the text ranking of the candidates, fused) is the one
-every question of the API and of the agent runs, and the largest to plan: 0.5–1 ms of a 5–6 ms search,
-spent on every call, since the services never prepare statements server-side (meetings.db). A
-PL/pgSQL function's statements are planned once per session and kept, which pins no RDS Proxy
-connection. Each function is the statement of one plan, as meetings.manager.knowledge.retrieval
+every question of the API and of the agent runs, and the largest to plan: 0.54–0.96 ms of a 5–6 ms
+search, spent on every call, since the services never prepare statements server-side (meetings.db). A
+PL/pgSQL function's statements are parsed once per session and their plan can be kept, which pins no
+RDS Proxy connection. Each function is the statement of one plan, as meetings.manager.knowledge.retrieval
 describes it:
 
 - `kb_hybrid_chunks_exact`: every candidate ranked exactly (the candidates CTE through the entity

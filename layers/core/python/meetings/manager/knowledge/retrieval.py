@@ -33,8 +33,8 @@ and `kb_nearest_chunks` rank by vector alone, `kb_hybrid_chunks_exact` and `kb_h
 fuse both rankings (migrations 20261201_knowledge_terms, 20261202_kb_exact_chunks and
 20261202_kb_hybrid_chunks hold the SQL). The proxy-safe connection settings never prepare statements
 server-side (meetings.db), so a statement outside a function would be planned on every search; a
-function's plan is kept by each database session, which pins no RDS Proxy connection. The ranking's
-constants below are the functions' parameters.
+function's statements are parsed once per database session and their plan can be kept, which pins no
+RDS Proxy connection. The ranking's constants below are the functions' parameters.
 """
 
 import math
