@@ -152,11 +152,6 @@ class RetrievedChunk:
     heading: str = ""
 
 
-def vector_literal(values: Sequence[float]) -> str:
-    """pgvector's text form of a vector, e.g. '[0.1,0.2]'."""
-    return "[" + ",".join(repr(float(value)) for value in values) + "]"
-
-
 class QueryVector:
     """The question's embedding as a statement parameter, sent in pgvector's binary form (formatting
     384 floats as text cost more than the rest of the client's work)."""
