@@ -15,7 +15,8 @@ the candidates the rules allow (another clinic, another department, an overridde
 as an isolation violation, in every variant. Questions alternate between a `tune` half (used to pick
 the fusion constants) and a `holdout` half (never looked at while tuning); both are printed.
 questions_fresh.json was written after the ranking and its constants were settled, run once, and is
-printed on its own: no constant or rule was chosen by looking at it.
+printed on its own: no constant or rule was chosen by looking at it. questions_fresh2.json was written
+later by a reader who saw only the documents (no code, no other question), and is printed on its own too.
 """
 
 import argparse
@@ -33,11 +34,12 @@ DATA = Path(__file__).resolve().parent / "data" / "retrieval"
 CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
 OTHER_CLINIC = "outra-clinica"
 K = 5
-SPLITS = ("tune", "holdout", "fresh")
+SPLITS = ("tune", "holdout", "fresh", "fresh2")
 SPLIT_TITLES = {
     "tune": "the tune half of questions.json (the fusion constants were picked on it)",
     "holdout": "the holdout half of questions.json (not used to pick constants)",
     "fresh": "questions_fresh.json (written after the ranking was settled; never tuned on)",
+    "fresh2": "questions_fresh2.json (written from the documents alone, by a reader who saw no code)",
     "all": "questions.json, both halves",
 }
 
@@ -46,10 +48,12 @@ def load_questions() -> list[dict]:
     questions = json.loads((DATA / "questions.json").read_text())
     for number, question in enumerate(questions):
         question["split"] = "tune" if number % 2 == 0 else "holdout"
-    fresh = json.loads((DATA / "questions_fresh.json").read_text())
-    for question in fresh:
-        question["split"] = "fresh"
-    return questions + fresh
+    for split, name in (("fresh", "questions_fresh.json"), ("fresh2", "questions_fresh2.json")):
+        unseen = json.loads((DATA / name).read_text())
+        for question in unseen:
+            question["split"] = split
+        questions += unseen
+    return questions
 
 
 def ingest_corpus(db, embedder, *, headings: bool, model: str) -> tuple[int, dict[str, int]]:
