@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from meetings.llm_prices import token_cost
@@ -26,7 +26,7 @@ from meetings.secretary.notes.prompt import (
     answer_schema,
     build_messages,
 )
-from meetings.secretary.rooms.instructions import composed_instructions
+from meetings.secretary.rooms.instructions import room_with_instructions
 from meetings.secretary.rooms.models import Room
 
 LEASE = timedelta(minutes=5)  # longer than a job may run (the Lambda stops at three minutes)
@@ -36,42 +36,50 @@ JOB_ATTEMPTS = 5  # an unreachable model: the job gives up on the note after thi
 # A line counts when its speaker's consent decision in force when it was stored (the latest one made
 # before) said yes to the assistant: a withdrawal stops what follows it. The agent's own speech is not
 # the visit's content.
-_CONSENTED_LINES = text(
-    """
+_CONSENTED_LINES = """
     WITH decisions AS MATERIALIZED (
         SELECT participant_id, assistant, created_at AS since,
                lead(created_at) OVER (PARTITION BY participant_id ORDER BY id) AS until
         FROM consent_records
-        WHERE room_id = :room_id
+        WHERE room_id = %(room_id)s
     )
     SELECT s.id, s.speaker_name, s.speaker_type::text, s.start_seconds::float8, s.text
     FROM transcript_segments s
     JOIN decisions d ON d.participant_id = s.participant_id AND d.assistant
          AND s.created_at >= d.since AND (d.until IS NULL OR s.created_at < d.until)
-    WHERE s.room_id = :room_id AND s.speaker_type <> 'AGENT'
+    WHERE s.room_id = %(room_id)s AND s.speaker_type <> 'AGENT'
     ORDER BY s.start_seconds, s.id
-    """
-)
+"""
 
 
 def consented_lines(*, db: Session, room_id: str) -> list[TranscriptLine]:
-    return [TranscriptLine(*row) for row in db.execute(_CONSENTED_LINES, {"room_id": room_id})]
+    """The room's consented lines, in order. A visit has a thousand of them: they are read through the
+    session's psycopg connection, in its transaction, as plain tuples (through SQLAlchemy's result
+    rows, one by one, they cost as much again as the query)."""
+    driver = db.connection().connection.driver_connection
+    return [TranscriptLine(*row) for row in driver.execute(_CONSENTED_LINES, {"room_id": room_id}).fetchall()]
+
+
+# The lease, taken in one UPDATE … RETURNING; built once (it has only bound values) and run without the
+# ORM's session synchronisation, which would match the criteria against every loaded object.
+_CLAIM = (
+    update(VisitNote)
+    .where(
+        VisitNote.id == bindparam("note_id"),
+        (VisitNote.status == NoteStatus.PENDING)
+        | ((VisitNote.status == NoteStatus.DRAFTING) & (VisitNote.lease_until < bindparam("now"))),
+    )
+    .values(status=NoteStatus.DRAFTING, lease_until=bindparam("lease_until"), attempts=VisitNote.attempts + 1)
+    .returning(VisitNote)
+)
 
 
 def claim_note(*, db: Session, note_id: int, now: datetime) -> VisitNote | None:
     """Leases the note to this job, or None when it is not waiting for one."""
-    statement = (
-        update(VisitNote)
-        .where(
-            VisitNote.id == note_id,
-            (VisitNote.status == NoteStatus.PENDING)
-            | ((VisitNote.status == NoteStatus.DRAFTING) & (VisitNote.lease_until < now)),
-        )
-        .values(status=NoteStatus.DRAFTING, lease_until=now + LEASE, attempts=VisitNote.attempts + 1)
-        .returning(VisitNote)
-    )
     return db.scalars(
-        select(VisitNote).from_statement(statement), execution_options={"populate_existing": True}
+        _CLAIM,
+        {"note_id": note_id, "now": now, "lease_until": now + LEASE},
+        execution_options={"populate_existing": True, "synchronize_session": False},
     ).one_or_none()
 
 
@@ -97,11 +105,10 @@ def draft_note(*, db: Session, note_id: int, model: NoteModel, now: datetime | N
     if note is None:
         db.commit()
         return "skipped"
-    room = db.get(Room, note.room_id)
+    room, instructions = room_with_instructions(db=db, room_id=note.room_id)
     if note.attempts > JOB_ATTEMPTS:  # earlier runs were stopped before they could give up themselves
         return _fail(db, note, room, "model_unavailable", f"No answer after {JOB_ATTEMPTS} runs of the job.")
     lines = consented_lines(db=db, room_id=room.id)
-    instructions = composed_instructions(db=db, room=room)
     db.commit()  # the lease is visible to other jobs; nothing is held open during the model's calls
     if not lines:
         return _fail(db, note, room, "empty_transcript", "No consented speech was transcribed in this visit.")

@@ -1,7 +1,7 @@
 """The drafting prompt: the template's sections with their instructions, the organization's
 instructions, and the consented transcript as numbered lines; and the JSON schema of the answer."""
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 SPEAKER_ROLES = {"PROFESSIONAL": "professional", "CLIENT": "client"}
 KIND_NAMES = {
@@ -14,8 +14,7 @@ KIND_NAMES = {
 MAX_TRANSCRIPT_CHARACTERS = 400_000
 
 
-@dataclass(frozen=True)
-class TranscriptLine:
+class TranscriptLine(NamedTuple):  # a row of the consented lines: a visit has a thousand of them
     id: int
     speaker_name: str
     speaker_type: str

@@ -17,5 +17,19 @@ def composed_instructions(*, db: Session, room: Room) -> str:
         .outerjoin(Department, Department.id == Room.department_id)
         .where(Room.id == room.id)
     ).one()
-    parts = (entity_part, department_part, room.custom_prompt)
+    return _composed(entity_part, department_part, room.custom_prompt)
+
+
+def room_with_instructions(*, db: Session, room_id: str) -> tuple[Room, str]:
+    """The room and its composed instructions, read in one statement."""
+    room, entity_part, department_part = db.execute(
+        select(Room, Entity.default_instructions, Department.instructions)
+        .outerjoin(Entity, Entity.id == Room.entity_id)
+        .outerjoin(Department, Department.id == Room.department_id)
+        .where(Room.id == room_id)
+    ).one()
+    return room, _composed(entity_part, department_part, room.custom_prompt)
+
+
+def _composed(*parts: str | None) -> str:
     return "\n\n".join(part.strip() for part in parts if part and part.strip())
