@@ -7,8 +7,9 @@ The way Lambda runs it: `python -S` with only the runtime's packages, the depend
 build makes it and the staged core layer and function code on the path, compiled as they ship, and
 nowhere to write bytecode. Handler and floor both import with the garbage collector paused, as the
 handlers do (meetings/init_phase.py). One more line shows the manager handler shipped as the first
-build shipped it, without bytecode; then the first IAM database token of a process, and the knowledge
-image's init with and without the collector pause.
+build shipped it, without bytecode; then, for each SnapStart handler, the first-request work its
+snapshot hook does in the init phase instead (meetings/snapshot.prime); then the first IAM database
+token of a process, and the knowledge image's init with and without the collector pause.
 
 Measured as the child process's CPU time (what an init phase spends with its vCPU), interleaved with the
 floor so a burst of load hits both alike; the wall time is printed beside it.
@@ -25,7 +26,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from infra import code_assets, layer_build  # noqa: E402
+from infra import code_assets, layer_build, sources  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "9"))
 
@@ -119,6 +120,35 @@ def first_token(kind: str, environment: dict[str, str]) -> float:
     return json.loads(answer.stdout.strip().splitlines()[-1])["cpu"]
 
 
+# What a SnapStart handler's before-snapshot hook does in the init phase (the mappers, a first request
+# through the app, the secrets cache and the AWS SDK it imports), against the same request once the
+# process is warm: work a restored cold start skips.
+PRIMED = """
+import json, time
+import handler
+from meetings import snapshot
+cpu = time.process_time()
+snapshot.prime(handler.handler)
+primed = time.process_time() - cpu
+cpu = time.process_time()
+handler.handler(snapshot.WARM_UP_EVENT, None)
+print(json.dumps({"primed": primed, "warm": time.process_time() - cpu}))
+"""
+
+
+def primed(directory: Path, environment: dict[str, str]) -> tuple[float, float]:
+    answer = subprocess.run(
+        [sys.executable, "-S", "-c", PRIMED],
+        capture_output=True,
+        text=True,
+        cwd=directory,
+        env=environment,
+        check=True,
+    )
+    times = json.loads(answer.stdout.strip().splitlines()[-1])
+    return times["primed"], times["warm"]
+
+
 # The knowledge image's init (torch, sentence-transformers, the model), in the development environment,
 # which holds the image's packages: as the handler runs it, and with its collector pause switched off.
 IMAGE_INIT = """
@@ -209,6 +239,12 @@ def main() -> None:
                     for _ in range(RUNS)
                 ]
             _report("manager_api shipped without bytecode", "shipped compiled", pairs)
+        for name in sources.SNAPSTART_FUNCTIONS:
+            _compare(
+                f"{name} before-snapshot hook (mappers, a first request, the AWS SDK), in the init phase",
+                "the same request warm",
+                [primed(code.functions[name], environment) for _ in range(RUNS)],
+            )
         _compare(
             "first IAM database token, botocore's signer",
             "through an RDS client",

@@ -28,20 +28,24 @@ def _environment(app: App) -> Environment | None:
 def build_app(context: dict | None = None, outdir: str | None = None, build_root: Path = BUILD_ROOT) -> App:
     """The whole CDK app for the stage in the context; also used by the infra tests.
 
-    `build_root` receives the staged, compiled code (`assets/`) and the dependencies layer (`layers/`,
+    `build_root` receives the staged, compiled code (`assets/`) and the dependencies layers (`layers/`,
     cached between synths).
     """
     app = App(context=context, outdir=outdir)
     config = load_stage_config(app.node)
     if config.skip_layer_build:
-        layer_dir = layer_build.empty_layer(build_root / "layers")
+        layer_dir = snapstart_layer_dir = layer_build.empty_layer(build_root / "layers")
     else:
         layer_dir = layer_build.build_dependencies_layer(build_root=build_root / "layers")
+        snapstart_layer_dir = layer_build.build_dependencies_layer(
+            build_root=build_root / "layers", python_version=layer_build.SNAPSTART_PYTHON_VERSION
+        )
     stack = PlatformStack(
         app,
         f"Meetings-{config.stage}",
         config=config,
         dependencies_layer_dir=str(layer_dir),
+        snapstart_dependencies_layer_dir=str(snapstart_layer_dir),
         code=code_assets.stage_code(build_root / "assets"),
         env=_environment(app),
         description=f"Meetings platform ({config.stage})",

@@ -29,9 +29,10 @@ VPC_ENI = (
     "account and region, since Lambda picks them when it places the function."
 )
 OLDER_RUNTIME = (
-    "Python 3.11 is pinned on purpose: it is the project's Python version (pyproject.toml) and the "
-    "dependencies layer is built for CPython 3.11 wheels; the runtime is supported by Lambda. Moving to a "
-    "newer runtime is a deliberate upgrade of the whole code base, not a drift."
+    "The runtimes are pinned on purpose: python3.11 is the project's Python version (pyproject.toml), and "
+    "the jobs' dependencies layer is built for CPython 3.11 wheels; the API functions run python3.12, the "
+    "runtime their SnapStart was decided and checked on (decision 0020), with a layer built for it. Both are "
+    "supported by Lambda. Moving to a newer runtime is a deliberate upgrade of the whole code base, not a drift."
 )
 SYNC_NO_DLQ = (
     "Invoked synchronously (API Gateway, or the deploy-time Trigger): the caller receives the error; "

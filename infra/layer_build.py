@@ -1,8 +1,11 @@
-"""Builds the `deps` Lambda layer locally (no Docker): wheels for the Lambda platform, cached under .build/.
+"""Builds the `deps` Lambda layers locally (no Docker): wheels for the Lambda platform, cached under .build/.
 
-`pip install --platform ... --only-binary=:all:` fetches manylinux wheels for CPython 3.11 on x86_64,
-whatever machine runs the synth; the packages are then compiled to bytecode (infra/code_assets.py says
-why). The layer directory is rebuilt only when the requirements or the build's format change.
+`pip install --platform ... --only-binary=:all:` fetches manylinux wheels for CPython on x86_64, whatever
+machine runs the synth: one layer for the python3.11 functions, compiled to bytecode (infra/code_assets.py
+says why), and one for the SnapStart functions on python3.12 (decision 0020). That one ships without
+bytecode, because the build runs CPython 3.11 and bytecode is per version; a SnapStart function's init
+phase, which compiles what it imports, runs once per published version, not at each cold start. A layer
+directory is rebuilt only when the requirements or the build's format change.
 """
 
 import hashlib
@@ -24,6 +27,7 @@ REQUIREMENTS = REPO_ROOT / "infra" / "layer_requirements.txt"
 BUILD_ROOT = REPO_ROOT / ".build" / "layers"
 
 PYTHON_VERSION = "3.11"
+SNAPSTART_PYTHON_VERSION = sources.SNAPSTART_PYTHON_VERSION
 PLATFORM = "manylinux2014_x86_64"
 # Bumped when the build itself changes what a layer holds (2: with bytecode), so caches are rebuilt.
 LAYER_FORMAT = 2
@@ -34,13 +38,13 @@ RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bund
 MAX_LAYER_BYTES = 200 * 1024 * 1024
 
 
-def _fingerprint(requirements: Path) -> str:
+def _fingerprint(requirements: Path, python_version: str) -> str:
     digest = hashlib.sha256(requirements.read_bytes())
-    digest.update(f"{PYTHON_VERSION}|{PLATFORM}|{LAYER_FORMAT}".encode())
+    digest.update(f"{python_version}|{PLATFORM}|{LAYER_FORMAT}".encode())
     return digest.hexdigest()[:16]
 
 
-def _pip_install(requirements: Path, target: Path) -> None:
+def _pip_install(requirements: Path, target: Path, python_version: str) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -54,7 +58,7 @@ def _pip_install(requirements: Path, target: Path) -> None:
             "--implementation",
             "cp",
             "--python-version",
-            PYTHON_VERSION,
+            python_version,
             "--only-binary=:all:",
             "--target",
             str(target),
@@ -77,25 +81,30 @@ def directory_size(path: Path) -> int:
     return sum(file.stat().st_size for file in path.rglob("*") if file.is_file())
 
 
-def build_dependencies_layer(requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT) -> Path:
+def build_dependencies_layer(
+    requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT, python_version: str = PYTHON_VERSION
+) -> Path:
     """Returns a directory holding `python/<packages>` and `certs/`. The packages are built when the
     requirements changed; the CA bundle is this build's (a cached one could be a stand-in)."""
-    layer_dir = build_packages(requirements, build_root)
+    layer_dir = build_packages(requirements, build_root, python_version)
     add_rds_ca_bundle(layer_dir / "certs")
     return layer_dir
 
 
-def build_packages(requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT) -> Path:
-    """Returns a directory holding `python/<packages>`, compiled, building it when the requirements
-    changed."""
-    layer_dir = build_root / f"deps-{_fingerprint(requirements)}"
+def build_packages(
+    requirements: Path = REQUIREMENTS, build_root: Path = BUILD_ROOT, python_version: str = PYTHON_VERSION
+) -> Path:
+    """Returns a directory holding `python/<packages>` for `python_version`, building it when the
+    requirements changed; compiled when that is the version the build runs."""
+    layer_dir = build_root / f"deps-{_fingerprint(requirements, python_version)}"
     if (layer_dir / ".complete").exists():
         return layer_dir
     staging = build_root / f"{layer_dir.name}.partial"
     shutil.rmtree(staging, ignore_errors=True)
-    _pip_install(requirements, staging / "python")
+    _pip_install(requirements, staging / "python", python_version)
     _prune(staging / "python")
-    code_assets.compile_tree(staging / "python", code_assets.LAYER_ROOT, strict=False)
+    if python_version == PYTHON_VERSION:
+        code_assets.compile_tree(staging / "python", code_assets.LAYER_ROOT, strict=False)
     size = directory_size(staging)
     if size > MAX_LAYER_BYTES:
         raise RuntimeError(f"the dependencies layer is {size / 2**20:.0f} MiB unzipped, above the budget")
@@ -169,16 +178,24 @@ def lambda_environment(layer_dir: Path, core_layer: Path) -> Iterator[dict[str, 
         }
 
 
-def check_handlers_import(layer_dir: Path, code: code_assets.StagedCode) -> list[str]:
-    """Imports every zip function's handler the way Lambda will, with only the runtime, the two layers
-    and its own code on the path; returns the failures, and the modules that came without bytecode."""
+def check_handlers_import(
+    layer_dir: Path,
+    code: code_assets.StagedCode,
+    *,
+    functions: tuple[str, ...] = sources.ZIP_FUNCTIONS,
+    interpreter: str = sys.executable,
+    require_bytecode: bool = True,
+) -> list[str]:
+    """Imports each function's handler the way Lambda will, with only the runtime, the two layers and
+    its own code on the path; returns the failures and, when `require_bytecode`, the modules that came
+    without bytecode."""
     failures = []
     with lambda_environment(layer_dir, code.core_layer) as environment:
-        for name in sources.ZIP_FUNCTIONS:
+        for name in functions:
             directory = code.functions[name]
             roots = [str(layer_dir / "python"), str(code.core_layer / "python"), str(directory)]
             result = subprocess.run(
-                [sys.executable, "-S", "-c", IMPORT_WITHOUT_BYTECODE, *roots],
+                [interpreter, "-S", "-c", IMPORT_WITHOUT_BYTECODE, *roots],
                 cwd=directory,
                 env=environment,
                 capture_output=True,
@@ -186,21 +203,50 @@ def check_handlers_import(layer_dir: Path, code: code_assets.StagedCode) -> list
             )
             if result.returncode != 0:
                 failures.append(f"{name}: {result.stderr.strip().splitlines()[-1]}")
-            elif result.stdout.strip():
+            elif require_bytecode and result.stdout.strip():
                 uncompiled = result.stdout.split()
                 failures.append(f"{name}: {len(uncompiled)} modules without bytecode, e.g. {uncompiled[0]}")
     return failures
 
 
+def snapstart_interpreter() -> str | None:
+    """A CPython of the SnapStart functions' version to check their imports with: SNAPSTART_PYTHON, or
+    python3.12 on the PATH (a pyenv shim that cannot run counts as none)."""
+    candidate = os.environ.get("SNAPSTART_PYTHON") or shutil.which(f"python{SNAPSTART_PYTHON_VERSION}")
+    if not candidate:
+        return None
+    probe = subprocess.run(
+        [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+    )
+    return candidate if probe.returncode == 0 and probe.stdout.strip() == SNAPSTART_PYTHON_VERSION else None
+
+
 def main() -> int:
     layer_dir = build_dependencies_layer()
-    print(f"dependencies layer: {layer_dir} ({directory_size(layer_dir) / 2**20:.0f} MiB unzipped)")
+    snapstart_layer_dir = build_dependencies_layer(python_version=SNAPSTART_PYTHON_VERSION)
+    for directory in (layer_dir, snapstart_layer_dir):
+        print(f"dependencies layer: {directory} ({directory_size(directory) / 2**20:.0f} MiB unzipped)")
     if "--check" not in sys.argv:
         return 0
     if platform.machine() != "x86_64" or sys.version_info[:2] != (3, 11) or sys.platform != "linux":
         print("handler import check skipped: it needs Linux x86_64 and CPython 3.11, like the Lambda runtime")
         return 0
-    failures = check_handlers_import(layer_dir, code_assets.stage_code(BUILD_ROOT.parent / "assets"))
+    code = code_assets.stage_code(BUILD_ROOT.parent / "assets")
+    failures = check_handlers_import(layer_dir, code)
+    interpreter = snapstart_interpreter()
+    if interpreter is None:
+        print(
+            f"no CPython {SNAPSTART_PYTHON_VERSION} here (SNAPSTART_PYTHON): the SnapStart functions were "
+            f"checked with {PYTHON_VERSION} only"
+        )
+    else:
+        failures += check_handlers_import(
+            snapstart_layer_dir,
+            code,
+            functions=sources.SNAPSTART_FUNCTIONS,
+            interpreter=interpreter,
+            require_bytecode=False,
+        )
     for failure in failures:
         print(f"cannot import {failure}", file=sys.stderr)
     if not failures:

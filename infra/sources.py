@@ -40,6 +40,9 @@ def missing_sources() -> list[str]:
     return [path for path in expected if not (REPO_ROOT / path).exists()]
 
 
+# The API functions run python3.12 with Lambda SnapStart (decision 0020); the others python3.11.
+SNAPSTART_FUNCTIONS = ("manager_api", "secretary_api", "livekit_webhook")
+SNAPSTART_PYTHON_VERSION = "3.12"
 ZIP_FUNCTIONS = (
     "manager_api",
     "secretary_api",

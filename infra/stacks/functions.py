@@ -25,12 +25,14 @@ def _function(stack, id: str, settings: FunctionSettings, code, *, security_grou
     in the shared function security group unless given its own."""
     settings.environment.setdefault("POWERTOOLS_SERVICE_NAME", settings.name)
     settings.reserved_concurrency = stack.config.reserved_concurrency[settings.name.replace("-", "_")]
+    settings.snap_start = settings.name.replace("-", "_") in sources.SNAPSTART_FUNCTIONS
+    image = isinstance(code, lambda_.DockerImageCode)
     return PlatformFunction(
         stack,
         id,
         settings=settings,
         code=code,
-        layers=None if isinstance(code, lambda_.DockerImageCode) else list(stack.layers.values()),
+        layers=None if image else stack.layers_for(snap_start=settings.snap_start),
         vpc=stack.network.vpc,
         security_group=security_group or stack.function_security_group,
         key=stack.key,

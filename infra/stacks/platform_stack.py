@@ -19,7 +19,7 @@ from infra.config import StageConfig
 from infra.constructs.agent import MeetingAgent
 from infra.constructs.api import KB_SEARCH_ROUTES, MANAGER_ROUTES, SECRETARY_ROUTES, WEBHOOK_ROUTES, HttpApi
 from infra.constructs.database import Database
-from infra.constructs.function import ARCHITECTURE, RUNTIME, FunctionSettings
+from infra.constructs.function import ARCHITECTURE, RUNTIME, SNAPSTART_RUNTIME, FunctionSettings
 from infra.constructs.network import Network
 from infra.constructs.notes import NoteQueue
 from infra.constructs.permissions import objects, read_secrets, use_key
@@ -46,6 +46,7 @@ class PlatformStack(Stack):
         *,
         config: StageConfig,
         dependencies_layer_dir: str,
+        snapstart_dependencies_layer_dir: str,
         code: StagedCode,
         **kwargs,
     ) -> None:
@@ -119,7 +120,7 @@ class PlatformStack(Stack):
             reaches="the RDS Proxy and HTTPS to the model endpoint",
             https_to="the OpenAI-compatible model endpoint, AWS APIs",
         )
-        self.layers = self._layers(dependencies_layer_dir)
+        self.layers = self._layers(dependencies_layer_dir, snapstart_dependencies_layer_dir)
         environment = {
             "ENVIRONMENT": "production",
             # Each component logs in to the proxy as its own role (DATABASE_USER) with an IAM token.
@@ -201,14 +202,24 @@ class PlatformStack(Stack):
         )
         return key
 
-    def _layers(self, dependencies_layer_dir: str) -> dict[str, lambda_.LayerVersion]:
+    def _layers(
+        self, dependencies_layer_dir: str, snapstart_dependencies_layer_dir: str
+    ) -> dict[str, lambda_.LayerVersion]:
         return {
             "dependencies": lambda_.LayerVersion(
                 self,
                 "DependenciesLayer",
-                description="Third-party packages of the API and job functions (layer_requirements.txt)",
+                description="Third-party packages of the job functions (layer_requirements.txt, CPython 3.11)",
                 code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete"]),
                 compatible_runtimes=[RUNTIME],
+                compatible_architectures=[ARCHITECTURE],
+            ),
+            "snapstart_dependencies": lambda_.LayerVersion(
+                self,
+                "SnapStartDependenciesLayer",
+                description="Third-party packages of the API functions (layer_requirements.txt, CPython 3.12)",
+                code=lambda_.Code.from_asset(snapstart_dependencies_layer_dir, exclude=[".complete"]),
+                compatible_runtimes=[SNAPSTART_RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
             "core": lambda_.LayerVersion(
@@ -216,10 +227,15 @@ class PlatformStack(Stack):
                 "CoreLayer",
                 description="The shared meetings package (layers/core/python)",
                 code=lambda_.Code.from_asset(str(self.code.core_layer)),
-                compatible_runtimes=[RUNTIME],
+                compatible_runtimes=[RUNTIME, SNAPSTART_RUNTIME],
                 compatible_architectures=[ARCHITECTURE],
             ),
         }
+
+    def layers_for(self, *, snap_start: bool) -> list[lambda_.LayerVersion]:
+        """A zip function's layers: the dependencies built for its runtime, and the core package."""
+        dependencies = self.layers["snapstart_dependencies" if snap_start else "dependencies"]
+        return [dependencies, self.layers["core"]]
 
     def _egress_role(self) -> iam.Role | None:
         """A role LiveKit egress assumes to upload recordings, when the operator names its principal."""
@@ -247,10 +263,10 @@ class PlatformStack(Stack):
 
     def _wire_api(self) -> None:
         api = self.http_api
-        api.route("Manager", self.functions["manager_api"].function, MANAGER_ROUTES)
-        api.route("KnowledgeSearch", self.functions["kb_search"].function, KB_SEARCH_ROUTES)
-        api.route("Secretary", self.functions["secretary_api"].function, SECRETARY_ROUTES)
-        api.route("Webhook", self.functions["livekit_webhook"].function, WEBHOOK_ROUTES)
+        api.route("Manager", self.functions["manager_api"].entry_point, MANAGER_ROUTES)
+        api.route("KnowledgeSearch", self.functions["kb_search"].entry_point, KB_SEARCH_ROUTES)
+        api.route("Secretary", self.functions["secretary_api"].entry_point, SECRETARY_ROUTES)
+        api.route("Webhook", self.functions["livekit_webhook"].entry_point, WEBHOOK_ROUTES)
         api.throttle_join_routes()
 
     def _wire_storage_events(self) -> None:

@@ -1,8 +1,11 @@
 """HTTP API: every route reaches the right function; access logs, throttling and CORS."""
 
+import json
+
 import pytest
 
 from infra.constructs.api import JOIN_ROUTES, route_key
+from infra.sources import SNAPSTART_FUNCTIONS
 
 EXPECTED_ROUTES = {
     "ANY /v1/auth/{proxy+}": "manager_api",
@@ -30,19 +33,43 @@ EXPECTED_ROUTES = {
 }
 
 
+def _entry_point_ref(synth, platform_function) -> dict:
+    """How the template names what API Gateway invokes: the `live` alias of a SnapStart function (its
+    Ref is the alias ARN), the function itself otherwise."""
+    if platform_function.entry_point is platform_function.function:
+        return {"Fn::GetAtt": [synth.logical_id(platform_function.function), "Arn"]}
+    return {"Ref": synth.logical_id(platform_function.entry_point)}
+
+
 def _routes_to_functions(synth) -> dict[str, str]:
-    function_names = {synth.logical_id(fn.function): name for name, fn in synth.stack.functions.items()}
+    entry_points = {
+        json.dumps(_entry_point_ref(synth, fn)): name for name, fn in synth.stack.functions.items()
+    }
     integrations = synth.of_type("AWS::ApiGatewayV2::Integration")
     answer = {}
     for route in synth.of_type("AWS::ApiGatewayV2::Route").values():
         target = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
-        uri = integrations[target]["Properties"]["IntegrationUri"]["Fn::GetAtt"][0]
-        answer[route["Properties"]["RouteKey"]] = function_names[uri]
+        uri = integrations[target]["Properties"]["IntegrationUri"]
+        answer[route["Properties"]["RouteKey"]] = entry_points[json.dumps(uri)]
     return answer
 
 
 def test_every_route_reaches_its_function(synthesized):
     assert _routes_to_functions(synthesized) == EXPECTED_ROUTES
+
+
+def test_the_snapstart_functions_are_reached_through_their_live_alias(dev):
+    for name, platform_function in dev.stack.functions.items():
+        via_alias = platform_function.entry_point is not platform_function.function
+        assert via_alias == (name in SNAPSTART_FUNCTIONS), name
+        if via_alias:
+            alias = dev.resources[dev.logical_id(platform_function.entry_point)]["Properties"]
+            assert alias["Name"] == "live"
+            version = dev.resources[alias["FunctionVersion"]["Fn::GetAtt"][0]]
+            assert version["Type"] == "AWS::Lambda::Version"
+            assert version["Properties"]["FunctionName"] == {
+                "Ref": dev.logical_id(platform_function.function)
+            }
 
 
 def test_integrations_are_lambda_proxy_v2(dev):
@@ -55,11 +82,11 @@ def test_api_gateway_may_invoke_each_routed_function_only_from_this_api(dev):
     permissions = dev.of_type("AWS::Lambda::Permission")
     api_id = dev.logical_id(dev.stack.http_api.api)
     for name in ("manager_api", "secretary_api", "livekit_webhook", "kb_search"):
-        function_id = dev.logical_id(dev.stack.functions[name].function)
+        entry_point = _entry_point_ref(dev, dev.stack.functions[name])
         sources = [
             p["Properties"]["SourceArn"]
             for p in permissions.values()
-            if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function_id, "Arn"]}
+            if p["Properties"]["FunctionName"] == entry_point
             and p["Properties"]["Principal"] == "apigateway.amazonaws.com"
         ]
         assert sources, name

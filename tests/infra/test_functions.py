@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from infra.sources import SNAPSTART_FUNCTIONS
+
 API_FUNCTIONS = ("manager_api", "secretary_api", "livekit_webhook", "kb_search")
 # The note drafter also drains a queue; its scheduled sweep is an asynchronous invocation.
 ASYNC_FUNCTIONS = ("recording_finalizer", "retention_purge", "kb_ingest", "webhook_sweep", "note_drafter")
@@ -54,9 +56,22 @@ def test_function_runs_in_private_subnets_with_its_own_encrypted_log_group(dev, 
     if name.startswith("kb_"):
         assert properties["PackageType"] == "Image"
     else:
-        assert properties["Runtime"] == "python3.11" and properties["Handler"] == "handler.handler"
-        assert properties["Architectures"] == ["x86_64"]
+        assert properties["Handler"] == "handler.handler" and properties["Architectures"] == ["x86_64"]
         assert len(properties["Layers"]) == 2
+
+
+@pytest.mark.parametrize("name", [name for name in ALL_FUNCTIONS if not name.startswith("kb_")])
+def test_the_api_functions_run_python312_with_snapstart_and_its_layer_the_others_python311(dev, name):
+    properties = _function(dev, name)["Properties"]
+    snap_start = name in SNAPSTART_FUNCTIONS
+    assert properties["Runtime"] == ("python3.12" if snap_start else "python3.11")
+    assert properties.get("SnapStart") == ({"ApplyOn": "PublishedVersions"} if snap_start else None)
+    assert properties.get("EphemeralStorage", {"Size": 512})["Size"] <= 512  # SnapStart takes no more
+    dependencies = dev.stack.layers["snapstart_dependencies" if snap_start else "dependencies"]
+    layers = {layer["Ref"] for layer in properties["Layers"]}
+    assert layers == {dev.logical_id(dependencies), dev.logical_id(dev.stack.layers["core"])}
+    runtimes = dev.resources[dev.logical_id(dependencies)]["Properties"]["CompatibleRuntimes"]
+    assert runtimes == [properties["Runtime"]]
 
 
 DATABASE_ROLES = {

@@ -19,8 +19,10 @@ def local_ca_bundle(tmp_path, monkeypatch):
 def fake_pip(monkeypatch):
     calls = []
 
-    def install(requirements, target):
+    def install(requirements, target, python_version):
         calls.append(requirements.read_text())
+        (target.parent / "python-version").parent.mkdir(parents=True, exist_ok=True)
+        (target.parent / "python-version").write_text(python_version)
         (target / "somepackage").mkdir(parents=True)
         (target / "somepackage" / "__init__.py").write_text("VALUE = 1\n")
         (target / "somepackage" / "__pycache__").mkdir()
@@ -45,18 +47,30 @@ def test_builds_once_per_requirements_set(tmp_path, fake_pip):
     assert rebuilt != first and len(fake_pip) == 2
 
 
+def test_the_snapstart_layer_is_built_for_its_python_apart_and_without_bytecode(tmp_path, fake_pip):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("somepackage==1.0\n")
+    jobs = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
+    api = layer_build.build_dependencies_layer(requirements, tmp_path / "build", python_version="3.12")
+    assert api != jobs and len(fake_pip) == 2
+    assert (jobs / "python-version").read_text() == "3.11" and (api / "python-version").read_text() == "3.12"
+    assert (api / "python" / "somepackage" / "__init__.py").exists()
+    assert not list((api / "python").rglob("*.pyc"))  # CPython 3.11's bytecode would be of no use to 3.12
+    assert (api / "certs" / "rds-global-bundle.pem").exists()
+
+
 def test_an_interrupted_build_is_not_reused(tmp_path, fake_pip, monkeypatch):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("somepackage==1.0\n")
 
-    def broken(requirements, target):
+    def broken(requirements, target, python_version):
         target.mkdir(parents=True)
         raise RuntimeError("network down")
 
     monkeypatch.setattr(layer_build, "_pip_install", broken)
     with pytest.raises(RuntimeError):
         layer_build.build_dependencies_layer(requirements, tmp_path / "build")
-    monkeypatch.setattr(layer_build, "_pip_install", lambda r, t: (t / "ok").mkdir(parents=True))
+    monkeypatch.setattr(layer_build, "_pip_install", lambda r, t, v: (t / "ok").mkdir(parents=True))
     layer = layer_build.build_dependencies_layer(requirements, tmp_path / "build")
     assert (layer / ".complete").exists() and (layer / "python" / "ok").is_dir()
 
