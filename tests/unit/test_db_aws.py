@@ -81,3 +81,41 @@ def test_without_credentials_the_connection_fails_as_an_rds_client_would():
 
     with pytest.raises(NoCredentialsError):
         rds_auth_token(None, host="h", port=5432, user="meetings_app", region="us-east-1")
+
+
+@pytest.mark.parametrize("engine_of", ["lambda", "agent"])
+def test_the_services_engines_sign_a_token_for_each_connection_on_aws(monkeypatch, engine_of):
+    """The process-wide engine of the functions and the agent's engine, built from settings that name the
+    proxy with IAM authentication (no DATABASE_URL), connect with a signed token as their role."""
+    from meetings import db
+    from meetings.settings import get_settings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    settings = Settings(**PROXY, database_iam_auth=True, database_url=None)
+    monkeypatch.setattr(db, "get_settings", lambda: settings)
+    if engine_of == "lambda":
+        db.get_engine.cache_clear()
+        engine = db.get_engine()
+    else:
+        from agent_container.meeting_agent import store
+
+        monkeypatch.setattr(store, "get_settings", lambda: settings)
+        store.default_engine.cache_clear()
+        engine = store.default_engine()
+    passwords = []
+
+    @event.listens_for(engine, "do_connect")
+    def capture(dialect, record, cargs, cparams):
+        passwords.append(cparams.get("password"))
+        raise Captured
+
+    try:
+        with pytest.raises(Captured):
+            engine.connect()
+    finally:
+        db.get_engine.cache_clear()
+        get_settings.cache_clear()
+        if engine_of == "agent":
+            store.default_engine.cache_clear()
+    assert passwords and "X-Amz-Signature=" in passwords[0] and "DBUser=meetings_jobs" in passwords[0]

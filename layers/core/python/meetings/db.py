@@ -142,8 +142,13 @@ def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
 
 
 def serve_as_a_service_role(engine: Engine, settings: Settings) -> None:
-    """Refuses a superuser or owner on the first connection."""
+    """Refuses a superuser or owner on the first connection and, on AWS (DATABASE_IAM_AUTH), signs an
+    IAM token as the component's role for every new connection: the proxy's URL carries no password."""
     _refuse_powerful_role_on_first_connect(engine)
+    if settings.database_iam_auth and settings.database_url is None:
+        from meetings.db_aws import use_iam_tokens
+
+        use_iam_tokens(engine, settings)
 
 
 @lru_cache
