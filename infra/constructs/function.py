@@ -6,7 +6,7 @@ alias, so that each cold start restores the version's snapshot."""
 
 from dataclasses import dataclass, field
 
-from aws_cdk import Annotations, Duration, Size, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Size, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
@@ -150,6 +150,10 @@ class PlatformFunction(Construct):
                 runtime=SNAPSTART_RUNTIME if settings.snap_start else RUNTIME,
                 layers=layers,
                 snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if settings.snap_start else None,
+                # a deploy keeps the versions it replaces, so that the alias can be pointed back
+                current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.RETAIN)
+                if settings.snap_start
+                else None,
                 **common,
             )
         # What invokes the function: its `live` alias on the version this deploy published, with SnapStart.

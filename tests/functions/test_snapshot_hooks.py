@@ -13,8 +13,12 @@ import pytest
 from infra import sources
 
 RESTORE = """
-import importlib.util, json
+import importlib.util, json, os
 import snapshot_restore_py as runtime
+from sqlalchemy import event
+from sqlalchemy.pool import Pool
+connections = []
+event.listen(Pool, "connect", lambda dbapi_connection, record: connections.append(dbapi_connection))
 spec = importlib.util.spec_from_file_location("handler", {path!r})
 handler = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(handler)
@@ -22,28 +26,29 @@ from meetings import db, settings, storage
 from meetings.models import Base
 registered = [(hook.__module__, hook.__name__) for hook, _, _ in runtime.get_before_snapshot()]
 registered += [(hook.__module__, hook.__name__) for hook, _, _ in runtime.get_after_restore()]
-import os
 os.environ["DATABASE_URL"] = "postgresql+psycopg://nobody@192.0.2.1:1/none"  # unreachable: prime must not connect
 for hook, args, kwargs in runtime.get_before_snapshot():
-    hook(*args, **kwargs)
+    hook(*args, **kwargs)  # raises unless the warm-up request answered 404
 os.environ["DATABASE_URL"] = {database_url!r}
 primed = {{
     "mappers_configured": all(mapper.configured for mapper in Base.registry.mappers),
+    "connections": len(connections),
     "engine_cached": db.get_engine.cache_info().currsize,
-    "settings_cached": settings.get_settings.cache_info().currsize,
 }}
 engine, config, s3 = db.get_engine(), settings.get_settings(), storage.s3_client()
 with db.session_factory()() as session:
     session.connection()
-pooled_before = engine.pool.checkedin()
+snapshot_connection = connections[-1]
 for hook, args, kwargs in runtime.get_after_restore():
     hook(*args, **kwargs)
+with db.session_factory()() as session:
+    restored_connection = session.connection().connection.dbapi_connection
 print(json.dumps({{
     "registered": registered,
     "primed": primed,
-    "pooled_before_restore": pooled_before,
-    "old_pool_after_restore": engine.pool.checkedin(),
     "new_engine": db.get_engine() is not engine,
+    "snapshot_connection_reused": restored_connection is snapshot_connection,
+    "connections": len(connections),
     "new_settings": settings.get_settings() is not config,
     "new_s3_client": storage.s3_client() is not s3,
 }}))
@@ -70,10 +75,17 @@ def test_the_handler_primes_without_connecting_and_forgets_its_state_on_restore(
         ["meetings.snapshot", "prime"],
         ["meetings.snapshot", "forget_process_state"],
     ]
-    assert report["primed"] == {"mappers_configured": True, "engine_cached": 0, "settings_cached": 0}
-    assert report["pooled_before_restore"] == 1
-    assert report["old_pool_after_restore"] == 0  # the snapshot's sockets are dropped with their pool
-    assert report["new_engine"] and report["new_settings"] and report["new_s3_client"]
+    assert report["primed"] == {"mappers_configured": True, "connections": 0, "engine_cached": 0}
+    assert report["new_engine"] and not report["snapshot_connection_reused"]
+    assert report["connections"] == 2  # the one before the "snapshot", and a new one after the restore
+    assert report["new_settings"] and report["new_s3_client"]
+
+
+def test_a_warm_up_request_that_does_not_answer_404_fails_the_snapshot():
+    from meetings import snapshot
+
+    with pytest.raises(RuntimeError, match="answered 500"):
+        snapshot.prime(lambda event, context: {"statusCode": 500})
 
 
 def test_without_the_runtimes_registry_nothing_is_registered(monkeypatch):

@@ -67,6 +67,7 @@ def test_the_snapstart_functions_are_reached_through_their_live_alias(dev):
             assert alias["Name"] == "live"
             version = dev.resources[alias["FunctionVersion"]["Fn::GetAtt"][0]]
             assert version["Type"] == "AWS::Lambda::Version"
+            assert version["DeletionPolicy"] == "Retain"  # a rollback points the alias back at it
             assert version["Properties"]["FunctionName"] == {
                 "Ref": dev.logical_id(platform_function.function)
             }

@@ -9,11 +9,14 @@ snapshot (`forget_process_state`):
 - secrets and credentials: the settings hold the secrets read when they were first needed, and the
   engine the IAM credentials it signs tokens with; a restored process reads both again, so a rotated
   secret reaches it;
-- randomness needs nothing: tokens, passwords and link secrets come from `secrets` and `os.urandom`,
-  which the runtime reseeds on restore.
+- randomness: tokens, passwords and link secrets come from `secrets` and `os.urandom`, which read the
+  kernel's generator at each call, so restored environments do not share them. (Userspace generators
+  such as OpenSSL's, which TLS uses, may have been seeded before the snapshot; nothing of ours draws
+  secrets from them.)
 
 The hooks are registered with the runtime's `snapshot_restore_py` (python3.12 and later); where that
-module is missing (python3.11, `make run`, the tests unless they install it) nothing is registered.
+module is missing (`make run`, the tests unless they install it) nothing is registered, and where the
+function has no SnapStart the runtime never calls them.
 """
 
 import logging
@@ -53,31 +56,38 @@ def register_snapshot_hooks(handler: Callable[[dict, object], dict] | None = Non
 def prime(handler: Callable[[dict, object], dict] | None = None) -> None:
     """The work of a first request that needs neither the database nor a secret: the ORM's mapper
     configuration, and a request through `handler` to a path no route serves (the adapter, the app's
-    middleware and its error answer, and what they import on first use)."""
+    middleware and its error answer, and what they import on first use). Any other answer than a 404
+    raises, which fails the version's publication instead of snapshotting a broken process."""
     from sqlalchemy.orm import configure_mappers
 
     configure_mappers()
     if handler is not None:
-        answer = handler(WARM_UP_EVENT, None)
-        logger.info("snapshot warm-up request answered %s", answer.get("statusCode"))
-    forget_process_state()  # should anything above have connected or read a secret
+        status = handler(WARM_UP_EVENT, None).get("statusCode")
+        if status != 404:
+            raise RuntimeError(f"the snapshot's warm-up request answered {status}, not 404")
+    forget_process_state(close_connections=True)  # should the init phase have connected or read a secret
 
 
-def forget_process_state() -> None:
-    """Drops the engine and its connections, the settings and their secrets, and the AWS clients, so
-    that the next use builds them again in this process."""
+def forget_process_state(*, close_connections: bool = False) -> None:
+    """Drops the engine and its pool, the settings and their secrets, the AWS clients and the caches
+    derived from secrets, so that the next use builds them again in this process. After a restore the
+    pooled connections are dropped, not closed: their sockets were the snapshot's and lead nowhere."""
     from aws_lambda_powertools.utilities import parameters
 
     from meetings import db, settings, storage
+    from meetings.identity import tokens
+    from meetings.notifications import transport
 
     if db.get_engine.cache_info().currsize:
-        db.get_engine().dispose(close=False)  # the sockets may be the snapshot's: leave them unclosed
+        db.get_engine().dispose(close=close_connections)
     for cached in (
         db.get_engine,
         db.session_factory,
         db._verified_engine,
         settings.get_settings,
         storage.s3_client,
+        tokens._verified_claims,
+        transport._tls_context,
     ):
         cached.cache_clear()
     parameters.clear_caches()
