@@ -205,30 +205,33 @@ class PlatformStack(Stack):
     def _layers(
         self, dependencies_layer_dir: str, snapstart_dependencies_layer_dir: str
     ) -> dict[str, lambda_.LayerVersion]:
+        packages = "Third-party packages of the {} functions (layer_requirements.txt, CPython {})"
+
+        def layer(id: str, description: str, directory: str, runtimes: list) -> lambda_.LayerVersion:
+            return lambda_.LayerVersion(
+                self,
+                id,
+                description=description,
+                code=lambda_.Code.from_asset(directory, exclude=[".complete"]),
+                compatible_runtimes=runtimes,
+                compatible_architectures=[ARCHITECTURE],
+            )
+
         return {
-            "dependencies": lambda_.LayerVersion(
-                self,
-                "DependenciesLayer",
-                description="Third-party packages of the job functions (layer_requirements.txt, CPython 3.11)",
-                code=lambda_.Code.from_asset(dependencies_layer_dir, exclude=[".complete"]),
-                compatible_runtimes=[RUNTIME],
-                compatible_architectures=[ARCHITECTURE],
+            "dependencies": layer(
+                "DependenciesLayer", packages.format("job", "3.11"), dependencies_layer_dir, [RUNTIME]
             ),
-            "snapstart_dependencies": lambda_.LayerVersion(
-                self,
+            "snapstart_dependencies": layer(
                 "SnapStartDependenciesLayer",
-                description="Third-party packages of the API functions (layer_requirements.txt, CPython 3.12)",
-                code=lambda_.Code.from_asset(snapstart_dependencies_layer_dir, exclude=[".complete"]),
-                compatible_runtimes=[SNAPSTART_RUNTIME],
-                compatible_architectures=[ARCHITECTURE],
+                packages.format("API", "3.12"),
+                snapstart_dependencies_layer_dir,
+                [SNAPSTART_RUNTIME],
             ),
-            "core": lambda_.LayerVersion(
-                self,
+            "core": layer(
                 "CoreLayer",
-                description="The shared meetings package (layers/core/python)",
-                code=lambda_.Code.from_asset(str(self.code.core_layer)),
-                compatible_runtimes=[RUNTIME, SNAPSTART_RUNTIME],
-                compatible_architectures=[ARCHITECTURE],
+                "The shared meetings package (layers/core/python)",
+                str(self.code.core_layer),
+                [RUNTIME, SNAPSTART_RUNTIME],
             ),
         }
 
