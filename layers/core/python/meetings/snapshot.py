@@ -69,14 +69,13 @@ def prime(handler: Callable[[dict, object], dict] | None = None) -> None:
 
 
 def forget_process_state(*, close_connections: bool = False) -> None:
-    """Drops the engine and its pool, the settings and their secrets, the AWS clients and the caches
-    derived from secrets, so that the next use builds them again in this process. After a restore the
-    pooled connections are dropped, not closed: their sockets were the snapshot's and lead nowhere."""
+    """Drops the engine and its pool, the settings and their secrets, and the AWS clients, so that the
+    next use builds them again in this process. After a restore the pooled connections are dropped,
+    not closed: their sockets were the snapshot's and lead nowhere. (A cache keyed by a secret, such as
+    the verified tokens', needs nothing: a rotated secret misses it.)"""
     from aws_lambda_powertools.utilities import parameters
 
     from meetings import db, settings, storage
-    from meetings.identity import tokens
-    from meetings.notifications import transport
 
     if db.get_engine.cache_info().currsize:
         db.get_engine().dispose(close=close_connections)
@@ -86,8 +85,6 @@ def forget_process_state(*, close_connections: bool = False) -> None:
         db._verified_engine,
         settings.get_settings,
         storage.s3_client,
-        tokens._verified_claims,
-        transport._tls_context,
     ):
         cached.cache_clear()
     parameters.clear_caches()
