@@ -276,7 +276,12 @@ def raw_database_job(connection, note_id: int, room_id: str, content: str) -> No
             drafted.append({"text": statement.text, "evidence": check.evidence, "support": check.support})
         sections.append({"key": section["key"], "title": section["title"], "statements": drafted})
     answer_schema(keys)
-    data = {"note_id": note_id, "version": version, "statements": 24, "unsupported": unsupported}
+    data = {
+        "note_id": note_id,
+        "version": version,
+        "statements": sum(len(section["statements"]) for section in sections),
+        "unsupported": unsupported,
+    }
     connection.execute(SCOPE)
     connection.execute(AGENT_PARTICIPANT, {"id": room_id}).fetchone()
     connection.execute(ROOM_EVENT, {"room_id": room_id, "data": Jsonb(data)})
