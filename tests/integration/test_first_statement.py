@@ -144,3 +144,75 @@ def test_a_timeout_bound_inside_an_open_transaction_holds_at_once(engine):
         db.rollback()
         with pytest.raises(ValueError):
             bound_statement_time(db, 0)
+
+
+def test_a_read_that_opens_the_transaction_travels_with_its_begin_and_scope(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import rows_of, set_db_scope
+
+    value = "it's'; SELECT pg_sleep(10); --"
+    with engine.connect() as connection:
+        lines = traced(connection)
+        with Session(bind=connection) as db:
+            set_db_scope(db, "jobs")
+            rows = rows_of(
+                db,
+                "SELECT current_setting('app.scope'), %(value)s::text, %(n)s + 1",
+                {"value": value, "n": 41},
+            )
+            trace = lines()
+            assert db.execute(text("SELECT current_setting('app.scope')")).scalar_one() == "jobs"
+            db.rollback()
+
+    assert rows == [("jobs", value, 42)]
+    first_answer = next(i for i, line in enumerate(trace) if line.startswith("B"))
+    sent_before_it = [line for line in trace[:first_answer] if line.startswith("F")]
+    assert len(sent_before_it) == 1
+    assert "BEGIN; SELECT set_config('app.scope', 'jobs', true)" in sent_before_it[0]
+    assert "current_setting('app.scope')" in sent_before_it[0]
+    assert sum("ReadyForQuery" in line for line in trace) == 1
+
+
+def test_a_read_inside_an_open_transaction_binds_its_values_on_the_server(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import rows_of, set_db_scope
+
+    with engine.connect() as connection, Session(bind=connection) as db:
+        set_db_scope(db, "jobs")
+        db.execute(text("SELECT 1"))
+        lines = traced(connection)
+        assert rows_of(db, "SELECT %(value)s::text", {"value": "a'b"}) == [("a'b",)]
+        trace = lines()
+        db.rollback()
+    assert not any("BEGIN" in line for line in trace)
+    assert any(line.startswith("F") and "Parse" in line and "$1" in line for line in trace)
+
+
+def test_the_bound_statement_time_holds_for_a_read_in_the_first_message(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import bound_statement_time, rows_of, set_db_scope
+
+    with Session(engine) as db:
+        set_db_scope(db, "jobs")
+        bound_statement_time(db, 40)
+        with pytest.raises(exc.OperationalError, match="statement timeout"):
+            rows_of(db, "SELECT pg_sleep(%(seconds)s)", {"seconds": 2})
+        db.rollback()
+        assert rows_of(db, "SELECT current_setting('statement_timeout')", {}) == [("40ms",)]
+
+
+def test_an_error_in_a_read_in_the_first_message_fails_only_that_transaction(engine):
+    from sqlalchemy.orm import Session
+
+    from meetings.db_scope import rows_of, set_db_scope
+
+    with Session(engine) as db:
+        set_db_scope(db, "jobs")
+        with pytest.raises(exc.ProgrammingError) as raised:
+            rows_of(db, "SELECT no_such_function(%(n)s)", {"n": 1})
+        assert isinstance(raised.value.orig, psycopg.errors.UndefinedFunction)
+        db.rollback()
+        assert rows_of(db, "SELECT current_setting('app.scope')", {}) == [("jobs",)]
