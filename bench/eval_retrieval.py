@@ -17,6 +17,8 @@ the fusion constants) and a `holdout` half (never looked at while tuning); both 
 questions_fresh.json was written after the ranking and its constants were settled, run once, and is
 printed on its own: no constant or rule was chosen by looking at it. questions_fresh2.json was written
 later by a reader who saw only the documents (no code, no other question), and is printed on its own too.
+questions_fresh3.json was written the same way (the reader also saw the earlier questions, so as not to
+repeat them) after the ranking's last change, and first run as it was committed.
 """
 
 import argparse
@@ -34,12 +36,13 @@ DATA = Path(__file__).resolve().parent / "data" / "retrieval"
 CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
 OTHER_CLINIC = "outra-clinica"
 K = 5
-SPLITS = ("tune", "holdout", "fresh", "fresh2")
+SPLITS = ("tune", "holdout", "fresh", "fresh2", "fresh3")
 SPLIT_TITLES = {
     "tune": "the tune half of questions.json (the fusion constants were picked on it)",
     "holdout": "the holdout half of questions.json (not used to pick constants)",
     "fresh": "questions_fresh.json (written after the ranking was settled; never tuned on)",
     "fresh2": "questions_fresh2.json (written from the documents alone, by a reader who saw no code)",
+    "fresh3": "questions_fresh3.json (the same, written after the ranking's last change)",
     "all": "questions.json, both halves",
 }
 
@@ -48,7 +51,8 @@ def load_questions() -> list[dict]:
     questions = json.loads((DATA / "questions.json").read_text())
     for number, question in enumerate(questions):
         question["split"] = "tune" if number % 2 == 0 else "holdout"
-    for split, name in (("fresh", "questions_fresh.json"), ("fresh2", "questions_fresh2.json")):
+    for split in ("fresh", "fresh2", "fresh3"):
+        name = f"questions_{split}.json"
         unseen = json.loads((DATA / name).read_text())
         for question in unseen:
             question["split"] = split
