@@ -210,50 +210,8 @@ def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypa
         db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)]
     )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    monkeypatch.setattr(retrieval, "_hnsw_search", lambda db, params, mode: [])
+    monkeypatch.setattr(retrieval, "_hnsw_search", lambda raw, params, mode: [])
 
     assert (
         len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5
     )
-
-
-def test_the_question_embedding_reaches_the_database_as_the_same_float4s(db):
-    from sqlalchemy import text
-
-    values = np.random.default_rng(3).standard_normal(384).astype(np.float32)
-    literal = retrieval.vector_literal(values)
-    stored = db.execute(text("SELECT CAST(CAST(:v AS vector) AS real[])"), {"v": literal}).scalar_one()
-    assert np.array_equal(np.array(stored, dtype=np.float32), values)
-    assert retrieval.vector_literal(values.tolist()) == literal
-
-
-def test_a_search_that_opens_its_transaction_is_one_round_trip(engine):
-    from sqlalchemy.orm import Session
-
-    from meetings.db_scope import set_db_scope
-    from tests.integration.test_first_statement import traced
-
-    with set_db_scope(Session(engine), "manager") as setup:
-        entity = make_entity(setup)
-        add_document(setup, entity=entity, document_name="faq.md", vectors=[near(QUERY, 5, 0.2)])
-        setup.commit()
-        entity_id = entity.id
-    try:
-        with set_db_scope(Session(engine), "manager") as first:  # the tenant's candidate count, then cached
-            search_knowledge(db=first, entity_id=entity_id, department_id=None, query_embedding=QUERY, k=3)
-        with engine.connect() as connection:
-            lines = traced(connection)
-            with set_db_scope(Session(bind=connection), "manager") as db:
-                results = search_knowledge(
-                    db=db, entity_id=entity_id, department_id=None, query_embedding=QUERY, k=3
-                )
-                trace = lines()
-                db.rollback()
-    finally:
-        with set_db_scope(Session(engine), "manager") as cleanup:
-            cleanup.delete(cleanup.get(type(entity), entity_id))
-            cleanup.commit()
-    assert names(results) == ["faq.md"]
-    sent = [line for line in trace if line.startswith("F")]
-    assert len(sent) == 1 and "BEGIN; SELECT set_config('app.scope', 'manager', true)" in sent[0]
-    assert "kb_exact_chunks" in sent[0]

@@ -5,11 +5,11 @@ settings, set transaction-locally at the start of every transaction of the sessi
 their own scope: 'auth' (resolving a login or a token to a user), 'join' (the public join), 'webhook'
 (LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
 A session may also bound its statements' time (`bound_statement_time`); that setting travels in the
-same first statement. A read that may be the first of its transaction (`rows_of`) can travel there too.
+same first statement.
 """
 
 import psycopg
-from psycopg import ClientCursor, errors, pq, sql
+from psycopg import errors, pq, sql
 from psycopg.adapt import Transformer
 from sqlalchemy import Connection, event, exc
 from sqlalchemy.orm import Session, SessionTransaction
@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, SessionTransaction
 SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
 _INFO_KEY = "db_scope"
 _TIMEOUT_KEY = "db_statement_timeout_ms"
-_CARRIED_KEY = "db_carried_statement"
 _SCOPE = sql.SQL("set_config('app.scope', {}, true), set_config('app.entity_id', {}, true)")
 _TIMEOUT = sql.SQL("set_config('statement_timeout', {}, true)")
 
@@ -58,27 +57,6 @@ def principal_db_scope(principal) -> tuple[str, int | None]:
     return ("manager", None) if principal.is_manager else ("entity", principal.entity_id)
 
 
-def rows_of(db: Session, query: str, params: dict) -> list[tuple]:
-    """The rows of one read of the session, as tuples. When the read opens the session's transaction, it
-    travels in the message of the BEGIN and the scope (`first_statement`), so that a search in a
-    transaction of its own costs one round trip instead of two; its values are then sent as literals,
-    quoted by psycopg for the connection (`params` therefore holds values psycopg can quote: no binary
-    types). Inside an open transaction it simply runs, its values bound by the server."""
-    carried = {"query": query, "params": params}
-    db.info[_CARRIED_KEY] = carried
-    try:
-        connection = db.connection()  # _scope_new_transaction runs it when this begins the transaction
-    finally:
-        db.info.pop(_CARRIED_KEY, None)
-    if "rows" in carried:
-        return carried["rows"]
-    driver = connection.connection.driver_connection
-    try:
-        return driver.execute(query, params).fetchall()
-    except psycopg.Error as error:
-        raise _as_sqlalchemy_error(connection, error) from error
-
-
 def first_statement(connection: Connection, statement: sql.Composable) -> tuple | None:
     """Runs a transaction's first statement and returns its first row.
 
@@ -88,31 +66,23 @@ def first_statement(connection: Connection, statement: sql.Composable) -> tuple 
     work. The values are therefore literals, quoted by psycopg for this connection. The transaction is
     the one SQLAlchemy commits or rolls back; inside one already open, the statement simply runs.
     """
-    driver = connection.connection.driver_connection
-    rows = _first_statement_rows(connection, statement.as_bytes(driver))
-    return rows[0] if rows else None
-
-
-def _first_statement_rows(connection: Connection, statement: bytes) -> list[tuple]:
-    """All the rows of the last of `statement`'s statements, run as the transaction's first message."""
     if not connection.in_transaction():
         connection.begin()  # so that SQLAlchemy ends what the BEGIN below opens
     driver = connection.connection.driver_connection
     try:
         if driver.info.transaction_status != pq.TransactionStatus.IDLE:
-            cursor = driver.execute(statement)  # one simple-protocol message, one result per statement
-            while cursor.nextset():
-                pass
-            return cursor.fetchall() if cursor.description else []
-        result = driver.pgconn.exec_(b"BEGIN; " + statement)
+            return driver.execute(statement).fetchone()
+        result = driver.pgconn.exec_(b"BEGIN; " + statement.as_bytes(driver))
         if result.status != pq.ExecStatus.TUPLES_OK:
             error = errors.error_from_result(result)
             raise errors.OperationalError(str(error)) if driver.broken else error
     except psycopg.Error as error:
         raise _as_sqlalchemy_error(connection, error) from error
+    if not result.ntuples:
+        return None
     loader = Transformer(driver)
     loader.set_pgresult(result)
-    return loader.load_rows(0, result.ntuples, tuple)
+    return loader.load_row(0, tuple)
 
 
 def _as_sqlalchemy_error(connection: Connection, error: psycopg.Error) -> exc.DBAPIError:
@@ -141,13 +111,5 @@ def _settings(scope: tuple[str, int | None] | None, timeout_ms: int | None) -> s
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope, timeout_ms = session.info.get(_INFO_KEY), session.info.get(_TIMEOUT_KEY)
-    carried = session.info.get(_CARRIED_KEY)
-    if carried is None:
-        if scope is not None or timeout_ms is not None:
-            first_statement(connection, _settings(scope, timeout_ms))
-        return
-    driver = connection.connection.driver_connection
-    statement = ClientCursor(driver).mogrify(carried["query"], carried["params"]).encode()
     if scope is not None or timeout_ms is not None:
-        statement = _settings(scope, timeout_ms).as_bytes(driver) + b"; " + statement
-    carried["rows"] = _first_statement_rows(connection, statement)
+        first_statement(connection, _settings(scope, timeout_ms))

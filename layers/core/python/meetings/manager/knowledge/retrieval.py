@@ -28,8 +28,7 @@ inverse document frequency times its ts_rank in the chunk), and on the index pla
 question's everyday words.
 
 Each plan's statement is the body of a PL/pgSQL function (caller's rights: the policies apply), called
-in one statement through the session's psycopg connection (`meetings.db_scope.rows_of`: a search that
-opens its transaction travels with the BEGIN, one round trip), its rows read as tuples: `kb_exact_chunks`
+in one statement through the session's psycopg connection, its rows read as tuples: `kb_exact_chunks`
 and `kb_nearest_chunks` rank by vector alone, `kb_hybrid_chunks_exact` and `kb_hybrid_chunks_indexed`
 fuse both rankings (migrations 20261201_knowledge_terms, 20261202_kb_exact_chunks and
 20261202_kb_hybrid_chunks hold the SQL). The proxy-safe connection settings never prepare statements
@@ -48,7 +47,6 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from meetings.db_scope import rows_of
 from meetings.manager.knowledge.language import SEARCH_CONFIGS
 from meetings.settings import get_settings
 
@@ -154,17 +152,40 @@ class RetrievedChunk:
     heading: str = ""
 
 
-def vector_literal(values: Sequence[float]) -> str:
-    """The question's embedding in pgvector's text form. Nine significant digits give back each float4
-    exactly, and one C-level format of all of them costs a few dozen microseconds (pgvector's own
-    `Vector.to_text` about four times that)."""
-    values = values.tolist() if hasattr(values, "tolist") else list(values)
-    return _vector_format(len(values)) % tuple(values)
+class QueryVector:
+    """The question's embedding as a statement parameter, sent in pgvector's binary form (formatting
+    384 floats as text cost more than the rest of the client's work)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, values: Sequence[float]):
+        from pgvector import Vector
+
+        self.data = Vector(values).to_binary()
 
 
-@cache
-def _vector_format(dimension: int) -> str:
-    return "[" + ",".join(["%.9g"] * dimension) + "]"
+def _bind_query_vectors(raw) -> None:
+    """Teaches this psycopg connection to send QueryVector as `vector` (its oid is read once)."""
+    from psycopg import ProgrammingError
+    from psycopg.adapt import Dumper, PyFormat
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    try:
+        raw.adapters.get_dumper(QueryVector, PyFormat.BINARY)
+        return
+    except ProgrammingError:
+        pass
+    info = TypeInfo.fetch(raw, "vector")
+
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+        oid = info.oid
+
+        def dump(self, obj):
+            return obj.data
+
+    raw.adapters.register_dumper(QueryVector, VectorDumper)
 
 
 def search_knowledge(
@@ -190,19 +211,21 @@ def search_knowledge(
         query_text=query_text,
         mode=mode,
     )
+    raw = db.connection().connection.driver_connection
+    _bind_query_vectors(raw)
     rows = None
     if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
-        rows = _hnsw_search(db, params, mode)
+        rows = _hnsw_search(raw, params, mode)
         if len(rows) < k and mode != "text":
             rows = None
     if rows is None:
-        rows = rows_of(db, exact_sql(mode), params)
+        rows = raw.execute(exact_sql(mode), params).fetchall()
     return [_chunk(row) for row in rows]
 
 
-def _hnsw_search(db: Session, params: dict, mode: Mode) -> list:
+def _hnsw_search(raw, params: dict, mode: Mode) -> list:
     """The index plan, one statement (kb_nearest_chunks carries its index settings)."""
-    return rows_of(db, hnsw_sql(mode), params)
+    return raw.execute(hnsw_sql(mode), params).fetchall()
 
 
 def search_params(
@@ -222,7 +245,7 @@ def search_params(
     return {
         "entity_id": entity_id,
         "department_id": department_id,
-        "query": vector_literal(query_embedding),
+        "query": QueryVector(query_embedding),
         "text": query_text or "",
         "k": k,
         "depth": depth,
