@@ -58,12 +58,16 @@ class Database(Construct):
             self,
             "Parameters",
             engine=rds.DatabaseInstanceEngine.postgres(version=ENGINE_VERSION),
-            description="TLS only; slow statements and connections logged",
+            description="TLS only; slow statements and connections logged, never a statement's values",
             parameters={
                 "rds.force_ssl": "1",
                 "log_connections": "1",
                 "log_disconnections": "1",
                 "log_min_duration_statement": "1000",
+                # A slow or failed statement's bound values (a transcript line, a question) stay out of
+                # the log; PostgreSQL's defaults write them in full with a slow statement.
+                "log_parameter_max_length": "0",
+                "log_parameter_max_length_on_error": "0",
             },
         )
         # Created here (retention, KMS) rather than by RDS on first write (kept forever, unencrypted).

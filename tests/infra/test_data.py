@@ -51,6 +51,14 @@ def test_parameter_group_forces_tls(dev):
     assert parameters["Parameters"]["rds.force_ssl"] == "1"
 
 
+def test_the_database_log_keeps_slow_statements_but_never_their_values(dev):
+    parameters = _only(dev, "AWS::RDS::DBParameterGroup")["Properties"]["Parameters"]
+    assert parameters["log_min_duration_statement"] == "1000"
+    assert parameters["log_parameter_max_length"] == "0"
+    assert parameters["log_parameter_max_length_on_error"] == "0"
+    assert "log_statement" not in parameters  # its default, none: no statement logged for being run
+
+
 def test_credentials_live_in_secrets_manager_and_rotate(dev):
     secret_id = dev.logical_id(dev.stack.database.secret)
     secret = dev.resources[secret_id]["Properties"]
