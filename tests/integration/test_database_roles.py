@@ -131,6 +131,29 @@ def test_a_local_login_is_a_real_login_with_a_kept_password(database_url, tmp_pa
     engine.dispose()
 
 
+def test_a_login_is_given_as_a_verifier_and_its_password_is_never_sent(database_url, tmp_path):
+    from sqlalchemy import Engine, event
+
+    sent = []
+
+    def record(connection, cursor, statement, *rest) -> None:
+        sent.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        url = local_login_url(database_url, AGENT_ROLE, tmp_path)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    password = make_url(url).password
+    assert [statement for statement in sent if "ALTER ROLE" in statement]
+    assert all("SCRAM-SHA-256$4096:" in statement for statement in sent if "ALTER ROLE" in statement)
+    assert not [statement for statement in sent if password in statement]
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:  # the verifier is the password's
+        assert connection.execute(text("SELECT session_user")).scalar() == AGENT_ROLE
+    engine.dispose()
+
+
 def test_the_engine_never_prepares_statements(engine):
     assert proxy_safe_connect_args() == {"prepare_threshold": None}
     with engine.connect() as connection:

@@ -45,10 +45,16 @@ def role_powers(connection: Connection) -> list:
 
 
 def _set_login(connection: Connection, role: str, password: str) -> None:
+    """ALTER ROLE ... LOGIN PASSWORD with the password's SCRAM-SHA-256 verifier, computed here by libpq
+    (as psql's \\password does): the statement's text is what a failed statement's log line and
+    pg_stat_statements keep, and it never holds the password itself. PostgreSQL stores a verifier it
+    is given as it is."""
     from psycopg import sql
 
-    statement = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(password))
-    connection.exec_driver_sql(statement.as_string(connection.connection.driver_connection))
+    driver = connection.connection.driver_connection
+    verifier = driver.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    statement = sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier))
+    connection.exec_driver_sql(statement.as_string(driver))
 
 
 def local_login_url(owner_url: str, role: str, data_dir: str | Path) -> str:
