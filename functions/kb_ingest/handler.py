@@ -11,7 +11,7 @@ with collector_paused():
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
     from meetings.embeddings import get_embedder
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.manager.knowledge.ingest import ingest_s3_object
 
     # Loaded during the init phase, which runs with a full vCPU, not on the first event.
@@ -30,6 +30,7 @@ def created_objects(event: S3Event) -> list[tuple[str, str]]:
 
 
 @logger.inject_lambda_context
+@raises_without_values
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []
@@ -37,9 +38,9 @@ def handler(event: S3Event, context: LambdaContext) -> dict:
         with set_db_scope(session_factory()(), "jobs") as db:
             outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
             db.commit()
-        logger.info(
+        logger.info(  # by id: the key holds the document's name, which may name a person
             "knowledge object processed",
-            extra={"key": key, "status": outcome.status, "reason": outcome.reason},
+            extra={"document_id": outcome.document_id, "status": outcome.status, "reason": outcome.reason},
         )
         outcomes.append(outcome.status)
     return {"objects": len(outcomes), **{status: outcomes.count(status) for status in sorted(set(outcomes))}}

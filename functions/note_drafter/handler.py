@@ -15,7 +15,7 @@ with collector_paused():
 
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.secretary.notes import queue
     from meetings.secretary.notes.drafting import draft_note, waiting_note_ids
     from meetings.secretary.notes.llm import note_model
@@ -26,6 +26,7 @@ HAND_OVER_GRACE = timedelta(minutes=2)
 
 
 @logger.inject_lambda_context
+@raises_without_values
 def handler(event: dict, context: LambdaContext) -> dict:
     if "Records" in event:
         return _draft(event)

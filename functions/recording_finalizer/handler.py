@@ -10,7 +10,7 @@ with collector_paused():
 
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.secretary.recordings.finalize import StoredObject, finalize_recording_objects
     from meetings.storage import s3_client
 
@@ -32,6 +32,7 @@ def created_objects(event: S3Event) -> list[StoredObject]:
 
 
 @logger.inject_lambda_context
+@raises_without_values
 @event_source(data_class=S3Event)
 def handler(event: S3Event, context: LambdaContext) -> dict:
     objects = created_objects(event)

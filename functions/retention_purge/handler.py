@@ -9,7 +9,7 @@ with collector_paused():
 
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.secretary.recordings.purge import purge_due_recordings
     from meetings.secretary.retention.purge import purge_due_room_content
     from meetings.settings import get_settings
@@ -20,6 +20,7 @@ SAFETY_MARGIN_MILLIS = 30_000
 
 
 @logger.inject_lambda_context
+@raises_without_values
 def handler(event: dict, context: LambdaContext) -> dict:
     logger.info(
         "retention purge run",

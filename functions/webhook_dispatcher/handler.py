@@ -12,11 +12,12 @@ with collector_paused():
 
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.notifications.queue import dispatch_message
 
 
 @logger.inject_lambda_context
+@raises_without_values
 @event_source(data_class=SQSEvent)
 def handler(event: SQSEvent, context: LambdaContext) -> dict:
     totals = {"claimed": 0, "succeeded": 0, "failed": 0}

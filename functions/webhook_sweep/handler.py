@@ -11,7 +11,7 @@ with collector_paused():
 
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
-    from meetings.log import logger
+    from meetings.log import logger, raises_without_values
     from meetings.notifications.queue import sweep
     from meetings.settings import get_settings
 
@@ -20,6 +20,7 @@ SAFETY_MARGIN_MILLIS = 10_000
 
 
 @logger.inject_lambda_context
+@raises_without_values
 def handler(event: dict, context: LambdaContext) -> dict:
     settings = get_settings()
     with set_db_scope(session_factory()(), "jobs") as db:

@@ -12,7 +12,7 @@ from meetings.api.headers import SecurityHeaders
 from meetings.api.inline_routes import served_inline
 from meetings.api.openapi import document_responses
 from meetings.db import get_engine
-from meetings.log import logger
+from meetings.log import logger, quiet_mangum
 
 skip_needless_pydantic_v1_import()
 
@@ -24,6 +24,8 @@ def create_app(
     event loop instead of a worker thread (meetings.api.inline_routes)."""
     app = FastAPI(title=title, description=description, version="1.0.0")
     app.state.one_request_at_a_time = one_request_at_a_time
+    if one_request_at_a_time:  # served by Mangum in a Lambda container
+        quiet_mangum()
     app.add_middleware(SecurityHeaders)
     install_error_handlers(app)
     document_responses(app)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meetings.api.headers import HSTS, NO_STORE
 from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.validation import OUT_OF_RANGE_ERRORS
 
 HTTP_CODES = {
@@ -148,7 +148,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        logger.error("unhandled error", extra=failure(exc))
         # Answered outside the app's middleware, so it carries the security headers itself.
         return JSONResponse(
             error_body("internal_error", "Something went wrong on our side."),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import meetings.models  # noqa: F401  (every table, so that the documents' foreign keys resolve)
 from meetings.errors import DomainError, PayloadTooLarge
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.manager.departments.models import Department
 from meetings.manager.entities.models import Entity
 from meetings.manager.knowledge.chunking import Chunk, chunk_blocks, document_title
@@ -155,8 +155,10 @@ def ingest_document(
         prepared = _prepare(location, content, content_type, size_bytes, embedder, on_progress)
     except DomainError as exc:
         prepared = PreparedDocument(content_type=content_type, error=exc.message)
-    except Exception:  # a document never stays PENDING: whatever broke, it fails with a reason
-        logger.exception("knowledge document preparation failed", extra={"entity_id": location.entity_id})
+    except Exception as exc:  # a document never stays PENDING: whatever broke, it fails with a reason
+        logger.error(
+            "knowledge document preparation failed", extra={"entity_id": location.entity_id, **failure(exc)}
+        )
         prepared = PreparedDocument(content_type=content_type, error=INTERNAL_FAILURE)
 
     document, created = _lock_document(db, location)

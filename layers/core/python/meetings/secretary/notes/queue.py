@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.settings import get_settings
 
 _local_runner: Callable[[int], None] | None = None
@@ -42,8 +42,8 @@ def send(note_ids: list[int]) -> None:
         for note_id in note_ids:
             try:
                 sqs.send_message(QueueUrl=settings.note_queue_url, MessageBody=encode(note_id))
-            except Exception:  # the sweep sends it later
-                logger.exception("note not queued", extra={"note_id": note_id})
+            except Exception as exc:  # the sweep sends it later
+                logger.error("note not queued", extra={"note_id": note_id, **failure(exc)})
     elif _local_runner is not None:
         for note_id in note_ids:
             _local_runner(note_id)
