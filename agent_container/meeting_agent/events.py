@@ -3,8 +3,13 @@
 a queue that overflows keeps count of what it could not keep and reports it once the database is back.
 
 Tenants read this log, so an AGENT_ERROR says which stage failed, the kind of error and a fixed
-sentence about it; the exception's own text (host names, users, provider messages) goes to the
-structured log only."""
+sentence about it. The structured log gets the exception's type and where it was raised
+(`meetings.log.failure`), never its text: a database error's DETAIL repeats the row it refused, a
+transcript line among them.
+
+A batch the database refuses for what it holds (a data exception or a constraint violation) would be
+refused again on every flush and hold back everything queued behind it; its events are then written one
+at a time, and those refused again are dropped and counted like an overflow."""
 
 import asyncio
 import time
@@ -12,7 +17,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
 from meetings.secretary.transcripts.service import record_transcript_segment
@@ -96,10 +101,7 @@ class EventLog:
     ) -> bool:
         """Records a failure the agent survived: kind and a safe sentence here, details in the log."""
         kind, message = safe_error(exc)
-        logger.warning(
-            "meeting agent error",
-            extra={"stage": stage, "error_type": kind, "error": str(exc)[:1000], "room_id": self.room_id},
-        )
+        logger.warning("meeting agent error", extra={"stage": stage, "room_id": self.room_id, **failure(exc)})
         return await self.record(
             AgentEventName.AGENT_ERROR,
             participant_id=participant_id,
@@ -122,45 +124,74 @@ class EventLog:
             metadata={"stage": "database", "error_type": "EventsDropped", "dropped": dict(self.dropped)},
         )
 
-    async def _flush_locked(self) -> bool:
+    async def _flush_locked(self, *, one_by_one_if_refused: bool = True) -> bool:
         report = self._dropped_report()
         if not self.pending and report is None:
             return True
         batch = list(self.pending) + ([report] if report else [])
-
-        def write(db) -> None:
-            for e in batch:
-                append_agent_event(
-                    db=db,
-                    room_id=self.room_id,
-                    event_name=e.name,
-                    participant_id=e.participant_id,
-                    content=e.content,
-                    metadata=e.metadata,
-                )
-                if e.segment is not None:
-                    record_transcript_segment(db=db, room_id=self.room_id, **e.segment)
-
         try:
-            await self.store.run(write)
+            await self.store.run(lambda db: self._write(db, batch))
         except Exception as exc:
-            kind, message = safe_error(exc)
-            logger.warning(
-                "agent events not written, kept for later",
-                extra={"queued": len(self.pending), "error_type": kind, "error": str(exc)[:1000]},
-            )
-            if not any(e.metadata.get("stage") == "database" for e in self.pending):
-                outage = PendingEvent(
-                    AgentEventName.AGENT_ERROR,
-                    participant_id=self.agent_participant_id,
-                    content=f"database failed: {message}",
-                    metadata={"stage": "database", "error_type": kind, "at": time.time()},
-                )
-                if len(self.pending) < self.capacity:
-                    self.pending.append(outage)
-            return False
+            if one_by_one_if_refused and refused_for_what_it_holds(exc):
+                return await self._write_one_by_one()
+            return self._kept_for_later(exc)
         for _ in range(len(batch) - (1 if report else 0)):
             self.pending.popleft()
         if report is not None:
             self.dropped.clear()
         return True
+
+    def _write(self, db, events: list[PendingEvent]) -> None:
+        for e in events:
+            append_agent_event(
+                db=db,
+                room_id=self.room_id,
+                event_name=e.name,
+                participant_id=e.participant_id,
+                content=e.content,
+                metadata=e.metadata,
+            )
+            if e.segment is not None:
+                record_transcript_segment(db=db, room_id=self.room_id, **e.segment)
+
+    async def _write_one_by_one(self) -> bool:
+        """Each queued event in a transaction of its own, after the database refused their batch: an
+        event refused again is dropped (and counted), a failure of another kind keeps the rest queued."""
+        while self.pending:
+            event = self.pending[0]
+            try:
+                await self.store.run(lambda db, event=event: self._write(db, [event]))
+            except Exception as exc:
+                if not refused_for_what_it_holds(exc):
+                    return self._kept_for_later(exc)
+                self.dropped[event.name.value] += 1
+                logger.warning(
+                    "agent event refused by the database, dropped",
+                    extra={"event": event.name.value, "room_id": self.room_id, **failure(exc)},
+                )
+            self.pending.popleft()
+        return await self._flush_locked(one_by_one_if_refused=False)  # the report of what was dropped
+
+    def _kept_for_later(self, exc: BaseException) -> bool:
+        """Keeps the queue for the next flush and queues an AGENT_ERROR about the outage (once)."""
+        kind, message = safe_error(exc)
+        logger.warning(
+            "agent events not written, kept for later", extra={"queued": len(self.pending), **failure(exc)}
+        )
+        if not any(e.metadata.get("stage") == "database" for e in self.pending):
+            outage = PendingEvent(
+                AgentEventName.AGENT_ERROR,
+                participant_id=self.agent_participant_id,
+                content=f"database failed: {message}",
+                metadata={"stage": "database", "error_type": kind, "at": time.time()},
+            )
+            if len(self.pending) < self.capacity:
+                self.pending.append(outage)
+        return False
+
+
+def refused_for_what_it_holds(exc: BaseException) -> bool:
+    """A database error about the values written (SQLSTATE class 22, data exception, or 23, integrity
+    constraint violation): writing the same values again can never succeed."""
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    return sqlstate[:2] in ("22", "23")

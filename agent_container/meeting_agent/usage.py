@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.secretary.agent_usage.service import record_agent_usage
 
 from .store import Store
@@ -89,8 +89,8 @@ class UsageRecorder:
             await asyncio.sleep(self.flush_seconds)
             try:
                 await self.write()
-            except Exception:
-                logger.warning("agent usage not written; retrying at the next flush", exc_info=True)
+            except Exception as exc:
+                logger.warning("agent usage not written; retrying at the next flush", extra=failure(exc))
 
     async def finish(self) -> None:
         """Stops the periodic flush and writes the final counters with `session_end`."""

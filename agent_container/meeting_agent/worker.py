@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 
 from meetings.db import verify_schema
 from meetings.embeddings import get_embedder
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.meeting_protocol import (
     ASSISTANT_TOPIC,
     ATTR_CONSENT_ASSISTANT,
@@ -59,8 +59,8 @@ def prewarm(proc: JobProcess) -> None:
     get_embedder()
     try:
         verify_schema(default_engine(), get_settings())
-    except DBAPIError:
-        logger.warning("database not reachable at process start; jobs will retry", exc_info=True)
+    except DBAPIError as exc:
+        logger.warning("database not reachable at process start; jobs will retry", extra=failure(exc))
 
 
 def memory_bounded_load(max_jobs: int):
@@ -285,13 +285,17 @@ async def serve(
         stopped_with_worker = reason == WORKER_SHUTDOWN_REASON and bool(meeting.humans)
         try:
             await meeting.close(reason or "job shutdown")
-        except Exception:
-            logger.exception("the agent could not record its departure", extra={"room_id": room_id})
+        except Exception as exc:
+            logger.error(
+                "the agent could not record its departure", extra={"room_id": room_id, **failure(exc)}
+            )
         if stopped_with_worker and redispatcher is not None:
             try:
                 await redispatcher.redispatch(livekit_room=meeting.context.livekit_room, room_id=room_id)
-            except Exception:
-                logger.exception("the agent could not be dispatched again", extra={"room_id": room_id})
+            except Exception as exc:
+                logger.error(
+                    "the agent could not be dispatched again", extra={"room_id": room_id, **failure(exc)}
+                )
 
     ctx.add_shutdown_callback(leave)
     try:

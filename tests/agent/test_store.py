@@ -136,3 +136,52 @@ async def test_the_statement_timeout_holds_for_the_unit_of_work_only(database_ur
             assert connection.execute(text("SHOW statement_timeout")).scalar() == "0"
     finally:
         engine.dispose()
+
+
+async def test_an_event_the_database_refuses_is_dropped_and_holds_back_nothing(meeting_setup, store, caplog):
+    from meetings.secretary.participants.models import ParticipantType
+    from meetings.secretary.transcripts.models import TranscriptSegment
+
+    db, room_id = meeting_setup.db, meeting_setup.room.id
+    speaker = meeting_setup.client.participant_id
+
+    def segment(words: str, confidence: float) -> dict:
+        return {
+            "participant_id": speaker,
+            "speaker_name": "Bruno",
+            "speaker_type": ParticipantType.CLIENT,
+            "start_seconds": 1.0,
+            "end_seconds": 2.0,
+            "text": words,
+            "confidence": confidence,
+        }
+
+    log = EventLog(store, room_id, meeting_setup.professional.participant_id)
+    lines = ["before it", "my chest hurts when I climb stairs", "after it"]
+    for line, confidence in zip(lines, (0.9, 1.7, 0.8), strict=True):  # 1.7: outside the CHECK's range
+        await log.record(
+            AgentEventName.TRANSCRIPTION_PROCESSED,
+            content=line,
+            segment=segment(line, confidence),
+            defer=True,
+        )
+    assert await log.flush()
+    assert await log.flush()  # nothing is left to retry
+
+    contents = [
+        r.data["content"]
+        for r in db.scalars(
+            select(AgentSessionEvent)
+            .where(AgentSessionEvent.room_id == room_id)
+            .order_by(AgentSessionEvent.id)
+        )
+    ]
+    assert contents == ["before it", "after it", "database failed: 1 events could not be kept"]
+    stored = db.scalars(select(TranscriptSegment.text).where(TranscriptSegment.room_id == room_id)).all()
+    assert sorted(stored) == ["after it", "before it"]
+    assert not log.pending and not log.dropped
+    refused = [record for record in caplog.records if record.getMessage().startswith("agent event refused")]
+    assert [record.constraint for record in refused] == ["ck_transcript_segments_confidence_range"]
+    assert any(where.startswith("events.py:") for where in refused[0].where)
+    logged = " ".join(str(record.__dict__) for record in caplog.records)
+    assert "chest hurts" not in logged  # the refused row's DETAIL stays out of the log
