@@ -68,6 +68,8 @@ class Database(Construct):
                 # the log; PostgreSQL's defaults write them in full with a slow statement.
                 "log_parameter_max_length": "0",
                 "log_parameter_max_length_on_error": "0",
+                # ... and an error's DETAIL, which repeats the failing row or the duplicate key.
+                "log_error_verbosity": "terse",
             },
         )
         # Created here (retention, KMS) rather than by RDS on first write (kept forever, unencrypted).

@@ -56,6 +56,7 @@ def test_the_database_log_keeps_slow_statements_but_never_their_values(dev):
     assert parameters["log_min_duration_statement"] == "1000"
     assert parameters["log_parameter_max_length"] == "0"
     assert parameters["log_parameter_max_length_on_error"] == "0"
+    assert parameters["log_error_verbosity"] == "terse"  # no DETAIL: "Failing row contains (...)"
     assert "log_statement" not in parameters  # its default, none: no statement logged for being run
 
 
