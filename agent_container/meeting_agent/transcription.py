@@ -28,6 +28,7 @@ from livekit import rtc
 from livekit.agents import stt
 
 from meetings.log import logger
+from meetings.secretary.transcripts.models import MAX_SEGMENT_CHARACTERS
 
 from .room_gateway import Human
 
@@ -312,19 +313,40 @@ class MeetingTranscriber:
             if not best.text.strip():
                 continue
             delivered.set()
-            await self.on_transcript(
-                Transcript(
-                    human=human,
-                    track_sid=track_sid,
-                    segment_id=seg,
-                    text=best.text.strip(),
-                    start_seconds=round(start, 3),
-                    end_seconds=round(max(end, start), 3),
-                    language=str(best.language or ""),
-                    confidence=float(best.confidence) if best.confidence else None,
-                    received_at=time.time(),
+            pieces = spoken_pieces(best.text.strip(), start, max(end, start))
+            for number, (text, piece_start, piece_end) in enumerate(pieces):
+                await self.on_transcript(
+                    Transcript(
+                        human=human,
+                        track_sid=track_sid,
+                        segment_id=seg if number == 0 else f"{seg}-{number}",
+                        text=text,
+                        start_seconds=round(piece_start, 3),
+                        end_seconds=round(piece_end, 3),
+                        language=str(best.language or ""),
+                        confidence=min(max(float(best.confidence), 0.0), 1.0) if best.confidence else None,
+                        received_at=time.time(),
+                    )
                 )
-            )
+
+
+def spoken_pieces(text: str, start: float, end: float, limit: int = MAX_SEGMENT_CHARACTERS) -> list:
+    """An utterance cut at spaces into pieces a transcript segment can hold (its CHECK on the text's
+    length), each timed by its share of the characters: [(text, start, end)]. One piece, as it came,
+    when it fits."""
+    pieces, rest = [], text
+    while len(rest) > limit:
+        cut = rest.rfind(" ", 0, limit + 1)
+        cut = cut if cut > 0 else limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    pieces.append(rest)
+    total, done, timed = sum(len(piece) for piece in pieces), 0, []
+    for piece in pieces:
+        begins = start + (end - start) * done / total
+        done += len(piece)
+        timed.append((piece, begins, start + (end - start) * done / total))
+    return timed
 
 
 def segment_id(track_sid: str, request_id: str) -> str:

@@ -216,3 +216,23 @@ async def test_failures_spread_over_a_long_meeting_never_stop_transcription(meet
 
     texts = [e.data["content"] for e in transcription_events(meeting_setup.db, meeting_setup.room.id)]
     assert texts == [PHRASES[2]] * 5 + [PHRASES[4]]
+
+
+def test_an_utterance_too_long_for_one_segment_is_cut_at_spaces_and_timed_by_its_characters():
+    from agent_container.meeting_agent.transcription import spoken_pieces
+    from meetings.secretary.transcripts.models import MAX_SEGMENT_CHARACTERS
+
+    assert spoken_pieces("No, none at all.", 3.0, 4.5) == [("No, none at all.", 3.0, 4.5)]
+
+    words = " ".join(f"word{n}" for n in range(5000))  # 43,889 characters
+    pieces = spoken_pieces(words, 10.0, 250.0)
+    assert len(words) == 43_889 and len(pieces) == 5
+    assert all(len(text) <= MAX_SEGMENT_CHARACTERS for text, _, _ in pieces)
+    assert " ".join(text for text, _, _ in pieces) == words  # nothing lost, no word split
+    assert pieces[0][1] == 10.0 and pieces[-1][2] == 250.0
+    assert all(earlier[2] == later[1] for earlier, later in zip(pieces, pieces[1:], strict=False))
+    first_text, first_start, first_end = pieces[0]
+    assert abs((first_end - first_start) / 240.0 - len(first_text) / sum(len(t) for t, _, _ in pieces)) < 1e-9
+
+    unbroken = "a" * (MAX_SEGMENT_CHARACTERS + 5)  # no space to cut at
+    assert [len(text) for text, _, _ in spoken_pieces(unbroken, 0.0, 1.0)] == [MAX_SEGMENT_CHARACTERS, 5]
