@@ -76,3 +76,14 @@ def test_a_job_fails_as_its_error_type_alone_and_still_fails(caplog):
     logged = [record for record in caplog.records if record.getMessage() == "job failed"]
     assert logged[0].error_type == "ValueError" and "chest" not in str(logged[0].__dict__)
     assert handler.__name__ == "handler"
+
+
+def test_on_lambda_a_library_beside_the_package_is_not_taken_for_this_projects_code(monkeypatch):
+    import meetings.log as log
+
+    monkeypatch.setattr(log, "_PACKAGE", "/opt/python/meetings")
+    monkeypatch.setattr(log, "_PACKAGE_PARENT", "/opt/python")
+    assert log._library_file("/opt/python/sqlalchemy/engine/base.py")
+    assert not log._library_file("/opt/python/meetings/secretary/notes/drafting.py")
+    assert not log._library_file("/var/task/handler.py")
+    assert log._library_file("/var/lang/lib/python3.12/site-packages/boto3/session.py")

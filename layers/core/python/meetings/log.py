@@ -15,6 +15,10 @@ logger = Logger(
 
 # A failure's innermost frames of this project's code, then the frame that raised (often a library's).
 FAILURE_FRAMES = 6
+_STANDARD_LIBRARY = os.path.dirname(os.__file__)
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# Where the package is installed; on Lambda the dependencies' layer unpacks there too (/opt/python).
+_PACKAGE_PARENT = os.path.dirname(_PACKAGE)
 
 
 def failure(exc: BaseException) -> dict:
@@ -43,10 +47,9 @@ def failure(exc: BaseException) -> dict:
 
 
 def _library_file(filename: str) -> bool:
+    if filename.startswith(_PACKAGE_PARENT + os.sep):
+        return not filename.startswith(_PACKAGE + os.sep)
     return "site-packages" in filename or filename.startswith(_STANDARD_LIBRARY)
-
-
-_STANDARD_LIBRARY = os.path.dirname(os.__file__)
 
 
 class _WithoutExceptionText(logging.Filter):
