@@ -241,3 +241,17 @@ def test_parallel_failures_are_all_counted(engine):
         with Session(engine) as session:
             session.execute(delete(LoginThrottle).where(LoginThrottle.key == service.address_key(email)))
             session.commit()
+
+
+def test_the_throttle_keeps_no_email_address_or_client_address(db, manager):
+    import uuid
+
+    client = f"198.51.100.{uuid.uuid4().int % 250}"
+    before = set(db.scalars(select(LoginThrottle.key)))
+    for email in (f"nobody-{uuid.uuid4().hex[:8]}@example.com", manager.email):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=email, password="wrong-password", client=client)
+    keys = set(db.scalars(select(LoginThrottle.key))) - before
+    assert len(keys) == 3 and {key.split(":")[0] for key in keys} == {"address", "client"}
+    assert not [key for key in keys if "@" in key or "example.com" in key or "198.51.100" in key]
+    assert {service.address_key(manager.email), service.client_key(client)} <= keys  # same input, same key

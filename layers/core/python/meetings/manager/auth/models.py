@@ -7,7 +7,8 @@ from meetings.db import Base, updated_at_column
 
 
 class LoginThrottle(Base):
-    """Failed logins per key: an email address (known or not) or a client (source IP).
+    """Failed logins per key: an email address (known or not) or a client (source IP), each as a keyed
+    hash (`auth.service.address_key`, `client_key`).
 
     Rows are transient: a row whose window and lock are over is deleted at the next failed login.
     """

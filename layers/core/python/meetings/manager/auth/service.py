@@ -6,6 +6,8 @@ password costs seconds, guessing costs hours, and nobody else's failures can kee
 than MAX_LOCK at a time. A locked key refuses without counting, so waiting out a lock does not extend it.
 """
 
+import hashlib
+import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -37,11 +39,18 @@ class LoginResult:
 
 
 def address_key(email: str) -> str:
-    return f"address:{email}"
+    return _throttle_key("address", email)
 
 
 def client_key(client: str) -> str:
-    return f"client:{client}"
+    return _throttle_key("client", client)
+
+
+def _throttle_key(kind: str, value: str) -> str:
+    """A keyed hash of the address or the client's IP, so that the table holds neither: the key is
+    the signing secret of access tokens, and rotating it starts every count afresh."""
+    secret = get_settings().jwt_secret.get_secret_value().encode()
+    return f"{kind}:{hmac.new(secret, f'{kind}:{value}'.encode(), hashlib.sha256).hexdigest()}"
 
 
 def _locked_until(db: Session, keys: list[str], now: datetime) -> datetime | None:
