@@ -4,7 +4,7 @@ the kb-ingest Lambda calls (see devserver.s3_events)."""
 import threading
 
 from devserver.s3_events import ObjectMarker, mark_seen, start_poller, unseen_objects
-from meetings.log import logger
+from meetings.log import failure, logger
 
 POLL_SECONDS = 2.0
 
@@ -22,8 +22,8 @@ def ingest_new_objects(*, bucket: str, seen: set[ObjectMarker]) -> list[str]:
             with set_db_scope(session_factory()(), "jobs") as db:
                 outcome = ingest_s3_object(db=db, bucket=bucket, key=key)
                 db.commit()
-        except Exception:  # one object's trouble must not hold up the others; it is retried next round
-            logger.exception("local knowledge ingestion failed", extra={"key": key})
+        except Exception as exc:  # one object's trouble must not hold up the others; it is retried next round
+            logger.error("local knowledge ingestion failed", extra={"key": key, **failure(exc)})
             continue
         mark_seen(seen, item)
         logger.info("local knowledge ingestion", extra={"key": key, "status": outcome.status})

@@ -11,7 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from devserver.s3_events import start_poller
 from meetings.db_scope import set_db_scope
-from meetings.log import logger
+from meetings.log import failure, logger
 from meetings.secretary.notes import queue
 from meetings.secretary.notes.drafting import draft_note, waiting_note_ids
 from meetings.secretary.notes.llm import ModelUnavailable, note_model
@@ -23,7 +23,8 @@ RETRY_AFTER = timedelta(seconds=30)
 
 def start_local_note_drafter(jobs_url: str, *, every: float = SWEEP_EVERY_SECONDS) -> threading.Event:
     """Routes hand-overs to a worker thread and starts the sweep; set the returned event to stop it."""
-    sessions = sessionmaker(create_engine(jobs_url, pool_size=1, max_overflow=1), expire_on_commit=False)
+    engine = create_engine(jobs_url, pool_size=1, max_overflow=1, hide_parameters=True)
+    sessions = sessionmaker(engine, expire_on_commit=False)
     worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="local-note-drafter")
     model = note_model(get_settings())
 
@@ -32,9 +33,9 @@ def start_local_note_drafter(jobs_url: str, *, every: float = SWEEP_EVERY_SECOND
             try:
                 draft_note(db=db, note_id=note_id, model=model)
             except ModelUnavailable as exc:  # left pending; the sweep tries again
-                logger.warning("note model unavailable", extra={"note_id": note_id, "reason": str(exc)})
-            except Exception:
-                logger.exception("local note drafting failed", extra={"note_id": note_id})
+                logger.warning("note model unavailable", extra={"note_id": note_id, **failure(exc)})
+            except Exception as exc:
+                logger.error("local note drafting failed", extra={"note_id": note_id, **failure(exc)})
 
     def hand_over(note_id: int) -> None:
         worker.submit(draft, note_id)

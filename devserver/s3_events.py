@@ -5,7 +5,7 @@ S3-triggered Lambda runs. An object counts as seen once handled; a round that fa
 import threading
 from collections.abc import Callable
 
-from meetings.log import logger
+from meetings.log import failure, logger
 
 ObjectMarker = tuple[str, str]  # (key, ETag): a new upload under the same key is a new object
 
@@ -35,8 +35,8 @@ def start_poller(
         while not stop.is_set():
             try:
                 each_round()
-            except Exception:  # a local job keeps going; the next round retries
-                logger.exception("local S3 job failed", extra={"job": name})
+            except Exception as exc:  # a local job keeps going; the next round retries
+                logger.error("local S3 job failed", extra={"job": name, **failure(exc)})
             stop.wait(interval)
 
     thread = threading.Thread(target=loop, name=name, daemon=True)
