@@ -17,6 +17,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DataError, IntegrityError
+
 from meetings.log import failure, logger
 from meetings.secretary.events.models import AgentEventName
 from meetings.secretary.events.service import append_agent_event
@@ -191,7 +193,7 @@ class EventLog:
 
 
 def refused_for_what_it_holds(exc: BaseException) -> bool:
-    """A database error about the values written (SQLSTATE class 22, data exception, or 23, integrity
-    constraint violation): writing the same values again can never succeed."""
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
-    return sqlstate[:2] in ("22", "23")
+    """A database error about the values written (SQLSTATE class 22 or 23, which SQLAlchemy raises as
+    DataError and IntegrityError, as the API maps them): writing the same values again can never
+    succeed."""
+    return isinstance(exc, DataError | IntegrityError)
