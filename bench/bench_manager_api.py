@@ -184,7 +184,7 @@ def main() -> None:
             "id, name, type, default_instructions, max_participants, recording_retention_days, "
             "active, created_at, updated_at"
         )
-        with psycopg.connect(url, autocommit=True) as connection:
+        with psycopg.connect(url, autocommit=True, prepare_threshold=None) as connection:
 
             def principal() -> None:
                 connection.execute(
