@@ -135,6 +135,7 @@ def main() -> None:
         import bcrypt
         import psycopg
 
+        from meetings.db import proxy_safe_connect_args
         from meetings.settings import get_settings
 
         manager_id, entity_id = seed()
@@ -184,7 +185,7 @@ def main() -> None:
             "id, name, type, default_instructions, max_participants, recording_retention_days, "
             "active, created_at, updated_at"
         )
-        with psycopg.connect(url, autocommit=True, prepare_threshold=None) as connection:
+        with psycopg.connect(url, autocommit=True, **proxy_safe_connect_args()) as connection:
 
             def principal() -> None:
                 connection.execute(

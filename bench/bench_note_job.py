@@ -143,6 +143,7 @@ def measure_job(
     import psycopg
     from sqlalchemy.engine import make_url
 
+    from meetings.db import proxy_safe_connect_args
     from meetings.db_roles import JOBS_ROLE
     from meetings.secretary.notes.answer import parse_answer
     from meetings.secretary.notes.drafting import consented_lines, draft_note
@@ -157,7 +158,7 @@ def measure_job(
     job, raw, prepared, floor = [], [], [], []
     with (
         psycopg.connect(owner_url, autocommit=True) as owner,
-        psycopg.connect(jobs_url, autocommit=True, prepare_threshold=None) as jobs,
+        psycopg.connect(jobs_url, autocommit=True, **proxy_safe_connect_args()) as jobs,
         psycopg.connect(jobs_url, autocommit=True, prepare_threshold=5) as jobs_preparing,
         bench_session("jobs") as db,
     ):
