@@ -22,6 +22,8 @@ from meetings.log import logger
 from meetings.settings import get_settings
 
 REQUEST_TIMEOUT_SECONDS = 10
+# The Conflict code of an egress (or room) LiveKit no longer has: nothing is being recorded.
+EGRESS_GONE = "egress_unavailable"
 RUNNING_STATES = frozenset({proto_egress.EGRESS_STARTING, proto_egress.EGRESS_ACTIVE})
 
 
@@ -104,7 +106,7 @@ def _call(operation, **context):
         if exc.code in ("not_found", "failed_precondition"):
             raise Conflict(
                 "LiveKit has no running egress or room for this recording.",
-                code="egress_unavailable",
+                code=EGRESS_GONE,
                 details={"livekit_code": exc.code},
             ) from exc
         raise UpstreamUnavailable("LiveKit did not accept the request.", code="livekit_unavailable") from exc

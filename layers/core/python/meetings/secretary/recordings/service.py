@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from meetings.api.pagination import Page, PageParams, paginate
-from meetings.errors import Conflict, DomainError, NotFound
+from meetings.errors import Conflict, NotFound
 from meetings.identity.principal import Principal
 from meetings.log import logger
 from meetings.manager.entities.models import Entity
@@ -167,7 +167,12 @@ def stop_for_missing_consent(*, db: Session, room: Room, participant_id: int) ->
 
         try:
             egress.stop_recording_egress(egress_id=recording.livekit_egress_id)
-        except DomainError:  # already ended on LiveKit's side: nothing is being recorded any more
+        except Conflict as exc:
+            if exc.code != egress.EGRESS_GONE:
+                raise
+            # Already ended on LiveKit's side: nothing is being recorded any more. Any other failure
+            # (LiveKit unreachable or refusing) propagates: the webhook answers 502 and its whole
+            # transaction rolls back, so LiveKit's redelivery stops the recording then.
             logger.warning("egress already ended", extra={"recording_id": str(recording.id)})
         append_room_event(
             db=db,
