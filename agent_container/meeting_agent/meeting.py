@@ -48,7 +48,7 @@ class MeetingAgent:
     humans: dict[str, Human] = field(default_factory=dict)
     registration: Registration | None = None
     closed: bool = False
-    _background: set[asyncio.Task] = field(default_factory=set)
+    _background: set[asyncio.Future] = field(default_factory=set)
     _addressed: dict[str, float] = field(default_factory=dict)  # identity -> when they said only "Assistant"
 
     def __post_init__(self) -> None:
@@ -181,6 +181,15 @@ class MeetingAgent:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
+
+    def consent_withdrawn(self, identity: str) -> None:
+        """Forgets a human who withdrew consent to the assistant and stops hearing them at once: nothing
+        they say from now on is transcribed, captioned, answered or stored."""
+        self.humans.pop(identity, None)
+        self._addressed.pop(identity, None)
+        closing = self.transcriber.cut(identity)
+        self._background.add(closing)
+        closing.add_done_callback(self._background.discard)
 
     def professionals(self) -> list[Human]:
         return [h for h in self.humans.values() if h.is_professional]

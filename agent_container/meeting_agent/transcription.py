@@ -177,6 +177,24 @@ class MeetingTranscriber:
     async def remove(self, identity: str, *, sid: str | None = None) -> None:
         """Stops transcribing a participant who left (only the streams of that join when `sid` is given),
         once their last words are transcribed or `drain_seconds` have passed."""
+        tasks = self._forget(identity, sid=sid)
+        if not tasks:
+            return
+        _, still_running = await asyncio.wait(tasks, timeout=self.drain_seconds)
+        for task in still_running:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def cut(self, identity: str) -> asyncio.Future:
+        """Stops transcribing a participant at once, dropping what they were still saying: their consent
+        was withdrawn, and they are still connected, so a drain would go on hearing them. Returns what
+        completes when their streams are closed."""
+        tasks = self._forget(identity, sid=None)
+        for task in tasks:
+            task.cancel()
+        return asyncio.gather(*tasks, return_exceptions=True)
+
+    def _forget(self, identity: str, *, sid: str | None) -> list[asyncio.Task]:
         leaving = [
             (key, task)
             for key, (human, task) in list(self._tasks.items())
@@ -184,13 +202,7 @@ class MeetingTranscriber:
         ]
         for key, _ in leaving:
             self._tasks.pop(key, None)
-        tasks = [task for _, task in leaving]
-        if not tasks:
-            return
-        _, still_running = await asyncio.wait(tasks, timeout=self.drain_seconds)
-        for task in still_running:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        return [task for _, task in leaving]
 
     async def finished(self, identity: str) -> None:
         """Waits until a participant's audio has ended and all of it has been transcribed."""

@@ -169,8 +169,7 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
     def on_attributes_changed(changed: dict[str, str], participant) -> None:
         # The secretary sets consent_assistant to "false" (RoomService.UpdateParticipant) on withdrawal.
         if ATTR_CONSENT_ASSISTANT in changed and not consents_to_assistant(participant):
-            if participant.identity in meeting.humans:
-                meeting.participant_left(participant.identity)
+            meeting.consent_withdrawn(participant.identity)
 
     def on_participant_disconnected(participant: rtc.RemoteParticipant) -> None:
         meeting.participant_left(participant.identity, sid=getattr(participant, "sid", None) or None)

@@ -59,3 +59,43 @@ async def test_a_withdrawal_stops_hearing_the_participant(meeting_setup, build_m
 
     assert meeting_setup.client.identity not in meeting.humans
     assert meeting_setup.client.identity not in meeting.transcriber.identities
+
+
+async def test_nothing_said_after_a_withdrawal_is_transcribed_captioned_or_stored(
+    meeting_setup, build_meeting
+):
+    """The participant stays connected and keeps speaking: their stream is cut at the withdrawal, not
+    drained as for someone who left (a drain would go on reading their microphone)."""
+    from sqlalchemy import select
+
+    from meetings.meeting_protocol import TRANSCRIPTION_TOPIC
+    from meetings.secretary.transcripts.models import TranscriptSegment
+
+    stt = CodedSpeechSTT(PHRASES)
+    meeting = build_meeting(stt=stt)
+    meeting.transcriber.drain_seconds = 5.0  # the default: a drain would outlast what follows
+    await meeting.start()
+    feed = AudioFeed()
+    room = FakeRoom()
+    pending = connect_room(room, meeting, audio_source=lambda track: feed)
+    client = remote(meeting_setup.client)
+    room.emit("participant_connected", client)
+    room.emit("track_subscribed", FakeTrack(owner=client.identity), None, client)
+    await asyncio.gather(*list(pending))
+    feed.say(1)
+    await feed.drained()
+    await asyncio.sleep(0.3)
+
+    withdrawn = replace(client, attributes={**client.attributes, ATTR_CONSENT_ASSISTANT: "false"})
+    room.emit("participant_attributes_changed", {ATTR_CONSENT_ASSISTANT: "false"}, withdrawn)
+    feed.say(2, seconds=0.3, pause=0.2)
+    await asyncio.sleep(1.5)
+    await meeting.events.flush()
+
+    stored = meeting_setup.db.scalars(
+        select(TranscriptSegment.text).where(TranscriptSegment.room_id == meeting_setup.room.id)
+    ).all()
+    assert stored == [PHRASES[1]]
+    captions = [sent.text for sent in meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)]
+    assert PHRASES[1] in captions and PHRASES[2] not in captions
+    assert client.identity not in meeting.transcriber.identities
