@@ -1,15 +1,16 @@
 """A room's seats. A participant is *admitted* (holds one of the seats) from a successful join until they
 leave: `joined_at` is set and `left_at` is not, and either LiveKit confirmed the connection (webhook
 participant_joined) or the join is younger than the access token's lifetime. A token that is never used
-so frees its seat when it expires."""
+so frees its seat when it expires. The meeting agent's own row (written when it registers in the room)
+never holds a seat: the LiveKit room has one place more than the room's seats for it."""
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from meetings.livekit import ACCESS_TOKEN_TTL
-from meetings.secretary.participants.models import RoomParticipant
+from meetings.secretary.participants.models import Participant, ParticipantType, RoomParticipant
 
 ADMISSION_HOLD = ACCESS_TOKEN_TTL
 
@@ -25,6 +26,9 @@ def is_admitted(room_participant: RoomParticipant, at: datetime) -> bool:
 def _holding_a_seat(room_id: str, at: datetime) -> list:
     return [
         RoomParticipant.room_id == room_id,
+        ~exists().where(
+            Participant.id == RoomParticipant.participant_id, Participant.type == ParticipantType.AGENT
+        ),
         RoomParticipant.joined_at.is_not(None),
         RoomParticipant.left_at.is_(None),
         or_(

@@ -224,7 +224,7 @@ def _participant_left(
         data=_attendance_data(room_participant, event, at, applied),
     )
     db.flush()
-    # The last human gone (agents are not room participants): the meeting is over.
+    # The last human gone (the agent holds no seat): the meeting is over.
     if applied and room.status == RoomStatus.ACTIVE and count_admitted(db, room.id, datetime.now(UTC)) == 0:
         mark_ended(db=db, room=room, at=at, reason="last_participant_left")
 
