@@ -10,6 +10,7 @@ from pydantic_core import to_json
 from sqlalchemy import select, text
 
 from meetings.db_roles import AGENT_ROLE
+from meetings.secretary.consent.service import record_join_consent
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.rooms.models import RoomStatus
 from meetings.secretary.transcripts import service
@@ -26,6 +27,19 @@ SPEAKERS = [
 ]
 
 
+def consent_to_the_assistant(db, room, person, *, assistant: bool = True) -> None:
+    record_join_consent(
+        db=db,
+        room_id=room.id,
+        entity_id=room.entity_id,
+        participant_id=person.id,
+        recording=False,
+        assistant=assistant,
+        language="en",
+        client_address=None,
+    )
+
+
 @pytest.fixture
 def visit(db, entity):
     """A finished room with three speakers whose segments were stored out of time order."""
@@ -35,6 +49,8 @@ def visit(db, entity):
         make_participant(db, name=name, type=kind, **({"professional_id": doctor.id} if index == 0 else {}))
         for index, (name, kind) in enumerate(SPEAKERS)
     ]
+    for person in people:
+        consent_to_the_assistant(db, room, person)
     lines = [
         (1, 4.2, 6.0, "Since Monday, mostly at night."),
         (0, 0.5, 3.9, "Good morning, how long have you had the cough?"),
@@ -233,14 +249,16 @@ def awkward_visit(db, entity):
     JSON and WebVTT escape and whitespace rule."""
     room = make_room(db, entity, status=RoomStatus.COMPLETED)
     speaker = make_participant(db, name="Someone")
+    consent_to_the_assistant(db, room, speaker)
     with acting_as(db, AGENT_ROLE):
         for index, (start, end, name, text, language, confidence) in enumerate(AWKWARD):
+            agent_line = index == 3  # the assistant's own speech: no participant, served as it is
             record_transcript_segment(
                 db=db,
                 room_id=room.id,
-                participant_id=None if index == 3 else speaker.id,
+                participant_id=None if agent_line else speaker.id,
                 speaker_name=name,
-                speaker_type=ParticipantType.CLIENT,
+                speaker_type=ParticipantType.AGENT if agent_line else ParticipantType.CLIENT,
                 start_seconds=start,
                 end_seconds=end,
                 text=text,
@@ -294,7 +312,7 @@ def test_a_writer_cannot_choose_what_is_served(client, auth_headers, admin, db, 
         db.execute(
             text(
                 "INSERT INTO transcript_segments (room_id, speaker_name, speaker_type, start_seconds, end_seconds,"
-                " text, rendered_json, rendered_cue_timing) VALUES (:room, 'Maria', 'CLIENT', 1, 2, 'hello',"
+                " text, rendered_json, rendered_cue_timing) VALUES (:room, 'Assistant', 'AGENT', 1, 2, 'hello',"
                 " '{\"text\": \"forged\"}', '99:00:00.000 --> 99:00:01.000')"
             ),
             {"room": room.id},
@@ -319,3 +337,63 @@ def test_another_tenants_room_is_404_with_or_without_speech(
             f"/v1/rooms/{room.id}/transcript", params=params, headers=auth_headers(other_admin)
         )
         assert (answer.status_code, error_code(answer)) == (404, "room_not_found")
+
+
+def test_lines_the_speakers_consent_does_not_cover_are_never_served(client, auth_headers, admin, db, entity):
+    """Whatever was stored: a refused participant's line, and a line after its speaker withdrew, stay out
+    of every format, as they stay out of the note."""
+    from datetime import UTC, datetime, timedelta
+
+    from meetings.secretary.consent.models import ConsentAction, ConsentRecord
+
+    room = make_room(db, entity, status=RoomStatus.COMPLETED)
+    patient, relative = make_participant(db, name="Maria"), make_participant(db, name="Joao")
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    decisions = [(patient, ConsentAction.JOIN, True, 0), (relative, ConsentAction.JOIN, False, 0)]
+    decisions.append((patient, ConsentAction.WITHDRAW, False, 120))
+    for person, action, assistant, second in decisions:
+        db.add(
+            ConsentRecord(
+                room_id=room.id,
+                participant_id=person.id,
+                action=action,
+                recording=False,
+                assistant=assistant,
+                created_at=start + timedelta(seconds=second),
+            )
+        )
+    db.flush()
+    lines = [
+        (patient, 10, "Before I withdrew."),
+        (relative, 20, "I refused the assistant."),
+        (patient, 130, "After I withdrew."),
+    ]
+    for person, second, words in lines:
+        with acting_as(db, AGENT_ROLE):
+            db.execute(
+                text(
+                    "INSERT INTO transcript_segments (room_id, participant_id, speaker_name, speaker_type,"
+                    " start_seconds, end_seconds, text, created_at)"
+                    " VALUES (:room, :person, :name, 'CLIENT', :at, :at + 1, :words, :created)"
+                ),
+                {
+                    "room": room.id,
+                    "person": person.id,
+                    "name": person.name,
+                    "at": second,
+                    "words": words,
+                    "created": start + timedelta(seconds=second),
+                },
+            )
+    url = f"/v1/rooms/{room.id}/transcript"
+
+    served = [s["text"] for s in client.get(url, headers=auth_headers(admin)).json()["segments"]]
+    assert served == ["Before I withdrew."]
+    for params in ({"format": "vtt"}, {"format": "txt"}):
+        body = client.get(url, params=params, headers=auth_headers(admin)).text
+        assert "Before I withdrew." in body and "refused" not in body and "After I" not in body
+
+
+def test_a_room_id_the_database_cannot_hold_names_no_room(client, auth_headers, admin):
+    answer = client.get("/v1/rooms/abc%00def/transcript", headers=auth_headers(admin))
+    assert (answer.status_code, error_code(answer)) == (404, "room_not_found")

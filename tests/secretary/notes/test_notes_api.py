@@ -188,6 +188,27 @@ def test_evidence_must_be_a_segment_of_this_room(db, client, auth_headers, clini
     assert answer.status_code == 422 and error_code(answer) == "evidence_not_in_room"
 
 
+@pytest.mark.parametrize("line", ["relative", "agent"])
+def test_an_edit_cannot_cite_a_line_the_consent_does_not_cover(
+    db, client, auth_headers, clinic_admin, drafted, line
+):
+    """The relative refused the assistant, and the agent's own speech is not the visit's content: an edit
+    may cite neither, as the drafting job never does."""
+    room, segments, note = drafted
+    edit = {"sections": [{"key": "plan", "statements": [{"text": "x", "evidence": [segments[line].id]}]}]}
+
+    answer = client.patch(note_url(room), headers=auth_headers(clinic_admin), json=edit)
+
+    assert answer.status_code == 422 and error_code(answer) == "evidence_not_in_room"
+    assert answer.json()["error"]["details"]["segment_ids"] == [segments[line].id]
+    db.refresh(note)
+    assert all(
+        segments[line].id not in statement["evidence"]
+        for section in note.sections
+        for statement in section["statements"]
+    )
+
+
 def test_signing_pins_signer_time_and_a_hash_of_the_content(db, client, auth_headers, clinic_admin, drafted):
     room, _, note = drafted
 

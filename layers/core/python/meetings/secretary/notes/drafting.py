@@ -28,26 +28,19 @@ from meetings.secretary.notes.prompt import (
 )
 from meetings.secretary.rooms.instructions import room_with_instructions
 from meetings.secretary.rooms.models import Room
+from meetings.secretary.transcripts.consented import DECISIONS, HEARD_WITH_CONSENT
 
 LEASE = timedelta(minutes=5)  # longer than a job may run (the Lambda stops at three minutes)
 ANSWER_TRIES = 3  # a malformed answer is asked again this many times in all
 JOB_ATTEMPTS = 5  # an unreachable model: the job gives up on the note after this many runs
 
-# A line counts when its speaker's consent decision in force when it was stored (the latest one made
-# before) said yes to the assistant: a withdrawal stops what follows it. The agent's own speech is not
-# the visit's content.
-_CONSENTED_LINES = """
-    WITH decisions AS MATERIALIZED (
-        SELECT participant_id, assistant, created_at AS since,
-               lead(created_at) OVER (PARTITION BY participant_id ORDER BY id) AS until
-        FROM consent_records
-        WHERE room_id = %(room_id)s
-    )
+# The visit's content: the lines the speakers' consent covers (meetings.secretary.transcripts.consented);
+# the agent's own speech is not part of it.
+_CONSENTED_LINES = f"""
+    WITH {DECISIONS}
     SELECT s.id, s.speaker_name, s.speaker_type::text, s.start_seconds::float8, s.text
     FROM transcript_segments s
-    JOIN decisions d ON d.participant_id = s.participant_id AND d.assistant
-         AND s.created_at >= d.since AND (d.until IS NULL OR s.created_at < d.until)
-    WHERE s.room_id = %(room_id)s AND s.speaker_type <> 'AGENT'
+    WHERE s.room_id = %(room_id)s AND s.speaker_type <> 'AGENT' AND {HEARD_WITH_CONSENT}
     ORDER BY s.start_seconds, s.id
 """
 

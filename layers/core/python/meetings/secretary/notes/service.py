@@ -17,7 +17,7 @@ from meetings.secretary.notes.schemas import NoteEdit
 from meetings.secretary.notes.signing import content_hash, may_sign, user_email
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.rooms.service import get_room
-from meetings.secretary.transcripts.models import TranscriptSegment
+from meetings.secretary.transcripts.consented import DECISIONS, HEARD_WITH_CONSENT
 
 
 def _no_note(room_id: str) -> NotFound:
@@ -62,20 +62,25 @@ def _not_in_status(note: VisitNote, code: str, message: str) -> Conflict:
     return Conflict(message, code=code, details={"status": note.status, "version": note.version})
 
 
+# What an edit may cite: the room's lines that the speakers' consent covers, as the drafting job reads
+# them (never the agent's own speech, nor a line of someone who refused or withdrew).
+_CITABLE = f"""
+    WITH {DECISIONS}
+    SELECT s.id FROM transcript_segments s
+    WHERE s.room_id = %(room_id)s AND s.id = ANY(%(ids)s) AND s.speaker_type <> 'AGENT'
+      AND {HEARD_WITH_CONSENT}
+"""
+
+
 def _check_evidence_in_room(db: Session, room_id: str, ids: set[int]) -> None:
     if not ids:
         return
-    found = set(
-        db.scalars(
-            select(TranscriptSegment.id).where(
-                TranscriptSegment.room_id == room_id, TranscriptSegment.id.in_(ids)
-            )
-        )
-    )
+    driver = db.connection().connection.driver_connection
+    found = {row[0] for row in driver.execute(_CITABLE, {"room_id": room_id, "ids": sorted(ids)})}
     missing = sorted(ids - found)
     if missing:
         raise ValidationFailed(
-            "Evidence must name transcript segments of this room.",
+            "Evidence must name transcript segments of this room that its speakers' consent covers.",
             code="evidence_not_in_room",
             details={"segment_ids": missing[:20]},
         )

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from meetings.api.database import DbSession
+from meetings.api.params import RoomIdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.transcripts import formats
 from meetings.secretary.transcripts.schemas import MEDIA_TYPES, TranscriptFormat, TranscriptOut
@@ -29,7 +30,8 @@ def chosen_format(requested: TranscriptFormat | None, accept: str | None) -> Tra
     "/{room_id}/transcript",
     response_model=TranscriptOut,
     summary="The visit's transcript in time order",
-    description="Final speech segments of the participants who consented to the assistant, timed in seconds "
+    description="Final speech segments of the participants who consented to the assistant (a line stored "
+    "after its speaker refused or withdrew is left out) and the assistant's own, timed in seconds "
     "from the room's start. JSON by default; WebVTT with `<v Speaker>` voice spans with `Accept: text/vtt` or "
     "`?format=vtt`; plain text with `?format=txt`. Another organization's room answers 404.",
     responses={
@@ -42,7 +44,7 @@ def chosen_format(requested: TranscriptFormat | None, accept: str | None) -> Tra
     },
 )
 async def get_transcript(
-    room_id: str,
+    room_id: RoomIdPath,
     db: DbSession,
     principal: CurrentPrincipal,
     format: Annotated[TranscriptFormat | None, Query(description="json, vtt or txt")] = None,
