@@ -57,6 +57,13 @@ def client(probe_table):
         db.flush()
         raise NotFound("Nothing here.", code="not_found")
 
+    @router.post("/probe/{value}/then-raw-read")
+    def insert_then_read_on_the_driver(value: int, words: str, db: DbSession) -> dict:
+        db.execute(text(f"INSERT INTO {PROBE_TABLE} VALUES (:v)"), {"v": value})
+        driver = db.connection().connection.driver_connection
+        driver.execute("SELECT %(words)s::text", {"words": words}).fetchall()
+        return {"inserted": value}
+
     with TestClient(create_app("probe", [router]), raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -80,4 +87,13 @@ def test_an_error_after_a_flush_rolls_the_whole_request_back(client, engine):
     answer = client.post("/probe/3/then-fail")
 
     assert answer.status_code == 404
+    assert probe_values(engine) == []
+
+
+def test_a_value_the_driver_refuses_on_a_raw_read_is_a_422_and_keeps_nothing(client, engine):
+    """A read through the session's psycopg connection raises psycopg's own DataError (here for NUL,
+    which PostgreSQL text cannot hold); it answers like SQLAlchemy's, not 500."""
+    answer = client.post("/probe/5/then-raw-read", params={"words": "a\x00b"})
+
+    assert answer.status_code == 422 and answer.json()["error"]["code"] == "invalid_value"
     assert probe_values(engine) == []

@@ -133,9 +133,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(DataError)
-    async def value_refused(_: Request, exc: DataError) -> JSONResponse:
+    @app.exception_handler(pg_errors.DataError)  # from the reads that run on the driver connection
+    async def value_refused(_: Request, exc: DataError | pg_errors.DataError) -> JSONResponse:
         # The bounded input types should make this unreachable; the database is the last line.
-        logger.warning("value refused by the database", extra={"error_type": type(exc.orig).__name__})
+        cause = exc.orig if isinstance(exc, DataError) else exc
+        logger.warning("value refused by the database", extra={"error_type": type(cause).__name__})
         return JSONResponse(
             error_body("invalid_value", "A value is outside what can be stored."), status_code=422
         )
