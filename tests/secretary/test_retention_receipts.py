@@ -198,12 +198,21 @@ def test_unsigned_note_versions_go_with_the_transcript_and_signed_ones_stay(db, 
     superseded = VisitNote(
         version=1, status=NoteStatus.SUPERSEDED, signed_at=signed_at, content_hash="a" * 64, **common
     )
-    draft = VisitNote(version=2, status=NoteStatus.DRAFT, **common)
-    db.add_all([superseded, draft])
+    signed = VisitNote(
+        version=2, status=NoteStatus.SIGNED, signed_at=signed_at, content_hash="b" * 64, **common
+    )
+    db.add_all([superseded, signed])
+    db.flush()
+    draft = VisitNote(version=3, status=NoteStatus.DRAFT, amends_note_id=signed.id, **common)  # never signed
+    db.add(draft)
     db.flush()
 
     purge_due_room_content(db=db, now=NOW)
 
     [receipt] = db.scalars(select(RetentionReceipt).where(RetentionReceipt.room_id == room.id)).all()
     assert receipt.purged["unsigned_notes"] == {"count": 1, "ids": [draft.id]}
-    assert db.scalars(select(VisitNote.id).where(VisitNote.room_id == room.id)).all() == [superseded.id]
+    kept = db.execute(
+        select(VisitNote.id, VisitNote.status).where(VisitNote.room_id == room.id).order_by(VisitNote.version)
+    ).all()
+    # The amendment nobody signed leaves the note as signed: its latest version is still the current one.
+    assert [tuple(row) for row in kept] == [(superseded.id, "superseded"), (signed.id, "signed")]

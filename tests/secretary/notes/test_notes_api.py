@@ -268,12 +268,31 @@ def test_amending_opens_a_new_draft_and_keeps_the_signed_version(
     assert body["version"] == 2 and body["status"] == "draft" and body["amends_note_id"] == note.id
     assert body["sections"] == signed["sections"] and body["content_hash"] is None
     versions = client.get(note_url(room, "/versions"), headers=headers).json()
-    assert [(v["version"], v["status"]) for v in versions] == [(1, "superseded"), (2, "draft")]
+    # The signed version stays the current one while the amendment is a draft.
+    assert [(v["version"], v["status"]) for v in versions] == [(1, "signed"), (2, "draft")]
     assert versions[0]["content_hash"] == signed["content_hash"]
-    first = client.get(note_url(room, "/versions/1"), headers=headers).json()
-    assert first["status"] == "superseded" and first["signed_at"] == signed["signed_at"]
     assert client.get(note_url(room), headers=headers).json()["version"] == 2
     assert events_of(db, room)[-2:] == ["NOTE_SIGNED", "NOTE_AMENDED"]
+
+    resigned = client.post(note_url(room, "/sign"), headers=headers)
+
+    assert resigned.status_code == 200 and resigned.json()["version"] == 2
+    first = client.get(note_url(room, "/versions/1"), headers=headers).json()
+    assert first["status"] == "superseded" and first["signed_at"] == signed["signed_at"]
+    assert first["content_hash"] == signed["content_hash"] and first["sections"] == signed["sections"]
+    answer = client.post(note_url(room, "/amend"), headers=headers)
+    assert answer.status_code == 201 and answer.json()["version"] == 3
+
+
+def test_an_open_amendment_cannot_be_amended_again(client, auth_headers, clinic_admin, drafted):
+    room, _, _ = drafted
+    headers = auth_headers(clinic_admin)
+    client.post(note_url(room, "/sign"), headers=headers)
+    assert client.post(note_url(room, "/amend"), headers=headers).status_code == 201
+
+    answer = client.post(note_url(room, "/amend"), headers=headers)
+
+    assert answer.status_code == 409 and error_code(answer) == "note_not_signed"
 
 
 def test_only_a_signed_note_can_be_amended(client, auth_headers, clinic_admin, drafted):

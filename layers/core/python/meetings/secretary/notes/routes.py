@@ -73,8 +73,8 @@ def sign_note(room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal):
     response_model=NoteOut,
     status_code=201,
     summary="Amend a signed note",
-    description="Opens the next version as a draft copy of the signed one, which is kept and marked "
-    "`superseded`. Same signers as signing.",
+    description="Opens the next version as a draft copy of the signed one. The signed version stays "
+    "current until the amendment is signed, then it is kept and marked `superseded`. Same signers as signing.",
     responses=SIGNING_ERRORS,
 )
 def amend_note(room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal):

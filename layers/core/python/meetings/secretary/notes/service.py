@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from meetings.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -175,6 +175,12 @@ def sign_note(*, db: Session, principal: Principal, room_id: str) -> VisitNote:
     note.signed_at = datetime.now(UTC).replace(microsecond=0)
     note.content_hash = content_hash(note)
     note.status = NoteStatus.SIGNED
+    if note.amends_note_id is not None:  # the version it amends stays current until now
+        db.execute(
+            update(VisitNote)
+            .where(VisitNote.id == note.amends_note_id, VisitNote.status == NoteStatus.SIGNED)
+            .values(status=NoteStatus.SUPERSEDED)
+        )
     data = {"note_id": note.id, "version": note.version, "content_hash": note.content_hash}
     append_room_event(
         db=db, room_id=room.id, event_name=RoomEventName.NOTE_SIGNED, data={**data, "by": principal.user_id}
@@ -188,12 +194,13 @@ def sign_note(*, db: Session, principal: Principal, room_id: str) -> VisitNote:
 
 
 def amend_note(*, db: Session, principal: Principal, room_id: str) -> VisitNote:
-    """Opens the next version as a draft copy of the signed one, which becomes superseded."""
+    """Opens the next version as a draft copy of the signed one. The signed version stays the current
+    one until the amendment is signed (then it is superseded), so an amendment that is never signed, or
+    that the retention purge removes, leaves the signed note as it was."""
     room, note = room_note(db=db, principal=principal, room_id=room_id, for_update=True)
     _check_signer(db, principal, room)
     if note.status != NoteStatus.SIGNED:
         raise _not_in_status(note, "note_not_signed", "Only a signed note can be amended; edit the draft.")
-    note.status = NoteStatus.SUPERSEDED
     amendment = VisitNote(
         room_id=room.id,
         version=note.version + 1,
