@@ -56,10 +56,14 @@ def check_url(url: str) -> str:
     """HTTPS (plain HTTP outside production), no credentials, port 443 in production, no refused IP."""
     settings = get_settings()
     production = settings.environment == "production"
-    parts = urlsplit(url)
 
     def refuse(code: str, message: str) -> ValidationFailed:
         return ValidationFailed.for_field("url", code, message)
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:  # a bracketed host that is not an IPv6 address, or brackets unbalanced
+        raise refuse("invalid_webhook_url", "The URL's host is not valid.") from exc
 
     allowed_schemes = ("https",) if production else ("https", "http")
     if parts.scheme not in allowed_schemes:
