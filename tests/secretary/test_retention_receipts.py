@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from meetings.identity.roles import UserRole
 from meetings.secretary.consent.models import ConsentRecord
-from meetings.secretary.events.models import RoomEvent
+from meetings.secretary.events.models import AgentEventName, AgentSessionEvent, RoomEvent
+from meetings.secretary.events.service import append_agent_event
 from meetings.secretary.participants.models import ParticipantType
 from meetings.secretary.retention import purge as purge_module
 from meetings.secretary.retention.models import RetentionReceipt
@@ -63,6 +64,15 @@ def ended_room(db, entity, days_ago: float, segments: int = 3):
                 room_id=room.id, participant_id=participant.id, action="JOIN", recording=True, assistant=True
             )
         )
+        for n in range(segments):  # the agent's log holds the same words
+            append_agent_event(
+                db=db,
+                room_id=room.id,
+                event_name=AgentEventName.TRANSCRIPTION_PROCESSED,
+                participant_id=participant.id,
+                content=f"frase {n}",
+                metadata={"start_seconds": n},
+            )
     db.flush()
     return room
 
@@ -73,7 +83,7 @@ def count(db, model, room) -> int:
 
 def expected_hash(db, room) -> str:
     digest = hashlib.sha256()
-    for model in (TranscriptSegment, ConsentRecord):
+    for model in (TranscriptSegment, ConsentRecord, AgentSessionEvent):
         for row in db.scalars(select(model).where(model.room_id == room.id).order_by(model.id)):
             values = {c.name: purge_module._canonical(getattr(row, c.key)) for c in model.__table__.columns}
             digest.update(
@@ -99,22 +109,37 @@ def test_due_rooms_lose_their_content_and_get_a_receipt_others_are_untouched(db,
             .order_by(TranscriptSegment.id)
         )
     )
+    event_ids = list(
+        db.scalars(
+            select(AgentSessionEvent.id)
+            .where(AgentSessionEvent.room_id == due.id)
+            .order_by(AgentSessionEvent.id)
+        )
+    )
     digest = expected_hash(db, due)
 
     report = purge_due_room_content(db=db, now=NOW)
 
     assert report.complete and report.rooms == 1
     assert count(db, TranscriptSegment, due) == 0 and count(db, ConsentRecord, due) == 0
+    assert count(db, AgentSessionEvent, due) == 0
     assert count(db, TranscriptSegment, young) == 3 and count(db, ConsentRecord, young) == 1
+    assert count(db, AgentSessionEvent, young) == 3
     [receipt] = db.scalars(select(RetentionReceipt).where(RetentionReceipt.room_id == due.id)).all()
     assert receipt.purged["transcript_segments"] == {"count": 3, "ids": segment_ids}
     assert receipt.purged["consent_records"]["count"] == 1
+    assert receipt.purged["agent_events"] == {"count": 3, "ids": event_ids}
     assert receipt.policy["retention_days"] == 30 and receipt.content_sha256 == digest
     [event] = db.scalars(
         select(RoomEvent).where(RoomEvent.room_id == due.id, RoomEvent.event_name == "RETENTION_PURGED")
     )
     assert event.data["receipt_id"] == receipt.id and event.data["content_sha256"] == digest
-    assert event.data["counts"] == {"transcript_segments": 3, "consent_records": 1, "unsigned_notes": 0}
+    assert event.data["counts"] == {
+        "transcript_segments": 3,
+        "consent_records": 1,
+        "unsigned_notes": 0,
+        "agent_events": 3,
+    }
     assert (
         db.scalar(
             select(func.count())
@@ -216,3 +241,42 @@ def test_unsigned_note_versions_go_with_the_transcript_and_signed_ones_stay(db, 
     ).all()
     # The amendment nobody signed leaves the note as signed: its latest version is still the current one.
     assert [tuple(row) for row in kept] == [(superseded.id, "superseded"), (signed.id, "signed")]
+
+
+def test_agent_events_leave_only_through_the_purge_function_and_only_for_a_finished_room(db, clinic):
+    """The log stays append-only: no service role may DELETE it, and the function the jobs role may call
+    leaves a running room's events alone."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from meetings.db_roles import AGENT_ROLE, APP_ROLE, JOBS_ROLE
+    from tests.support.roles import acting_as
+
+    running = make_room(db, entity=clinic, status=RoomStatus.ACTIVE)
+    with as_harness(db):
+        append_agent_event(
+            db=db,
+            room_id=running.id,
+            event_name=AgentEventName.TRANSCRIPTION_PROCESSED,
+            participant_id=make_participant(db).id,
+            content="still talking",
+            metadata={},
+        )
+    db.flush()
+    for role in (APP_ROLE, JOBS_ROLE, AGENT_ROLE):
+        assert not db.execute(
+            text("SELECT has_table_privilege(:role, 'agent_session_events', 'DELETE')"), {"role": role}
+        ).scalar()
+        may_call = db.execute(
+            text("SELECT has_function_privilege(:role, 'purge_agent_events(varchar)', 'EXECUTE')"),
+            {"role": role},
+        ).scalar()
+        assert may_call == (role == JOBS_ROLE)
+    with acting_as(db, JOBS_ROLE):
+        assert db.execute(text("SELECT * FROM purge_agent_events(:room)"), {"room": running.id}).all() == []
+    assert count(db, AgentSessionEvent, running) == 1
+    with acting_as(db, APP_ROLE):
+        savepoint = db.begin_nested()
+        with pytest.raises(DBAPIError, match="permission denied"):
+            db.execute(text("SELECT * FROM purge_agent_events(:room)"), {"room": running.id})
+        savepoint.rollback()

@@ -1,6 +1,9 @@
-"""Retention of a room's words and choices: transcript segments, consent records and the note versions
-nobody signed, past the entity's retention, are deleted, and a receipt says what went. Signed (and
-superseded) note versions stay: they are the clinical record the professional signed.
+"""Retention of a room's words and choices: transcript segments, consent records, the note versions
+nobody signed and the agent's events (which hold the words again: each final transcript, each question
+and answer), past the entity's retention, are deleted, and a receipt says what went. Signed (and
+superseded) note versions stay: they are the clinical record the professional signed. The agent's log
+is append-only for every role; its events leave through `purge_agent_events()` (migration
+20261202_purge_agent_events), which the jobs role alone may call.
 
 A room is due when it is over (COMPLETED or CANCELED) and `coalesce(ended_at, scheduled_at)` plus its
 entity's `recording_retention_days` (30 for rooms with no entity, as for their recordings) has passed.
@@ -9,8 +12,9 @@ hashed, deleted, and the receipt and the RETENTION_PURGED room event are written
 interrupted run therefore leaves each room either untouched or fully purged with its one receipt; the next
 run picks up the untouched ones, and a purged room has nothing left to select, so nothing is counted twice.
 
-`content_sha256` is SHA-256 over the purged rows in the receipt's order (segments, consent records, notes),
-one canonical JSON object per line (sorted keys, no spaces, ISO times, decimals as strings).
+`content_sha256` is SHA-256 over the purged rows in the receipt's order (segments, consent records, notes,
+agent events), each kind in id order, one canonical JSON object per line (sorted keys, no spaces, ISO
+times, decimals as strings).
 """
 
 import hashlib
@@ -20,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Integer, cast, delete, exists, func, literal, or_, select
+from sqlalchemy import Integer, cast, delete, exists, func, literal, or_, select, text
 from sqlalchemy.orm import Session
 
 from meetings.log import logger
 from meetings.manager.entities.models import Entity
 from meetings.secretary.consent.models import ConsentRecord
-from meetings.secretary.events.models import RoomEventName
+from meetings.secretary.events.models import AgentSessionEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.notes.models import SIGNED_STATUSES, VisitNote
 from meetings.secretary.retention.models import RetentionReceipt
@@ -55,8 +59,15 @@ def _retention_days():
     return func.coalesce(Entity.recording_retention_days, literal(INDEPENDENT_RETENTION_DAYS))
 
 
+AGENT_EVENTS = "agent_events"
+_PURGE_AGENT_EVENTS = text("SELECT * FROM purge_agent_events(:room_id)")
+
+
 def _due_rooms(cutoff) -> select:
-    has_content = or_(*(exists().where(model.room_id == Room.id, purged) for _, model, purged in KINDS))
+    has_content = or_(
+        *(exists().where(model.room_id == Room.id, purged) for _, model, purged in KINDS),
+        exists().where(AgentSessionEvent.room_id == Room.id),
+    )
     over_at = func.coalesce(Room.ended_at, Room.scheduled_at)
     return (
         select(Room.id, _retention_days().label("days"))
@@ -84,23 +95,31 @@ def _row_dict(model, row) -> dict:
     return {column.name: _canonical(getattr(row, column.key)) for column in model.__table__.columns}
 
 
+def _hash_rows(digest, model, rows) -> list:
+    for row in rows:
+        line = json.dumps(_row_dict(model, row), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        digest.update(line.encode() + b"\n")
+    return [row.id for row in rows]
+
+
 def purge_room_content(*, db: Session, room_id: str, retention_days: int) -> RetentionReceipt:
-    """Deletes one (locked) room's transcript, consent records and unsigned notes and writes their receipt."""
+    """Deletes one (locked, finished) room's transcript, consent records, unsigned notes and agent events
+    and writes their receipt."""
     digest = hashlib.sha256()
     purged: dict = {}
     for kind, model, condition in KINDS:
         rows = db.scalars(select(model).where(model.room_id == room_id, condition).order_by(model.id)).all()
-        for row in rows:
-            line = json.dumps(
-                _row_dict(model, row), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-            )
-            digest.update(line.encode() + b"\n")
-        ids = [row.id for row in rows]
+        ids = _hash_rows(digest, model, rows)
         if ids:
             db.execute(
                 delete(model).where(model.id.in_(ids)), execution_options={"synchronize_session": False}
             )
         purged[kind] = {"count": len(ids), "ids": ids}
+    events = db.scalars(
+        select(AgentSessionEvent).from_statement(_PURGE_AGENT_EVENTS), {"room_id": room_id}
+    ).all()
+    ids = _hash_rows(digest, AgentSessionEvent, sorted(events, key=lambda event: event.id))
+    purged[AGENT_EVENTS] = {"count": len(ids), "ids": ids}
     policy = {"retention_days": retention_days, "measured_from": "ended_at (scheduled_at when never held)"}
     receipt = RetentionReceipt(
         room_id=room_id, purged=purged, policy=policy, content_sha256=digest.hexdigest()
