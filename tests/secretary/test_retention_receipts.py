@@ -280,3 +280,22 @@ def test_agent_events_leave_only_through_the_purge_function_and_only_for_a_finis
         with pytest.raises(DBAPIError, match="permission denied"):
             db.execute(text("SELECT * FROM purge_agent_events(:room)"), {"room": running.id})
         savepoint.rollback()
+
+
+def test_a_room_keeps_its_consent_and_words_while_a_recording_of_it_is_stored(db, clinic):
+    """The entity shortened its retention after the visit: the recording keeps the 90 days it was made
+    under, and the consent records that allowed it stay as long as it does."""
+    from meetings.secretary.recordings.models import Recording
+    from tests.recordings.support import make_recording
+
+    room = ended_room(db, clinic, days_ago=31)
+    with as_harness(db):
+        recording = make_recording(db, room, retention_days=90, age_days=31)
+
+    assert purge_due_room_content(db=db, now=NOW).rooms == 0
+    assert count(db, ConsentRecord, room) == 1 and count(db, TranscriptSegment, room) == 3
+
+    with as_harness(db):  # the recording purge deletes the file when its own retention ends
+        db.execute(Recording.__table__.update().where(Recording.id == recording.id).values(deleted_at=NOW))
+    assert purge_due_room_content(db=db, now=NOW).rooms == 1
+    assert count(db, ConsentRecord, room) == 0 and count(db, TranscriptSegment, room) == 0

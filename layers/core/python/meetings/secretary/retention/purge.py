@@ -5,8 +5,11 @@ superseded) note versions stay: they are the clinical record the professional si
 is append-only for every role; its events leave through `purge_agent_events()` (migration
 20261202_purge_agent_events), which the jobs role alone may call.
 
-A room is due when it is over (COMPLETED or CANCELED) and `coalesce(ended_at, scheduled_at)` plus its
-entity's `recording_retention_days` (30 for rooms with no entity, as for their recordings) has passed.
+A room is due when it is over (COMPLETED or CANCELED), `coalesce(ended_at, scheduled_at)` plus its
+entity's `recording_retention_days` (30 for rooms with no entity, as for their recordings) has passed,
+and none of its recordings is still stored. A recording keeps the retention it was made under, so after
+the entity shortens its retention the recording may outlive the room's other content: the consent
+records that allowed it, and the words it holds, stay until it is gone.
 Each room is one transaction: its row is locked FOR UPDATE SKIP LOCKED, its rows are read in id order,
 hashed, deleted, and the receipt and the RETENTION_PURGED room event are written in the same commit. An
 interrupted run therefore leaves each room either untouched or fully purged with its one receipt; the next
@@ -33,6 +36,7 @@ from meetings.secretary.consent.models import ConsentRecord
 from meetings.secretary.events.models import AgentSessionEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.notes.models import SIGNED_STATUSES, VisitNote
+from meetings.secretary.recordings.models import Recording
 from meetings.secretary.retention.models import RetentionReceipt
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.transcripts.models import TranscriptSegment
@@ -75,6 +79,7 @@ def _due_rooms(cutoff) -> select:
         .where(
             Room.status.in_([RoomStatus.COMPLETED, RoomStatus.CANCELED]),
             over_at + func.make_interval(0, 0, 0, cast(_retention_days(), Integer)) <= cutoff,
+            ~exists().where(Recording.room_id == Room.id, Recording.deleted_at.is_(None)),
             has_content,
         )
         .order_by(Room.id)
