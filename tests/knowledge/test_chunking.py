@@ -190,3 +190,49 @@ def test_the_document_title_is_its_first_level_heading_or_its_readable_name(name
     from meetings.manager.knowledge.chunking import document_title
 
     assert document_title(name, blocks) == expected
+
+
+def reference_fit(heading: str, tokenizer, max_tokens: int) -> str:
+    """The longest whole-word prefix that fits, found a word at a time."""
+    words = heading.split()
+    while words and count_tokens(" ".join(words) + "\n", tokenizer, special=False) > max_tokens:
+        words.pop()
+    return " ".join(words)
+
+
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "Manual de orientações para pacientes internacionais e acompanhantes " * 4,
+        "Preços › Consultas e exames de rotina",
+        "a " * 400,
+        "Kontraindikationsbewertungsverfahren " * 12,
+    ],
+)
+@pytest.mark.parametrize("max_tokens", [1, 5, 32])
+def test_a_heading_is_cut_to_its_longest_whole_word_prefix_that_fits(tokenizer, heading, max_tokens):
+    from meetings.manager.knowledge.chunking import fit_heading
+
+    fitted = fit_heading(heading, tokenizer, max_tokens, max_chars=2000)
+
+    assert count_tokens(fitted + "\n", tokenizer, special=False) <= max_tokens
+    whole_words = reference_fit(" ".join(heading.split())[:1000], tokenizer, max_tokens)
+    if whole_words:
+        assert fitted == whole_words
+    else:  # not even the first word fits: a part of it, cut where a word piece ends
+        assert heading.split()[0].startswith(fitted)
+
+
+def test_a_long_heading_costs_a_few_tokenizations_not_one_per_word(tokenizer):
+    """500 one-letter words: cutting a word at a time would tokenize the heading 500 times."""
+    from meetings.manager.knowledge.chunking import fit_heading
+
+    calls = []
+
+    def counting(text, **options):
+        calls.append(len(text))
+        return tokenizer(text, **options)
+
+    fitted = fit_heading("a " * 500, counting, 32, max_chars=2000)
+
+    assert count_tokens(fitted + "\n", tokenizer, special=False) <= 32 and len(calls) <= 5

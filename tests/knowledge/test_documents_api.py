@@ -118,7 +118,7 @@ def test_json_upload_rejects_bad_documents(
                 "document_name",
                 "invalid_document_name",
             )
-            for name in ("${filename}", "a{b}.pdf", "price$.pdf", "a}.pdf")
+            for name in ("${filename}", "a{b}.pdf", "price$.pdf", "a}.pdf", "\U0001f600" * 250 + ".pdf")
         ],
         (
             {"document_name": "", "content_type": "application/pdf", "size_bytes": 5},
@@ -279,6 +279,10 @@ def test_direct_upload_field_errors(knowledge_api, clinic, admin_headers, kb_buc
     bad_name = upload_file(
         knowledge_api, admin_headers, clinic.id, "a.md", b"x", "text/markdown", document_name="a/b.md"
     )
+    # 254 characters, but 1,003 bytes of UTF-8: its S3 key would pass S3's 1,024-byte limit
+    long_name = upload_file(
+        knowledge_api, admin_headers, clinic.id, "\U0001f600" * 250 + ".md", b"# Hi\nhello", "text/markdown"
+    )
 
     assert [(d["field"], d["code"]) for d in no_file.json()["error"]["details"]] == [("file", "missing")]
     assert [(d["field"], d["code"]) for d in bad_department.json()["error"]["details"]] == [
@@ -287,7 +291,11 @@ def test_direct_upload_field_errors(knowledge_api, clinic, admin_headers, kb_buc
     assert [(d["field"], d["code"]) for d in bad_name.json()["error"]["details"]] == [
         ("document_name", "invalid_document_name")
     ]
+    assert [(d["field"], d["code"]) for d in long_name.json()["error"]["details"]] == [
+        ("document_name", "invalid_document_name")
+    ]
     assert no_file.status_code == bad_department.status_code == bad_name.status_code == 422
+    assert long_name.status_code == 422
 
 
 def test_other_request_bodies_are_unsupported(knowledge_api, clinic, admin_headers):

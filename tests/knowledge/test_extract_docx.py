@@ -102,3 +102,14 @@ def test_an_overlong_heading_stays_text():
     blocks = extract_document(data, DocumentType.DOCX, Budgets(heading_line_chars=20)).blocks
 
     assert [block.section for block in blocks] == ["Short heading"]
+
+
+def test_a_zip_version_zipfile_cannot_read_is_unreadable_not_a_crash():
+    """The directory's "version needed to extract" patched to 25.5 (zipfile reads up to 6.3)."""
+    data = bytearray(make_docx([("Title", ["Some body text"])]))
+    entry = data.find(b"PK\x01\x02")  # the first central-directory entry
+    data[entry + 6] = 0xFF
+
+    with pytest.raises(ValidationFailed) as error:
+        detect_document_type(bytes(data), DOCX, "a.docx")
+    assert error.value.code == "unreadable_document"

@@ -404,3 +404,89 @@ def test_chunks_store_their_heading_and_language_and_embed_the_heading_with_the_
     ).scalar()
     # heading words weigh A; Portuguese stems; accents folded ("prédio" is indexed as "predi")
     assert "'gui':1A" in lexemes and "'gratuit':17B" in lexemes and "'predi'" in lexemes
+
+
+def test_a_control_character_in_a_heading_is_dropped_and_the_document_is_ready(db, embedder):
+    """Sniffing reads the first 8 KB only: a NUL further on, in a heading, is cleaned like the text."""
+    from meetings.manager.knowledge.ingest import content_etag
+
+    entity = make_entity(db)
+    content = b"# Intro\n" + b"filler text. " * 700 + b"\n\n# Pri\x00ces\nA consultation costs 350 reais.\n"
+    location = DocumentLocation(entity.id, None, "faq.md")
+
+    ingest_document(
+        db=db,
+        location=location,
+        content=content,
+        content_type="text/markdown",
+        source_etag=content_etag(content),
+        embedder=embedder,
+    )
+
+    document = db.scalars(select(KnowledgeDocument).where(KnowledgeDocument.entity_id == entity.id)).one()
+    assert document.status == DocumentStatus.READY
+    headings = [chunk.heading for chunk in chunk_rows(db, entity.id, "faq.md")]
+    assert "Intro › Prices" in headings and not any("\x00" in heading for heading in headings)
+
+
+def test_a_document_deleted_while_its_ingestion_commits_leaves_no_chunk(engine, embedder):
+    """The delete waits for the ingestion's row lock, then deletes the chunks that ingestion wrote."""
+    import threading
+    import time
+    from unittest import mock
+
+    from meetings.identity.principal import Principal
+    from meetings.identity.roles import UserRole
+    from meetings.manager.knowledge import service
+
+    with set_db_scope(Session(engine, expire_on_commit=False), "manager") as setup:
+        entity = make_entity(setup, name=f"Delete race {uuid.uuid4()}")
+        setup.commit()
+    location = DocumentLocation(entity.id, None, "faq.md")
+    manager = Principal(1, UserRole.MANAGER, None)
+
+    def ingest(db: Session, content: bytes, etag: str) -> None:
+        ingest_document(
+            db=db,
+            location=location,
+            content=content,
+            content_type="text/plain",
+            source_etag=etag,
+            embedder=embedder,
+        )
+
+    try:
+        with set_db_scope(Session(engine), "jobs") as writer:
+            ingest(writer, b"Old version text.", '"v1"')
+            writer.commit()
+        with set_db_scope(Session(engine, expire_on_commit=False), "manager") as reader:
+            document_id = reader.scalars(
+                select(KnowledgeDocument.id).where(KnowledgeDocument.entity_id == entity.id)
+            ).one()
+        failures = []
+
+        def delete_through_the_api() -> None:
+            try:
+                with set_db_scope(Session(engine), "manager") as api:
+                    service.delete_document(
+                        db=api, principal=manager, entity_id=entity.id, document_id=document_id
+                    )
+                    api.commit()
+            except Exception as error:  # reported below
+                failures.append(error)
+
+        with set_db_scope(Session(engine), "jobs") as writer, mock.patch("meetings.storage.s3_client"):
+            ingest(writer, b"New version text.", '"v2"')  # not committed yet
+            deleting = threading.Thread(target=delete_through_the_api)
+            deleting.start()
+            time.sleep(1.0)  # the delete is waiting on the document's row lock
+            writer.commit()
+            deleting.join(10)
+        assert failures == []
+        with set_db_scope(Session(engine), "manager") as reader:
+            assert reader.get(KnowledgeDocument, document_id) is None
+            assert chunk_rows(reader, entity.id, "faq.md") == []
+    finally:
+        with set_db_scope(Session(engine), "manager") as cleanup:
+            cleanup.delete(cleanup.get(type(entity), entity.id))
+            cleanup.commit()

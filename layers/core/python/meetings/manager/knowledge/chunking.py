@@ -113,14 +113,35 @@ def block_heading(title: str | None, section: str | None) -> str:
 
 
 def fit_heading(heading: str, tokenizer, max_tokens: int, max_chars: int) -> str:
-    """The heading cut to a share of the model's window (whole words where possible)."""
+    """The heading cut to a share of the model's window (whole words where possible).
+
+    One tokenization finds where the budget ends (the word pieces' offsets); the heading is cut there,
+    back to a word boundary. Cutting a word at a time and counting again would cost the square of the
+    heading's length, which a document of long headings could turn into minutes of ingestion.
+    """
     heading = " ".join(heading.split())[: max_chars // 2]
     if max_tokens <= 0:
         return ""
+    if count_tokens(heading + "\n", tokenizer, special=False) <= max_tokens:
+        return heading
+    offsets = tokenizer(heading, add_special_tokens=False, return_offsets_mapping=True, verbose=False)[
+        "offset_mapping"
+    ]
+    room = max_tokens - count_tokens("\n", tokenizer, special=False)
+    end = offsets[room - 1][1] if 0 < room <= len(offsets) else 0
+    heading = _to_word_boundary(heading, end)
     while heading and count_tokens(heading + "\n", tokenizer, special=False) > max_tokens:
-        cut = heading.rfind(" ", 0, len(heading) - 1)
+        cut = heading.rfind(" ")  # rare: the prefix tokenized differently from the whole
         heading = heading[:cut] if cut > 0 else heading[: len(heading) * 3 // 4]
     return heading
+
+
+def _to_word_boundary(text: str, end: int) -> str:
+    """`text` cut at `end`, back to the last space before it when that falls inside a word."""
+    if end >= len(text) or text[end] == " ":
+        return text[:end].rstrip()
+    cut = text.rfind(" ", 0, end)
+    return text[:cut] if cut > 0 else text[:end]
 
 
 def count_tokens(text: str, tokenizer, *, special: bool = True) -> int:

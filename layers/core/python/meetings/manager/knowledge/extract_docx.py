@@ -30,7 +30,8 @@ def check_docx_container(data: bytes, budgets: Budgets) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    # NotImplementedError: a zip version or feature zipfile does not read (the directory says so).
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
         raise unreadable("the DOCX file is damaged") from exc
     names = {part.filename for part in parts}
     if "[Content_Types].xml" not in names or not any(name.startswith("word/") for name in names):

@@ -15,10 +15,15 @@ MAX_DIRECT_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_K = 50
 
 
+# S3 keys hold at most 1,024 bytes of UTF-8; the prefix (`kb/<entity>/<department>/`) takes at most 43.
+MAX_DOCUMENT_NAME_BYTES = 900
+
+
 def check_document_name(value: str) -> str:
     """A file name that can be the last part of an S3 key: no path separators or control characters,
-    and no `$`, `{` or `}` (S3 reads `${filename}` in a presigned POST key as "any name", which would
-    turn the policy's exact key into anything under the tenant's prefix)."""
+    no `$`, `{` or `}` (S3 reads `${filename}` in a presigned POST key as "any name", which would turn
+    the policy's exact key into anything under the tenant's prefix), and short enough in UTF-8 for the
+    key to fit S3's limit."""
     if (
         value in (".", "..")
         or any(c in value for c in "/\\${}")
@@ -27,6 +32,12 @@ def check_document_name(value: str) -> str:
         raise PydanticCustomError(
             "invalid_document_name",
             "Document names are file names: no slashes, control characters, $, { or }.",
+        )
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_DOCUMENT_NAME_BYTES:
+        raise PydanticCustomError(
+            "invalid_document_name",
+            "Document names take at most {limit} bytes in UTF-8.",
+            {"limit": MAX_DOCUMENT_NAME_BYTES},
         )
     return value
 

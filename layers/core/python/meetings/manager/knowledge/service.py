@@ -118,20 +118,28 @@ def list_documents_query(
     return statement.order_by(KnowledgeDocument.document_name, KnowledgeDocument.id)
 
 
-def get_document(*, db: Session, principal: Principal, entity_id: int, document_id: int) -> KnowledgeDocument:
-    """A document of a visible entity; any other id reads as missing."""
+def get_document(
+    *, db: Session, principal: Principal, entity_id: int, document_id: int, for_update: bool = False
+) -> KnowledgeDocument:
+    """A document of a visible entity; any other id reads as missing. `for_update` locks its row, the
+    lock an ingestion holds while it replaces the chunks."""
     get_entity(db=db, principal=principal, entity_id=entity_id)
-    document = db.get(KnowledgeDocument, document_id)
+    document = db.get(
+        KnowledgeDocument, document_id, with_for_update=for_update, populate_existing=for_update
+    )
     if document is None or document.entity_id != entity_id:
         raise NotFound("Document not found.", code="document_not_found", details={"document_id": document_id})
     return document
 
 
 def delete_document(*, db: Session, principal: Principal, entity_id: int, document_id: int) -> None:
-    """Deletes a document, its chunks and every stored version of its file."""
+    """Deletes a document, its chunks and every stored version of its file. The row is locked first: an
+    ingestion committing meanwhile is waited for, and the chunks it wrote go too."""
     from meetings.storage import s3_client
 
-    document = get_document(db=db, principal=principal, entity_id=entity_id, document_id=document_id)
+    document = get_document(
+        db=db, principal=principal, entity_id=entity_id, document_id=document_id, for_update=True
+    )
     delete_chunks(db=db, document=document)
     db.delete(document)
     db.flush()
