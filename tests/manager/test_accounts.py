@@ -4,6 +4,8 @@ peer's password is reset through a one-time token, never set by someone else."""
 import hashlib
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from meetings.manager.users.models import User
 from tests.factories import TEST_PASSWORD, make_user
 from tests.support.answers import error_code, field_codes
@@ -132,3 +134,27 @@ def test_a_reset_needs_a_token_and_a_visible_user(client, db, manager, clinic, a
     assert client.post(f"/v1/users/{clinic.admin.id}/password-reset").status_code == 401
     other = client.post(f"/v1/users/{manager.id}/password-reset", headers=auth_headers(clinic.admin))
     assert (other.status_code, error_code(other)) == (404, "user_not_found")
+
+
+@pytest.mark.parametrize("deactivate", ["delete", "patch"])
+def test_reactivating_a_user_revives_no_token_or_reset_issued_before(
+    client, db, clinic, auth_headers, deactivate
+):
+    """A stolen token, and a reset link in a stolen mailbox, die with the deactivation: an admin who
+    deactivates, reactivates and then resets does not bring them back in between."""
+    peer = make_user(db, role=clinic.admin.role, entity=clinic.entity)
+    stolen = auth_headers(peer)
+    admin = auth_headers(clinic.admin)
+    reset = client.post(f"/v1/users/{peer.id}/password-reset", headers=admin).json()["reset_token"]
+
+    if deactivate == "delete":
+        assert client.delete(f"/v1/users/{peer.id}", headers=admin).status_code == 200
+    else:
+        assert client.patch(f"/v1/users/{peer.id}", json={"active": False}, headers=admin).status_code == 200
+    assert client.patch(f"/v1/users/{peer.id}", json={"active": True}, headers=admin).status_code == 200
+
+    assert me(client, stolen).status_code == 401
+    answer = client.post("/v1/auth/password-reset", json={"reset_token": reset, "password": NEW})
+    assert (answer.status_code, error_code(answer)) == (400, "invalid_reset_token")
+    login = client.post("/v1/auth/login", json={"email": peer.email, "password": TEST_PASSWORD})
+    assert login.status_code == 200  # the account itself works again

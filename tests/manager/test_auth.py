@@ -118,6 +118,27 @@ def test_each_failure_past_the_limit_doubles_the_lock_up_to_a_ceiling(db, manage
     assert service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=at).user.id == manager.id
 
 
+def test_a_count_of_failures_in_the_thousands_still_locks_for_max_lock(db, manager):
+    """One guess each time the lock ends, for ten days: about 1,025 counted failures, where 30 s doubled
+    each time would overflow PostgreSQL's numeric. The answer is still 401, and the lock MAX_LOCK."""
+    at = datetime.now(UTC)
+    for _ in range(service.MAX_FAILED_LOGINS):
+        with pytest.raises(service.Unauthorized):
+            service.login(db=db, email=manager.email, password="wrong", now=at)
+    throttle = db.get(LoginThrottle, service.address_key(manager.email))
+    throttle.failed_count, throttle.locked_until = 1_100, at  # its lock just ended
+    db.flush()
+    later = at + timedelta(seconds=1)
+
+    with pytest.raises(service.Unauthorized):
+        service.login(db=db, email=manager.email, password="wrong", now=later)
+
+    db.refresh(throttle)
+    assert throttle.failed_count == 1_101 and throttle.locked_until == later + service.MAX_LOCK
+    with pytest.raises(service.TooManyRequests):
+        service.login(db=db, email=manager.email, password=TEST_PASSWORD, now=later + timedelta(seconds=2))
+
+
 def test_attempts_refused_during_a_lock_do_not_extend_it(db, manager):
     start = datetime.now(UTC)
     for _ in range(service.MAX_FAILED_LOGINS):

@@ -166,6 +166,7 @@ def test_delete_cascades_in_one_transaction_and_keeps_history(
     other_future = make_room(db, other_clinic.entity)
     usage = make_usage(db, past, make_agent(db), datetime.now(UTC), 10, total_tokens_input=5)
     deleted_ids = (chunk.id, document.id)
+    token_version = clinic.admin.token_version
 
     response = client.delete(f"/v1/entities/{entity.id}", headers=auth_headers(manager))
 
@@ -184,6 +185,7 @@ def test_delete_cascades_in_one_transaction_and_keeps_history(
     assert db.get(Entity, entity.id).active is False
     assert db.get(Department, department.id).active is False
     assert db.get(User, clinic.admin.id).active is False
+    assert db.get(User, clinic.admin.id).token_version == token_version + 1  # its tokens end for good
     assert (db.get(ProfessionalEntity, link.id).active, db.get(ProfessionalEntity, other_link.id).active) == (
         False,
         True,

@@ -8,6 +8,7 @@ than MAX_LOCK at a time. A locked key refuses without counting, so waiting out a
 
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +30,7 @@ MAX_FAILED_LOGINS_PER_CLIENT = 20  # per source IP, whatever the addresses
 FAILURE_WINDOW = timedelta(minutes=15)
 FIRST_LOCK = timedelta(seconds=30)
 MAX_LOCK = timedelta(minutes=15)
+MAX_DOUBLINGS = math.ceil(math.log2(MAX_LOCK / FIRST_LOCK))  # FIRST_LOCK doubled this often reaches MAX_LOCK
 
 
 @dataclass(frozen=True)
@@ -68,9 +70,10 @@ def _record_failure(db: Session, key: str, limit: int, now: datetime) -> None:
     last_mark = func.greatest(table.c.first_failed_at, table.c.locked_until)
     window_expired = (table.c.first_failed_at.is_(None)) | (last_mark < now - FAILURE_WINDOW)
     failed_count = case((window_expired, 1), else_=table.c.failed_count + 1)
-    seconds = func.least(
-        FIRST_LOCK.total_seconds() * func.power(2, failed_count - limit), MAX_LOCK.total_seconds()
-    )
+    # The exponent is capped before power(): past MAX_DOUBLINGS the lock is MAX_LOCK anyway, and an
+    # uncapped 2^n overflows numeric after about a thousand counted failures (ten days of one guess per lock).
+    doublings = func.least(failed_count - limit, MAX_DOUBLINGS)
+    seconds = func.least(FIRST_LOCK.total_seconds() * func.power(2, doublings), MAX_LOCK.total_seconds())
     lock = now + func.make_interval(0, 0, 0, 0, 0, 0, seconds)
     statement = insert(LoginThrottle).values(key=key, failed_count=1, first_failed_at=now)
     statement = statement.on_conflict_do_update(

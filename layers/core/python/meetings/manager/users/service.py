@@ -119,6 +119,14 @@ def end_sessions(user: User) -> None:
     user.token_version += 1
 
 
+def _close_account(user: User) -> None:
+    """Deactivates: no login, and nothing issued before works again if the account is reactivated
+    (neither its access tokens nor a pending password reset)."""
+    user.active = False
+    end_sessions(user)
+    user.password_reset_hash = user.password_reset_expires_at = None
+
+
 def update_user(*, db: Session, principal: Principal, user_id: int, data: UserUpdate) -> User:
     """Changes the fields sent; a new password is hashed again; credential changes end sessions."""
     user = get_user(db=db, principal=principal, user_id=user_id)
@@ -129,6 +137,8 @@ def update_user(*, db: Session, principal: Principal, user_id: int, data: UserUp
         end_sessions(user)
     if changes.get("active") is False:
         _refuse_self_deactivation(principal, user)
+        if user.active:
+            _close_account(user)
     if changes.get("active") is True and user.entity_id is not None:
         get_active_entity(db=db, principal=principal, entity_id=user.entity_id)
     if "password" in changes:
@@ -140,17 +150,27 @@ def update_user(*, db: Session, principal: Principal, user_id: int, data: UserUp
 
 
 def deactivate_user(*, db: Session, principal: Principal, user_id: int) -> User:
-    """Soft-deletes an account: it can no longer log in, and its tokens stop working."""
+    """Soft-deletes an account: it can no longer log in, and its tokens stop working for good."""
     user = get_user(db=db, principal=principal, user_id=user_id)
     _refuse_self_deactivation(principal, user)
-    user.active = False
+    if user.active:
+        _close_account(user)
     db.flush()
     return user
 
 
 def deactivate_entity_users(*, db: Session, entity_id: int) -> int:
     """Deactivates every active user of a deleted entity; returns how many."""
-    statement = update(User).where(User.entity_id == entity_id, User.active).values(active=False)
+    statement = (
+        update(User)
+        .where(User.entity_id == entity_id, User.active)
+        .values(
+            active=False,
+            token_version=User.token_version + 1,
+            password_reset_hash=None,
+            password_reset_expires_at=None,
+        )
+    )
     return db.execute(statement, execution_options={"synchronize_session": False}).rowcount
 
 
