@@ -35,6 +35,8 @@ def as_manager(db, auth_headers):
         ("/v1/users/{id}", "user_not_found"),
         ("/v1/professionals/{id}", "professional_not_found"),
         ("/v1/entities/1/knowledge-base/documents/{id}", "document_not_found"),
+        ("/v1/entities/{id}/consent-texts", "entity_not_found"),
+        ("/v1/entities/1/consent-texts/{id}", "consent_text_not_found"),
     ],
 )
 @pytest.mark.parametrize("value", [TOO_BIG, 133953086086, 0, -1])
@@ -44,6 +46,12 @@ def test_an_id_out_of_its_column_range_is_not_found(manager_client, as_manager, 
     assert missing.status_code == 404
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == code
+
+
+@pytest.mark.parametrize("value", [TOO_BIG, 10**30, 0])
+def test_a_reset_for_a_user_id_out_of_range_is_not_found(manager_client, as_manager, value):
+    response = manager_client.post(f"/v1/users/{value}/password-reset", headers=as_manager)
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "user_not_found")
 
 
 def test_a_malformed_id_is_still_a_validation_error(manager_client, as_manager):
@@ -138,3 +146,9 @@ def test_a_room_cannot_be_scheduled_past_the_range(secretary_client, db, auth_he
     )
     assert response.status_code == 422
     assert response.json()["error"]["details"][0]["code"] == "time_out_of_range"
+
+
+@pytest.mark.parametrize("decision", ["admit", "deny"])
+def test_a_waiting_participant_id_out_of_range_is_not_found(secretary_client, decision):
+    response = secretary_client.post(f"/v1/join/{'t' * 43}/participants/{TOO_BIG}/{decision}")
+    assert (response.status_code, response.json()["error"]["code"]) == (404, "participant_not_found")

@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
+from meetings.api.params import IdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.manager.consent import service
 from meetings.manager.consent.schemas import ConsentTextCreate, ConsentTextList, ConsentTextOut
@@ -21,7 +22,7 @@ NOT_FOUND = {404: {"description": "No such entity or text, or it belongs to anot
     responses={**NOT_FOUND, 409: {"description": "The entity is deleted"}},
 )
 def create_consent_text(
-    entity_id: int, data: ConsentTextCreate, db: DbSession, principal: CurrentPrincipal
+    entity_id: IdPath, data: ConsentTextCreate, db: DbSession, principal: CurrentPrincipal
 ) -> ConsentTextOut:
     text = service.create_consent_text(db=db, principal=principal, entity_id=entity_id, data=data)
     return ConsentTextOut.model_validate(text)
@@ -33,7 +34,7 @@ def create_consent_text(
     responses=NOT_FOUND,
 )
 def list_consent_texts(
-    entity_id: int, db: DbSession, principal: CurrentPrincipal, language: Literal["en", "pt"] | None = None
+    entity_id: IdPath, db: DbSession, principal: CurrentPrincipal, language: Literal["en", "pt"] | None = None
 ) -> ConsentTextList:
     texts = service.list_consent_texts(db=db, principal=principal, entity_id=entity_id, language=language)
     return ConsentTextList(data=[ConsentTextOut.model_validate(t) for t in texts])
@@ -45,7 +46,7 @@ def list_consent_texts(
     responses=NOT_FOUND,
 )
 def get_consent_text(
-    entity_id: int, consent_text_id: int, db: DbSession, principal: CurrentPrincipal
+    entity_id: IdPath, consent_text_id: IdPath, db: DbSession, principal: CurrentPrincipal
 ) -> ConsentTextOut:
     text = service.get_consent_text(
         db=db, principal=principal, entity_id=entity_id, consent_text_id=consent_text_id

@@ -78,6 +78,6 @@ def delete_user(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
     status_code=status.HTTP_201_CREATED,
     summary="Issue a one-time password reset token for a user (shown once)",
 )
-def issue_password_reset(db: DbSession, principal: CurrentPrincipal, user_id: int):
+def issue_password_reset(db: DbSession, principal: CurrentPrincipal, user_id: IdPath):
     issued = service.issue_password_reset(db=db, principal=principal, user_id=user_id)
     return PasswordResetOut(reset_token=issued.reset_token, expires_at=issued.expires_at)

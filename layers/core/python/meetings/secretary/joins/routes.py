@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from meetings.api.database import DbSession
 from meetings.api.openapi import declare_errors
-from meetings.api.params import TokenPath
+from meetings.api.params import IdPath, TokenPath
 from meetings.db_scope import set_db_scope
 from meetings.errors import DomainError
 from meetings.livekit import LiveKit
@@ -139,7 +139,7 @@ def list_waiting(
     responses=DECISION_ERRORS,
 )
 def admit(
-    token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+    token: TokenPath, participant_id: IdPath, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
 ) -> AdmissionOut:
     set_db_scope(db, "join")
     room = service.organizer_room(
@@ -155,7 +155,7 @@ def admit(
     responses=DECISION_ERRORS,
 )
 def deny(
-    token: TokenPath, participant_id: int, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
+    token: TokenPath, participant_id: IdPath, db: DbSession, livekit: LiveKit, credentials: MeetingCredentials
 ) -> AdmissionOut:
     set_db_scope(db, "join")
     room = service.organizer_room(
