@@ -130,6 +130,45 @@ def consents_to_assistant(participant) -> bool:
     return dict(participant.attributes).get(ATTR_CONSENT_ASSISTANT) == "true"
 
 
+async def admit_participant(
+    room: rtc.Room,
+    meeting: MeetingAgent,
+    participant: rtc.RemoteParticipant,
+    *,
+    audio=None,
+    track_sid: str = "",
+) -> None:
+    """Starts hearing a participant who consents to the assistant (with `audio`, that track of theirs).
+
+    Who someone is (type, organizer) comes from the database, never from their LiveKit attributes. The
+    lookup is retried while the database is briefly unreachable, and a failure is recorded and leaves
+    the rest of the meeting served. Consent and presence are checked again once it answers: a withdrawal
+    or a departure (or a rejoin, which is another participant object) may have come meanwhile.
+    """
+    if not consents_to_assistant(participant):
+        return  # never heard, never answered, sent nothing
+    identity = human_from_attributes(
+        participant.identity, participant.name, dict(participant.attributes), getattr(participant, "sid", "")
+    )
+    try:
+        human = await with_retries(
+            lambda: meeting.confirmed(identity),
+            attempts=meeting.config.register_attempts,
+            backoff_seconds=meeting.config.register_backoff_seconds,
+            what="participant lookup",
+        )
+    except DBAPIError as exc:
+        await meeting.events.error(
+            "participant lookup", exc, participant_id=identity and identity.participant_id
+        )
+        return
+    current = room.remote_participants.get(participant.identity)  # a rejoin is another connection (sid)
+    still_here = current is not None and getattr(current, "sid", "") == getattr(participant, "sid", "")
+    if human is None or not still_here or not consents_to_assistant(current):
+        return
+    meeting.participant_joined(human, audio=audio, track_sid=track_sid)
+
+
 def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frames) -> set[asyncio.Task]:
     """Routes room events (arrivals, audio, departures, chat) to the meeting; returns its pending tasks."""
     tasks: set[asyncio.Task] = set()
@@ -139,25 +178,11 @@ def connect_room(room: rtc.Room, meeting: MeetingAgent, audio_source=audio_frame
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
-    def track_human(participant: rtc.RemoteParticipant):
-        return human_from_attributes(
-            participant.identity,
-            participant.name,
-            dict(participant.attributes),
-            getattr(participant, "sid", ""),
-        )
-
     async def join(participant: rtc.RemoteParticipant, track: rtc.Track | None = None, sid: str = "") -> None:
         if not consents_to_assistant(participant):
-            return  # never heard, never answered, sent nothing
-        # Who someone is (type, organizer) comes from the database, never from their LiveKit attributes.
-        human = await meeting.confirmed(track_human(participant))
-        if human is None or participant.identity not in room.remote_participants:  # left meanwhile
-            return
-        if track is None:
-            meeting.participant_joined(human)
-        else:
-            meeting.participant_joined(human, audio=audio_source(track), track_sid=sid)
+            return  # their track is never even read
+        audio = None if track is None else audio_source(track)
+        await admit_participant(room, meeting, participant, audio=audio, track_sid=sid)
 
     def on_participant_connected(participant: rtc.RemoteParticipant) -> None:
         spawn(join(participant))
@@ -300,16 +325,8 @@ async def serve(
     try:
         connect_room(ctx.room, meeting)
         await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-        for participant in ctx.room.remote_participants.values():
-            if not consents_to_assistant(participant):
-                continue
-            human = await meeting.confirmed(
-                human_from_attributes(
-                    participant.identity, participant.name, dict(participant.attributes), participant.sid
-                )
-            )
-            if human is not None:
-                meeting.participant_joined(human)  # their audio arrives through track_subscribed
+        for participant in list(ctx.room.remote_participants.values()):
+            await admit_participant(ctx.room, meeting, participant)  # audio arrives through track_subscribed
     except Exception as exc:
         await meeting.events.error("agent", exc)
         ctx.shutdown(reason=f"agent failed: {type(exc).__name__}")

@@ -99,3 +99,57 @@ async def test_nothing_said_after_a_withdrawal_is_transcribed_captioned_or_store
     captions = [sent.text for sent in meeting_setup.gateway.on(TRANSCRIPTION_TOPIC)]
     assert PHRASES[1] in captions and PHRASES[2] not in captions
     assert client.identity not in meeting.transcriber.identities
+
+
+async def test_a_withdrawal_that_arrives_while_the_agent_looks_the_participant_up_is_kept(
+    meeting_setup, build_meeting
+):
+    """The SDK updates the participant's attributes in place, then raises the event: a withdrawal that
+    lands while the database says who they are still wins once it answers."""
+    meeting = build_meeting(stt=CodedSpeechSTT(PHRASES))
+    await meeting.start()
+    room = FakeRoom()
+    pending = connect_room(room, meeting, audio_source=lambda track: AudioFeed())
+    client = remote(meeting_setup.client)
+    room.emit("participant_connected", client)
+    room.emit("track_subscribed", FakeTrack(owner=client.identity), None, client)
+    await asyncio.sleep(0)  # both joins now wait on the database
+
+    client.attributes[ATTR_CONSENT_ASSISTANT] = "false"
+    room.emit("participant_attributes_changed", {ATTR_CONSENT_ASSISTANT: "false"}, client)
+    await asyncio.gather(*list(pending))
+
+    assert client.identity not in meeting.humans
+    assert client.identity not in meeting.transcriber.identities
+
+
+async def test_a_database_blip_while_a_participant_joins_is_retried_and_they_are_heard(
+    meeting_setup, build_meeting, store
+):
+    from contextlib import contextmanager
+
+    from sqlalchemy.exc import OperationalError
+
+    meeting = build_meeting(stt=CodedSpeechSTT(PHRASES))
+    meeting.config = meeting.config.model_copy(update={"register_backoff_seconds": 0.01})
+    await meeting.start()
+    healthy, calls = store.session_scope, []
+
+    @contextmanager
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("connect", {}, Exception("connection refused"))
+        with healthy() as db:
+            yield db
+
+    store.session_scope = flaky
+    room = FakeRoom()
+    pending = connect_room(room, meeting, audio_source=lambda track: AudioFeed())
+    client = remote(meeting_setup.client)
+    room.emit("participant_connected", client)
+    room.emit("track_subscribed", FakeTrack(owner=client.identity), None, client)
+    await asyncio.gather(*list(pending))
+
+    assert len(calls) >= 2  # the failed lookup, then its retry
+    assert client.identity in meeting.humans and client.identity in meeting.transcriber.identities

@@ -214,3 +214,40 @@ def test_the_preload_freezes_what_it_built_for_the_processes_forked_from_it():
     )
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report == {"full_collections": 0, "frozen": True, "enabled": True}
+
+
+async def test_a_database_blip_while_greeting_those_already_in_the_room_keeps_the_agent_serving(
+    meeting_setup, store, embedder
+):
+    """The lookup of who someone is fails once just after connecting: it is retried, and the agent is
+    not shut down (it would not be dispatched again, and the meeting would go on without it)."""
+    from tests.agent.test_meeting_end_to_end import remote
+
+    room, shutdowns, failures = rtc.Room(), [], []
+    healthy = store.session_scope
+    config = TEST_CONFIG.model_copy(update={"register_backoff_seconds": 0.01})
+
+    @contextmanager
+    def flaky():
+        if failures == [False]:  # connected: the next lookup fails, once
+            failures[0] = True
+            raise OperationalError("connect", {}, Exception("connection refused"))
+        with healthy() as db:
+            yield db
+
+    with fake_job_context(room=room, job_metadata=agent_dispatch_metadata(meeting_setup.room.id)) as ctx:
+        client = remote(meeting_setup.client)
+
+        async def connect(**_):
+            room._remote_participants[client.identity] = client
+            failures.append(False)
+
+        store.session_scope = flaky
+        ctx.connect, ctx.shutdown = connect, lambda reason="": shutdowns.append(reason)
+        meeting = await serve(
+            ctx, config=config, store=store, llm=ScriptedLLM([]), stt=CodedSpeechSTT({}), embedder=embedder
+        )
+        assert failures == [True] and shutdowns == []
+        assert client.identity in meeting.humans
+        for callback in ctx._shutdown_callbacks:
+            await callback("room deleted")
