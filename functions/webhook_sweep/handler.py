@@ -15,8 +15,10 @@ with collector_paused():
     from meetings.notifications.queue import sweep
     from meetings.settings import get_settings
 
-# Stop early enough that the next scheduled run does not overlap this one.
-SAFETY_MARGIN_MILLIS = 10_000
+# Stop early enough that the next scheduled run does not overlap this one: with the 70 s timeout the
+# last round starts by 50 s, and a round and its 2 s pause end well before the minute (a run still
+# going would throttle the next, reserved concurrency being 1).
+SAFETY_MARGIN_MILLIS = 20_000
 
 
 @logger.inject_lambda_context

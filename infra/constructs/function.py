@@ -104,13 +104,8 @@ class PlatformFunction(Construct):
                     resources=[self.dead_letter_queue.queue_arn],
                 )
             )
-            statements.append(
-                iam.PolicyStatement(
-                    sid="EncryptDeadLetters",
-                    actions=["kms:GenerateDataKey", "kms:Decrypt"],
-                    resources=[key.key_arn],
-                )
-            )
+            # Lambda sends a failed event to the encrypted queue with this role, through SQS only.
+            statements.append(use_key(self, key, services=["sqs"], encrypt=True, sid="EncryptDeadLetters"))
         self.policy = iam.ManagedPolicy(
             self,
             "Policy",

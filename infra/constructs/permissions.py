@@ -18,13 +18,20 @@ def read_secrets(*secrets: secretsmanager.ISecret) -> iam.PolicyStatement:
 
 
 def use_key(
-    scope: Construct, key: kms.IKey, *, services: list[str], encrypt: bool = False
+    scope: Construct,
+    key: kms.IKey,
+    *,
+    services: list[str],
+    encrypt: bool = False,
+    decrypt: bool = True,
+    sid: str | None = None,
 ) -> iam.PolicyStatement:
-    """The data key, only when a named AWS service (Secrets Manager, S3) calls it on the role's behalf."""
+    """The data key, only when a named AWS service (Secrets Manager, S3, SQS) calls it on the role's
+    behalf: to decrypt, and to encrypt (`encrypt`), or to encrypt only (`decrypt=False`)."""
     region = Stack.of(scope).region
-    actions = ["kms:Decrypt"] + (["kms:GenerateDataKey"] if encrypt else [])
+    actions = (["kms:Decrypt"] if decrypt else []) + (["kms:GenerateDataKey"] if encrypt else [])
     return iam.PolicyStatement(
-        sid="UseDataKeyVia" + "".join(service.capitalize() for service in services),
+        sid=sid or "UseDataKeyVia" + "".join(service.capitalize() for service in services),
         actions=actions,
         resources=[key.key_arn],
         conditions={

@@ -94,20 +94,17 @@ def application_functions(
                 environment=_component(stack, "manager_api", "app", ["jwt"], dict(environment)),
                 statements=[
                     *_component_access(stack, "app", ["jwt"]),
+                    # Uploads (direct, and the presigned POST this role signs) and deletes; the backoffice
+                    # never reads a document back, so it can neither download nor decrypt one.
                     objects(
                         "KnowledgeDocuments",
                         kb,
                         KB_PREFIX,
-                        ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                        ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
                     ),
                     # Deleting a document removes every version of its object.
-                    bucket_level(
-                        "ListKnowledgeVersions",
-                        kb,
-                        ["s3:ListBucketVersions", "s3:ListBucket"],
-                        prefix=KB_PREFIX,
-                    ),
-                    use_key(stack, stack.key, services=["s3"], encrypt=True),
+                    bucket_level("ListKnowledgeVersions", kb, ["s3:ListBucketVersions"], prefix=KB_PREFIX),
+                    use_key(stack, stack.key, services=["s3"], encrypt=True, decrypt=False),
                 ],
             ),
             _zip_code(stack, "manager_api"),
@@ -178,7 +175,6 @@ def application_functions(
                         [
                             "s3:GetObject",
                             "s3:GetObjectVersion",
-                            "s3:GetObjectTagging",
                             "s3:PutObjectTagging",
                             "s3:PutObjectVersionTagging",
                         ],

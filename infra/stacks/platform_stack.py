@@ -308,6 +308,9 @@ class PlatformStack(Stack):
             target=self.functions["webhook_dispatcher"].function,
             event_source_arn=self.webhook_queue.queue.queue_arn,
             batch_size=1,
+            # Never more pollers than the reserved concurrency: a throttled receive would count toward
+            # the dead-letter queue. SQS event sources take two at least.
+            max_concurrency=max(2, self.config.reserved_concurrency["webhook_dispatcher"]),
         )
 
     def _wire_notes(self) -> None:

@@ -164,16 +164,14 @@ def _object_resources(synth, statement) -> list[tuple[str, str]]:
 
 
 S3_ACCESS = {
-    "manager_api": {
-        ("kb", "/kb/*"): {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
-    },
+    # The backoffice uploads and deletes documents; it never reads one back.
+    "manager_api": {("kb", "/kb/*"): {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}},
     "secretary_api": {("recordings", "/recordings/*"): {"s3:GetObject"}},
     "livekit_webhook": {},
     "recording_finalizer": {
         ("recordings", "/recordings/*"): {
             "s3:GetObject",
             "s3:GetObjectVersion",
-            "s3:GetObjectTagging",
             "s3:PutObjectTagging",
             "s3:PutObjectVersionTagging",
         }
@@ -290,8 +288,26 @@ def test_key_use_is_limited_to_named_services(dev, name):
     for statement in _policy_statements(dev, name):
         if any(a.startswith("kms:") for a in _as_list(statement["Action"])):
             assert statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
-            if statement["Sid"] != "EncryptDeadLetters":
-                assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+            assert "kms:ViaService" in statement["Condition"]["StringEquals"], statement["Sid"]
+
+
+@pytest.mark.parametrize("name", sorted(ASYNC_FUNCTIONS))
+def test_dead_letters_are_encrypted_through_sqs_only(dev, name):
+    statement = _statement(_policy_statements(dev, name), "EncryptDeadLetters")
+    (service,) = statement["Condition"]["StringEquals"]["kms:ViaService"]  # sqs.<region>.amazonaws.com
+    assert json.dumps(service).startswith('{"Fn::Join": ["", ["sqs.') and set(_as_list(statement["Action"])) == {
+        "kms:Decrypt",
+        "kms:GenerateDataKey",
+    }
+
+
+def test_the_backoffice_can_neither_download_nor_decrypt_a_document(dev):
+    statements = _policy_statements(dev, "manager_api")
+    assert not any("s3:GetObject" in _as_list(s["Action"]) for s in statements)
+    via_s3 = _statement(statements, "UseDataKeyViaS3")
+    assert _as_list(via_s3["Action"]) == ["kms:GenerateDataKey"]
+    listing = _statement(statements, "ListKnowledgeVersions")
+    assert _as_list(listing["Action"]) == ["s3:ListBucketVersions"]
 
 
 @pytest.mark.parametrize("name", ALL_FUNCTIONS)
@@ -443,6 +459,20 @@ def test_the_webhook_sweep_runs_every_minute_and_fills_the_queue(dev):
     assert send["Action"] == "sqs:SendMessage" and send["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
 
 
+def test_a_sweep_run_ends_before_the_next_one_starts(dev):
+    """Reserved concurrency 1: a run still going when the next minute's starts would throttle it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sweep_handler", "functions/webhook_sweep/handler.py")
+    handler = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(handler)
+    from meetings.notifications.queue import SWEEP_IDLE_SECONDS
+
+    timeout = _function(dev, "webhook_sweep")["Properties"]["Timeout"]
+    last_round_starts_by = timeout - handler.SAFETY_MARGIN_MILLIS / 1000
+    assert last_round_starts_by + SWEEP_IDLE_SECONDS + 5 <= 60  # 5 s for the last round itself
+
+
 def test_the_dispatcher_drains_the_queue_one_message_at_a_time(dev):
     queue_id = dev.logical_id(dev.stack.webhook_queue.queue)
     dispatcher_id = dev.logical_id(dev.stack.functions["webhook_dispatcher"].function)
@@ -453,6 +483,8 @@ def test_the_dispatcher_drains_the_queue_one_message_at_a_time(dev):
     ]
     assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert mapping["Properties"]["BatchSize"] == 1
+    reserved = _function(dev, "webhook_dispatcher")["Properties"]["ReservedConcurrentExecutions"]
+    assert mapping["Properties"]["ScalingConfig"]["MaximumConcurrency"] == max(2, reserved)
     consume = _statement(_policy_statements(dev, "webhook_dispatcher"), "ConsumeWebhookDeliveries")
     assert consume["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     assert "sqs:SendMessage" not in _as_list(consume["Action"])
