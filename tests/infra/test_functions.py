@@ -295,7 +295,9 @@ def test_key_use_is_limited_to_named_services(dev, name):
 def test_dead_letters_are_encrypted_through_sqs_only(dev, name):
     statement = _statement(_policy_statements(dev, name), "EncryptDeadLetters")
     (service,) = statement["Condition"]["StringEquals"]["kms:ViaService"]  # sqs.<region>.amazonaws.com
-    assert json.dumps(service).startswith('{"Fn::Join": ["", ["sqs.') and set(_as_list(statement["Action"])) == {
+    assert json.dumps(service).startswith('{"Fn::Join": ["", ["sqs.') and set(
+        _as_list(statement["Action"])
+    ) == {
         "kms:Decrypt",
         "kms:GenerateDataKey",
     }
