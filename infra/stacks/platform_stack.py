@@ -23,6 +23,7 @@ from infra.constructs.function import ARCHITECTURE, RUNTIME, SNAPSTART_RUNTIME, 
 from infra.constructs.network import Network
 from infra.constructs.notes import NoteQueue
 from infra.constructs.permissions import objects, read_secrets, use_key
+from infra.constructs.queues import dead_letters_alarm
 from infra.constructs.storage import KB_PREFIX, RECORDINGS_PREFIX, Storage
 from infra.constructs.webhooks import WebhookQueue
 from infra.embedding_model import EMBEDDING_DIM, EMBEDDING_MODEL, EMBEDDING_PROFILE
@@ -150,6 +151,7 @@ class PlatformStack(Stack):
         self._schedule_purge()
         self._wire_webhooks()
         self._wire_notes()
+        self._alarm_dead_letters()
         self._migrations()
         self.agent = self._agent(environment)
         self._outputs()
@@ -312,6 +314,22 @@ class PlatformStack(Stack):
             # the dead-letter queue. SQS event sources take two at least.
             max_concurrency=max(2, self.config.reserved_concurrency["webhook_dispatcher"]),
         )
+
+    def _alarm_dead_letters(self) -> None:
+        """An event an async function failed on every retry (an S3 notification, a schedule) waits in its
+        dead-letter queue for 14 days: someone is told, on the platform's alarm topic."""
+        for name, platform_function in self.functions.items():
+            if platform_function.dead_letter_queue is None:
+                continue
+            dead_letters_alarm(
+                platform_function,
+                dead_letter_queue=platform_function.dead_letter_queue,
+                topic=self.webhook_queue.alarm_topic,
+                description=(
+                    f"{name}: an event failed every retry and waits in the dead-letter queue (kept 14 days). "
+                    "Find the cause in the function's log, then send the event again."
+                ),
+            )
 
     def _wire_notes(self) -> None:
         """The drafter on the notes queue, a message at a time, below its reserved concurrency (a throttled

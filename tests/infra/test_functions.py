@@ -292,6 +292,21 @@ def test_key_use_is_limited_to_named_services(dev, name):
 
 
 @pytest.mark.parametrize("name", sorted(ASYNC_FUNCTIONS))
+def test_a_function_dead_letter_raises_the_platform_alarm(dev, name):
+    queue_id = dev.logical_id(dev.stack.functions[name].dead_letter_queue)
+    (alarm,) = [
+        a
+        for a in dev.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+    assert alarm["Properties"]["Threshold"] == 0
+    assert alarm["Properties"]["AlarmActions"] == [
+        {"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}
+    ]
+
+
+@pytest.mark.parametrize("name", sorted(ASYNC_FUNCTIONS))
 def test_dead_letters_are_encrypted_through_sqs_only(dev, name):
     statement = _statement(_policy_statements(dev, name), "EncryptDeadLetters")
     (service,) = statement["Condition"]["StringEquals"]["kms:ViaService"]  # sqs.<region>.amazonaws.com
