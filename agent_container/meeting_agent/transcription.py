@@ -103,6 +103,7 @@ class _SegmentTimes:
         self.clock = clock
         self.started: float | None = None
         self.ended: deque[tuple[float, float]] = deque()
+        self._final_since_usage = False
 
     @property
     def settled(self) -> bool:
@@ -116,8 +117,16 @@ class _SegmentTimes:
             now = self.clock.current()
             self.ended.append((now if self.started is None else self.started, now))
             self.started = None
+        elif event_type == stt.SpeechEventType.RECOGNITION_USAGE:
+            # The realtime STT reports usage once per completed utterance, after its final transcript
+            # when it had words. An utterance completed without one (a cough, noise) would otherwise leave
+            # its times queued, and every later transcript of the track would take its predecessor's.
+            if not self._final_since_usage and self.ended:
+                self.ended.popleft()
+            self._final_since_usage = False
 
     def take(self) -> tuple[float, float]:
+        self._final_since_usage = True
         if self.ended:
             return self.ended.popleft()
         now = self.clock.current()

@@ -155,3 +155,30 @@ async def test_a_wake_word_cut_off_by_the_silence_is_joined_with_the_question_th
     [sent] = meeting_setup.gateway.on(CHAT_TOPIC)
     assert sent.destination_identities == [client.identity]
     assert len(model.requests) == 1
+
+
+async def test_an_utterance_completed_without_words_does_not_shift_the_times_after_it(
+    meeting_setup, build_meeting
+):
+    """A cough: the service reports speech, then completes it with an empty transcript (the plugin sends
+    no final, only its usage). The sentence after it keeps its own times."""
+    stand_in = RealtimeTranscriptionStandIn({**PHRASES, 3: ""})
+    base_url, runner = await start_stand_in(stand_in)
+    stt = build_stt(AgentConfig(), Settings(openai_base_url=base_url, openai_api_key="sk-test-local"))
+    room_started(meeting_setup)
+    meeting = build_meeting(stt=stt)
+    await meeting.start()
+    client = meeting_setup.client
+    feed = PacedFeed([(0, 0.3), (3, 0.4), (0, 0.8), (1, 1.0), (0, 0.6)])
+    try:
+        async with http_context.open():
+            meeting.participant_joined(client, audio=feed, track_sid="TR_client_mic")
+            await asyncio.wait_for(meeting.transcriber.finished(client.identity), timeout=30)
+    finally:
+        await runner.cleanup()
+
+    [only] = events(meeting_setup.db, meeting_setup.room.id, AgentEventName.TRANSCRIPTION_PROCESSED)
+    assert only.data["content"] == PHRASES[1]
+    # the sentence runs from 1.5 s to 2.5 s of the audio (plus the 350 ms silence window), not the cough's
+    assert abs(only.data["metadata"]["start_seconds"] - (ROOM_STARTED_AGO + 1.5)) <= SLACK
+    assert abs(only.data["metadata"]["end_seconds"] - (ROOM_STARTED_AGO + 2.5 + 0.35)) <= SLACK
