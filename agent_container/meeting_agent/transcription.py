@@ -186,13 +186,7 @@ class MeetingTranscriber:
     async def remove(self, identity: str, *, sid: str | None = None) -> None:
         """Stops transcribing a participant who left (only the streams of that join when `sid` is given),
         once their last words are transcribed or `drain_seconds` have passed."""
-        tasks = self._forget(identity, sid=sid)
-        if not tasks:
-            return
-        _, still_running = await asyncio.wait(tasks, timeout=self.drain_seconds)
-        for task in still_running:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._drain(self._forget(identity, sid=sid))
 
     def cut(self, identity: str) -> asyncio.Future:
         """Stops transcribing a participant at once, dropping what they were still saying: their consent
@@ -222,6 +216,10 @@ class MeetingTranscriber:
         """Lets every stream transcribe what it has heard (within `drain_seconds`), then stops it."""
         tasks = [task for _, task in self._tasks.values()]
         self._tasks.clear()
+        await self._drain(tasks)
+
+    async def _drain(self, tasks: list[asyncio.Task]) -> None:
+        """Lets the streams finish for up to `drain_seconds`, then cancels what still runs."""
         if not tasks:
             return
         _, still_running = await asyncio.wait(tasks, timeout=self.drain_seconds)

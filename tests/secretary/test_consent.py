@@ -212,50 +212,12 @@ def test_a_recording_cannot_start_while_someone_present_has_not_consented(
     assert client.post(f"/v1/rooms/{room.id}/recordings", headers=staff).status_code == 201
 
 
-def test_a_recording_stops_when_someone_without_recording_consent_joins(
-    client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
-):
+def recording_then_a_late_refusal(client, sign_webhook, db, entity, staff, livekit_server):
+    """A room being recorded, and LiveKit's participant_joined of someone who refused recording:
+    (room, recording, the late participant, the signed event, its body and headers)."""
     import time
 
     from devserver.livekit_webhooks import webhook_event
-    from meetings.secretary.events.models import RoomEvent
-
-    room = make_room(db, entity=entity)
-    consenting = add_to_room(db, room)
-    join(client, consenting, {"recording": True, "assistant": True})
-    livekit_server.ensure_room(room.livekit_room_id)
-    recording = client.post(f"/v1/rooms/{room.id}/recordings", headers=staff).json()
-    late = add_to_room(db, room)
-    join(client, late, {"recording": False, "assistant": True})
-    body, headers = sign_webhook(
-        webhook_event(
-            "participant_joined",
-            room_name=room.livekit_room_id,
-            identity=f"participant-{late.participant_id}",
-            created_at=int(time.time()),
-        )
-    )
-    assert webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers).status_code == 200
-    [stop] = livekit_server.method_calls("StopEgress")
-    assert stop.egress_id == recording["livekit_egress_id"]
-    [event] = db.scalars(
-        select(RoomEvent).where(RoomEvent.room_id == room.id, RoomEvent.event_name == "RECORDING_STOPPED")
-    ).all()
-    assert event.data["reason"] == "consent_missing" and event.data["participant_id"] == late.participant_id
-    assert event.data["recording_id"] == recording["id"] and event.data["stopped_by"] is None
-
-
-def test_a_consent_stop_that_livekit_fails_stores_nothing_and_the_redelivery_stops_it(
-    client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
-):
-    """LiveKit unreachable when a participant without recording consent joins: the webhook answers
-    502 and stores nothing (no stop recorded while the egress still records), so LiveKit's redelivery of
-    the same event stops the recording."""
-    import time
-
-    from devserver.livekit_webhooks import webhook_event
-    from meetings.secretary.events.models import RoomEvent
-    from meetings.secretary.webhooks.models import WebhookReceipt
 
     room = make_room(db, entity=entity)
     join(client, add_to_room(db, room), {"recording": True, "assistant": True})
@@ -270,52 +232,64 @@ def test_a_consent_stop_that_livekit_fails_stores_nothing_and_the_redelivery_sto
         created_at=int(time.time()),
     )
     body, headers = sign_webhook(event)
+    return room, recording, late, event, body, headers
 
-    def stops() -> list:
-        return db.scalars(
-            select(RoomEvent).where(RoomEvent.room_id == room.id, RoomEvent.event_name == "RECORDING_STOPPED")
-        ).all()
 
+def recording_stops(db, room) -> list:
+    from meetings.secretary.events.models import RoomEvent
+
+    return db.scalars(
+        select(RoomEvent).where(RoomEvent.room_id == room.id, RoomEvent.event_name == "RECORDING_STOPPED")
+    ).all()
+
+
+def test_a_recording_stops_when_someone_without_recording_consent_joins(
+    client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
+):
+    room, recording, late, _, body, headers = recording_then_a_late_refusal(
+        client, sign_webhook, db, entity, staff, livekit_server
+    )
+    assert webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers).status_code == 200
+    [stop] = livekit_server.method_calls("StopEgress")
+    assert stop.egress_id == recording["livekit_egress_id"]
+    [event] = recording_stops(db, room)
+    assert event.data["reason"] == "consent_missing" and event.data["participant_id"] == late.participant_id
+    assert event.data["recording_id"] == recording["id"] and event.data["stopped_by"] is None
+
+
+def test_a_consent_stop_that_livekit_fails_stores_nothing_and_the_redelivery_stops_it(
+    client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
+):
+    """LiveKit unreachable when a participant without recording consent joins: the webhook answers
+    502 and stores nothing (no stop recorded while the egress still records), so LiveKit's redelivery of
+    the same event stops the recording."""
+    from meetings.secretary.webhooks.models import WebhookReceipt
+
+    room, recording, _, event, body, headers = recording_then_a_late_refusal(
+        client, sign_webhook, db, entity, staff, livekit_server
+    )
     livekit_server.fail_next("StopEgress", status=503, code="unavailable")
     answer = webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers)
     assert answer.status_code == 502 and answer.json()["error"]["code"] == "livekit_unavailable"
     db.expire_all()
-    assert stops() == [] and db.get(WebhookReceipt, event.id) is None
+    assert recording_stops(db, room) == [] and db.get(WebhookReceipt, event.id) is None
 
     redelivered = webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers)
     assert redelivered.status_code == 200 and redelivered.json()["status"] == "processed"
     assert [stop.egress_id for stop in livekit_server.method_calls("StopEgress")] == [
         recording["livekit_egress_id"]
     ] * 2
-    [stopped] = stops()
+    [stopped] = recording_stops(db, room)
     assert stopped.data["reason"] == "consent_missing" and stopped.data["recording_id"] == recording["id"]
 
 
 def test_a_consent_stop_of_an_egress_livekit_already_ended_is_recorded(
     client, webhook_client, sign_webhook, db, entity, staff, livekit_server, s3
 ):
-    import time
-
-    from devserver.livekit_webhooks import webhook_event
-    from meetings.secretary.events.models import RoomEvent
-
-    room = make_room(db, entity=entity)
-    join(client, add_to_room(db, room), {"recording": True, "assistant": True})
-    livekit_server.ensure_room(room.livekit_room_id)
-    recording = client.post(f"/v1/rooms/{room.id}/recordings", headers=staff).json()
-    late = add_to_room(db, room)
-    join(client, late, {"recording": False, "assistant": True})
-    body, headers = sign_webhook(
-        webhook_event(
-            "participant_joined",
-            room_name=room.livekit_room_id,
-            identity=f"participant-{late.participant_id}",
-            created_at=int(time.time()),
-        )
+    room, recording, _, _, body, headers = recording_then_a_late_refusal(
+        client, sign_webhook, db, entity, staff, livekit_server
     )
     livekit_server.fail_next("StopEgress", status=404, code="not_found")
     assert webhook_client.post("/v1/webhooks/livekit", content=body, headers=headers).status_code == 200
-    [stopped] = db.scalars(
-        select(RoomEvent).where(RoomEvent.room_id == room.id, RoomEvent.event_name == "RECORDING_STOPPED")
-    ).all()
+    [stopped] = recording_stops(db, room)
     assert stopped.data["recording_id"] == recording["id"] and stopped.data["reason"] == "consent_missing"
