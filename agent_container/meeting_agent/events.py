@@ -112,7 +112,14 @@ class EventLog:
         )
 
     async def flush(self) -> bool:
-        """Writes every queued event in order; on failure queues an AGENT_ERROR about it for later."""
+        """Writes every queued event in order; on failure queues an AGENT_ERROR about it for later.
+
+        Shielded: the write runs in a thread, which a cancelled caller (a recognition stream cut at a
+        consent withdrawal) cannot stop. The flush therefore always finishes, and takes off the queue
+        what was committed, instead of leaving it there to be written a second time."""
+        return await asyncio.shield(self._flush())
+
+    async def _flush(self) -> bool:
         async with self._lock:
             return await self._flush_locked()
 

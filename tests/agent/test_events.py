@@ -124,3 +124,41 @@ async def test_an_agent_error_keeps_the_kind_and_a_safe_sentence_and_logs_its_ty
     assert [r.error_type for r in logged] == ["OperationalError", "APIConnectionError", "KeyError"]
     assert all(r.stage == stage for r, stage in zip(logged, ("retrieval", "llm", "agent"), strict=True))
     assert not [r for r in logged if "db-prod" in str(r.__dict__)]  # an exception's text can be anyone's
+
+
+async def test_a_write_whose_caller_is_cancelled_is_finished_and_never_written_twice(
+    meeting_setup, build_meeting, store
+):
+    """A recognition stream cut at a consent withdrawal while its segment is being written: the write
+    goes on in its thread and commits; the queue must forget it, or the next write repeats it."""
+    import asyncio
+    import time
+
+    meeting = build_meeting()
+    await meeting.start()
+    healthy_scope = store.session_scope
+
+    @contextmanager
+    def slow_session():
+        time.sleep(0.3)  # in the store's thread: the caller is cancelled meanwhile
+        with healthy_scope() as db:
+            yield db
+
+    store.session_scope = slow_session
+    writing = asyncio.create_task(
+        meeting.events.record(AgentEventName.TRANSCRIPTION_PROCESSED, content="said once", metadata={})
+    )
+    await asyncio.sleep(0.05)
+    writing.cancel()
+    await asyncio.gather(writing, return_exceptions=True)
+    await asyncio.sleep(0.5)  # the thread has committed the batch by now
+    store.session_scope = healthy_scope
+    await meeting.events.flush()
+
+    written = meeting_setup.db.scalars(
+        select(AgentSessionEvent).where(
+            AgentSessionEvent.room_id == meeting_setup.room.id,
+            AgentSessionEvent.event_name == AgentEventName.TRANSCRIPTION_PROCESSED,
+        )
+    ).all()
+    assert [event.data["content"] for event in written] == ["said once"]
