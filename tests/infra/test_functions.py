@@ -38,6 +38,18 @@ def _statement(statements, sid) -> dict:
     return statement
 
 
+def _alarm_on(synth, queue) -> dict:
+    """The properties of the one alarm watching this queue."""
+    queue_id = synth.logical_id(queue)
+    (alarm,) = [
+        a["Properties"]
+        for a in synth.of_type("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Dimensions"]
+        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
+    ]
+    return alarm
+
+
 def test_every_platform_function_exists_once(dev):
     assert set(dev.stack.functions) == set(ALL_FUNCTIONS)
     roles = {dev.logical_id(fn.role) for fn in dev.stack.functions.values()}
@@ -293,17 +305,9 @@ def test_key_use_is_limited_to_named_services(dev, name):
 
 @pytest.mark.parametrize("name", sorted(ASYNC_FUNCTIONS))
 def test_a_function_dead_letter_raises_the_platform_alarm(dev, name):
-    queue_id = dev.logical_id(dev.stack.functions[name].dead_letter_queue)
-    (alarm,) = [
-        a
-        for a in dev.of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["Dimensions"]
-        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue_id, "QueueName"]}}]
-    ]
-    assert alarm["Properties"]["Threshold"] == 0
-    assert alarm["Properties"]["AlarmActions"] == [
-        {"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}
-    ]
+    alarm = _alarm_on(dev, dev.stack.functions[name].dead_letter_queue)
+    assert alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == [{"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}]
 
 
 @pytest.mark.parametrize("name", sorted(ASYNC_FUNCTIONS))
@@ -518,16 +522,9 @@ def test_the_webhook_queue_has_an_encrypted_dead_letter_queue_with_an_alarm(dev)
     key = {"Fn::GetAtt": [dev.logical_id(dev.stack.key), "Arn"]}
     assert queue["KmsMasterKeyId"] == key
     assert dev.resources[dead_letters_id]["Properties"]["KmsMasterKeyId"] == key
-    (alarm,) = [
-        a
-        for a in dev.of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["Dimensions"]
-        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters_id, "QueueName"]}}]
-    ]
-    assert alarm["Properties"]["Threshold"] == 0
-    assert alarm["Properties"]["AlarmActions"] == [
-        {"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}
-    ]
+    alarm = _alarm_on(dev, dev.stack.webhook_queue.dead_letter_queue)
+    assert alarm["Threshold"] == 0
+    assert alarm["AlarmActions"] == [{"Ref": dev.logical_id(dev.stack.webhook_queue.alarm_topic)}]
 
 
 def test_the_dispatcher_has_its_own_security_group_https_and_the_proxy_only(dev):

@@ -5,7 +5,7 @@ import pytest
 
 from meetings.secretary.notes.drafting import LEASE
 from tests.infra.conftest import synthesize
-from tests.infra.test_functions import _as_list, _function, _policy_statements, _statement
+from tests.infra.test_functions import _alarm_on, _as_list, _function, _policy_statements, _statement
 
 PRODUCERS = ("secretary_api", "livekit_webhook")
 CONSUME_ACTIONS = {
@@ -60,13 +60,7 @@ def test_the_visibility_timeout_is_six_times_the_drafters(dev):
 
 
 def test_any_dead_letter_raises_the_platform_alarm(dev):
-    dead_letters_id = dev.logical_id(dev.stack.note_queue.dead_letter_queue)
-    (alarm,) = [
-        a["Properties"]
-        for a in dev.of_type("AWS::CloudWatch::Alarm").values()
-        if a["Properties"]["Dimensions"]
-        == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters_id, "QueueName"]}}]
-    ]
+    alarm = _alarm_on(dev, dev.stack.note_queue.dead_letter_queue)
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
     assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
     # The same topic as the webhook queue's alarm: one subscription hears every job queue.

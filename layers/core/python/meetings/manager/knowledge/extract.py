@@ -96,10 +96,7 @@ def extract_document(
     else:
         extractor = _extract_text
     document = extractor(data, budgets)
-    blocks = [
-        TextBlock(clean(b.text), b.page, clean(b.section) or None if b.section else None)
-        for b in document.blocks
-    ]
+    blocks = [TextBlock(clean(b.text), b.page, clean(b.section or "") or None) for b in document.blocks]
     blocks = [block for block in blocks if block.text]
     if not blocks:
         raise empty()
