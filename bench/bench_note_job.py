@@ -6,7 +6,6 @@ its draft through a local OpenAI-compatible server."""
 
 import json
 import os
-import re
 import sys
 import time
 import uuid
@@ -249,6 +248,18 @@ AGENT_PARTICIPANT = (
 ROOM_EVENT = (
     "INSERT INTO room_events (room_id, event_name, data) VALUES (%(room_id)s, 'NOTE_DRAFTED', %(data)s)"
 )
+EMIT = """
+    WITH targets AS (
+        SELECT id FROM webhook_endpoints
+        WHERE entity_id = %(entity_id)s AND enabled AND %(type)s = ANY(event_types)
+    ), message AS (
+        INSERT INTO webhook_messages (id, entity_id, type, data, occurred_at)
+        SELECT %(id)s, %(entity_id)s, %(type)s, %(data)s, %(occurred_at)s WHERE EXISTS (SELECT 1 FROM targets)
+        RETURNING id
+    )
+    INSERT INTO webhook_deliveries (message_id, endpoint_id, next_attempt_at)
+    SELECT message.id, targets.id, now() FROM message, targets
+"""
 DRAFTED = """
     UPDATE visit_notes SET status = 'draft', sections = %(sections)s, lease_until = NULL, drafted_at = now(),
            model = %(model)s, tokens_input = %(tokens_input)s, tokens_output = %(tokens_output)s,
@@ -257,17 +268,11 @@ DRAFTED = """
 """
 
 
-def psycopg_statement(clause) -> str:
-    """A SQLAlchemy text() statement with psycopg's placeholders (`:name` → `%(name)s`)."""
-    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", str(clause))
-
-
 def raw_database_job(connection, note_id: int, room_id: str, content: str) -> None:
     """One drafting of the note, with the job's own prompt, parsing and evidence check, and its database
     work as raw psycopg statements."""
     from psycopg.types.json import Jsonb
 
-    from meetings.notifications import outbox
     from meetings.secretary.notes.answer import parse_answer
     from meetings.secretary.notes.drafting import _CONSENTED_LINES
     from meetings.secretary.notes.evidence import check_evidence
@@ -322,7 +327,7 @@ def raw_database_job(connection, note_id: int, room_id: str, content: str) -> No
         },
     )
     connection.execute(
-        psycopg_statement(outbox._EMIT),
+        EMIT,
         {
             "id": uuid.uuid4(),
             "entity_id": entity_id,

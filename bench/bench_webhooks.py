@@ -3,7 +3,8 @@
 - over real HTTP (uvicorn on 127.0.0.1) against the signature check alone on the same bodies;
 - through the Lambda handler (Mangum, API Gateway events) against the floor of raw psycopg doing the
   same work per event: the signature check, then the receipt, the room and attendance rows locked and
-  updated and the room event appended, in one transaction."""
+  updated and the room event appended, in one transaction. The handler and the floors take turns of
+  50 events, so that a burst of load on the machine falls on all of them alike."""
 
 import os
 import random
@@ -181,75 +182,85 @@ def api_gateway_event(body: str, headers: dict[str, str]) -> dict:
     }
 
 
+ROUND = 50  # events per turn when the handler and the floors take turns
+
+
 def lambda_against_raw(rooms, owner_url: str) -> tuple[float, float, float]:
-    """Events/s of the Lambda handler on one burst and of the raw floor on others (with and without
-    prepared statements), same rooms."""
+    """Events/s of the Lambda handler and of the raw floor (with and without prepared statements), each
+    on its own burst over rooms of its own, alike. They take turns,
+    ROUND events at a time, and the first of each turn rotates, so that a burst of load on the machine
+    falls on all three alike."""
+    import psycopg
     from livekit.api import TokenVerifier, WebhookReceiver
 
     handler = lambda_handler("livekit_webhook")
     events = [api_gateway_event(body, headers) for body, headers in burst(rooms)]
+    receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
+    raw_deliveries, unprepared_deliveries = burst(seed_rooms()), burst(seed_rooms())
 
-    def through_handler() -> None:
-        for event in events:
+    def through_handler(turn: slice) -> None:
+        for event in events[turn]:
             assert handler(event, None)["statusCode"] == 200
 
-    handled = timed(through_handler)
+    with (
+        psycopg.connect(owner_url, prepare_threshold=5) as prepared,
+        psycopg.connect(owner_url, prepare_threshold=None) as unprepared,
+    ):
+        sides = [
+            through_handler,
+            lambda turn: raw_writes(receiver, raw_deliveries[turn], prepared),
+            lambda turn: raw_writes(receiver, unprepared_deliveries[turn], unprepared),
+        ]
+        seconds = [0.0, 0.0, 0.0]
+        for index, start in enumerate(range(0, EVENTS, ROUND)):
+            turn = slice(start, start + ROUND)
+            for side in ((index + offset) % 3 for offset in range(3)):
+                seconds[side] += timed(lambda side=side, turn=turn: sides[side](turn))
+    handled, raw, unprepared_rate = (EVENTS / spent for spent in seconds)
+    return handled, raw, unprepared_rate
 
-    receiver = WebhookReceiver(TokenVerifier(API_KEY, API_SECRET))
-    raw = raw_rate(receiver, burst(rooms), owner_url, prepare_threshold=5)
-    unprepared = raw_rate(receiver, burst(seed_rooms()), owner_url, prepare_threshold=None)
-    return EVENTS / handled, raw, unprepared
 
-
-def raw_rate(receiver, deliveries, owner_url: str, *, prepare_threshold: int | None) -> float:
-    """Events/s of raw psycopg doing the handler's writes, one transaction per event. psycopg prepares a
-    statement server-side from its fifth run (`prepare_threshold` 5, its default); the services never
-    do, since a prepared statement pins an RDS Proxy connection (meetings.db), so the floor is measured
-    both ways."""
+def raw_writes(receiver, deliveries, connection) -> None:
+    """Raw psycopg doing the handler's writes, one transaction per event. psycopg prepares a statement
+    server-side from its fifth run (`prepare_threshold` 5, its default); the services never do, since a
+    prepared statement pins an RDS Proxy connection (meetings.db), so the floor is measured both ways."""
     import json
 
-    import psycopg
-
-    with psycopg.connect(owner_url, prepare_threshold=prepare_threshold) as connection:
-
-        def raw_writes() -> None:
-            for body, headers in deliveries:
-                event = receiver.receive(body, headers["Authorization"])
-                at = datetime.fromtimestamp(event.created_at, UTC)
-                with connection.transaction():
-                    fresh = connection.execute(
-                        "INSERT INTO livekit_webhook_receipts (event_id, event_name, room_name, event_created_at)"
-                        " VALUES (%s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                        (event.id, event.event, event.room.name, at),
-                    ).fetchone()
-                    if fresh is None:
-                        continue
-                    room_id = connection.execute(
-                        "SELECT id FROM rooms WHERE livekit_room_id = %s FOR UPDATE", (event.room.name,)
-                    ).fetchone()[0]
-                    participant_id = int(event.participant.identity.rsplit("-", 1)[1])
-                    connection.execute(
-                        "SELECT id FROM room_participants WHERE room_id = %s AND participant_id = %s FOR UPDATE",
-                        (room_id, participant_id),
-                    )
-                    joined = event.event == "participant_joined"
-                    connection.execute(
-                        "UPDATE room_participants SET joined_at = CASE WHEN %s THEN %s ELSE joined_at END,"
-                        " left_at = CASE WHEN %s THEN NULL ELSE %s END,"
-                        " context = context || jsonb_build_object('connected', %s::boolean)"
-                        " WHERE room_id = %s AND participant_id = %s",
-                        (joined, at, joined, at, joined, room_id, participant_id),
-                    )
-                    connection.execute(
-                        "INSERT INTO room_events (room_id, event_name, data) VALUES (%s, %s, %s)",
-                        (
-                            room_id,
-                            "PARTICIPANT_JOINED" if joined else "PARTICIPANT_LEFT",
-                            json.dumps({"participant_id": participant_id, "occurred_at": at.isoformat()}),
-                        ),
-                    )
-
-        return EVENTS / timed(raw_writes)
+    for body, headers in deliveries:
+        event = receiver.receive(body, headers["Authorization"])
+        at = datetime.fromtimestamp(event.created_at, UTC)
+        with connection.transaction():
+            fresh = connection.execute(
+                "INSERT INTO livekit_webhook_receipts (event_id, event_name, room_name, event_created_at)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                (event.id, event.event, event.room.name, at),
+            ).fetchone()
+            if fresh is None:
+                continue
+            room_id = connection.execute(
+                "SELECT id FROM rooms WHERE livekit_room_id = %s FOR UPDATE", (event.room.name,)
+            ).fetchone()[0]
+            participant_id = int(event.participant.identity.rsplit("-", 1)[1])
+            connection.execute(
+                "SELECT id FROM room_participants WHERE room_id = %s AND participant_id = %s FOR UPDATE",
+                (room_id, participant_id),
+            )
+            joined = event.event == "participant_joined"
+            connection.execute(
+                "UPDATE room_participants SET joined_at = CASE WHEN %s THEN %s ELSE joined_at END,"
+                " left_at = CASE WHEN %s THEN NULL ELSE %s END,"
+                " context = context || jsonb_build_object('connected', %s::boolean)"
+                " WHERE room_id = %s AND participant_id = %s",
+                (joined, at, joined, at, joined, room_id, participant_id),
+            )
+            connection.execute(
+                "INSERT INTO room_events (room_id, event_name, data) VALUES (%s, %s, %s)",
+                (
+                    room_id,
+                    "PARTICIPANT_JOINED" if joined else "PARTICIPANT_LEFT",
+                    json.dumps({"participant_id": participant_id, "occurred_at": at.isoformat()}),
+                ),
+            )
 
 
 if __name__ == "__main__":

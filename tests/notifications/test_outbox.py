@@ -30,6 +30,7 @@ from tests.factories import make_room
 from tests.notifications.conftest import make_endpoint
 from tests.recordings.support import make_due_recording, make_recording
 from tests.secretary.helpers import add_to_room
+from tests.support.statements import counted_statements
 
 NOW = datetime.now(UTC)
 
@@ -114,6 +115,39 @@ def test_deleting_an_entity_announces_each_room_it_cancels(db, clinic, listening
     assert sorted((type, data["room_id"]) for type, data in messages(db)) == sorted(
         ("room.canceled", room.id) for room in scheduled
     )
+
+
+def test_a_join_and_a_leave_each_cost_two_statements_their_outbox_events_included(db, clinic, listening):
+    room = make_room(db, entity=clinic.entity, status=RoomStatus.ACTIVE)
+    organizer, guest = add_to_room(db, room), add_to_room(db, room)
+    at = int(NOW.timestamp())
+    for seat in (organizer, guest):
+        identity = f"participant-{seat.participant_id}"
+        event = webhook_event(
+            "participant_joined", room_name=room.livekit_room_id, identity=identity, created_at=at
+        )
+        handle_webhook(db=db, event=event, livekit=None)
+    left = webhook_event(
+        "participant_left",
+        room_name=room.livekit_room_id,
+        identity=f"participant-{guest.participant_id}",
+        created_at=at + 60,
+    )
+    joined_again = webhook_event(
+        "participant_joined",
+        room_name=room.livekit_room_id,
+        identity=f"participant-{guest.participant_id}",
+        created_at=at + 90,
+    )
+    for event in (left, joined_again):
+        with counted_statements(db) as statements:
+            assert handle_webhook(db=db, event=event, livekit=None) == "processed"
+        # The receipt with the locked room and seat, then the seat, the room event and the outbox event.
+        assert len(statements) == 2, statements
+
+    assert types(db) == ["participant.joined"] * 2 + ["participant.left", "participant.joined"]
+    db.refresh(guest)
+    assert (guest.left_at, guest.context["connected"]) == (None, True)
 
 
 def test_livekit_attendance_events(db, clinic, listening):

@@ -1,27 +1,9 @@
 """Participant lists read their participants and professionals in one query per table, however many rows."""
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from meetings.secretary.participants.models import ParticipantType
 from tests.factories import make_participant, make_professional, make_room
 from tests.secretary.helpers import add_to_room
-
-
-@contextmanager
-def counted_statements(db):
-    statements = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    engine = db.get_bind().engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+from tests.support.statements import counted_statements
 
 
 def room_with_professionals(db, count: int):

@@ -3,28 +3,103 @@
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Insert,
+    Integer,
+    String,
+    Uuid,
+    any_,
+    bindparam,
+    column,
+    exists,
+    func,
+    insert,
+    select,
+    table,
+    text,
+    true,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Session
 
 from meetings.notifications.catalogue import EventType
 
-# One round trip: the message is written only if an enabled endpoint of the entity wants its type, with
-# one PENDING delivery per such endpoint.
-_EMIT = text(
-    """
-    WITH targets AS (
-        SELECT id FROM webhook_endpoints
-        WHERE entity_id = :entity_id AND enabled AND :type = ANY(event_types)
-    ), message AS (
-        INSERT INTO webhook_messages (id, entity_id, type, data, occurred_at)
-        SELECT :id, :entity_id, :type, :data, :occurred_at WHERE EXISTS (SELECT 1 FROM targets)
-        RETURNING id
+# The columns the outbox writes, as light table constructs: the mapped models (meetings.notifications.
+# models) would load at the cold start of every function that emits.
+_endpoints = table(
+    "webhook_endpoints",
+    column("id", Integer),
+    column("entity_id", Integer),
+    column("enabled", Boolean),
+    column("event_types", ARRAY(String)),
+)
+_messages = table(
+    "webhook_messages",
+    column("id", Uuid),
+    column("entity_id", Integer),
+    column("type", String),
+    column("data", JSONB),
+    column("occurred_at", DateTime(timezone=True)),
+)
+_deliveries = table(
+    "webhook_deliveries",
+    column("message_id", Uuid),
+    column("endpoint_id", Integer),
+    column("next_attempt_at", DateTime(timezone=True)),
+)
+
+
+def _emit_statement() -> Insert:
+    """The message is written only if an enabled endpoint of the entity wants its type, with one PENDING
+    delivery per such endpoint. Its parameters are named `outbox_*` (`emit_parameters`)."""
+    entity_id = bindparam("outbox_entity_id", type_=Integer)
+    type = bindparam("outbox_type", type_=String)
+    targets = (
+        select(_endpoints.c.id)
+        .where(
+            _endpoints.c.entity_id == entity_id, _endpoints.c.enabled, type == any_(_endpoints.c.event_types)
+        )
+        .cte("outbox_targets")
     )
-    INSERT INTO webhook_deliveries (message_id, endpoint_id, next_attempt_at)
-    SELECT message.id, targets.id, now() FROM message, targets
-    """
-).bindparams(bindparam("data", type_=JSONB))
+    message = (
+        insert(_messages)
+        .from_select(
+            ["id", "entity_id", "type", "data", "occurred_at"],
+            select(
+                bindparam("outbox_id", type_=Uuid),
+                entity_id,
+                type,
+                bindparam("outbox_data", type_=JSONB),
+                bindparam("outbox_occurred_at", type_=DateTime(timezone=True)),
+            ).where(exists(targets.select())),
+        )
+        .returning(_messages.c.id)
+        .cte("outbox_message")
+    )
+    return insert(_deliveries).from_select(
+        ["message_id", "endpoint_id", "next_attempt_at"],
+        select(message.c.id, targets.c.id, func.now()).select_from(message).join(targets, true()),
+    )
+
+
+# The one statement that queues an event, built once: run alone (`emit`) or as a CTE of a caller's
+# statement, so that the event costs no round trip of its own.
+EMIT = _emit_statement()
+
+
+def emit_parameters(
+    *, entity_id: int, type: EventType, data: dict, occurred_at: datetime | None = None
+) -> dict:
+    """EMIT's parameters for one event of the entity."""
+    return {
+        "outbox_id": uuid.uuid4(),
+        "outbox_entity_id": entity_id,
+        "outbox_type": EventType(type).value,
+        "outbox_data": {"entity_id": entity_id, **data},
+        "outbox_occurred_at": occurred_at or datetime.now(UTC),
+    }
 
 
 def emit(
@@ -33,16 +108,7 @@ def emit(
     """Queues an event for the entity's endpoints that want it (rooms with no entity have none)."""
     if entity_id is None:
         return
-    db.execute(
-        _EMIT,
-        {
-            "id": uuid.uuid4(),
-            "entity_id": entity_id,
-            "type": EventType(type).value,
-            "data": {"entity_id": entity_id, **data},
-            "occurred_at": occurred_at or datetime.now(UTC),
-        },
-    )
+    db.execute(EMIT, emit_parameters(entity_id=entity_id, type=type, data=data, occurred_at=occurred_at))
 
 
 def emit_for_room(

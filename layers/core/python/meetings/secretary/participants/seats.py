@@ -23,7 +23,7 @@ def is_admitted(room_participant: RoomParticipant, at: datetime) -> bool:
     )
 
 
-def _holding_a_seat(room_id: str, at: datetime) -> list:
+def holding_a_seat(room_id: str, at: datetime) -> list:
     return [
         RoomParticipant.room_id == room_id,
         ~exists().where(
@@ -40,7 +40,7 @@ def _holding_a_seat(room_id: str, at: datetime) -> list:
 
 def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | None = None) -> int:
     """How many seats of a room are taken at `at`."""
-    statement = select(func.count()).where(*_holding_a_seat(room_id, at))
+    statement = select(func.count()).where(*holding_a_seat(room_id, at))
     if excluding is not None:
         statement = statement.where(RoomParticipant.id != excluding)
     return db.execute(statement).scalar_one()
@@ -48,4 +48,4 @@ def count_admitted(db: Session, room_id: str, at: datetime, *, excluding: int | 
 
 def admitted_participant_ids(db: Session, room_id: str, at: datetime) -> list[int]:
     """The participants holding a seat of the room at `at`."""
-    return list(db.scalars(select(RoomParticipant.participant_id).where(*_holding_a_seat(room_id, at))))
+    return list(db.scalars(select(RoomParticipant.participant_id).where(*holding_a_seat(room_id, at))))

@@ -71,3 +71,13 @@ class Recording(Base):
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"), default=1)
     created_at: Mapped[datetime] = created_at_column()
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+def running_in_room(room_id) -> tuple:
+    """The criteria of a room's recordings still being recorded (an egress started, not yet ended);
+    `room_id` is a value or a column."""
+    return (
+        Recording.room_id == room_id,
+        Recording.status == RecordingStatus.PROCESSING,
+        Recording.duration_seconds.is_(None),
+    )

@@ -21,7 +21,7 @@ from meetings.secretary.events.models import RoomEvent, RoomEventName
 from meetings.secretary.events.service import append_room_event
 from meetings.secretary.participants.models import Participant
 from meetings.secretary.participants.seats import admitted_participant_ids
-from meetings.secretary.recordings.models import Recording, RecordingStatus
+from meetings.secretary.recordings.models import Recording, RecordingStatus, running_in_room
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import get_room
 from meetings.settings import get_settings
@@ -148,17 +148,13 @@ def stop_for_missing_consent(*, db: Session, room: Room, participant_id: int) ->
     """Stops the room's running recordings when a participant without recording consent joins."""
     from meetings.secretary.consent.service import without_recording_consent
 
-    running_in_room = (
-        Recording.room_id == room.id,
-        Recording.status == RecordingStatus.PROCESSING,
-        Recording.duration_seconds.is_(None),
-    )
+    still_recording = running_in_room(room.id)
     # Most joins happen with nothing being recorded: one indexed look before the consent is read.
-    if db.scalar(select(exists().where(*running_in_room))) is not True:
+    if db.scalar(select(exists().where(*still_recording))) is not True:
         return []
     if not without_recording_consent(db=db, room_id=room.id, participant_ids=[participant_id]):
         return []
-    running = db.scalars(select(Recording).where(*running_in_room).with_for_update()).all()
+    running = db.scalars(select(Recording).where(*still_recording).with_for_update()).all()
     stopped = []
     for recording in running:
         if was_stopped(db=db, recording=recording):

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from livekit.api import TokenVerifier, WebhookReceiver
 from livekit.protocol.webhook import WebhookEvent
-from sqlalchemy import select
+from sqlalchemy import Row
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -24,14 +24,11 @@ from meetings.errors import Unauthorized
 from meetings.livekit import EGRESS_WEBHOOK_EVENTS, LiveKitGateway
 from meetings.log import logger
 from meetings.meeting_protocol import participant_id_from_identity
-from meetings.notifications import outbox
 from meetings.notifications.catalogue import EventType
 from meetings.secretary.events.models import RoomEventName
-from meetings.secretary.events.service import append_room_event
-from meetings.secretary.participants.models import RoomParticipant
-from meetings.secretary.participants.seats import count_admitted
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import mark_ended, mark_started
+from meetings.secretary.webhooks.intake import Attendance, read_intake, write_attendance
 from meetings.secretary.webhooks.models import WebhookReceipt
 from meetings.settings import get_settings
 
@@ -78,65 +75,67 @@ def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway)
     if not event.id:
         return "ignored"
     at = _event_time(event)
-    if not _record_receipt(db, event, at):
-        return "duplicate"
     if event.event in EGRESS_WEBHOOK_EVENTS:
+        if not _record_receipt(db, event, at):
+            return "duplicate"
         _hand_to_recordings(db, event)
         return "processed"
-    room = (
-        db.execute(
-            select(Room).where(Room.livekit_room_id == event.room.name).with_for_update()
-        ).scalar_one_or_none()
-        if event.room.name
-        else None
-    )
-    if room is None:
+    participant_id = participant_id_from_identity(event.participant.identity)
+    intake = read_intake(db, event, at, participant_id)
+    if not intake.fresh:
+        return "duplicate"
+    if intake.room_id is None:
         logger.info("webhook for an unknown room", extra={"event": event.event, "room_name": event.room.name})
         return "ignored"
-    if event.event in ("room_started", "participant_joined") and _reopens(room, at):
-        _delete_finished_room(room, event, livekit)
+    if event.event in ("room_started", "participant_joined") and _reopens(intake, at):
+        _delete_finished_room(intake, event, livekit)
         return "processed"
     if event.event in ROOM_HANDLERS:
-        ROOM_HANDLERS[event.event](db, room, at)
+        ROOM_HANDLERS[event.event](db, intake, at)
     elif event.event in PARTICIPANT_HANDLERS:
-        room_participant = _room_participant(db, room, event)  # locked, and read once for the event
         if event.event == "participant_joined" and _remove_if_not_in_room(
-            room, room_participant, event, livekit
+            intake, participant_id, event, livekit
         ):
             return "processed"
-        if room_participant is not None:
-            PARTICIPANT_HANDLERS[event.event](db, room, room_participant, event, at)
+        if intake.seat_id is not None:
+            PARTICIPANT_HANDLERS[event.event](db, intake, participant_id, event, at)
     else:
         return "ignored"
     db.flush()
     return "processed"
 
 
-def _reopens(room: Room, at: datetime) -> bool:
+def _locked_room(db: Session, intake: Row) -> Room:
+    """The event's room as a mapped object, for the rarer paths (its row is already locked)."""
+    return db.get_one(Room, intake.room_id)
+
+
+def _reopens(intake: Row, at: datetime) -> bool:
     """A connection to a finished room after it ended (an older event arriving late is not one)."""
-    return room.status in FINISHED_STATUSES and (room.ended_at is None or at + CLOCK_SLACK >= room.ended_at)
+    return intake.status in FINISHED_STATUSES and (
+        intake.ended_at is None or at + CLOCK_SLACK >= intake.ended_at
+    )
 
 
-def _delete_finished_room(room: Room, event: WebhookEvent, livekit: LiveKitGateway) -> None:
+def _delete_finished_room(intake: Row, event: WebhookEvent, livekit: LiveKitGateway) -> None:
     """LiveKit re-created a room that is over (someone connected with a still valid token)."""
-    livekit.delete_room(name=room.livekit_room_id)
+    livekit.delete_room(name=event.room.name)
     logger.warning(
         "finished room reopened in livekit; deleted again",
-        extra={"room_id": room.id, "status": room.status, "event": event.event},
+        extra={"room_id": intake.room_id, "status": intake.status, "event": event.event},
     )
 
 
 def _remove_if_not_in_room(
-    room: Room, room_participant: RoomParticipant | None, event: WebhookEvent, livekit: LiveKitGateway
+    intake: Row, participant_id: int | None, event: WebhookEvent, livekit: LiveKitGateway
 ) -> bool:
     """Disconnects a platform identity that is no longer in the room; True when it did."""
-    participant_id = participant_id_from_identity(event.participant.identity)
-    if participant_id is None or room_participant is not None:
+    if participant_id is None or intake.seat_id is not None:
         return False
-    livekit.remove_participant(room_name=room.livekit_room_id, identity=event.participant.identity)
+    livekit.remove_participant(room_name=event.room.name, identity=event.participant.identity)
     logger.warning(
         "participant no longer in the room connected; removed",
-        extra={"room_id": room.id, "participant_id": participant_id},
+        extra={"room_id": intake.room_id, "participant_id": participant_id},
     )
     return True
 
@@ -148,85 +147,73 @@ def _hand_to_recordings(db: Session, event: WebhookEvent) -> None:
     handle_egress_event(db=db, event=event)
 
 
-def _room_started(db: Session, room: Room, at: datetime) -> None:
-    mark_started(db=db, room=room, at=at)
+def _room_started(db: Session, intake: Row, at: datetime) -> None:
+    if intake.status == RoomStatus.SCHEDULED:
+        mark_started(db=db, room=_locked_room(db, intake), at=at)
 
 
-def _room_finished(db: Session, room: Room, at: datetime) -> None:
-    if room.status == RoomStatus.ACTIVE:
-        mark_ended(db=db, room=room, at=at, reason="room_finished")
+def _room_finished(db: Session, intake: Row, at: datetime) -> None:
+    if intake.status == RoomStatus.ACTIVE:
+        mark_ended(db=db, room=_locked_room(db, intake), at=at, reason="room_finished")
 
 
-def _room_participant(db: Session, room: Room, event: WebhookEvent) -> RoomParticipant | None:
-    participant_id = participant_id_from_identity(event.participant.identity)
-    if participant_id is None:
-        return None  # the agent or another non-platform identity
-    return db.execute(
-        select(RoomParticipant)
-        .where(RoomParticipant.room_id == room.id, RoomParticipant.participant_id == participant_id)
-        .with_for_update()
-    ).scalar_one_or_none()
-
-
-def _attendance_data(
-    room_participant: RoomParticipant, event: WebhookEvent, at: datetime, applied: bool
-) -> dict:
+def _attendance_data(participant_id: int, event: WebhookEvent, at: datetime, applied: bool) -> dict:
     return {
-        "participant_id": room_participant.participant_id,
+        "participant_id": participant_id,
         "identity": event.participant.identity,
         "occurred_at": at.isoformat(),
         "applied": applied,
     }
 
 
-def _emit_attendance(
-    db: Session, room: Room, room_participant: RoomParticipant, type: EventType, field: str, at: datetime
-) -> None:
-    data = {"room_id": room.id, "participant_id": room_participant.participant_id, field: at.isoformat()}
-    outbox.emit(db=db, entity_id=room.entity_id, type=type, data=data, occurred_at=at)
-
-
 def _participant_joined(
-    db: Session, room: Room, room_participant: RoomParticipant, event: WebhookEvent, at: datetime
+    db: Session, intake: Row, participant_id: int, event: WebhookEvent, at: datetime
 ) -> None:
-    left_at = room_participant.left_at
-    applied = left_at is None or at >= left_at
-    if applied:
-        room_participant.joined_at = at
-        room_participant.left_at = None
-        room_participant.context = {**room_participant.context, "connected": True}
-        _emit_attendance(db, room, room_participant, EventType.PARTICIPANT_JOINED, "joined_at", at)
+    applied = intake.left_at is None or at >= intake.left_at
+    attendance = Attendance(
+        event_name=RoomEventName.PARTICIPANT_JOINED,
+        data=_attendance_data(participant_id, event, at, applied),
+        applied=applied,
+        seat_times={"joined_at": at, "left_at": None},
+        connected=True,
+        outbox_type=EventType.PARTICIPANT_JOINED,
+        outbox_data={
+            "room_id": intake.room_id,
+            "participant_id": participant_id,
+            "joined_at": at.isoformat(),
+        },
+        occurred_at=at,
+    )
+    write_attendance(db, intake, attendance, seats_taken_at=None)
+    if applied and intake.recording:
         from meetings.secretary.recordings.service import stop_for_missing_consent
 
-        stop_for_missing_consent(db=db, room=room, participant_id=room_participant.participant_id)
-    append_room_event(
-        db=db,
-        room_id=room.id,
-        event_name=RoomEventName.PARTICIPANT_JOINED,
-        data=_attendance_data(room_participant, event, at, applied),
-    )
-    mark_started(db=db, room=room, at=at)
+        stop_for_missing_consent(db=db, room=_locked_room(db, intake), participant_id=participant_id)
+    if intake.status == RoomStatus.SCHEDULED:
+        mark_started(db=db, room=_locked_room(db, intake), at=at)
 
 
 def _participant_left(
-    db: Session, room: Room, room_participant: RoomParticipant, event: WebhookEvent, at: datetime
+    db: Session, intake: Row, participant_id: int, event: WebhookEvent, at: datetime
 ) -> None:
-    joined_at = room_participant.joined_at
-    applied = room_participant.left_at is None and (joined_at is None or at + CLOCK_SLACK >= joined_at)
-    if applied:
-        room_participant.left_at = at
-        room_participant.context = {**room_participant.context, "connected": False}
-        _emit_attendance(db, room, room_participant, EventType.PARTICIPANT_LEFT, "left_at", at)
-    append_room_event(
-        db=db,
-        room_id=room.id,
+    applied = intake.left_at is None and (intake.joined_at is None or at + CLOCK_SLACK >= intake.joined_at)
+    attendance = Attendance(
         event_name=RoomEventName.PARTICIPANT_LEFT,
-        data=_attendance_data(room_participant, event, at, applied),
+        data=_attendance_data(participant_id, event, at, applied),
+        applied=applied,
+        seat_times={"left_at": at},
+        connected=False,
+        outbox_type=EventType.PARTICIPANT_LEFT,
+        outbox_data={"room_id": intake.room_id, "participant_id": participant_id, "left_at": at.isoformat()},
+        occurred_at=at,
     )
-    db.flush()
     # The last human gone (the agent holds no seat): the meeting is over.
-    if applied and room.status == RoomStatus.ACTIVE and count_admitted(db, room.id, datetime.now(UTC)) == 0:
-        mark_ended(db=db, room=room, at=at, reason="last_participant_left")
+    ends_the_meeting = applied and intake.status == RoomStatus.ACTIVE
+    others = write_attendance(
+        db, intake, attendance, seats_taken_at=datetime.now(UTC) if ends_the_meeting else None
+    )
+    if ends_the_meeting and others == 0:
+        mark_ended(db=db, room=_locked_room(db, intake), at=at, reason="last_participant_left")
 
 
 ROOM_HANDLERS = {"room_started": _room_started, "room_finished": _room_finished}
