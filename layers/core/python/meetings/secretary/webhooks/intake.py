@@ -37,20 +37,35 @@ from meetings.secretary.recordings.models import running_in_room
 from meetings.secretary.rooms.models import Room
 from meetings.secretary.webhooks.models import WebhookReceipt
 
+_RECEIPT = (
+    insert_or_skip(WebhookReceipt)
+    .values(
+        event_id=bindparam("event_id"),
+        event_name=bindparam("event_name"),
+        room_name=bindparam("room_name"),
+        event_created_at=bindparam("event_created_at"),
+    )
+    .on_conflict_do_nothing(index_elements=[WebhookReceipt.event_id])
+    .returning(WebhookReceipt.event_id)
+)
+
+
+def _receipt_parameters(event: WebhookEvent, at: datetime) -> dict:
+    return {
+        "event_id": event.id,
+        "event_name": event.event,
+        "room_name": event.room.name or None,
+        "event_created_at": at,
+    }
+
+
+def record_receipt(db: Session, event: WebhookEvent, at: datetime) -> bool:
+    """Stores the event's id alone; False when it was already processed."""
+    return db.execute(_RECEIPT, _receipt_parameters(event, at)).first() is not None
+
 
 def _intake_statement() -> Select:
-    receipt = (
-        insert_or_skip(WebhookReceipt)
-        .values(
-            event_id=bindparam("event_id"),
-            event_name=bindparam("event_name"),
-            room_name=bindparam("room_name"),
-            event_created_at=bindparam("event_created_at"),
-        )
-        .on_conflict_do_nothing(index_elements=[WebhookReceipt.event_id])
-        .returning(WebhookReceipt.event_id)
-        .cte("receipt")
-    )
+    receipt = _RECEIPT.cte("receipt")
     fresh = exists(receipt.select())
     room = (
         select(Room.id, Room.entity_id, Room.status, Room.ended_at)
@@ -96,14 +111,7 @@ def read_intake(db: Session, event: WebhookEvent, at: datetime, participant_id: 
     redelivery, which locks nothing), then, when the room is known, `room_id`, `entity_id`, `status`,
     `ended_at`, `recording` (one is running), and, when the identity holds a seat, `seat_id`,
     `joined_at`, `left_at`."""
-    parameters = {
-        "event_id": event.id,
-        "event_name": event.event,
-        "room_name": event.room.name or None,
-        "event_created_at": at,
-        "participant_id": participant_id,
-    }
-    return db.execute(_INTAKE, parameters).one()
+    return db.execute(_INTAKE, {**_receipt_parameters(event, at), "participant_id": participant_id}).one()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from livekit.api import TokenVerifier, WebhookReceiver
 from livekit.protocol.webhook import WebhookEvent
 from sqlalchemy import Row
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from meetings.errors import Unauthorized
@@ -28,8 +27,7 @@ from meetings.notifications.catalogue import EventType
 from meetings.secretary.events.models import RoomEventName
 from meetings.secretary.rooms.models import Room, RoomStatus
 from meetings.secretary.rooms.service import mark_ended, mark_started
-from meetings.secretary.webhooks.intake import Attendance, read_intake, write_attendance
-from meetings.secretary.webhooks.models import WebhookReceipt
+from meetings.secretary.webhooks.intake import Attendance, read_intake, record_receipt, write_attendance
 from meetings.settings import get_settings
 
 # Server timestamps have second resolution; an admission a moment later in the same second is not newer.
@@ -54,19 +52,6 @@ def _event_time(event: WebhookEvent) -> datetime:
     return datetime.fromtimestamp(event.created_at, UTC) if event.created_at else datetime.now(UTC)
 
 
-def _record_receipt(db: Session, event: WebhookEvent, at: datetime) -> bool:
-    """Stores the event id; False when it was already processed."""
-    statement = (
-        insert(WebhookReceipt)
-        .values(
-            event_id=event.id, event_name=event.event, room_name=event.room.name or None, event_created_at=at
-        )
-        .on_conflict_do_nothing(index_elements=[WebhookReceipt.event_id])
-        .returning(WebhookReceipt.event_id)
-    )
-    return db.execute(statement).scalar_one_or_none() is not None
-
-
 FINISHED_STATUSES = frozenset({RoomStatus.COMPLETED, RoomStatus.CANCELED})
 
 
@@ -76,7 +61,7 @@ def handle_webhook(*, db: Session, event: WebhookEvent, livekit: LiveKitGateway)
         return "ignored"
     at = _event_time(event)
     if event.event in EGRESS_WEBHOOK_EVENTS:
-        if not _record_receipt(db, event, at):
+        if not record_receipt(db, event, at):
             return "duplicate"
         _hand_to_recordings(db, event)
         return "processed"
