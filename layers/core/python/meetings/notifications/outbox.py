@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import (
     Boolean,
@@ -51,9 +52,12 @@ _deliveries = table(
 )
 
 
-def _emit_statement() -> Insert:
-    """The message is written only if an enabled endpoint of the entity wants its type, with one PENDING
-    delivery per such endpoint. Its parameters are named `outbox_*` (`emit_parameters`)."""
+@cache
+def emit_statement() -> Insert:
+    """The one statement that queues an event, built on first use: the message is written only if an
+    enabled endpoint of the entity wants its type, with one PENDING delivery per such endpoint. Run it
+    alone (`emit`) or as a CTE of a caller's statement, so that the event costs no round trip of its
+    own. Its parameters are named `outbox_*` (`emit_parameters`)."""
     entity_id = bindparam("outbox_entity_id", type_=Integer)
     type = bindparam("outbox_type", type_=String)
     targets = (
@@ -84,15 +88,10 @@ def _emit_statement() -> Insert:
     )
 
 
-# The one statement that queues an event, built once: run alone (`emit`) or as a CTE of a caller's
-# statement, so that the event costs no round trip of its own.
-EMIT = _emit_statement()
-
-
 def emit_parameters(
     *, entity_id: int, type: EventType, data: dict, occurred_at: datetime | None = None
 ) -> dict:
-    """EMIT's parameters for one event of the entity."""
+    """emit_statement's parameters for one event of the entity."""
     return {
         "outbox_id": uuid.uuid4(),
         "outbox_entity_id": entity_id,
@@ -108,7 +107,9 @@ def emit(
     """Queues an event for the entity's endpoints that want it (rooms with no entity have none)."""
     if entity_id is None:
         return
-    db.execute(EMIT, emit_parameters(entity_id=entity_id, type=type, data=data, occurred_at=occurred_at))
+    db.execute(
+        emit_statement(), emit_parameters(entity_id=entity_id, type=type, data=data, occurred_at=occurred_at)
+    )
 
 
 def emit_for_room(

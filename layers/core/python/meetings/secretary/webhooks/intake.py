@@ -1,4 +1,4 @@
-"""The intake's two statements, built once. One records an event's receipt and reads what the rules
+"""The intake's two statements, built on first use. One records an event's receipt and reads what the rules
 need; the other writes what a participant's join or leave changes. With the transaction's BEGIN and
 COMMIT, a participant event costs four round trips, where the unit of work of mapped objects took
 eight (bench_webhooks.py). Rarer paths (room status, recordings, LiveKit calls) load the mapped room.
@@ -64,6 +64,7 @@ def record_receipt(db: Session, event: WebhookEvent, at: datetime) -> bool:
     return db.execute(_RECEIPT, _receipt_parameters(event, at)).first() is not None
 
 
+@cache  # built on first use: the cold start does not pay for it
 def _intake_statement() -> Select:
     receipt = _RECEIPT.cte("receipt")
     fresh = exists(receipt.select())
@@ -102,16 +103,15 @@ def _intake_statement() -> Select:
     )
 
 
-_INTAKE = _intake_statement()
-
-
 def read_intake(db: Session, event: WebhookEvent, at: datetime, participant_id: int | None) -> Row:
     """Records the event's receipt and, when it is new, locks its room and then the participant's seat
     in it (the order every writer of a room takes), in one statement. The row: `fresh` (False for a
     redelivery, which locks nothing), then, when the room is known, `room_id`, `entity_id`, `status`,
     `ended_at`, `recording` (one is running), and, when the identity holds a seat, `seat_id`,
     `joined_at`, `left_at`."""
-    return db.execute(_INTAKE, {**_receipt_parameters(event, at), "participant_id": participant_id}).one()
+    return db.execute(
+        _intake_statement(), {**_receipt_parameters(event, at), "participant_id": participant_id}
+    ).one()
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def _attendance_statement(seat_times: tuple[str, ...], emits: bool, counts: bool
             .cte("seat_change")
         )
     if emits:
-        writes.append(outbox.EMIT.cte("outbox_deliveries"))
+        writes.append(outbox.emit_statement().cte("outbox_deliveries"))
     if not counts:
         return select(null()).add_cte(*writes)
     taken_at = bindparam("attendance_seats_taken_at", type_=DateTime(timezone=True))
