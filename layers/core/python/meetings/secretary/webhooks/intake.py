@@ -1,7 +1,8 @@
 """The intake's two statements, each built once, on first use. One records an event's receipt and
-reads what the rules need; the other writes what a participant's join or leave changes. With the transaction's BEGIN and
-COMMIT, a participant event costs four round trips, where the unit of work of mapped objects took
-eight (bench_webhooks.py). Rarer paths (room status, recordings, LiveKit calls) load the mapped room.
+reads what the rules need; the other writes what a participant's join or leave changes. With the
+transaction's BEGIN and COMMIT, a participant event costs four round trips, where the unit of work of
+mapped objects took eight (bench_webhooks.py). Rarer paths (room status, recordings, LiveKit calls)
+load the mapped room.
 """
 
 from dataclasses import dataclass
