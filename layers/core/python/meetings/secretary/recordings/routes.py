@@ -5,7 +5,7 @@ import uuid
 from fastapi import APIRouter, status
 
 from meetings.api.database import DbSession
-from meetings.api.pagination import Page, Pagination
+from meetings.api.pagination import Page, Pagination, paginate
 from meetings.api.params import RoomIdPath
 from meetings.identity.dependency import CurrentPrincipal
 from meetings.secretary.recordings import service
@@ -49,7 +49,8 @@ def stop_recording(recording_id: uuid.UUID, db: DbSession, principal: CurrentPri
 def list_room_recordings(
     room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RecordingResponse]:
-    return service.list_room_recordings(db=db, principal=principal, room_id=room_id, page=page)
+    statement = service.room_recordings_query(db=db, principal=principal, room_id=room_id)
+    return paginate(db, statement, page)
 
 
 @router.get(

@@ -8,10 +8,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session
 
-from meetings.api.pagination import Page, PageParams, paginate
 from meetings.errors import Conflict, NotFound
 from meetings.identity.principal import Principal
 from meetings.log import logger
@@ -188,15 +187,14 @@ def stop_for_missing_consent(*, db: Session, room: Room, participant_id: int) ->
     return stopped
 
 
-def list_room_recordings(*, db: Session, principal: Principal, room_id: str, page: PageParams) -> Page:
-    """Returns a page of a room's recordings, every attempt included, oldest first."""
+def room_recordings_query(*, db: Session, principal: Principal, room_id: str) -> Select:
+    """A visible room's recordings, every attempt included, oldest first (for paginate())."""
     get_room(db=db, principal=principal, room_id=room_id)
-    statement = (
+    return (
         select(Recording)
         .where(Recording.room_id == room_id)
         .order_by(Recording.created_at, Recording.attempt, Recording.id)
     )
-    return paginate(db, statement, page)
 
 
 def get_recording(*, db: Session, principal: Principal, recording_id: uuid.UUID) -> Recording:
