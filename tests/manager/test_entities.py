@@ -145,6 +145,22 @@ def test_list_filters_and_pages(client, db, manager, auth_headers):
     assert [item["id"] for item in searched["items"]] == [entities[2].id]
 
 
+def test_a_listed_entity_reads_as_it_does_alone(client, db, manager, auth_headers):
+    """The list reads the entities' columns, the single read the mapped entity: the same JSON."""
+    kind = unique("kind")
+    entities = [
+        make_entity(db, type=kind, default_instructions="Be brief."),
+        make_entity(db, type=kind, waiting_room=True, active=False),
+    ]
+    headers = auth_headers(manager)
+
+    listed = client.get("/v1/entities", params={"type": kind}, headers=headers)
+
+    alone = [client.get(f"/v1/entities/{entity.id}", headers=headers).json() for entity in entities]
+    assert listed.status_code == 200
+    assert listed.json() == {"items": alone, "total": 2, "limit": 50, "offset": 0}
+
+
 def test_search_treats_wildcards_literally(client, db, manager, auth_headers):
     make_entity(db, name=unique("Plain"))
     response = client.get("/v1/entities", params={"q": "%"}, headers=auth_headers(manager)).json()

@@ -39,7 +39,7 @@ def list_departments(
     statement = service.list_departments_query(
         db=db, principal=principal, entity_id=entity_id, active=active, q=q
     )
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=DepartmentOut)
 
 
 @router.post(

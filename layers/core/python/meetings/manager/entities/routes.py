@@ -36,7 +36,7 @@ def list_entities(
     q: text_query(200, "Search in the name") = None,
 ):
     statement = service.list_entities_query(principal=principal, active=active, type=type, q=q)
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=EntityOut)
 
 
 @router.post(

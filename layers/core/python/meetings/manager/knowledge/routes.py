@@ -183,7 +183,7 @@ def list_documents(
     statement = service.list_documents_query(
         db=db, principal=principal, entity_id=entity_id, department_id=department_id
     )
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=DocumentOut)
 
 
 @router.get(

@@ -39,7 +39,8 @@ register_constraint_error(
 
 @router.get(PREFIX, response_model=Page[NoteTemplateOut], summary="List an entity's note templates")
 def list_note_templates(db: DbSession, principal: CurrentPrincipal, page: Pagination, entity_id: IdPath):
-    return paginate(db, service.list_templates_query(db=db, principal=principal, entity_id=entity_id), page)
+    statement = service.list_templates_query(db=db, principal=principal, entity_id=entity_id)
+    return paginate(db, statement, page, schema=NoteTemplateOut)
 
 
 @router.post(

@@ -53,7 +53,7 @@ def list_professionals(
     q: text_query(254, "Search in name, email and phone number") = None,
 ):
     statement = service.list_professionals_query(principal=principal, active=active, entity_id=entity_id, q=q)
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=ProfessionalOut)
 
 
 @router.post(
@@ -113,7 +113,7 @@ def list_links(
     statement = service.list_links_query(
         db=db, principal=principal, professional_id=professional_id, active=active
     )
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=ProfessionalLinkOut)
 
 
 @router.post(

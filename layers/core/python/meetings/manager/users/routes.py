@@ -40,7 +40,7 @@ def list_users(
     statement = service.list_users_query(
         principal=principal, active=active, entity_id=entity_id, role=role, q=q
     )
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=UserOut)
 
 
 @router.post(

@@ -18,7 +18,7 @@ def list_room_events(
     room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RoomEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
-    return paginate(db, room_events_query(room_id=room.id), page)
+    return paginate(db, room_events_query(room_id=room.id), page, schema=RoomEventOut)
 
 
 @router.get("/{room_id}/agent-events", response_model=Page[AgentEventOut])
@@ -26,4 +26,4 @@ def list_agent_events(
     room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[AgentEventOut]:
     room = get_room(db=db, principal=principal, room_id=room_id)
-    return paginate(db, agent_events_query(room_id=room.id), page)
+    return paginate(db, agent_events_query(room_id=room.id), page, schema=AgentEventOut)

@@ -50,7 +50,7 @@ def list_room_recordings(
     room_id: RoomIdPath, db: DbSession, principal: CurrentPrincipal, page: Pagination
 ) -> Page[RecordingResponse]:
     statement = service.room_recordings_query(db=db, principal=principal, room_id=room_id)
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=RecordingResponse)
 
 
 @router.get(

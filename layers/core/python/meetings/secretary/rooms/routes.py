@@ -72,7 +72,7 @@ def list_rooms(
         scheduled_from=scheduled_from,
         scheduled_to=scheduled_to,
     )
-    return paginate(db, statement, page)
+    return paginate(db, statement, page, schema=RoomOut)
 
 
 @router.get("/{room_id}", response_model=RoomDetail)
