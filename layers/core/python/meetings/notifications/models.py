@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import max_length, one_of
 from meetings.db import Base, created_at_column, updated_at_column
 

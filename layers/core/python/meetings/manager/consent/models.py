@@ -3,6 +3,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.users.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.db import Base, created_at_column
 
 CONSENT_LANGUAGES = ("en", "pt")

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import INSTRUCTIONS_MAX_LENGTH, max_length
 from meetings.db import Base, created_at_column, updated_at_column
 

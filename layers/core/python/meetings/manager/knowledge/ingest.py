@@ -15,7 +15,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-import meetings.models  # noqa: F401  (every table, so that the documents' foreign keys resolve)
 from meetings.errors import DomainError, PayloadTooLarge
 from meetings.log import failure, logger
 from meetings.manager.departments.models import Department

@@ -20,6 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB, REAL, REGCONFIG, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.departments.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.users.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import CHUNK_TEXT_MAX_LENGTH, max_length
 from meetings.db import Base, created_at_column, updated_at_column
 from meetings.settings import get_settings

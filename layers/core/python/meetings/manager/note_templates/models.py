@@ -15,6 +15,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.departments.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import one_of
 from meetings.db import Base, created_at_column, updated_at_column
 

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, DateTime, Enum, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, matches
 from meetings.db import Base, created_at_column, updated_at_column
 from meetings.identity.roles import UserRole

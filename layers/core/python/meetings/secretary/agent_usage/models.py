@@ -13,6 +13,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.departments.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.participants.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.db import Base, created_at_column, updated_at_column
 
 # `data.kind` of the usage row a note-drafting job writes: its tokens and cost, not an agent session.

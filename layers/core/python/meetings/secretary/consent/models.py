@@ -4,6 +4,9 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.consent.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.participants.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.db import Base, created_at_column
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import one_of
 from meetings.db import Base, created_at_column
 

@@ -5,6 +5,8 @@ from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.users.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import one_of
 from meetings.db import Base, created_at_column, updated_at_column
 

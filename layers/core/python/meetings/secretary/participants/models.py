@@ -15,6 +15,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.professionals.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import BCRYPT_PATTERN, E164_PATTERN, SHA256_HEX_PATTERN, matches, one_of
 from meetings.db import Base, created_at_column, updated_at_column
 

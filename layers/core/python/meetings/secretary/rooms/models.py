@@ -16,6 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.manager.departments.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.entities.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.manager.users.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.constraints import CUSTOM_PROMPT_MAX_LENGTH, MAX_PARTICIPANTS_RANGE, max_length
 from meetings.db import Base, created_at_column, updated_at_column
 

@@ -15,6 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+import meetings.secretary.participants.models  # noqa: F401  (a foreign key's table, which a flush resolves)
+import meetings.secretary.rooms.models  # noqa: F401  (a foreign key's table, which a flush resolves)
 from meetings.db import Base, created_at_column
 from meetings.secretary.participants.models import ParticipantType
 
