@@ -81,3 +81,27 @@ def test_the_scheduled_jobs_do_not_load_powertools_event_classes(name):
     loaded = set(report_of(LOADED_MODULES, name))
     assert "aws_lambda_powertools.logging" in loaded
     assert "aws_lambda_powertools.utilities.data_classes" not in loaded
+
+
+FOREIGN_KEYS_RESOLVED = """
+import importlib.util, json
+spec = importlib.util.spec_from_file_location("handler", {path!r})
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+from sqlalchemy.exc import NoReferencedTableError
+from meetings.db import Base
+unresolved = []
+for table in Base.metadata.tables.values():
+    for foreign_key in table.foreign_keys:
+        try:
+            foreign_key.column
+        except NoReferencedTableError:
+            unresolved.append(f"{{table.name}}.{{foreign_key.parent.name}}")
+print(json.dumps({{"unresolved": sorted(unresolved)}}))
+"""
+
+
+@pytest.mark.parametrize("name", sources.ZIP_FUNCTIONS)
+def test_every_table_a_handler_loads_can_be_flushed(name):
+    """A flush orders its tables by their foreign keys: one naming a table the process never loaded
+    raises NoReferencedTableError before any SQL is sent."""
+    assert report_of(FOREIGN_KEYS_RESOLVED, name) == {"unresolved": []}
