@@ -58,7 +58,7 @@ def paginate(
     else:
         rows, total = _rows_and_total(db, statement.with_only_columns(*columns), params)
         keys = [column.key for column in columns]
-        items = [dict(zip(keys, row, strict=False)) for row in rows]  # zip leaves the total out
+        items = [dict(zip(keys, row[:-1], strict=True)) for row in rows]  # the last column is the total
     page = {"items": items, "total": total, "limit": params.limit, "offset": params.offset}
     if schema is None:
         return Page(**page)

@@ -193,11 +193,11 @@ def _participant_left(
         occurred_at=at,
     )
     # The last human gone (the agent holds no seat): the meeting is over.
-    ends_the_meeting = applied and intake.status == RoomStatus.ACTIVE
+    may_end_the_meeting = applied and intake.status == RoomStatus.ACTIVE
     others = write_attendance(
-        db, intake, attendance, seats_taken_at=datetime.now(UTC) if ends_the_meeting else None
+        db, intake, attendance, seats_taken_at=datetime.now(UTC) if may_end_the_meeting else None
     )
-    if ends_the_meeting and others == 0:
+    if may_end_the_meeting and others == 0:
         mark_ended(db=db, room=_locked_room(db, intake), at=at, reason="last_participant_left")
 
 
