@@ -4,7 +4,9 @@
 - through the Lambda handler (Mangum, API Gateway events) against the floor of raw psycopg doing the
   same work per event: the signature check, then the receipt, the room and attendance rows locked and
   updated and the room event appended, in one transaction. The handler and the floors take turns of
-  50 events, so that a burst of load on the machine falls on all of them alike."""
+  50 events, so that a burst of load on the machine falls on all of them alike;
+- the same again with every database round trip made as long as a network's (BENCH_DB_RTT_MS, default
+  1.0; `delayed_relay.py`), as behind RDS Proxy, where the round trips count more than the CPU."""
 
 import os
 import random
@@ -134,6 +136,7 @@ def main() -> None:
         )
         server.should_exit = True
         lambda_rate, raw, unprepared = lambda_against_raw(seed_rooms(), owner_url)
+        delayed = across_a_network(owner_url)
         livekit.stop()
         report(
             f"webhooks handled ({outcomes.get('processed', 0)} processed, {outcomes.get('duplicate', 0)} duplicates)",
@@ -156,8 +159,45 @@ def main() -> None:
             floor=unprepared,
             floor_name="the same raw writes without prepared statements, as the services connect",
         )
+        round_trip_ms, (delayed_rate, delayed_raw, delayed_unprepared) = delayed
+        for floor, floor_name in ((delayed_raw, "raw psycopg"), (delayed_unprepared, "raw, unprepared")):
+            report(
+                f"webhooks through the Lambda handler, {round_trip_ms:.2f} ms database round trips",
+                delayed_rate,
+                "events/s",
+                floor=floor,
+                floor_name=f"{floor_name}, same round trips",
+            )
         if outcomes.get("duplicate", 0) != int(EVENTS * DUPLICATE_SHARE):
             raise SystemExit(f"idempotency broken: {outcomes}")
+
+
+def across_a_network(owner_url: str) -> tuple[float, tuple[float, float, float]]:
+    """lambda_against_raw with every database connection through the delayed relay; returns the round
+    trip measured through it (a `SELECT 1`) and the three rates."""
+    import psycopg
+    from delayed_relay import delayed_database
+
+    from meetings.db import get_engine, session_factory
+    from meetings.settings import get_settings
+
+    def reconnect() -> None:
+        for cached in (get_settings, get_engine, session_factory):
+            cached.cache_clear()
+
+    direct_url = os.environ["DATABASE_URL"]
+    with delayed_database(owner_url, float(os.environ.get("BENCH_DB_RTT_MS", "1.0"))) as through_relay:
+        os.environ["DATABASE_URL"] = through_relay(direct_url)
+        reconnect()
+        try:
+            with psycopg.connect(through_relay(owner_url), autocommit=True) as connection:
+                connection.execute("SELECT 1")
+                round_trip = timed(lambda: [connection.execute("SELECT 1") for _ in range(100)]) / 100
+            rates = lambda_against_raw(seed_rooms(), through_relay(owner_url))
+        finally:
+            os.environ["DATABASE_URL"] = direct_url
+            reconnect()
+    return round_trip * 1000, rates
 
 
 def api_gateway_event(body: str, headers: dict[str, str]) -> dict:
