@@ -120,9 +120,9 @@ def first_token(kind: str, environment: dict[str, str]) -> float:
     return json.loads(answer.stdout.strip().splitlines()[-1])["cpu"]
 
 
-# What a SnapStart handler's before-snapshot hook does in the init phase (the mappers, a first request
-# through the app, the secrets cache and the AWS SDK it imports), against the same request once the
-# process is warm: work a restored cold start skips.
+# What a SnapStart handler's before-snapshot hook does in the init phase (every router, the mappers, a
+# first request through the app, the secrets cache and the AWS SDK it imports), against the same request
+# once the process is warm: work a restored cold start skips.
 PRIMED = """
 import json, time
 import handler
@@ -241,7 +241,7 @@ def main() -> None:
             _report("manager_api shipped without bytecode", "shipped compiled", pairs)
         for name in sources.SNAPSTART_FUNCTIONS:
             _compare(
-                f"{name} before-snapshot hook (mappers, a first request, the AWS SDK), in the init phase",
+                f"{name} before-snapshot hook (routers, mappers, a first request, the AWS SDK), in the init phase",
                 "the same request warm",
                 [primed(code.functions[name], environment) for _ in range(RUNS)],
             )

@@ -30,10 +30,12 @@ os.environ["DATABASE_URL"] = "postgresql+psycopg://nobody@192.0.2.1:1/none"  # u
 for hook, args, kwargs in runtime.get_before_snapshot():
     hook(*args, **kwargs)  # raises unless the warm-up request answered 404
 os.environ["DATABASE_URL"] = {database_url!r}
+groups = getattr(handler.handler.app.state, "route_groups", None)  # meetings.api.route_groups
 primed = {{
     "mappers_configured": all(mapper.configured for mapper in Base.registry.mappers),
     "connections": len(connections),
     "engine_cached": db.get_engine.cache_info().currsize,
+    "route_groups_pending": len(groups.pending) if groups else 0,
 }}
 engine, config, s3 = db.get_engine(), settings.get_settings(), storage.s3_client()
 with db.session_factory()() as session:
@@ -75,7 +77,12 @@ def test_the_handler_primes_without_connecting_and_forgets_its_state_on_restore(
         ["meetings.snapshot", "prime"],
         ["meetings.snapshot", "forget_process_state"],
     ]
-    assert report["primed"] == {"mappers_configured": True, "connections": 0, "engine_cached": 0}
+    assert report["primed"] == {
+        "mappers_configured": True,
+        "connections": 0,
+        "engine_cached": 0,
+        "route_groups_pending": 0,  # a restored process serves any path without importing a router
+    }
     assert report["new_engine"] and not report["snapshot_connection_reused"]
     assert report["connections"] == 2  # the one before the "snapshot", and a new one after the restore
     assert report["new_settings"] and report["new_s3_client"]

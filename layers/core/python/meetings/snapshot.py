@@ -54,12 +54,17 @@ def register_snapshot_hooks(handler: Callable[[dict, object], dict] | None = Non
 
 
 def prime(handler: Callable[[dict, object], dict] | None = None) -> None:
-    """The work of a first request that needs neither the database nor a secret: the ORM's mapper
-    configuration, and a request through `handler` to a path no route serves (the adapter, the app's
-    middleware and its error answer, and what they import on first use). Any other answer than a 404
-    raises, which fails the version's publication instead of snapshotting a broken process."""
+    """The work of a first request that needs neither the database nor a secret: every route group of
+    `handler`'s app (meetings.api.route_groups), so a restored process serves any path at once; the
+    ORM's mapper configuration; and a request through `handler` to a path no route serves (the adapter,
+    the app's middleware and its error answer, and what they import on first use). Any other answer
+    than a 404 raises, which fails the version's publication instead of snapshotting a broken process."""
     from sqlalchemy.orm import configure_mappers
 
+    if handler is not None:
+        from meetings.api.route_groups import include_every_group
+
+        include_every_group(getattr(handler, "app", None))
     configure_mappers()
     if handler is not None:
         status = handler(WARM_UP_EVENT, None).get("statusCode")

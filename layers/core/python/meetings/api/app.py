@@ -11,6 +11,7 @@ from meetings.api.fastapi_startup import skip_needless_pydantic_v1_import
 from meetings.api.headers import SecurityHeaders
 from meetings.api.inline_routes import served_inline
 from meetings.api.openapi import document_responses
+from meetings.api.route_groups import RouteGroup, mount_route_groups
 from meetings.db import get_engine
 from meetings.log import logger, quiet_mangum
 
@@ -18,10 +19,16 @@ skip_needless_pydantic_v1_import()
 
 
 def create_app(
-    title: str, routers: Iterable[APIRouter], *, description: str = "", one_request_at_a_time: bool = True
+    title: str,
+    routers: Iterable[APIRouter] = (),
+    *,
+    groups: Iterable[RouteGroup] = (),
+    description: str = "",
+    one_request_at_a_time: bool = True,
 ) -> FastAPI:
-    """An app of the routers; `one_request_at_a_time` (a Lambda container) calls sync routes on the
-    event loop instead of a worker thread (meetings.api.inline_routes)."""
+    """An app of the routers, then of the route groups, each included at the first request to its
+    paths (meetings.api.route_groups); `one_request_at_a_time` (a Lambda container) calls sync routes on
+    the event loop instead of a worker thread (meetings.api.inline_routes)."""
     app = FastAPI(title=title, description=description, version="1.0.0")
     app.state.one_request_at_a_time = one_request_at_a_time
     if one_request_at_a_time:  # served by Mangum in a Lambda container
@@ -48,6 +55,13 @@ def create_app(
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    for router in [*routers, health_router]:
-        app.include_router(served_inline(router) if one_request_at_a_time else router)
+    prepare = served_inline if one_request_at_a_time else _as_it_is
+    for router in routers:
+        app.include_router(prepare(router))
+    mount_route_groups(app, groups, prepare)
+    app.include_router(prepare(health_router))
     return app
+
+
+def _as_it_is(router: APIRouter) -> APIRouter:
+    return router

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from meetings.api.headers import HSTS, NO_STORE
+from meetings.api.route_groups import include_every_group
 from meetings.errors import Conflict, DomainError, NotFound, ValidationFailed
 from meetings.log import failure, logger
 from meetings.validation import OUT_OF_RANGE_ERRORS
@@ -77,9 +78,13 @@ def _row_not_found(exc: RequestValidationError) -> DomainError | None:
     return None
 
 
+def _constraint(exc: IntegrityError) -> str | None:
+    return getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+
+
 def _integrity_error(exc: IntegrityError) -> DomainError:
     cause = exc.orig
-    constraint = getattr(getattr(cause, "diag", None), "constraint_name", None)
+    constraint = _constraint(exc)
     if constraint in CONSTRAINT_ERRORS:
         return CONSTRAINT_ERRORS[constraint]
     details = {"constraint": constraint}
@@ -120,7 +125,9 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(IntegrityError)
-    async def integrity_error(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        if _constraint(exc) not in CONSTRAINT_ERRORS:  # its mapping may sit beside a route not yet loaded
+            include_every_group(request.app)
         return _answer(_integrity_error(exc))
 
     @app.exception_handler(OperationalError)

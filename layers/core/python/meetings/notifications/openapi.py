@@ -2,9 +2,6 @@
 
 from fastapi import FastAPI
 
-from meetings.notifications.catalogue import DESCRIPTIONS, EventType
-from meetings.notifications.schemas import WebhookPayload
-
 HEADERS_NOTE = (
     "\n\nSigned as Standard Webhooks: `webhook-id` (the same on every attempt and replay), "
     "`webhook-timestamp` (Unix seconds of this attempt) and `webhook-signature` (`v1,<base64 HMAC-SHA256>` "
@@ -14,7 +11,22 @@ HEADERS_NOTE = (
 
 
 def document_webhooks(app: FastAPI) -> None:
-    """Adds every event type to the app's OpenAPI `webhooks` section."""
+    """Adds every event type to the app's OpenAPI `webhooks` section when the document is first built,
+    so that serving a request never imports the catalogue's payload models."""
+    build_schema = app.openapi
+
+    def openapi() -> dict:
+        if not app.webhooks.routes:
+            _add_webhooks(app)
+        return build_schema()
+
+    app.openapi = openapi
+
+
+def _add_webhooks(app: FastAPI) -> None:
+    from meetings.notifications.catalogue import DESCRIPTIONS, EventType
+    from meetings.notifications.schemas import WebhookPayload
+
     for event in EventType:
 
         def receiver(body: WebhookPayload) -> None: ...
