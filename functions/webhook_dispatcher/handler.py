@@ -13,7 +13,7 @@ with collector_paused():
     from meetings.db import session_factory
     from meetings.db_scope import set_db_scope
     from meetings.log import logger, raises_without_values
-    from meetings.notifications.queue import dispatch_message
+    from meetings.notifications.dispatch import dispatch_message
 
 
 @logger.inject_lambda_context

@@ -83,6 +83,15 @@ def test_the_scheduled_jobs_do_not_load_powertools_event_classes(name):
     assert "aws_lambda_powertools.utilities.data_classes" not in loaded
 
 
+def test_the_sweep_leases_without_loading_the_delivery_code():
+    """It queues (id, lease token) pairs: the models, the signer and the HTTP transport are the
+    dispatcher's (meetings/notifications/leases.py)."""
+    loaded = set(report_of(LOADED_MODULES, "webhook_sweep"))
+    assert "meetings.notifications.leases" in loaded
+    sending = {"standardwebhooks", "meetings.notifications.dispatch", "meetings.notifications.transport"}
+    assert not loaded & {*sending, "meetings.notifications.models"}
+
+
 FOREIGN_KEYS_RESOLVED = """
 import importlib.util, json
 spec = importlib.util.spec_from_file_location("handler", {path!r})

@@ -21,14 +21,12 @@ from standardwebhooks import Webhook
 
 from meetings.log import logger
 from meetings.notifications import transport
+from meetings.notifications.leases import DUE, NEW_LEASE, SEND_LEASE
 from meetings.notifications.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, webhook_id
+from meetings.notifications.queue import DELIVERIES_PER_MESSAGE, decode
 from meetings.notifications.schedule import next_delay
 from meetings.settings import get_settings
 
-# Covers the 15 s exchange with room to spare; a lease that outlives its dispatcher frees the delivery.
-SEND_LEASE = timedelta(seconds=60)
-# The sweep's lease covers the time a delivery waits in the queue before a dispatcher takes it.
-QUEUE_LEASE = timedelta(minutes=3)
 GONE = 410
 
 _LEASE_COLUMNS = """
@@ -37,15 +35,8 @@ _LEASE_COLUMNS = """
 """
 _CLAIM_DUE = text(
     f"""
-    WITH due AS (
-        SELECT d.id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-        WHERE d.status = 'PENDING' AND d.next_attempt_at <= :now
-          AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= :now) AND e.enabled
-        ORDER BY d.next_attempt_at
-        LIMIT :limit
-        FOR UPDATE OF d SKIP LOCKED
-    )
-    UPDATE webhook_deliveries d SET lease_token = gen_random_uuid(), lease_expires_at = :now + :lease
+    WITH due AS ({DUE})
+    UPDATE webhook_deliveries d SET {NEW_LEASE}
     FROM due, webhook_messages m, webhook_endpoints e
     WHERE d.id = due.id AND m.id = d.message_id AND e.id = d.endpoint_id
     RETURNING {_LEASE_COLUMNS}
@@ -53,7 +44,7 @@ _CLAIM_DUE = text(
 )
 _CLAIM_QUEUED = text(
     f"""
-    UPDATE webhook_deliveries d SET lease_token = gen_random_uuid(), lease_expires_at = :now + :lease
+    UPDATE webhook_deliveries d SET {NEW_LEASE}
     FROM unnest(:ids, :tokens) AS queued(id, token), webhook_messages m, webhook_endpoints e
     WHERE d.id = queued.id AND d.lease_token = queued.token AND d.status = 'PENDING' AND e.enabled
       AND m.id = d.message_id AND e.id = d.endpoint_id
@@ -289,5 +280,17 @@ def dispatch_due(
         return DispatchReport()
     results = send_all(claims, workers=workers)
     report = record_results(db=db, claims=claims, results=results, now=clock())
+    db.commit()
+    return report
+
+
+def dispatch_message(*, db: Session, body: str, workers: int = DELIVERIES_PER_MESSAGE) -> DispatchReport:
+    """Sends the deliveries one queue message names, if their leases are still the ones queued."""
+    claims = claim_queued(db=db, leases=decode(body), now=datetime.now(UTC))
+    db.commit()
+    if not claims:
+        return DispatchReport()
+    results = send_all(claims, workers=workers)
+    report = record_results(db=db, claims=claims, results=results)
     db.commit()
     return report

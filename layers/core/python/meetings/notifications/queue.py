@@ -1,25 +1,19 @@
 """The SQS hand-over between the sweep and the dispatchers: messages carry (delivery id, lease token)
 pairs, never payloads. A message lost or sent twice costs nothing: the database holds each delivery,
-an unsent lease expires and is swept again, and a stale token is refused by `claim_queued`."""
+an unsent lease expires and is swept again, and a stale token is refused by `dispatch.claim_queued`.
+The sweep's side, here, loads none of a delivery's sending; the dispatcher's side is
+`dispatch.dispatch_message`."""
 
 import json
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
 from meetings.log import logger
-from meetings.notifications.dispatch import (
-    QUEUE_LEASE,
-    DispatchReport,
-    claim_due,
-    claim_queued,
-    record_results,
-    send_all,
-)
+from meetings.notifications.leases import QUEUE_LEASE, lease_due
 
 DELIVERIES_PER_MESSAGE = 10  # all sent in parallel by one dispatcher invocation, well inside its lease
 MESSAGES_PER_CALL = 10  # the SendMessageBatch limit
@@ -43,9 +37,8 @@ def decode(body: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
 
 def sweep_once(*, db: Session, sqs, queue_url: str, limit: int = SWEEP_BATCH) -> int:
     """Leases due deliveries for the queue (committed first), then sends their ids; returns how many."""
-    claims = claim_due(db=db, limit=limit, lease=QUEUE_LEASE)
+    leases = lease_due(db=db, limit=limit, lease=QUEUE_LEASE)
     db.commit()
-    leases = [(claim.delivery_id, claim.lease_token) for claim in claims]
     messages = [leases[i : i + DELIVERIES_PER_MESSAGE] for i in range(0, len(leases), DELIVERIES_PER_MESSAGE)]
     for start in range(0, len(messages), MESSAGES_PER_CALL):
         entries = [
@@ -75,16 +68,4 @@ def sweep(
         report.queued += queued
         if queued < SWEEP_BATCH:
             time.sleep(idle_seconds)
-    return report
-
-
-def dispatch_message(*, db: Session, body: str, workers: int = DELIVERIES_PER_MESSAGE) -> DispatchReport:
-    """Sends the deliveries one queue message names, if their leases are still the ones queued."""
-    claims = claim_queued(db=db, leases=decode(body), now=datetime.now(UTC))
-    db.commit()
-    if not claims:
-        return DispatchReport()
-    results = send_all(claims, workers=workers)
-    report = record_results(db=db, claims=claims, results=results)
-    db.commit()
     return report
