@@ -136,15 +136,19 @@ handler = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(handler)
 from meetings import snapshot
 
-def routers():
-    domains = ("meetings.manager.", "meetings.secretary.", "meetings.notifications.")
-    return sorted(m for m in sys.modules if m.startswith(domains) and m.endswith("routes"))
+DOMAINS = ("meetings.manager.", "meetings.secretary.", "meetings.notifications.")
 
-at_init = routers()
+
+def loaded(suffix):
+    return sorted(m for m in sys.modules if m.startswith(DOMAINS) and m.endswith(suffix))
+
+at_init = loaded("routes")
 event = copy.deepcopy(snapshot.WARM_UP_EVENT)
 event["rawPath"] = event["requestContext"]["http"]["path"] = {request!r}
 status = handler.handler(event, None)["statusCode"]
-print(json.dumps({{"at_init": at_init, "after": routers(), "status": status}}))
+print(json.dumps({{
+    "at_init": at_init, "after": loaded("routes"), "services": loaded(".service"), "status": status
+}}))
 """
 
 
@@ -158,6 +162,21 @@ print(json.dumps({{"at_init": at_init, "after": routers(), "status": status}}))
     ],
 )
 def test_a_handler_imports_no_router_until_a_request_needs_one(name, request_path, loaded):
+    report = _first_request(name, request_path)
+    assert report["at_init"] == []
+    assert report["after"] == loaded
+    assert report["status"] != 404
+
+
+def test_the_entity_routes_load_another_domain_only_to_delete_an_entity():
+    """Entity deletion asks each domain's service for its part of the cascade; reading, listing,
+    creating and updating entities need none of them."""
+    assert _first_request("manager_api", "/v1/entities/1")["services"] == [
+        "meetings.manager.entities.service"
+    ]
+
+
+def _first_request(name: str, request_path: str) -> dict:
     path = str(sources.function_dir(name) / "handler.py")
     result = subprocess.run(
         [sys.executable, "-c", FIRST_REQUEST.format(path=path, request=request_path)],
@@ -167,7 +186,4 @@ def test_a_handler_imports_no_router_until_a_request_needs_one(name, request_pat
         env={**os.environ, "ENVIRONMENT": "test"},
     )
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    assert report["at_init"] == []
-    assert report["after"] == loaded
-    assert report["status"] != 404
+    return json.loads(result.stdout.strip().splitlines()[-1])

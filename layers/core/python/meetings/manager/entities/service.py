@@ -8,14 +8,9 @@ from sqlalchemy.orm import Session
 
 from meetings.errors import Forbidden
 from meetings.identity.principal import Principal
-from meetings.manager.departments.service import deactivate_entity_departments
 from meetings.manager.entities.access import get_active_entity, get_entity, require_manager
 from meetings.manager.entities.models import Entity
 from meetings.manager.entities.schemas import EntityCreate, EntityUpdate
-from meetings.manager.knowledge.service import delete_entity_knowledge
-from meetings.manager.professionals.service import deactivate_entity_links
-from meetings.manager.users.service import deactivate_entity_users
-from meetings.secretary.rooms.service import cancel_scheduled_rooms_of_entity
 
 
 def list_entities_query(
@@ -104,6 +99,13 @@ def delete_entity(*, db: Session, principal: Principal, entity_id: int) -> Entit
     Departments, professional links and users become inactive; the knowledge base is removed; rooms
     still SCHEDULED are canceled. Meetings in progress, past rooms, recordings, events and usage stay.
     """
+    # Each domain's part of the cascade loads here, so that the other entity routes load no other domain.
+    from meetings.manager.departments.service import deactivate_entity_departments
+    from meetings.manager.knowledge.service import delete_entity_knowledge
+    from meetings.manager.professionals.service import deactivate_entity_links
+    from meetings.manager.users.service import deactivate_entity_users
+    from meetings.secretary.rooms.service import cancel_scheduled_rooms_of_entity
+
     entity = get_entity(db=db, principal=principal, entity_id=entity_id)
     require_manager(principal)
     if not entity.active:
