@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 import pytest
 from fastapi import APIRouter
@@ -55,7 +55,7 @@ def _groups(name):
 @pytest.mark.parametrize("name", APPS)
 def test_every_route_of_a_group_lies_under_its_prefixes(name):
     outside = [
-        f"{group.load.__name__}: {route.path}"
+        f"{group.module}: {route.path}"
         for group in _groups(name)
         for route in group.load().routes
         if not group.serves(route.path)
@@ -75,7 +75,7 @@ def test_every_route_of_a_group_lies_under_its_prefixes(name):
     ],
 )
 def test_a_prefix_names_whole_segments_and_a_parameter_any_one(path, served):
-    assert RouteGroup(("/v1/rooms/{room_id}/note",), APIRouter).serves(path) is served
+    assert RouteGroup(("/v1/rooms/{room_id}/note",), "not.imported").serves(path) is served
 
 
 @pytest.mark.parametrize("name", APPS)
@@ -111,10 +111,16 @@ def test_the_snapshot_hook_includes_every_group():
     assert app.state.route_groups.pending == ()
 
 
-def test_a_constraint_mapped_beside_a_route_not_yet_included_gets_its_answer():
-    def late_group() -> APIRouter:
+def test_a_constraint_mapped_beside_a_route_not_yet_included_gets_its_answer(monkeypatch):
+    def router_on_import(name: str) -> APIRouter:  # as a routes module maps its constraints on import
+        if name != "router":
+            raise AttributeError(name)
         register_constraint_error("uq_probe_late", Conflict("Taken.", code="probe_taken"))
         return APIRouter()
+
+    late_routes = ModuleType("probe_late_routes")
+    late_routes.__getattr__ = router_on_import
+    monkeypatch.setitem(sys.modules, "probe_late_routes", late_routes)
 
     breaking = APIRouter()
 
@@ -124,7 +130,7 @@ def test_a_constraint_mapped_beside_a_route_not_yet_included_gets_its_answer():
             "INSERT", {}, SimpleNamespace(diag=SimpleNamespace(constraint_name="uq_probe_late"))
         )
 
-    app = create_app("probe", [breaking], groups=[RouteGroup(("/late",), late_group)])
+    app = create_app("probe", [breaking], groups=[RouteGroup(("/late",), "probe_late_routes")])
     response = TestClient(app).post("/probe")
     assert (response.status_code, response.json()["error"]["code"]) == (409, "probe_taken")
 

@@ -1,13 +1,14 @@
 """Routers an app includes at the first request to their paths, so that a cold start imports none of
 them (decision 0029).
 
-A group is the path prefixes its router serves and a function that imports and returns the router. The
+A group is the path prefixes its router serves and the module that defines the router (as `router`). The
 app holds an empty router in each group's place from the start, so a group included later takes the
 place it would have had among the app's routes. Whatever reads the whole app includes every group
 first: the OpenAPI document (here), the SnapStart hook (`meetings.snapshot.prime`), a constraint
 violation that no included route maps (`meetings.api.errors`), and `make run`, which includes them all.
 """
 
+import importlib
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,7 +23,10 @@ class RouteGroup:
     in a route's path. Every route of the router lies under one of them (tests/api/test_route_groups.py)."""
 
     prefixes: tuple[str, ...]
-    load: Callable[[], APIRouter]
+    module: str
+
+    def load(self) -> APIRouter:
+        return importlib.import_module(self.module).router
 
     def serves(self, path: str) -> bool:
         segments = path.split("/")
