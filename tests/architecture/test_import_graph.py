@@ -94,6 +94,22 @@ def test_meetings_read_backoffice_reference_data_but_never_its_routes():
     assert violations(breaks) == []
 
 
+@pytest.mark.parametrize("service, shared", [("manager", ("meetings.notifications",)), ("secretary", ())])
+def test_an_apps_route_groups_name_routes_of_its_own_service(service, shared):
+    """A route group names its router's module as a string (decision 0029), which the import graph
+    above cannot see: the same rule, read from the groups."""
+    from importlib import import_module
+
+    groups = import_module(f"meetings.{service}.app").ROUTE_GROUPS
+    outside = [
+        group.module
+        for group in groups
+        if group.module not in MODULES
+        or not (service_of(group.module) == service or within(group.module, shared))
+    ]
+    assert outside == []
+
+
 def test_no_import_cycle_between_modules():
     modules = set(MODULES)
     graph: dict[str, set[str]] = {}
