@@ -1,6 +1,7 @@
 """Route groups (decision 0029): the API apps import a router at the first request to its paths, and
 answer exactly as the same app built with every router at once."""
 
+import functools
 import json
 import os
 import re
@@ -87,6 +88,33 @@ def test_the_openapi_document_is_the_one_of_every_router_included_at_once(name):
     TestClient(first_served_late, raise_server_exceptions=False).get(last_group)  # included before the rest
     assert 0 < len(first_served_late.state.route_groups.pending) < len(_groups(name))
     assert json.dumps(first_served_late.openapi()) == json.dumps(eager)
+
+
+def _requests_to_every_route(name):
+    """Each route's path (parameters as 1), with a trailing slash and with one segment more, in its own
+    methods and in GET: a request to a path whose group is not included yet."""
+    for route in (route for group in _groups(name) for route in group.load().routes):
+        path = re.sub(r"\{\w+(:path)?\}", "1", route.path)
+        for method in sorted(route.methods | {"GET"}):
+            for variant in (path, path + "/", path + "/more"):
+                yield pytest.param(name, method, variant, id=f"{name} {method} {variant}")
+
+
+@pytest.mark.parametrize(
+    "name, method, path", [request for name in APPS for request in _requests_to_every_route(name)]
+)
+def test_a_first_request_to_any_route_gets_the_answer_of_the_eager_app(name, method, path):
+    answers = []
+    for app in (_eager_app(name), APPS[name](eager=False)):
+        client = TestClient(app, raise_server_exceptions=False, follow_redirects=False)
+        response = client.request(method, path)
+        answers.append((response.status_code, response.content, response.headers.get("location")))
+    assert answers[1] == answers[0]
+
+
+@functools.cache
+def _eager_app(name):
+    return APPS[name](eager=True)
 
 
 @pytest.mark.parametrize("name", APPS)
