@@ -203,6 +203,10 @@ def test_keyboard_only(live_server, links, open_page):
     _state(page, "unreachable")
     retry = page.get_by_role("button", name="Try again")
     expect(retry).to_be_focused()
+    # The device buttons take focus once their tracks exist (disabled until then), which on a loaded
+    # machine can be a moment after the state changes.
+    expect(page.locator("#mic-button")).to_be_enabled()
+    expect(page.locator("#camera-button")).to_be_enabled()
     order = []
     for _ in range(8):
         page.keyboard.press("Tab")
