@@ -3,9 +3,7 @@ answer exactly as the same app built with every router at once."""
 
 import functools
 import json
-import os
 import re
-import subprocess
 import sys
 from types import ModuleType, SimpleNamespace
 
@@ -15,11 +13,11 @@ from fastapi.testclient import TestClient
 from mangum import Mangum
 from sqlalchemy.exc import IntegrityError
 
-from infra import sources
 from meetings.api.app import create_app
 from meetings.api.errors import register_constraint_error
 from meetings.api.route_groups import RouteGroup
 from meetings.errors import Conflict
+from tests.support.fresh_interpreter import handler_report
 
 
 def _manager(eager: bool):
@@ -211,13 +209,4 @@ def test_the_entity_routes_load_another_domain_only_to_delete_an_entity():
 
 
 def _first_request(name: str, request_path: str) -> dict:
-    path = str(sources.function_dir(name) / "handler.py")
-    result = subprocess.run(
-        [sys.executable, "-c", FIRST_REQUEST.format(path=path, request=request_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ENVIRONMENT": "test"},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return handler_report(FIRST_REQUEST, name, request=request_path)

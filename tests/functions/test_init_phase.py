@@ -1,14 +1,10 @@
 """Every zip handler imports with the garbage collector paused: no full collection scans what the
 imports build, it is frozen instead, and the collector runs again for the invocations."""
 
-import json
-import os
-import subprocess
-import sys
-
 import pytest
 
 from infra import sources
+from tests.support.fresh_interpreter import handler_report
 
 REPORT = """
 import gc, importlib.util, json
@@ -25,23 +21,9 @@ print(json.dumps({{
 """
 
 
-def report_of(script: str, name: str) -> dict:
-    """What `script` prints as JSON after loading the handler of `name` in a fresh interpreter."""
-    path = str(sources.function_dir(name) / "handler.py")
-    result = subprocess.run(
-        [sys.executable, "-c", script.format(path=path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "ENVIRONMENT": "test"},
-    )
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 @pytest.mark.parametrize("name", sources.ZIP_FUNCTIONS)
 def test_the_import_runs_no_full_collection_and_the_collector_resumes(name):
-    report = report_of(REPORT, name)
+    report = handler_report(REPORT, name)
     assert report == {"full_collections": 0, "frozen": True, "enabled": True, "handler": True}
 
 
@@ -57,7 +39,7 @@ print(json.dumps({{"at_init": at_init, "checked": normalize_e164("+5511987654321
 
 @pytest.mark.parametrize("name", ["manager_api", "secretary_api"])
 def test_the_phone_number_library_loads_at_the_first_phone_not_at_init(name):
-    assert report_of(LOADED_AT_FIRST_USE, name) == {"at_init": False, "checked": "+5511987654321"}
+    assert handler_report(LOADED_AT_FIRST_USE, name) == {"at_init": False, "checked": "+5511987654321"}
 
 
 LOADED_MODULES = """
@@ -70,7 +52,7 @@ print(json.dumps(sorted(sys.modules)))
 
 def test_webhook_intake_does_not_load_the_join_use_case():
     """The webhook counts seats (participants.seats); the join's schemas and password checks stay out."""
-    loaded = set(report_of(LOADED_MODULES, "livekit_webhook"))
+    loaded = set(handler_report(LOADED_MODULES, "livekit_webhook"))
     assert "meetings.secretary.participants.seats" in loaded
     assert not {m for m in loaded if m.startswith("meetings.secretary.joins")}
 
@@ -78,7 +60,7 @@ def test_webhook_intake_does_not_load_the_join_use_case():
 @pytest.mark.parametrize("name", ["retention_purge", "webhook_sweep"])
 def test_the_scheduled_jobs_do_not_load_powertools_event_classes(name):
     """Their EventBridge event is a dict; the classes of every event kind load as one package."""
-    loaded = set(report_of(LOADED_MODULES, name))
+    loaded = set(handler_report(LOADED_MODULES, name))
     assert "aws_lambda_powertools.logging" in loaded
     assert "aws_lambda_powertools.utilities.data_classes" not in loaded
 
@@ -86,7 +68,7 @@ def test_the_scheduled_jobs_do_not_load_powertools_event_classes(name):
 def test_the_sweep_leases_without_loading_the_delivery_code():
     """It queues (id, lease token) pairs: the models, the signer and the HTTP transport are the
     dispatcher's (meetings/notifications/leases.py)."""
-    loaded = set(report_of(LOADED_MODULES, "webhook_sweep"))
+    loaded = set(handler_report(LOADED_MODULES, "webhook_sweep"))
     assert "meetings.notifications.leases" in loaded
     sending = {"standardwebhooks", "meetings.notifications.dispatch", "meetings.notifications.transport"}
     assert not loaded & {*sending, "meetings.notifications.models"}
@@ -113,4 +95,4 @@ print(json.dumps({{"unresolved": sorted(unresolved)}}))
 def test_every_table_a_handler_loads_can_be_flushed(name):
     """A flush orders its tables by their foreign keys: one naming a table the process never loaded
     raises NoReferencedTableError before any SQL is sent."""
-    assert report_of(FOREIGN_KEYS_RESOLVED, name) == {"unresolved": []}
+    assert handler_report(FOREIGN_KEYS_RESOLVED, name) == {"unresolved": []}

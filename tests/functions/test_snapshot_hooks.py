@@ -3,14 +3,12 @@ the snapshot they prime the process without a connection or a secret, and after 
 builds its engine, settings and AWS clients anew. Run as the runtime runs them, in a fresh interpreter
 with the registry of `snapshot-restore-py`."""
 
-import json
-import os
-import subprocess
 import sys
 
 import pytest
 
 from infra import sources
+from tests.support.fresh_interpreter import handler_report
 
 RESTORE = """
 import importlib.util, json, os
@@ -58,16 +56,7 @@ print(json.dumps({{
 
 
 def restored(name: str, database_url: str) -> dict:
-    path = str(sources.function_dir(name) / "handler.py")
-    result = subprocess.run(
-        [sys.executable, "-c", RESTORE.format(path=path, database_url=database_url)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "ENVIRONMENT": "test", "AWS_DEFAULT_REGION": "us-east-1"},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return handler_report(RESTORE, name, env={"AWS_DEFAULT_REGION": "us-east-1"}, database_url=database_url)
 
 
 @pytest.mark.parametrize("name", sources.SNAPSTART_FUNCTIONS)
