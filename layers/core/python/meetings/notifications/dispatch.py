@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -94,12 +94,11 @@ def _claim(row, now: datetime) -> Claim:
     )
 
 
-def claim_due(
-    *, db: Session, limit: int, now: datetime | None = None, lease: timedelta = SEND_LEASE
-) -> list[Claim]:
-    """Leases up to `limit` due deliveries of enabled endpoints that no other dispatcher holds."""
+def claim_due(*, db: Session, limit: int, now: datetime | None = None) -> list[Claim]:
+    """Leases up to `limit` due deliveries of enabled endpoints that no other dispatcher holds, for
+    the time of one send (`SEND_LEASE`)."""
     now = now or datetime.now(UTC)
-    rows = db.execute(_CLAIM_DUE, {"now": now, "limit": limit, "lease": lease})
+    rows = db.execute(_CLAIM_DUE, {"now": now, "limit": limit, "lease": SEND_LEASE})
     return [_claim(row, now) for row in rows]
 
 
