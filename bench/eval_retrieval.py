@@ -18,7 +18,9 @@ questions_fresh.json was written after the ranking and its constants were settle
 printed on its own: no constant or rule was chosen by looking at it. questions_fresh2.json was written
 later by a reader who saw only the documents (no code, no other question), and is printed on its own too.
 questions_fresh3.json was written the same way (the reader also saw the earlier questions, so as not to
-repeat them) after the ranking's last change, and first run as it was committed.
+repeat them) after the ranking's last change, and first run as it was committed. questions_fresh4.json
+was written the same way on 2026-12-03, by a reader given the documents, the scope rules and the four
+earlier sets, and first run as committed.
 """
 
 import argparse
@@ -36,13 +38,14 @@ DATA = Path(__file__).resolve().parent / "data" / "retrieval"
 CLINIC_SCOPES = ("entity", "cardiologia", "pediatria", "dermatologia")
 OTHER_CLINIC = "outra-clinica"
 K = 5
-SPLITS = ("tune", "holdout", "fresh", "fresh2", "fresh3")
+SPLITS = ("tune", "holdout", "fresh", "fresh2", "fresh3", "fresh4")
 SPLIT_TITLES = {
     "tune": "the tune half of questions.json (the fusion constants were picked on it)",
     "holdout": "the holdout half of questions.json (not used to pick constants)",
     "fresh": "questions_fresh.json (written after the ranking was settled; never tuned on)",
     "fresh2": "questions_fresh2.json (written from the documents alone, by a reader who saw no code)",
     "fresh3": "questions_fresh3.json (the same, written after the ranking's last change)",
+    "fresh4": "questions_fresh4.json (the same again, written on 2026-12-03 and first run as committed)",
     "all": "questions.json, both halves",
 }
 
@@ -51,7 +54,7 @@ def load_questions() -> list[dict]:
     questions = json.loads((DATA / "questions.json").read_text())
     for number, question in enumerate(questions):
         question["split"] = "tune" if number % 2 == 0 else "holdout"
-    for split in ("fresh", "fresh2", "fresh3"):
+    for split in ("fresh", "fresh2", "fresh3", "fresh4"):
         name = f"questions_{split}.json"
         unseen = json.loads((DATA / name).read_text())
         for question in unseen:

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[2] / "bench" / "data" / "retrieval"
-QUESTION_FILES = ("questions.json", "questions_fresh.json", "questions_fresh2.json", "questions_fresh3.json")
+QUESTION_FILES = (
+    "questions.json",
+    "questions_fresh.json",
+    "questions_fresh2.json",
+    "questions_fresh3.json",
+    "questions_fresh4.json",
+)
 DEPARTMENTS = ("cardiologia", "pediatria", "dermatologia")
 
 
