@@ -210,7 +210,7 @@ def test_when_the_index_returns_too_few_rows_the_exact_plan_answers(db, monkeypa
         db, entity=entity, document_name="a.md", vectors=[near(QUERY, 95 + i, 1.0) for i in range(8)]
     )
     monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    monkeypatch.setattr(retrieval, "_hnsw_search", lambda raw, params, mode: [])
+    monkeypatch.setattr(retrieval, "_hnsw_search", lambda db, params, mode: [])
 
     assert (
         len(search_knowledge(db=db, entity_id=entity.id, department_id=None, query_embedding=QUERY, k=5)) == 5

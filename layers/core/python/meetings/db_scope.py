@@ -5,18 +5,26 @@ settings, set transaction-locally at the start of every transaction of the sessi
 their own scope: 'auth' (resolving a login or a token to a user), 'join' (the public join), 'webhook'
 (LiveKit events), 'jobs' (the S3 and scheduled jobs) and 'agent'. A session with no scope sees no row.
 A session may also bound its statements' time (`bound_statement_time`); that setting travels in the
-same first statement.
+same first statement. A statement read through `fetch_rows` that opens its transaction travels with
+them too, in one pipeline.
 """
+
+import re
+import select
 
 import psycopg
 from psycopg import errors, pq, sql
-from psycopg.adapt import Transformer
+from psycopg.adapt import PyFormat, Transformer
 from sqlalchemy import Connection, event, exc
 from sqlalchemy.orm import Session, SessionTransaction
 
 SCOPES = frozenset({"manager", "entity", "auth", "join", "webhook", "jobs", "agent"})
 _INFO_KEY = "db_scope"
 _TIMEOUT_KEY = "db_statement_timeout_ms"
+# While fetch_rows opens a transaction, the settings wait for its statement instead of going first.
+_DEFER_KEY = "db_scope_defer"
+_DEFERRED_KEY = "db_scope_deferred"
+_NAMED_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _SCOPE = sql.SQL("set_config('app.scope', {}, true), set_config('app.entity_id', {}, true)")
 _TIMEOUT = sql.SQL("set_config('statement_timeout', {}, true)")
 
@@ -111,5 +119,97 @@ def _settings(scope: tuple[str, int | None] | None, timeout_ms: int | None) -> s
 @event.listens_for(Session, "after_begin")
 def _scope_new_transaction(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
     scope, timeout_ms = session.info.get(_INFO_KEY), session.info.get(_TIMEOUT_KEY)
-    if scope is not None or timeout_ms is not None:
-        first_statement(connection, _settings(scope, timeout_ms))
+    if scope is None and timeout_ms is None:
+        return
+    settings = _settings(scope, timeout_ms)
+    idle = connection.connection.driver_connection.info.transaction_status == pq.TransactionStatus.IDLE
+    if session.info.get(_DEFER_KEY) and idle:
+        session.info[_DEFERRED_KEY] = settings
+        return
+    first_statement(connection, settings)
+
+
+def fetch_rows(db: Session, query: str, params: dict, *, prepare=None) -> list[tuple]:
+    """The rows of a psycopg statement (`%(name)s` placeholders) in the session's transaction.
+
+    A statement that opens the transaction is sent with its BEGIN and the session's settings in one
+    pipeline: one round trip where `first_statement` and the statement would take two, its values
+    still bound parameters (they stay out of the statement's text, and of the server's log with it).
+    `prepare(driver_connection)` runs first, on the connection the statement will use (a query it
+    makes opens the transaction the ordinary way). DATABASE_PIPELINE_FIRST_SEARCH=false sends the
+    settings first instead, as every other transaction does.
+    """
+    from meetings.settings import get_settings
+
+    db.info[_DEFER_KEY] = get_settings().database_pipeline_first_search
+    try:
+        connection = db.connection()
+    finally:
+        db.info.pop(_DEFER_KEY, None)
+        settings = db.info.pop(_DEFERRED_KEY, None)
+    driver = connection.connection.driver_connection
+    if prepare is not None:
+        prepare(driver)
+    if settings is not None and driver.info.transaction_status == pq.TransactionStatus.IDLE:
+        return _pipelined(connection, settings, query, params)
+    if settings is not None:
+        first_statement(connection, settings)
+    return driver.execute(query, params).fetchall()
+
+
+def _pipelined(connection: Connection, settings: sql.Composable, query: str, params: dict) -> list[tuple]:
+    """BEGIN, the settings and the statement in one pipeline, then its rows."""
+    driver = connection.connection.driver_connection
+    names = _NAMED_PLACEHOLDER.findall(query)
+    positions = {name: number for number, name in enumerate(dict.fromkeys(names), start=1)}
+    statement = _NAMED_PLACEHOLDER.sub(lambda match: f"${positions[match[1]]}", query).encode()
+    values = Transformer(driver)
+    dumped = values.dump_sequence([params[name] for name in positions], [PyFormat.AUTO] * len(positions))
+    pgconn = driver.pgconn
+    if not connection.in_transaction():
+        connection.begin()
+    try:
+        pgconn.enter_pipeline_mode()
+        try:
+            pgconn.send_query_params(b"BEGIN", None)
+            pgconn.send_query_params(settings.as_bytes(driver), None)
+            pgconn.send_query_params(
+                statement, dumped, param_types=values.types, param_formats=values.formats
+            )
+            pgconn.pipeline_sync()
+            results = _pipeline_results(pgconn)
+        finally:
+            if pgconn.status == pq.ConnStatus.OK and not pgconn.is_busy():
+                pgconn.exit_pipeline_mode()
+    except psycopg.Error as error:
+        raise _as_sqlalchemy_error(connection, error) from error
+    failed = next((result for result in results if result.status == pq.ExecStatus.FATAL_ERROR), None)
+    if failed is not None:
+        error = errors.error_from_result(failed)
+        raise _as_sqlalchemy_error(
+            connection, errors.OperationalError(str(error)) if driver.broken else error
+        )
+    rows = results[-1]
+    values.set_pgresult(rows)
+    return values.load_rows(0, rows.ntuples, tuple)
+
+
+def _pipeline_results(pgconn) -> list:
+    """Sends what the pipeline holds and reads every result up to its sync point."""
+    while pgconn.flush():
+        readable, _, _ = select.select([pgconn.socket], [pgconn.socket], [])
+        if readable:
+            pgconn.consume_input()
+    results = []
+    while True:
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:  # the end of one statement's results
+            if pgconn.status != pq.ConnStatus.OK:
+                raise errors.OperationalError("the connection was lost during the pipeline")
+            continue
+        if result.status == pq.ExecStatus.PIPELINE_SYNC:
+            return results
+        results.append(result)

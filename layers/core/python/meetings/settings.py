@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     database_port: int = 5432
     database_name: str = "meetings"
     database_sslrootcert: str = RDS_CA_BUNDLE
+    # A knowledge search that opens its transaction sends BEGIN, the scope and the search in one
+    # pipeline (meetings.db_scope.fetch_rows): one round trip instead of two. False sends them as two.
+    database_pipeline_first_search: bool = True
     # A Lambda container serves one request at a time: a small pool. A process that serves many at once
     # (a benchmark of concurrent requests) sizes it to its concurrency.
     db_pool_size: int = Field(default=2, ge=1, le=50)

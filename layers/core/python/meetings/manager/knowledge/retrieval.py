@@ -47,6 +47,7 @@ from typing import Literal
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from meetings.db_scope import fetch_rows
 from meetings.manager.knowledge.language import SEARCH_CONFIGS
 from meetings.settings import get_settings
 
@@ -211,21 +212,19 @@ def search_knowledge(
         query_text=query_text,
         mode=mode,
     )
-    raw = db.connection().connection.driver_connection
-    _bind_query_vectors(raw)
     rows = None
     if params["candidates"] > EXACT_SCAN_MAX_CHUNKS:
-        rows = _hnsw_search(raw, params, mode)
+        rows = _hnsw_search(db, params, mode)
         if len(rows) < k and mode != "text":
             rows = None
     if rows is None:
-        rows = raw.execute(exact_sql(mode), params).fetchall()
+        rows = fetch_rows(db, exact_sql(mode), params, prepare=_bind_query_vectors)
     return [_chunk(row) for row in rows]
 
 
-def _hnsw_search(raw, params: dict, mode: Mode) -> list:
+def _hnsw_search(db: Session, params: dict, mode: Mode) -> list:
     """The index plan, one statement (kb_nearest_chunks carries its index settings)."""
-    return raw.execute(hnsw_sql(mode), params).fetchall()
+    return fetch_rows(db, hnsw_sql(mode), params, prepare=_bind_query_vectors)
 
 
 def search_params(
