@@ -140,3 +140,14 @@ def test_turned_off_the_settings_go_first_in_a_round_trip_of_their_own(engine, m
     sent = sent_before_the_first_answer(trace)
     assert len(sent) == 1 and "BEGIN; SELECT set_config('app.scope', 'jobs', true)" in sent[0]
     assert sum("ReadyForQuery" in line for line in trace) == 2
+
+
+def test_a_statement_with_a_literal_percent_goes_the_ordinary_way(engine):
+    with engine.connect() as connection:
+        lines = traced(connection)
+        with Session(bind=connection) as db:
+            set_db_scope(db, "jobs")
+            assert fetch_rows(db, "SELECT %(value)s::text || '%%'", {"value": "50"}) == [("50%",)]
+            trace = lines()
+            db.rollback()
+    assert sum("ReadyForQuery" in line for line in trace) == 2  # the settings first, then the statement

@@ -150,7 +150,8 @@ def fetch_rows(db: Session, query: str, params: dict, *, prepare=None) -> list[t
     driver = connection.connection.driver_connection
     if prepare is not None:
         prepare(driver)
-    if settings is not None and driver.info.transaction_status == pq.TransactionStatus.IDLE:
+    idle = driver.info.transaction_status == pq.TransactionStatus.IDLE
+    if settings is not None and idle and "%" not in _NAMED_PLACEHOLDER.sub("", query):
         return _pipelined(connection, settings, query, params)
     if settings is not None:
         first_statement(connection, settings)
@@ -179,8 +180,11 @@ def _pipelined(connection: Connection, settings: sql.Composable, query: str, par
             pgconn.pipeline_sync()
             results = _pipeline_results(pgconn)
         finally:
-            if pgconn.status == pq.ConnStatus.OK and not pgconn.is_busy():
-                pgconn.exit_pipeline_mode()
+            if pgconn.pipeline_status != pq.PipelineStatus.OFF and pgconn.status == pq.ConnStatus.OK:
+                try:
+                    pgconn.exit_pipeline_mode()
+                except psycopg.Error:
+                    driver.close()  # left mid-pipeline it can serve nothing else: the pool replaces it
     except psycopg.Error as error:
         raise _as_sqlalchemy_error(connection, error) from error
     failed = next((result for result in results if result.status == pq.ExecStatus.FATAL_ERROR), None)
