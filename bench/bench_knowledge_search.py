@@ -11,7 +11,9 @@ chosen, and each against the other. Each entity has 2 departments whose document
 entity-wide documents by name. Chunk texts are drawn from a Zipf vocabulary (everyday words that
 match many rows, a document's topic words, rare words), so the full-text side of the hybrid search
 reads posting lists of realistic lengths; a query's text is two topic words of its document, two rare
-words of its chunk and two everyday words. `BENCH_KB_CHUNKS` scales the corpus down.
+words of its chunk and two everyday words. Then a small tenant's search that opens its transaction
+(an agent's question), pipelined and not, through a relay that makes each round trip BENCH_DB_RTT_MS
+(default 1.0) longer. `BENCH_KB_CHUNKS` scales the corpus down.
 """
 
 import contextlib
@@ -496,7 +498,95 @@ def main() -> None:
                 )
                 retrieval.EXACT_SCAN_MAX_CHUNKS = threshold
         connection.close()
+        across_a_network(url, small)
         api_end_to_end(entity_ids, small + large)
+
+
+def across_a_network(owner_url: str, queries) -> None:
+    """A small tenant's search that opens its transaction, as an agent's question does, with every
+    round trip BENCH_DB_RTT_MS longer (bench/delayed_relay.py): in one pipeline with its BEGIN and
+    scope (decision 0030) and with the scope in a round trip of its own, against the raw query
+    through the same relay."""
+    import psycopg
+    from delayed_relay import delayed_database
+    from pgvector.psycopg import register_vector
+
+    from meetings.db import get_engine, session_factory
+    from meetings.manager.knowledge import retrieval
+    from meetings.manager.knowledge.retrieval import search_knowledge
+    from meetings.settings import get_settings
+
+    def reconnect() -> None:
+        for cached in (get_settings, get_engine, session_factory):
+            cached.cache_clear()
+
+    def pipeline_first_search(on: bool) -> None:
+        os.environ["DATABASE_PIPELINE_FIRST_SEARCH"] = "true" if on else "false"
+        get_settings.cache_clear()
+        get_settings()
+
+    round_trip_ms = float(os.environ.get("BENCH_DB_RTT_MS", "1.0"))
+    raw_sql = (
+        f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
+        + SAME_CANDIDATES
+        + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
+    )
+    variants = ["raw", "pipelined", "two round trips"]
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    direct_url = os.environ["DATABASE_URL"]
+    with delayed_database(owner_url, round_trip_ms) as through_relay:
+        os.environ["DATABASE_URL"] = through_relay(direct_url)
+        reconnect()
+        try:
+            with (
+                psycopg.connect(through_relay(owner_url), autocommit=True) as raw,
+                bench_session() as pipelined,
+                bench_session() as two_round_trips,
+            ):
+                register_vector(raw)
+                sessions = {"pipelined": pipelined, "two round trips": two_round_trips}
+                for entity_id, _, _, _ in queries:
+                    retrieval._candidate_count(pipelined, entity_id, None)
+                pipelined.rollback()
+                for entity_id, _, query, _ in queries:
+                    for name in rng.permutation(variants):
+                        if name != "raw":
+                            pipeline_first_search(name == "pipelined")
+                        begin = time.perf_counter()
+                        if name == "raw":
+                            arguments = {
+                                "entity_id": entity_id,
+                                "department_id": None,
+                                "query": query,
+                                "k": K,
+                            }
+                            raw.execute(raw_sql, arguments, prepare=False).fetchall()
+                        else:
+                            search_knowledge(
+                                db=sessions[name],
+                                entity_id=entity_id,
+                                department_id=None,
+                                query_embedding=query,
+                                k=K,
+                            )
+                        times[name].append(time.perf_counter() - begin)
+                        if name != "raw":
+                            sessions[name].rollback()
+                get_engine().dispose()
+        finally:
+            os.environ["DATABASE_URL"] = direct_url
+            os.environ.pop("DATABASE_PIPELINE_FIRST_SEARCH", None)
+            reconnect()
+    print(f"-- small tenants, a search that opens its transaction, each round trip {round_trip_ms} ms longer")
+    floor = percentile(times["raw"], 0.5) * 1000
+    for name in variants[1:]:
+        report(
+            f"search_knowledge vector, {name}, p50",
+            percentile(times[name], 0.5) * 1000,
+            "ms",
+            floor=floor,
+            floor_name="raw exact through the relay",
+        )
 
 
 def api_end_to_end(entity_ids: list[int], queries) -> None:
