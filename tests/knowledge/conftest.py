@@ -8,6 +8,16 @@ import numpy as np
 import pytest
 
 
+@pytest.fixture(params=["exact", "hnsw"])
+def plan(request, monkeypatch):
+    """Runs a test under each plan: the HNSW plan is chosen for every tenant when the threshold is 0."""
+    from meetings.manager.knowledge import retrieval
+
+    if request.param == "hnsw":
+        monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def embedder():
     from meetings.embeddings import get_embedder

@@ -11,13 +11,6 @@ from tests.knowledge.conftest import add_document, near, unit_vector
 QUERY = unit_vector(3)
 
 
-@pytest.fixture(params=["exact", "hnsw"])
-def plan(request, monkeypatch):
-    if request.param == "hnsw":
-        monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    return request.param
-
-
 def search(db, entity, query_text, *, department=None, mode=None, k=5, embedding=QUERY):
     return search_knowledge(
         db=db,

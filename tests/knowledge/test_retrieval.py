@@ -11,14 +11,6 @@ from tests.knowledge.conftest import add_document, near, unit_vector
 QUERY = unit_vector(1)
 
 
-@pytest.fixture(params=["exact", "hnsw"])
-def plan(request, monkeypatch):
-    """Runs a test under each plan: the HNSW plan is chosen for every tenant when the threshold is 0."""
-    if request.param == "hnsw":
-        monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    return request.param
-
-
 def names(results: list[RetrievedChunk]) -> list[str]:
     return [result.document_name for result in results]
 

@@ -7,20 +7,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from meetings.db_scope import set_db_scope
-from meetings.manager.knowledge import retrieval
 from meetings.manager.knowledge.retrieval import search_knowledge
 from tests.factories import make_entity
 from tests.integration.test_first_statement import traced
 from tests.knowledge.conftest import add_document, near, unit_vector
 
 QUERY = unit_vector(3)
-
-
-@pytest.fixture(params=["exact", "hnsw"])
-def plan(request, monkeypatch):
-    if request.param == "hnsw":
-        monkeypatch.setattr(retrieval, "EXACT_SCAN_MAX_CHUNKS", 0)
-    return request.param
 
 
 @pytest.fixture
