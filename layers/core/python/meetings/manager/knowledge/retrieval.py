@@ -28,7 +28,8 @@ inverse document frequency times its ts_rank in the chunk), and on the index pla
 question's everyday words.
 
 Each plan's statement is the body of a PL/pgSQL function (caller's rights: the policies apply), called
-in one statement through the session's psycopg connection, its rows read as tuples: `kb_exact_chunks`
+in one statement through the session's psycopg connection (`meetings.db_scope.fetch_rows`: a search
+that opens its transaction goes in one pipeline with its BEGIN and scope), its rows read as tuples: `kb_exact_chunks`
 and `kb_nearest_chunks` rank by vector alone, `kb_hybrid_chunks_exact` and `kb_hybrid_chunks_indexed`
 fuse both rankings (migrations 20261201_knowledge_terms, 20261202_kb_exact_chunks and
 20261202_kb_hybrid_chunks hold the SQL). The proxy-safe connection settings never prepare statements
