@@ -82,8 +82,7 @@ def first_statement(connection: Connection, statement: sql.Composable) -> tuple 
             return driver.execute(statement).fetchone()
         result = driver.pgconn.exec_(b"BEGIN; " + statement.as_bytes(driver))
         if result.status != pq.ExecStatus.TUPLES_OK:
-            error = errors.error_from_result(result)
-            raise errors.OperationalError(str(error)) if driver.broken else error
+            raise _result_error(result, driver)
     except psycopg.Error as error:
         raise _as_sqlalchemy_error(connection, error) from error
     if not result.ntuples:
@@ -91,6 +90,12 @@ def first_statement(connection: Connection, statement: sql.Composable) -> tuple 
     loader = Transformer(driver)
     loader.set_pgresult(result)
     return loader.load_row(0, tuple)
+
+
+def _result_error(result, driver: psycopg.Connection) -> psycopg.Error:
+    """The error a failed result stands for; a connection that broke on the way is an OperationalError."""
+    error = errors.error_from_result(result)
+    return errors.OperationalError(str(error)) if driver.broken else error
 
 
 def _as_sqlalchemy_error(connection: Connection, error: psycopg.Error) -> exc.DBAPIError:
@@ -189,10 +194,7 @@ def _pipelined(connection: Connection, settings: sql.Composable, query: str, par
         raise _as_sqlalchemy_error(connection, error) from error
     failed = next((result for result in results if result.status == pq.ExecStatus.FATAL_ERROR), None)
     if failed is not None:
-        error = errors.error_from_result(failed)
-        raise _as_sqlalchemy_error(
-            connection, errors.OperationalError(str(error)) if driver.broken else error
-        )
+        raise _as_sqlalchemy_error(connection, _result_error(failed, driver))
     rows = results[-1]
     values.set_pgresult(rows)
     return values.load_rows(0, rows.ntuples, tuple)
