@@ -209,6 +209,12 @@ SAME_CANDIDATES = """
         )))
     )
 """
+# the same question as search_knowledge's (department override included), in plain pgvector SQL
+SAME_CANDIDATES_SQL = (
+    f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
+    + SAME_CANDIDATES
+    + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
+)
 # A function's parameters as the search's statement parameters; any other p_name is %(name)s.
 FUNCTION_ARGUMENTS = {
     "p_department_id": "CAST(%(department_id)s AS integer)",
@@ -305,17 +311,10 @@ def main() -> None:
         def raw_args(department: bool, entity_id, department_id, query) -> dict:
             return {"entity_id": entity_id, "department_id": department_id, "query": query, "k": K}
 
-        # the same question as search_knowledge's (department override included), in plain pgvector SQL
-        same_candidates_sql = (
-            f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
-            + SAME_CANDIDATES
-            + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
-        )
-
         def raw_query(name: str, department: bool, entity_id, department_id, query) -> tuple[str, dict]:
             if "same candidates" in name:
                 scope = department_id if department else None
-                return same_candidates_sql, {
+                return SAME_CANDIDATES_SQL, {
                     "entity_id": entity_id,
                     "department_id": scope,
                     "query": query,
@@ -526,11 +525,6 @@ def across_a_network(owner_url: str, queries) -> None:
         get_settings()
 
     round_trip_ms = float(os.environ.get("BENCH_DB_RTT_MS", "1.0"))
-    raw_sql = (
-        f"SELECT {RAW_COLUMNS.replace('embedding', 'kb.embedding')} FROM knowledge_base AS kb WHERE "
-        + SAME_CANDIDATES
-        + " ORDER BY kb.embedding <=> %(query)s LIMIT %(k)s"
-    )
     variants = ["raw", "pipelined", "two round trips"]
     times: dict[str, list[float]] = {name: [] for name in variants}
     direct_url = os.environ["DATABASE_URL"]
@@ -560,7 +554,7 @@ def across_a_network(owner_url: str, queries) -> None:
                                 "query": query,
                                 "k": K,
                             }
-                            raw.execute(raw_sql, arguments, prepare=False).fetchall()
+                            raw.execute(SAME_CANDIDATES_SQL, arguments, prepare=False).fetchall()
                         else:
                             search_knowledge(
                                 db=sessions[name],
